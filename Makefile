@@ -1,0 +1,31 @@
+# DataFlare developer commands. `make demo` and `make test` are the README's contract.
+PYTHON ?= python3
+GUEST_LANGS := $(notdir $(patsubst %/Makefile,%,$(wildcard guest-examples/*/Makefile)))
+
+.PHONY: setup guests demo test lint bindings bench clean
+
+setup:  ## install the host and the dev tools into the current Python
+	$(PYTHON) -m pip install -e '.[dev]'
+
+guests:  ## build every guest example into build/guests/<lang>/
+	@for lang in $(GUEST_LANGS); do $(MAKE) -C guest-examples/$$lang all || exit 1; done
+
+demo:  ## run the bundled demo pipeline (no server needed)
+	$(PYTHON) -m dataflare.demo
+
+lint:  ## ruff and mypy --strict on the host
+	$(PYTHON) -m ruff check host tests bench
+	$(PYTHON) -m ruff format --check host
+	$(PYTHON) -m mypy
+
+test: lint  ## every test (lint first: it is the cheapest failure)
+	$(PYTHON) -m pytest
+
+bindings:  ## regenerate the checked-in WIT bindings for our worlds
+	$(PYTHON) -m dataflare bindgen wit -o host/dataflare/bindings
+
+bench:  ## benchmarks; prints the README table
+	$(PYTHON) bench/run.py
+
+clean:
+	rm -rf build .pytest_cache .mypy_cache .ruff_cache

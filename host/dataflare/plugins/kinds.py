@@ -1,0 +1,155 @@
+"""One protocol per plugin kind: the single interface the executor calls.
+
+Native plugins and WASM components both satisfy these protocols (WASM ones
+through `dataflare.plugins.wasm` adapters), so a pipeline never needs to know
+which it holds. Each protocol mirrors its WIT world in `wit/`:
+
+* every method that can fail raises a `dataflare.errors.PluginError`
+  subclass (the WIT `plugin-error` case), or `GuestTrap` when a WASM guest
+  traps;
+* batch methods return one outcome per input record, in order: the value,
+  or the `PluginError` for that record, so one bad record never fails its
+  neighbours;
+* `close` releases everything the plugin holds and is safe to call twice.
+
+Native authors rarely implement these directly: `dataflare.plugins.base`
+has base classes that derive the batch forms from the single-record forms.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Protocol, TypeVar, runtime_checkable
+
+from dataflare.errors import PluginError
+from dataflare.model import PluginInfo, Record
+
+__all__ = [
+    "AggregatePlugin",
+    "AnyPlugin",
+    "BatchFold",
+    "FilterPlugin",
+    "Outcome",
+    "Plugin",
+    "SinkPlugin",
+    "SourcePlugin",
+    "TransformPlugin",
+]
+
+T = TypeVar("T")
+
+Outcome = T | PluginError
+"""One record's result in a batch: the value, or the error for that record."""
+
+BatchFold = tuple[bytes, list[PluginError | None]]
+"""An aggregate batch result: the new accumulator and one outcome per record."""
+
+
+@runtime_checkable
+class Plugin(Protocol):
+    """What every kind has: self-description, configuration, release."""
+
+    def describe(self) -> PluginInfo:
+        """Name, version, kind and declared parameters."""
+        ...
+
+    def configure(self, config: Mapping[str, str]) -> None:
+        """Accept parameters before any record; raise `ConfigurationError` if bad."""
+        ...
+
+    def close(self) -> None:
+        """Release everything held; safe to call more than once."""
+        ...
+
+
+@runtime_checkable
+class FilterPlugin(Plugin, Protocol):
+    """Keeps or drops each record."""
+
+    def filter(self, record: Record) -> bool:
+        """True keeps the record."""
+        ...
+
+    def filter_batch(self, records: Sequence[Record]) -> list[bool | PluginError]:
+        """One decision or error per record, in order."""
+        ...
+
+
+@runtime_checkable
+class TransformPlugin(Plugin, Protocol):
+    """Turns each record into exactly one record."""
+
+    def transform(self, record: Record) -> Record:
+        """The new record."""
+        ...
+
+    def transform_batch(self, records: Sequence[Record]) -> list[Record | PluginError]:
+        """One new record or error per record, in order."""
+        ...
+
+
+@runtime_checkable
+class AggregatePlugin(Plugin, Protocol):
+    """Folds records into an opaque accumulator; emits records at end of stream."""
+
+    def init(self) -> bytes:
+        """The empty accumulator."""
+        ...
+
+    def aggregate(self, acc: bytes, record: Record) -> bytes:
+        """Fold one record in; returns the new accumulator."""
+        ...
+
+    def aggregate_batch(self, acc: bytes, records: Sequence[Record]) -> BatchFold:
+        """Fold records in order; failed records are left out of the fold."""
+        ...
+
+    def emit(self, acc: bytes) -> list[Record]:
+        """The records the final accumulator stands for (e.g. one per group)."""
+        ...
+
+
+@runtime_checkable
+class SourcePlugin(Plugin, Protocol):
+    """Produces records."""
+
+    def connect(self) -> None:
+        """Open the underlying resource."""
+        ...
+
+    def read(self, max_records: int) -> list[Record]:
+        """Up to `max_records` records; an empty list means end of stream."""
+        ...
+
+    def checkpoint(self) -> bytes:
+        """An opaque position after the last record read."""
+        ...
+
+    def restore(self, position: bytes) -> None:
+        """Resume after a position returned by `checkpoint`."""
+        ...
+
+
+@runtime_checkable
+class SinkPlugin(Plugin, Protocol):
+    """Consumes records."""
+
+    def connect(self) -> None:
+        """Open the underlying resource."""
+        ...
+
+    def write(self, record: Record) -> None:
+        """Write one record."""
+        ...
+
+    def write_batch(self, records: Sequence[Record]) -> list[PluginError | None]:
+        """Write records in order; one outcome (None for success) per record."""
+        ...
+
+    def flush(self) -> None:
+        """Make every accepted record durable."""
+        ...
+
+
+AnyPlugin = FilterPlugin | TransformPlugin | AggregatePlugin | SourcePlugin | SinkPlugin
+"""Any plugin the executor can hold."""

@@ -1,0 +1,18 @@
+"""Suite-wide pytest configuration."""
+
+from __future__ import annotations
+
+import os
+
+from hypothesis import HealthCheck, settings
+
+# Guest calls cost tens of microseconds and a fresh instance about a
+# millisecond, so hypothesis' default deadline would flake on a busy 2-core
+# machine; correctness, not speed, is what tests assert here.
+settings.register_profile(
+    "dataflare",
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
+)
+settings.register_profile("ci", parent=settings.get_profile("dataflare"), derandomize=True)
+settings.load_profile("ci" if os.environ.get("CI") else "dataflare")
