@@ -1,0 +1,52 @@
+"""The `dataflare` command line: the only place that prints for users and exits.
+
+Each subcommand lives in its own module exposing `register(subparsers)`,
+which adds its parser and sets `func` (a callable taking the parsed args and
+returning an exit code).
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+from collections.abc import Sequence
+
+from dataflare.errors import DataFlareError
+
+__all__ = ["main"]
+
+# Subcommand modules, in help order. A module that does not exist yet is
+# simply not offered, so the CLI works while subcommands are being built.
+_SUBCOMMANDS = ("run", "inspect", "test", "check", "bindgen")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The top-level parser with every available subcommand."""
+    parser = argparse.ArgumentParser(
+        prog="dataflare", description="Run data pipelines of native and WebAssembly plugins."
+    )
+    subparsers = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    for name in _SUBCOMMANDS:
+        try:
+            module = importlib.import_module(f"dataflare.cli.{name}_cmd")
+        except ModuleNotFoundError as exc:
+            if exc.name != f"dataflare.cli.{name}_cmd":
+                raise
+            continue
+        module.register(subparsers)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Parse `argv`, run the subcommand, map DataFlare errors to exit code 2."""
+    args = build_parser().parse_args(argv)
+    try:
+        code: int = args.func(args)
+    except DataFlareError as exc:
+        print(f"dataflare: error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("dataflare: interrupted", file=sys.stderr)
+        return 130
+    return code
