@@ -1,0 +1,1 @@
+"""Plugins: kind protocols, base classes for native authors, the registry, WASM adapters."""
