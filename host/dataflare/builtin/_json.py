@@ -1,0 +1,182 @@
+"""The JSON rules every example plugin shares, in every guest language.
+
+The example plugins (`json_filter`, `mask_email`, `count_sum`) exist in
+several languages and must agree byte for byte, so "JSON" means exactly this:
+
+Decoding a record value
+    * The bytes must be UTF-8 (strict; a byte-order mark is an error) and
+      hold exactly one JSON text (RFC 8259), optionally surrounded by
+      space, tab, LF or CR.
+    * `NaN`, `Infinity` and `-Infinity` are not JSON.
+    * Every number is read as an IEEE-754 double, rounded to nearest; a
+      number whose magnitude rounds to infinity is invalid. So ``1``,
+      ``1.0`` and ``1e0`` are the same value, and integers beyond 2**53 lose
+      precision, exactly as in JavaScript.
+    * A string or key holding an escaped lone surrogate (``"\\ud800"``) is
+      invalid.
+    * A repeated object key keeps its last value.
+    * Anything else the parser rejects makes the value invalid.
+    Failure raises ``SerializationError("value is not valid JSON")``; a valid
+    value that is not an object raises
+    ``SerializationError("value is not a JSON object")``.
+
+Equality (`json_equal`)
+    Same JSON type, and: numbers equal as doubles (``-0 == 0``); strings
+    equal code point by code point; arrays element by element; objects with
+    the same key set and equal values. `true` is not `1`.
+
+Canonical encoding (`canonical`)
+    RFC 8785 (JSON Canonicalization Scheme), as UTF-8: no whitespace; object
+    keys sorted by their UTF-16 code units; strings escape only ``"``,
+    ``\\``, and U+0000..U+001F (``\\b \\t \\n \\f \\r`` short forms, the
+    rest as lowercase ``\\u00xx``); numbers in ECMAScript
+    ``Number.prototype.toString`` form (``1`` not ``1.0``, ``1e+21``,
+    ``1e-7``, ``-0`` as ``0``).
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from decimal import Decimal
+from typing import Any
+
+from dataflare.errors import SerializationError
+
+__all__ = [
+    "INVALID_JSON",
+    "NOT_AN_OBJECT",
+    "JsonValue",
+    "canonical",
+    "es_number",
+    "json_equal",
+    "parse_json",
+    "parse_object",
+]
+
+INVALID_JSON = "value is not valid JSON"
+NOT_AN_OBJECT = "value is not a JSON object"
+
+JsonValue = Any
+"""A decoded value: dict, list, str, float, bool or None (numbers are always float)."""
+
+
+def _number(text: str) -> float:
+    # The pure-Python scanner's \d also matches non-ASCII digits.
+    if not text.isascii():
+        raise ValueError(text)
+    number = float(text)
+    if not math.isfinite(number):
+        raise ValueError(text)
+    return number
+
+
+def _no_constant(text: str) -> float:
+    raise ValueError(text)
+
+
+def parse_json(value: bytes) -> JsonValue:
+    """Decode `value` by the rules above; raises `SerializationError` if invalid."""
+    try:
+        decoded = json.loads(
+            value.decode("utf-8"),
+            parse_int=_number,
+            parse_float=_number,
+            parse_constant=_no_constant,
+        )
+    except (UnicodeDecodeError, ValueError, RecursionError):
+        raise SerializationError(INVALID_JSON) from None
+    if not _well_formed(decoded):
+        raise SerializationError(INVALID_JSON)
+    return decoded
+
+
+def parse_object(value: bytes) -> dict[str, JsonValue]:
+    """Decode `value`, which must be a JSON object."""
+    decoded = parse_json(value)
+    if not isinstance(decoded, dict):
+        raise SerializationError(NOT_AN_OBJECT)
+    return decoded
+
+
+def _well_formed(root: JsonValue) -> bool:
+    """False when any string or key holds a lone surrogate (iterative: no depth limit)."""
+    stack = [root]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, str):
+            strings = [item]
+        elif isinstance(item, dict):
+            strings = list(item)
+            stack.extend(item.values())
+        elif isinstance(item, list):
+            strings = []
+            stack.extend(item)
+        else:
+            continue
+        for text in strings:
+            try:
+                text.encode("utf-8")
+            except UnicodeEncodeError:
+                return False
+    return True
+
+
+def json_equal(a: JsonValue, b: JsonValue) -> bool:
+    """Structural equality by the rules above."""
+    if type(a) is not type(b):
+        return False
+    if isinstance(a, dict):
+        return a.keys() == b.keys() and all(json_equal(a[k], b[k]) for k in a)
+    if isinstance(a, list):
+        return len(a) == len(b) and all(json_equal(x, y) for x, y in zip(a, b, strict=True))
+    return bool(a == b)
+
+
+def canonical(value: JsonValue) -> bytes:
+    """The RFC 8785 encoding of `value`, as UTF-8 bytes."""
+    return _encode(value).encode("utf-8")
+
+
+def _encode(value: JsonValue) -> str:
+    if value is None:
+        return "null"
+    if value is True:
+        return "true"
+    if value is False:
+        return "false"
+    if isinstance(value, str):
+        return json.dumps(value, ensure_ascii=False)
+    if isinstance(value, int | float):
+        return es_number(float(value))
+    if isinstance(value, list):
+        return "[" + ",".join(_encode(v) for v in value) + "]"
+    if isinstance(value, dict):
+        keys = sorted(value, key=lambda k: k.encode("utf-16-be"))
+        return "{" + ",".join(f"{_encode(k)}:{_encode(value[k])}" for k in keys) + "}"
+    raise TypeError(f"not a JSON value: {value!r}")
+
+
+def es_number(x: float) -> str:
+    """ECMAScript `Number.prototype.toString` of a finite double."""
+    if not math.isfinite(x):
+        raise ValueError(f"{x!r} has no JSON form")
+    if x == 0:
+        return "0"
+    if x < 0:
+        return "-" + es_number(-x)
+    # repr is the shortest round-tripping decimal, as ECMAScript requires.
+    _, digit_tuple, exponent = Decimal(repr(x)).normalize().as_tuple()
+    digits = "".join(map(str, digit_tuple))
+    k = len(digits)
+    n = k + int(exponent)
+    if k <= n <= 21:
+        return digits + "0" * (n - k)
+    if 0 < n <= 21:
+        return digits[:n] + "." + digits[n:]
+    if -6 < n <= 0:
+        return "0." + "0" * -n + digits
+    e = n - 1
+    sign = "+" if e >= 0 else "-"
+    mantissa = digits if k == 1 else digits[0] + "." + digits[1:]
+    return f"{mantissa}e{sign}{abs(e)}"
