@@ -1,0 +1,188 @@
+"""A running plugin: one store, one instance, one world object, replaced after a trap.
+
+Threading: a wasmtime `Store` must never be used by two threads at once
+(wasmtime-py does not check; the process may abort). `PluginInstance.call`
+holds a lock for the whole guest call, so one `PluginInstance` may be shared
+between threads but serves one call at a time; use one instance per thread
+for parallelism. Do not call back into the same instance from a host
+callback (it would deadlock).
+
+The world object handed to `call`'s function belongs to the current store
+only: keep no reference to it (or its functions) after `call` returns, or a
+later call could reach a discarded store.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
+from types import TracebackType
+from typing import Any, Generic, TypeVar
+
+import wasmtime
+from wasmtime.component import Func, Instance
+
+from dataflare.errors import ComponentLoadError, GuestTrap, PluginError
+from dataflare.runtime.limits import NO_LIMITS, Limits, arm_call, arm_instance
+from dataflare.runtime.loader import LoadedComponent
+from dataflare.runtime.sandbox import GuestOutput, PluginLog, build_linker, new_store, sandbox_wasi
+
+__all__ = ["PluginInstance", "RawExports", "WorldFactory"]
+
+W = TypeVar("W")
+T = TypeVar("T")
+
+WorldFactory = Callable[[wasmtime.Store, Instance], W]
+"""Builds the world object (e.g. generated `Filter(store, instance)`) for a fresh instance."""
+
+
+class RawExports:
+    """Untyped access to a component's top-level exports by kebab-case name."""
+
+    def __init__(self, store: wasmtime.Store, instance: Instance) -> None:
+        self._store = store
+        self._instance = instance
+        self._funcs: dict[str, Func] = {}
+
+    def __call__(self, name: str, *args: Any) -> Any:
+        """Call export `name` with wasmtime-py's dynamic value conversion."""
+        func = self._funcs.get(name)
+        if func is None:
+            found = self._instance.get_func(self._store, name)
+            if found is None:
+                raise LookupError(f"the component has no exported function {name!r}")
+            func = self._funcs[name] = found
+        return func(self._store, *args)
+
+
+@dataclass(slots=True)
+class _Live(Generic[W]):
+    store: wasmtime.Store
+    world: W
+
+
+class PluginInstance(Generic[W]):
+    """One sandboxed instance of a loaded component, re-created after each trap.
+
+    `name` picks the logger (``dataflare.plugin.<name>``, default: the file
+    stem) and `stage` tags every line. `limits` apply per instance and per
+    call; the engine config of `loaded` must enable fuel/epoch for them.
+    """
+
+    def __init__(
+        self,
+        loaded: LoadedComponent,
+        world: WorldFactory[W],
+        *,
+        name: str | None = None,
+        stage: str | None = None,
+        limits: Limits = NO_LIMITS,
+    ) -> None:
+        limits.check(loaded.engine_config)
+        self.loaded = loaded
+        self.name = name or loaded.path.stem
+        self.limits = limits
+        self.traps = 0
+        self.instantiations = 0
+        self._factory = world
+        self._lock = threading.Lock()
+        self._log = PluginLog(self.name, stage)
+        self._stdout = GuestOutput(self._log, "stdout", logging.INFO)
+        self._stderr = GuestOutput(self._log, "stderr", logging.WARNING)
+        self._linker = build_linker(loaded.engine, loaded.imports, self._log)
+        self._live: _Live[W] | None = None
+        self._closed = False
+        with self._lock:
+            self._live = self._instantiate()
+
+    def call(self, fn: Callable[[W], T]) -> T:
+        """Run `fn(world)` against a live instance, holding the store lock.
+
+        A `PluginError` passes through and the instance lives on. A trap, or
+        any other failure inside the call, discards the instance (the next
+        call gets a fresh one) and is raised as `GuestTrap`, or re-raised as
+        is when it is not a wasmtime error.
+        """
+        with self._lock:
+            if self._closed:
+                raise ValueError(f"plugin instance {self.name!r} is closed")
+            live = self._live if self._live is not None else self._instantiate()
+            self._live = live
+            arm_call(live.store, self.limits, self.loaded.engine_config)
+            try:
+                return fn(live.world)
+            except PluginError:
+                raise
+            except GuestTrap:
+                self._discard()
+                raise
+            except wasmtime.WasmtimeError as exc:
+                self._discard()
+                raise GuestTrap(f"plugin {self.name!r} trapped: {self._reason(exc)}") from exc
+            except BaseException:
+                # A host-side failure mid-call can leave the guest half-way
+                # through; only a fresh instance is known to be sound.
+                self._discard()
+                raise
+            finally:
+                self._stdout.flush()
+                self._stderr.flush()
+
+    @property
+    def closed(self) -> bool:
+        """True after `close`."""
+        return self._closed
+
+    def close(self) -> None:
+        """Drop the store and instance; later calls raise. Safe to call twice."""
+        with self._lock:
+            self._closed = True
+            self._drop_store()
+
+    def __enter__(self) -> PluginInstance[W]:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    def _instantiate(self) -> _Live[W]:
+        store = new_store(self.loaded.engine, sandbox_wasi(self._stdout, self._stderr))
+        arm_instance(store, self.limits, self.loaded.engine_config)
+        try:
+            instance = self._linker.instantiate(store, self.loaded.component)
+        except wasmtime.WasmtimeError as exc:
+            store.close()
+            raise ComponentLoadError(
+                f"{self.loaded.path}: cannot instantiate as a {self.loaded.kind.value} plugin"
+                f" (world {self.loaded.world.package}/{self.loaded.world.name}"
+                f"@{self.loaded.world.version}): {self._reason(exc)}"
+            ) from exc
+        self.instantiations += 1
+        return _Live(store, self._factory(store, instance))
+
+    def _discard(self) -> None:
+        self.traps += 1
+        self._drop_store()
+
+    def _drop_store(self) -> None:
+        if self._live is not None:
+            self._live.store.close()
+            self._live = None
+
+    def _reason(self, exc: wasmtime.WasmtimeError) -> str:
+        lines = [line.strip() for line in str(exc).splitlines() if line.strip()]
+        if "Caused by:" in lines:
+            lines = lines[lines.index("Caused by:") + 1 :]
+        reason = "; ".join(lines[:3]) if lines else type(exc).__name__
+        if "all fuel consumed" in reason:
+            reason += f" (fuel limit {self.limits.fuel_per_call} per call)"
+        elif "interrupt" in reason and self.limits.timeout is not None:
+            reason += f" (time limit {self.limits.timeout}s per call)"
+        return reason

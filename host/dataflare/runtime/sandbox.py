@@ -1,0 +1,171 @@
+"""The deny-by-default sandbox a plugin runs in, and its two ways to talk.
+
+A plugin gets WASI p2 with no files, environment, arguments, network or
+inherited stdio. It reports through the host `log` import, which lands in
+Python `logging` under ``dataflare.plugin.<plugin>`` with a ``stage``
+attribute; anything it prints to stdout/stderr is captured the same way,
+bounded per call. Host callbacks never raise into the guest: an exception
+there would trap and kill the instance for a logging hiccup.
+
+`new_store` is the only place stores are made, because a store used with
+`add_wasip2` but without `set_wasi` aborts the process on the first WASI call.
+"""
+
+from __future__ import annotations
+
+import enum
+import logging
+import re
+
+import wasmtime
+from wasmtime.component import Linker
+
+from dataflare.runtime.worlds import PACKAGE
+
+__all__ = [
+    "TRACE",
+    "GuestOutput",
+    "PluginLog",
+    "build_linker",
+    "new_store",
+    "plugin_logger",
+    "sandbox_wasi",
+]
+
+TRACE = 5
+"""Python logging level for WIT `level.trace` (below DEBUG)."""
+if logging.getLevelName(TRACE) == f"Level {TRACE}":
+    logging.addLevelName(TRACE, "TRACE")
+
+_LEVELS = {
+    "trace": TRACE,
+    "debug": logging.DEBUG,
+    "info": logging.INFO,
+    "warn": logging.WARNING,
+    "warning": logging.WARNING,
+    "error": logging.ERROR,
+}
+MAX_MESSAGE = 16 * 1024
+"""Longer log messages from a guest are cut to this many characters."""
+
+_LOG_IMPORT = re.compile(rf"^{re.escape(PACKAGE)}/log(@.*)?$")
+_internal = logging.getLogger(__name__)
+
+
+def plugin_logger(plugin: str) -> logging.Logger:
+    """The logger a plugin's log lines and output go to."""
+    return logging.getLogger(f"dataflare.plugin.{plugin}")
+
+
+def _level_number(level: object) -> int:
+    name = level.name if isinstance(level, enum.Enum) else str(level)
+    return _LEVELS.get(name.lower(), logging.INFO)
+
+
+class PluginLog:
+    """The host side of the WIT `log` interface (satisfies the generated `LogHost`)."""
+
+    def __init__(self, plugin: str, stage: str | None = None) -> None:
+        self.logger = plugin_logger(plugin)
+        self.extra = {"plugin": plugin, "stage": stage}
+
+    def log(self, level: object, message: str) -> None:
+        """Emit one guest log line; never raises (a raise would trap the guest)."""
+        try:
+            text = str(message)
+            if len(text) > MAX_MESSAGE:
+                text = f"{text[:MAX_MESSAGE]}... [{len(text) - MAX_MESSAGE} chars cut]"
+            self.logger.log(_level_number(level), "%s", text, extra=self.extra)
+        except Exception:
+            _internal.exception("dropping a log line from plugin %s", self.extra["plugin"])
+
+
+class GuestOutput:
+    """A guest's stdout or stderr, turned into log lines; at most `max_bytes` per call.
+
+    WASI hands over arbitrary byte chunks, so partial lines are held until a
+    newline, `max_line` bytes, or `flush` (which the instance calls after each
+    guest call and which also resets the byte budget).
+    """
+
+    def __init__(
+        self,
+        log: PluginLog,
+        stream: str,
+        level: int,
+        *,
+        max_line: int = 4096,
+        max_bytes: int = 64 * 1024,
+    ) -> None:
+        self._log = log
+        self._extra = {**log.extra, "stream": stream}
+        self._level = level
+        self._max_line = max_line
+        self._max_bytes = max_bytes
+        self._pending = bytearray()
+        self._used = 0
+        self._dropped = 0
+
+    def write(self, chunk: bytes) -> None:
+        """WASI callback: accept every byte (dropping over-budget ones); never raises."""
+        try:
+            room = self._max_bytes - self._used
+            if len(chunk) > room:
+                self._dropped += len(chunk) - max(room, 0)
+                chunk = chunk[: max(room, 0)]
+            self._used += len(chunk)
+            self._pending += chunk
+            while True:
+                cut = self._pending.find(b"\n")
+                if cut < 0 and len(self._pending) < self._max_line:
+                    break
+                end = cut if 0 <= cut < self._max_line else self._max_line
+                self._emit(bytes(self._pending[:end]))
+                del self._pending[: end + 1 if end == cut else end]
+        except Exception:
+            _internal.exception("dropping output from plugin %s", self._log.extra["plugin"])
+
+    def flush(self) -> None:
+        """Emit any partial line and any truncation note; start a new budget."""
+        if self._pending:
+            self._emit(bytes(self._pending))
+            self._pending.clear()
+        if self._dropped:
+            self._log.logger.warning(
+                "%d bytes of %s output dropped (limit %d bytes per call)",
+                self._dropped,
+                self._extra["stream"],
+                self._max_bytes,
+                extra=self._extra,
+            )
+        self._used = self._dropped = 0
+
+    def _emit(self, line: bytes) -> None:
+        text = line.decode("utf-8", errors="replace").rstrip("\r")
+        self._log.logger.log(self._level, "%s", text, extra=self._extra)
+
+
+def sandbox_wasi(stdout: GuestOutput, stderr: GuestOutput) -> wasmtime.WasiConfig:
+    """A WASI config granting nothing: no preopens, env, args, stdin or network."""
+    wasi = wasmtime.WasiConfig()
+    wasi.stdout_custom = stdout.write
+    wasi.stderr_custom = stderr.write
+    return wasi
+
+
+def new_store(engine: wasmtime.Engine, wasi: wasmtime.WasiConfig) -> wasmtime.Store:
+    """A store with WASI set (always: see the module docstring)."""
+    store = wasmtime.Store(engine)
+    store.set_wasi(wasi)
+    return store
+
+
+def build_linker(engine: wasmtime.Engine, imports: tuple[str, ...], log: PluginLog) -> Linker:
+    """A linker providing WASI p2 and our `log` interface at the version `imports` ask for."""
+    linker = Linker(engine)
+    linker.add_wasip2()
+    names = [name for name in imports if _LOG_IMPORT.match(name)]
+    if names:
+        with linker.root() as root, root.add_instance(names[0]) as iface:
+            iface.add_func("log", lambda _store, level, message: log.log(level, message))
+    return linker
