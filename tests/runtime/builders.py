@@ -37,7 +37,9 @@ def wit_copy(dest: Path, *, version: str = "0.1.0", extra: Path | None = None) -
     for src in sources:
         text = src.read_text()
         assert PACKAGE_LINE in text, f"{src} no longer declares {PACKAGE_LINE}"
-        (dest / src.name).write_text(text.replace(PACKAGE_LINE, f"package dataflare:plugin@{version};"))
+        (dest / src.name).write_text(
+            text.replace(PACKAGE_LINE, f"package dataflare:plugin@{version};")
+        )
     return dest
 
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-
 from dataflare.runtime import CompileCache
+
 from runtime.builders import FIXTURES, ROOT, core_module, dummy_component, probe_component, wit_copy
 
 KINDS = ("filter", "transform", "aggregate", "source", "sink")

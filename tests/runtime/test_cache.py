@@ -6,7 +6,6 @@ import hashlib
 from pathlib import Path
 
 import pytest
-
 from dataflare.model import PluginKind
 from dataflare.runtime import CompileCache, EngineConfig, cache_dir, fingerprint, load_component
 from dataflare.runtime.engine import DEFAULT_CONFIG, wasmtime_version
@@ -91,9 +90,10 @@ def test_engine_configs_do_not_share_entries(components, tmp_path):
     load_component(components["filter"], cache=cache)
     load_component(components["filter"], cache=cache, engine_config=fuel)
     assert cache.stats.misses == 2
-    assert entry_of(cache, components["filter"]).parent != entry_of(
-        cache, components["filter"], fuel
-    ).parent
+    assert (
+        entry_of(cache, components["filter"]).parent
+        != entry_of(cache, components["filter"], fuel).parent
+    )
 
 
 def test_fingerprint_names_version_and_config():

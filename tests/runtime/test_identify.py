@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import pytest
-from hypothesis import given
-from hypothesis import strategies as st
-
 from dataflare.model import PluginKind
 from dataflare.runtime.identify import WorldProblem, compatible, identify, parse_version
 from dataflare.runtime.worlds import distinctive_exports, world_for
+from hypothesis import given
+from hypothesis import strategies as st
 
 LOG = "dataflare:plugin/log@0.1.0"
 TYPES = "dataflare:plugin/types@0.1.0"

@@ -5,7 +5,6 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-
 from dataflare.errors import ComponentError, ComponentLoadError, WorldMismatchError
 from dataflare.model import PluginKind
 from dataflare.runtime import CompileCache, load_component
@@ -149,8 +148,7 @@ def test_component_missing_an_export(components, cache, expected):
     path = components["filter-no-batch"]
     text = message_of(WorldMismatchError, path, cache, expected=expected)
     assert text.endswith(
-        ": it lacks exports of world filter: filter-batch"
-        " (it exports: configure, describe, filter)"
+        ": it lacks exports of world filter: filter-batch (it exports: configure, describe, filter)"
     )
     if expected is PluginKind.FILTER:
         assert text.startswith(f"{path}: cannot load as {FILTER_WORLD}: ")

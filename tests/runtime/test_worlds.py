@@ -8,8 +8,9 @@ import subprocess
 
 from dataflare.model import PluginKind
 from dataflare.runtime.worlds import _FROM_WIT, all_worlds, distinctive_exports
-from runtime.builders import WIT
 from support.tools import require_tool
+
+from runtime.builders import WIT
 
 
 def wit_worlds() -> dict[str, dict[str, object]]:
