@@ -1,0 +1,172 @@
+"""The JSON rules shared by the DataFlare example plugins, for Python guests.
+
+This is the guest-side implementation of the rules written down in
+`host/dataflare/builtin/_json.py` (strict UTF-8 JSON, every number an
+IEEE-754 double, RFC 8785 canonical output). It is kept separate from the
+host's copy on purpose: the conformance tests compare the two.
+"""
+
+import json
+import math
+
+INVALID_JSON = "value is not valid JSON"
+NOT_AN_OBJECT = "value is not a JSON object"
+
+
+class JsonError(Exception):
+    """The bytes are not JSON by our rules; `args[0]` is the message to report."""
+
+
+def _number(text):
+    if not text.isascii():
+        raise ValueError(text)
+    x = float(text)
+    if math.isinf(x) or math.isnan(x):
+        raise ValueError(text)
+    return x
+
+
+def _reject_constant(text):
+    raise ValueError(text)
+
+
+def _has_lone_surrogate(value):
+    todo = [value]
+    while todo:
+        item = todo.pop()
+        if isinstance(item, dict):
+            todo.extend(item.keys())
+            todo.extend(item.values())
+        elif isinstance(item, list):
+            todo.extend(item)
+        elif isinstance(item, str) and any(0xD800 <= ord(c) <= 0xDFFF for c in item):
+            return True
+    return False
+
+
+def loads(data):
+    """Decode one JSON text from UTF-8 bytes, or raise `JsonError`."""
+    try:
+        text = data.decode("utf-8")
+        value = json.loads(
+            text, parse_int=_number, parse_float=_number, parse_constant=_reject_constant
+        )
+    except (UnicodeDecodeError, ValueError, RecursionError):
+        raise JsonError(INVALID_JSON) from None
+    if _has_lone_surrogate(value):
+        raise JsonError(INVALID_JSON)
+    return value
+
+
+def loads_object(data):
+    """Decode a JSON object, or raise `JsonError`."""
+    value = loads(data)
+    if not isinstance(value, dict):
+        raise JsonError(NOT_AN_OBJECT)
+    return value
+
+
+def equal(a, b):
+    """JSON equality: same type; numbers as doubles; arrays and objects deeply."""
+    if isinstance(a, bool) or isinstance(b, bool) or a is None or b is None:
+        return a is b
+    if isinstance(a, float) and isinstance(b, float):
+        return a == b
+    if isinstance(a, str) and isinstance(b, str):
+        return a == b
+    if isinstance(a, list) and isinstance(b, list):
+        return len(a) == len(b) and all(equal(x, y) for x, y in zip(a, b, strict=True))
+    if isinstance(a, dict) and isinstance(b, dict):
+        return set(a) == set(b) and all(equal(a[k], b[k]) for k in a)
+    return False
+
+
+def number_text(x):
+    """ECMAScript Number::toString of a finite double."""
+    if x == 0:
+        return "0"
+    if x < 0:
+        return "-" + number_text(-x)
+    text = repr(x)
+    mantissa, _, exp = text.partition("e")
+    whole, _, frac = mantissa.partition(".")
+    all_digits = whole + frac
+    stripped = all_digits.lstrip("0")
+    point = len(whole) + int(exp or "0") - (len(all_digits) - len(stripped))
+    digits = stripped.rstrip("0")
+    k = len(digits)
+    if k <= point <= 21:
+        return digits + "0" * (point - k)
+    if 0 < point <= 21:
+        return digits[:point] + "." + digits[point:]
+    if -6 < point <= 0:
+        return "0." + "0" * (-point) + digits
+    e = point - 1
+    head = digits[0] if k == 1 else digits[0] + "." + digits[1:]
+    return head + ("e+" if e >= 0 else "e-") + str(abs(e))
+
+
+_SHORT_ESCAPES = {
+    '"': '\\"',
+    "\\": "\\\\",
+    "\b": "\\b",
+    "\t": "\\t",
+    "\n": "\\n",
+    "\f": "\\f",
+    "\r": "\\r",
+}
+
+
+def string_text(s):
+    """An RFC 8785 string literal."""
+    out = ['"']
+    for c in s:
+        if c in _SHORT_ESCAPES:
+            out.append(_SHORT_ESCAPES[c])
+        elif ord(c) < 0x20:
+            out.append(f"\\u{ord(c):04x}")
+        else:
+            out.append(c)
+    out.append('"')
+    return "".join(out)
+
+
+def _utf16_key(s):
+    # By hand: the utf-16 codec is not in the component's snapshot.
+    units = []
+    for c in s:
+        cp = ord(c)
+        if cp < 0x10000:
+            units.append(cp)
+        else:
+            cp -= 0x10000
+            units.append(0xD800 + (cp >> 10))
+            units.append(0xDC00 + (cp & 0x3FF))
+    return units
+
+
+def _text(value):
+    if value is None:
+        return "null"
+    if value is True:
+        return "true"
+    if value is False:
+        return "false"
+    if isinstance(value, (int, float)):
+        return number_text(float(value))
+    if isinstance(value, str):
+        return string_text(value)
+    if isinstance(value, list):
+        return "[" + ",".join(_text(v) for v in value) + "]"
+    keys = sorted(value, key=_utf16_key)
+    return "{" + ",".join(string_text(k) + ":" + _text(value[k]) for k in keys) + "}"
+
+
+def dumps(value):
+    """The RFC 8785 canonical encoding of `value`, as UTF-8 bytes."""
+    return _text(value).encode("utf-8")
+
+
+def sort_key(s):
+    """Sort key giving RFC 8785 key order (UTF-16 code units)."""
+    return _utf16_key(s)
