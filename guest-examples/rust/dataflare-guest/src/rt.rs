@@ -1,0 +1,341 @@
+//! Export glue the `export_*!` macros call: not for plugin authors.
+//!
+//! Ownership follows the canonical ABI. Parameters the host lowered into our
+//! memory through `cabi_realloc` become ours (lifted without copying where
+//! the layout allows). Results we lower stay alive in a keep-alive list until
+//! the host calls the export's `cabi_post_*` function, which frees them.
+
+#![allow(clippy::missing_safety_doc)]
+
+use std::cell::UnsafeCell;
+
+/// The plugin instance of one component, created with `Default` on first use.
+pub struct Slot<T>(UnsafeCell<Option<T>>);
+
+// A component instance is single-threaded: no export runs concurrently.
+unsafe impl<T> Sync for Slot<T> {}
+
+impl<T: Default> Slot<T> {
+    /// An empty slot (usable in a `static`).
+    pub const fn new() -> Self {
+        Slot(UnsafeCell::new(None))
+    }
+
+    /// The instance; callers must not hold two of these at once.
+    #[allow(clippy::mut_from_ref)]
+    pub unsafe fn get(&self) -> &mut T {
+        let slot = &mut *self.0.get();
+        if slot.is_none() {
+            *slot = Some(T::default());
+        }
+        slot.as_mut().unwrap()
+    }
+}
+
+#[cfg(target_arch = "wasm32")]
+pub use self::wasm::*;
+
+#[cfg(target_arch = "wasm32")]
+mod wasm {
+    use super::Slot;
+    use crate::abi::{self, FlatRecord, Memory};
+    use crate::types::Config;
+    use crate::{Aggregate, Filter, Sink, Source, Transform};
+    use std::alloc::{alloc, dealloc, handle_alloc_error, realloc as std_realloc, Layout};
+    use std::cell::UnsafeCell;
+
+    /// Buffers handed to the host, freed at post-return.
+    struct KeepAlive {
+        bytes: Vec<Vec<u8>>,
+        blocks: Vec<(*mut u8, Layout)>,
+    }
+
+    struct Global<T>(UnsafeCell<T>);
+    unsafe impl<T> Sync for Global<T> {}
+
+    static KEEP: Global<KeepAlive> =
+        Global(UnsafeCell::new(KeepAlive { bytes: Vec::new(), blocks: Vec::new() }));
+
+    /// Big enough and aligned enough for every result we return indirectly.
+    #[repr(C, align(8))]
+    struct RetArea([u8; 64]);
+    static RET: Global<RetArea> = Global(UnsafeCell::new(RetArea([0; 64])));
+
+    fn ret_area() -> u32 {
+        RET.0.get() as u32
+    }
+
+    /// The component's own linear memory.
+    pub struct Wasm;
+
+    impl Memory for Wasm {
+        fn alloc(&mut self, size: u32, align: u32) -> u32 {
+            if size == 0 {
+                return align;
+            }
+            let layout = Layout::from_size_align(size as usize, align as usize).unwrap();
+            let ptr = unsafe { alloc(layout) };
+            if ptr.is_null() {
+                handle_alloc_error(layout);
+            }
+            unsafe { (*KEEP.0.get()).blocks.push((ptr, layout)) };
+            ptr as u32
+        }
+        fn free(&mut self, addr: u32, size: u32, align: u32) {
+            if size != 0 {
+                let layout = Layout::from_size_align(size as usize, align as usize).unwrap();
+                unsafe { dealloc(addr as *mut u8, layout) };
+            }
+        }
+        fn load_u8(&self, addr: u32) -> u8 {
+            unsafe { *(addr as *const u8) }
+        }
+        fn load_u32(&self, addr: u32) -> u32 {
+            unsafe { (addr as *const u32).read_unaligned() }
+        }
+        fn load_i64(&self, addr: u32) -> i64 {
+            unsafe { (addr as *const i64).read_unaligned() }
+        }
+        fn store_u8(&mut self, addr: u32, v: u8) {
+            unsafe { *(addr as *mut u8) = v }
+        }
+        fn store_u32(&mut self, addr: u32, v: u32) {
+            unsafe { (addr as *mut u32).write_unaligned(v) }
+        }
+        fn store_i64(&mut self, addr: u32, v: i64) {
+            unsafe { (addr as *mut i64).write_unaligned(v) }
+        }
+        fn take_bytes(&mut self, addr: u32, len: u32) -> Vec<u8> {
+            if len == 0 {
+                return Vec::new();
+            }
+            // The host allocated exactly `len` bytes with align 1 via cabi_realloc.
+            unsafe { Vec::from_raw_parts(addr as *mut u8, len as usize, len as usize) }
+        }
+        fn give_bytes(&mut self, bytes: Vec<u8>) -> u32 {
+            let ptr = bytes.as_ptr() as u32;
+            unsafe { (*KEEP.0.get()).bytes.push(bytes) };
+            ptr
+        }
+    }
+
+    /// `cabi_realloc` as the canonical ABI defines it.
+    pub unsafe fn realloc(old: *mut u8, old_size: usize, align: usize, new_size: usize) -> *mut u8 {
+        if old_size == 0 {
+            if new_size == 0 {
+                return align as *mut u8;
+            }
+            let layout = Layout::from_size_align_unchecked(new_size, align);
+            let ptr = alloc(layout);
+            if ptr.is_null() {
+                handle_alloc_error(layout);
+            }
+            return ptr;
+        }
+        let layout = Layout::from_size_align_unchecked(old_size, align);
+        if new_size == 0 {
+            dealloc(old, layout);
+            return align as *mut u8;
+        }
+        let ptr = std_realloc(old, layout, new_size);
+        if ptr.is_null() {
+            handle_alloc_error(Layout::from_size_align_unchecked(new_size, align));
+        }
+        ptr
+    }
+
+    /// Every `cabi_post_*`: free what the last export handed out.
+    pub unsafe fn post_return() {
+        let keep = &mut *KEEP.0.get();
+        keep.bytes.clear();
+        for (ptr, layout) in keep.blocks.drain(..) {
+            dealloc(ptr, layout);
+        }
+    }
+
+    /// The nine flat core values of a `record` parameter.
+    #[allow(clippy::too_many_arguments)]
+    pub fn flat(a: i32, b: i32, c: i32, d: i32, e: i32, f: i32, g: i64, h: i32, i: i32) -> FlatRecord {
+        FlatRecord {
+            key_tag: a as u32,
+            key_ptr: b as u32,
+            key_len: c as u32,
+            value_ptr: d as u32,
+            value_len: e as u32,
+            ts_tag: f as u32,
+            ts: g,
+            metadata_ptr: h as u32,
+            metadata_len: i as u32,
+        }
+    }
+
+    fn config(ptr: i32, len: i32) -> Config {
+        Config::new(abi::lift_pairs(&mut Wasm, ptr as u32, len as u32))
+    }
+
+    fn unit(r: Result<(), crate::PluginError>) -> i32 {
+        let ret = ret_area();
+        abi::store_result_unit(&mut Wasm, ret, r);
+        ret as i32
+    }
+
+    fn info(info: crate::PluginInfo) -> i32 {
+        let ret = ret_area();
+        abi::store_plugin_info(&mut Wasm, ret, info);
+        ret as i32
+    }
+
+    // ---- filter -------------------------------------------------------------
+
+    pub unsafe fn filter_describe<T: Filter + Default>(s: &Slot<T>) -> i32 {
+        info(s.get().describe())
+    }
+    pub unsafe fn filter_configure<T: Filter + Default>(s: &Slot<T>, p: i32, n: i32) -> i32 {
+        unit(s.get().configure(config(p, n)))
+    }
+    pub unsafe fn filter_one<T: Filter + Default>(s: &Slot<T>, f: FlatRecord) -> i32 {
+        let record = abi::lift_record_flat(&mut Wasm, f);
+        let ret = ret_area();
+        abi::store_result_bool(&mut Wasm, ret, s.get().filter(&record));
+        ret as i32
+    }
+    pub unsafe fn filter_batch<T: Filter + Default>(s: &Slot<T>, p: i32, n: i32) -> i32 {
+        let records = abi::lift_records(&mut Wasm, p as u32, n as u32);
+        let outcomes = s.get().filter_batch(&records);
+        drop(records);
+        let (ptr, len) = abi::lower_bool_results(&mut Wasm, outcomes);
+        list(ptr, len)
+    }
+
+    fn list(ptr: u32, len: u32) -> i32 {
+        let ret = ret_area();
+        Wasm.store_u32(ret, ptr);
+        Wasm.store_u32(ret + 4, len);
+        ret as i32
+    }
+
+    // ---- transform ----------------------------------------------------------
+
+    pub unsafe fn transform_describe<T: Transform + Default>(s: &Slot<T>) -> i32 {
+        info(s.get().describe())
+    }
+    pub unsafe fn transform_configure<T: Transform + Default>(s: &Slot<T>, p: i32, n: i32) -> i32 {
+        unit(s.get().configure(config(p, n)))
+    }
+    pub unsafe fn transform_one<T: Transform + Default>(s: &Slot<T>, f: FlatRecord) -> i32 {
+        let record = abi::lift_record_flat(&mut Wasm, f);
+        let ret = ret_area();
+        abi::store_result_record(&mut Wasm, ret, s.get().transform(record));
+        ret as i32
+    }
+    pub unsafe fn transform_batch<T: Transform + Default>(s: &Slot<T>, p: i32, n: i32) -> i32 {
+        let records = abi::lift_records(&mut Wasm, p as u32, n as u32);
+        let outcomes = s.get().transform_batch(records);
+        let (ptr, len) = abi::lower_record_results(&mut Wasm, outcomes);
+        list(ptr, len)
+    }
+
+    // ---- aggregate ----------------------------------------------------------
+
+    pub unsafe fn aggregate_describe<T: Aggregate + Default>(s: &Slot<T>) -> i32 {
+        info(s.get().describe())
+    }
+    pub unsafe fn aggregate_configure<T: Aggregate + Default>(s: &Slot<T>, p: i32, n: i32) -> i32 {
+        unit(s.get().configure(config(p, n)))
+    }
+    pub unsafe fn aggregate_init<T: Aggregate + Default>(s: &Slot<T>) -> i32 {
+        let ret = ret_area();
+        abi::store_list_u8(&mut Wasm, ret, s.get().init());
+        ret as i32
+    }
+    pub unsafe fn aggregate_one<T: Aggregate + Default>(
+        s: &Slot<T>,
+        acc_ptr: i32,
+        acc_len: i32,
+        f: FlatRecord,
+    ) -> i32 {
+        let acc = Wasm.take_bytes(acc_ptr as u32, acc_len as u32);
+        let record = abi::lift_record_flat(&mut Wasm, f);
+        let ret = ret_area();
+        abi::store_result_bytes(&mut Wasm, ret, s.get().aggregate(&acc, &record));
+        ret as i32
+    }
+    pub unsafe fn aggregate_batch<T: Aggregate + Default>(
+        s: &Slot<T>,
+        acc_ptr: i32,
+        acc_len: i32,
+        p: i32,
+        n: i32,
+    ) -> i32 {
+        let acc = Wasm.take_bytes(acc_ptr as u32, acc_len as u32);
+        let records = abi::lift_records(&mut Wasm, p as u32, n as u32);
+        let (acc, outcomes) = s.get().aggregate_batch(acc, &records);
+        drop(records);
+        let ret = ret_area();
+        abi::store_batch_fold(&mut Wasm, ret, acc, outcomes);
+        ret as i32
+    }
+    pub unsafe fn aggregate_emit<T: Aggregate + Default>(s: &Slot<T>, p: i32, n: i32) -> i32 {
+        let acc = Wasm.take_bytes(p as u32, n as u32);
+        let ret = ret_area();
+        abi::store_result_records(&mut Wasm, ret, s.get().emit(&acc));
+        ret as i32
+    }
+
+    // ---- source -------------------------------------------------------------
+
+    pub unsafe fn source_describe<T: Source + Default>(s: &Slot<T>) -> i32 {
+        info(s.get().describe())
+    }
+    pub unsafe fn source_configure<T: Source + Default>(s: &Slot<T>, p: i32, n: i32) -> i32 {
+        unit(s.get().configure(config(p, n)))
+    }
+    pub unsafe fn source_connect<T: Source + Default>(s: &Slot<T>) -> i32 {
+        unit(s.get().connect())
+    }
+    pub unsafe fn source_read<T: Source + Default>(s: &Slot<T>, max: i32) -> i32 {
+        let ret = ret_area();
+        abi::store_result_records(&mut Wasm, ret, s.get().read(max as u32));
+        ret as i32
+    }
+    pub unsafe fn source_checkpoint<T: Source + Default>(s: &Slot<T>) -> i32 {
+        let ret = ret_area();
+        abi::store_result_bytes(&mut Wasm, ret, s.get().checkpoint());
+        ret as i32
+    }
+    pub unsafe fn source_restore<T: Source + Default>(s: &Slot<T>, p: i32, n: i32) -> i32 {
+        let position = Wasm.take_bytes(p as u32, n as u32);
+        unit(s.get().restore(&position))
+    }
+    pub unsafe fn source_close<T: Source + Default>(s: &Slot<T>) -> i32 {
+        unit(s.get().close())
+    }
+
+    // ---- sink ---------------------------------------------------------------
+
+    pub unsafe fn sink_describe<T: Sink + Default>(s: &Slot<T>) -> i32 {
+        info(s.get().describe())
+    }
+    pub unsafe fn sink_configure<T: Sink + Default>(s: &Slot<T>, p: i32, n: i32) -> i32 {
+        unit(s.get().configure(config(p, n)))
+    }
+    pub unsafe fn sink_connect<T: Sink + Default>(s: &Slot<T>) -> i32 {
+        unit(s.get().connect())
+    }
+    pub unsafe fn sink_write<T: Sink + Default>(s: &Slot<T>, f: FlatRecord) -> i32 {
+        let record = abi::lift_record_flat(&mut Wasm, f);
+        unit(s.get().write(record))
+    }
+    pub unsafe fn sink_write_batch<T: Sink + Default>(s: &Slot<T>, p: i32, n: i32) -> i32 {
+        let records = abi::lift_records(&mut Wasm, p as u32, n as u32);
+        let outcomes = s.get().write_batch(records);
+        let (ptr, len) = abi::lower_unit_results(&mut Wasm, outcomes);
+        list(ptr, len)
+    }
+    pub unsafe fn sink_flush<T: Sink + Default>(s: &Slot<T>) -> i32 {
+        unit(s.get().flush())
+    }
+    pub unsafe fn sink_close<T: Sink + Default>(s: &Slot<T>) -> i32 {
+        unit(s.get().close())
+    }
+}
