@@ -1,0 +1,71 @@
+"""`dataflare run PIPELINE.yaml [--dry-run] [--quiet]`: validate, then run a pipeline."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+import threading
+from typing import Any
+
+from rich.console import Console
+
+from dataflare.pipeline import Executor, load_plan
+from dataflare.pipeline.interrupt import stop_on_sigint
+from dataflare.pipeline.report import Progress, StageLogHandler, summary_table
+
+__all__ = ["register"]
+
+
+def register(subparsers: Any) -> None:
+    """Add the `run` subcommand."""
+    parser = subparsers.add_parser(
+        "run",
+        help="run a YAML pipeline",
+        description="Validate a pipeline file, then run it: sources -> processors -> sinks.",
+    )
+    parser.add_argument("pipeline", help="the pipeline YAML file")
+    parser.add_argument(
+        "--dry-run", action="store_true", help="validate and print the plan; run nothing"
+    )
+    parser.add_argument(
+        "--quiet", "-q", action="store_true", help="no progress display and no summary"
+    )
+    parser.add_argument("--verbose", "-v", action="store_true", help="show info-level logs")
+    parser.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    """Run the pipeline named in `args`; exit code 0, or 130 when interrupted."""
+    _setup_logging(args.verbose)
+    plan = load_plan(args.pipeline)
+    # A pipeline writing records to stdout keeps stdout for them alone.
+    data_on_stdout = any(
+        s.config.type == "stdout" or s.config.plugin.name == "stdout" for s in plan.sinks
+    )
+    console = Console(stderr=data_on_stdout)
+    if args.dry_run:
+        plan.close()
+        console.print(plan.describe(), markup=False, highlight=False)
+        return 0
+    executor = Executor(plan)
+    live = console.is_terminal and not args.quiet and not data_on_stdout
+    try:
+        with stop_on_sigint(threading.Event()) as stop:
+            executor.stop = stop
+            with Progress(executor.stats, console, enabled=live) as progress:
+                executor.on_batch = progress.update
+                executor.run()
+    finally:
+        if not args.quiet:
+            console.print(summary_table(executor.stats, title=f"pipeline {plan.config.name}"))
+    return 130 if executor.stats.interrupted else 0
+
+
+def _setup_logging(verbose: bool) -> None:
+    root = logging.getLogger("dataflare")
+    if not any(isinstance(h, StageLogHandler) for h in root.handlers):
+        root.addHandler(StageLogHandler())
+    root.setLevel(logging.INFO if verbose else logging.WARNING)
+    root.propagate = False
+    sys.stderr.flush()

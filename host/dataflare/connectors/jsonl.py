@@ -1,0 +1,292 @@
+"""JSON Lines sources and sinks: files (``jsonl``) and the standard streams (``stdin``, ``stdout``).
+
+Reading (``format: value``, the default): each non-blank line is one
+record's value, as is; the reader does not parse it unless ``key_field`` or
+``timestamp_field`` asks for a field, so a bad line becomes a per-record
+error in the first stage that parses it, where ``on_error`` applies. With
+``format: record`` each line is a record envelope
+(`dataflare.connectors._envelope`), as the sink writes it.
+
+Writing (``format: value``): each record's value must be one JSON document;
+it is written on one line (re-serialised compactly only if it spans lines).
+A value that is not JSON fails that record. ``format: record`` writes the
+whole record (key, value, timestamp, metadata) as an envelope: the natural
+format for dead letters. A batch is written with one call and made durable
+by `flush` (fsync for files).
+
+A file is read whole on every run: its checkpoint is empty.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from collections.abc import Mapping, Sequence
+from typing import IO, Any, ClassVar
+
+from dataflare.connectors._envelope import decode_envelope, encode_envelope
+from dataflare.errors import ConfigurationError, PluginError, PluginIoError, SerializationError
+from dataflare.model import ParamInfo, Record
+from dataflare.plugins.base import SinkBase, SourceBase
+from dataflare.plugins.registry import register
+
+__all__ = ["JsonlSink", "JsonlSource", "StdinSource", "StdoutSink"]
+
+_FORMAT = ParamInfo(
+    "format", "value (a line is a value) or record (a line is a record envelope)", default="value"
+)
+_PATH_IN = ParamInfo("path", "the file to read", required=True)
+_PATH_OUT = ParamInfo("path", "the file to write", required=True)
+_MODE = ParamInfo("mode", "overwrite or append", default="overwrite")
+_KEY = ParamInfo("key_field", "a top-level JSON field whose value becomes the record key")
+_TS = ParamInfo("timestamp_field", "a top-level JSON field holding epoch milliseconds")
+
+
+def _choice(plugin: str, name: str, value: str, choices: tuple[str, ...]) -> str:
+    if value not in choices:
+        raise ConfigurationError(
+            f"plugin {plugin!r}: {name} must be one of {', '.join(choices)}; got {value!r}"
+        )
+    return value
+
+
+class _LineSource(SourceBase):
+    """Reads JSON Lines from a binary stream opened by `_open`."""
+
+    params: ClassVar[tuple[ParamInfo, ...]] = (_FORMAT, _KEY, _TS)
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._stream: IO[bytes] | None = None
+        self._line = 0
+
+    def configure(self, config: Mapping[str, str]) -> None:
+        """Check the parameters."""
+        super().configure(config)
+        _choice(self._plugin_name(), "format", self.param("format"), ("value", "record"))
+        if self.param("format") == "record" and (
+            self.config.get("key_field") or self.config.get("timestamp_field")
+        ):
+            raise ConfigurationError(
+                f"plugin {self._plugin_name()!r}: key_field and timestamp_field need format: value"
+            )
+
+    def _open(self) -> IO[bytes]:
+        raise NotImplementedError
+
+    def connect(self) -> None:
+        """Open the input."""
+        self._stream = self._open()
+
+    def read(self, max_records: int) -> list[Record]:
+        """Up to `max_records` records from the next non-blank lines."""
+        if self._stream is None:
+            raise PluginIoError(f"plugin {self._plugin_name()!r}: read before connect")
+        out: list[Record] = []
+        while len(out) < max_records:
+            try:
+                raw = self._stream.readline()
+            except OSError as exc:
+                raise PluginIoError(f"{self._where()}: {exc}") from exc
+            if not raw:
+                break
+            self._line += 1
+            line = raw.rstrip(b"\r\n")
+            if line.strip():
+                out.append(self._record(line))
+        return out
+
+    def _record(self, line: bytes) -> Record:
+        if self.config["format"] == "record":
+            return decode_envelope(self._parse(line))
+        key_field = self.config.get("key_field")
+        ts_field = self.config.get("timestamp_field")
+        if not key_field and not ts_field:
+            return Record(value=line)
+        doc = self._parse(line)
+        if not isinstance(doc, dict):
+            raise SerializationError(f"{self._where()}: expected a JSON object to read fields from")
+        key = None
+        if key_field and doc.get(key_field) is not None:
+            found = doc[key_field]
+            key = (found if isinstance(found, str) else json.dumps(found)).encode("utf-8")
+        timestamp = None
+        if ts_field and doc.get(ts_field) is not None:
+            found = doc[ts_field]
+            if isinstance(found, bool) or not isinstance(found, int):
+                raise SerializationError(
+                    f"{self._where()}: {ts_field!r} must be integer milliseconds, got {found!r}"
+                )
+            timestamp = found
+        return Record(value=line, key=key, timestamp=timestamp)
+
+    def _parse(self, line: bytes) -> object:
+        try:
+            return json.loads(line)
+        except ValueError as exc:
+            raise SerializationError(f"{self._where()}: invalid JSON: {exc}") from exc
+
+    def _where(self) -> str:
+        return f"{self._plugin_name()} line {self._line}"
+
+    def close(self) -> None:
+        """Close the input (safe twice)."""
+        stream, self._stream = self._stream, None
+        if stream is not None and stream is not sys.stdin.buffer:
+            stream.close()
+
+
+@register("source", "jsonl")
+class JsonlSource(_LineSource):
+    """Reads a JSON Lines file: one record per non-blank line."""
+
+    params = (_PATH_IN, _FORMAT, _KEY, _TS)
+
+    def _open(self) -> IO[bytes]:
+        path = self.param("path")
+        try:
+            return open(path, "rb")
+        except OSError as exc:
+            raise PluginIoError(f"plugin 'jsonl': cannot open {path}: {exc.strerror}") from exc
+
+    def configure(self, config: Mapping[str, str]) -> None:
+        """Check the parameters; the input file must exist now, not at the first read."""
+        super().configure(config)
+        if not os.path.isfile(self.param("path")):
+            raise ConfigurationError(f"plugin 'jsonl': input file not found: {self.param('path')}")
+
+
+@register("source", "stdin")
+class StdinSource(_LineSource):
+    """Reads JSON Lines from standard input."""
+
+    def _open(self) -> IO[bytes]:
+        return sys.stdin.buffer
+
+
+class _LineSink(SinkBase):
+    """Writes JSON Lines to a binary stream opened by `_open`."""
+
+    params: ClassVar[tuple[ParamInfo, ...]] = (_FORMAT,)
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._stream: IO[bytes] | None = None
+
+    def configure(self, config: Mapping[str, str]) -> None:
+        """Check the parameters."""
+        super().configure(config)
+        _choice(self._plugin_name(), "format", self.param("format"), ("value", "record"))
+
+    def _open(self) -> IO[bytes]:
+        raise NotImplementedError
+
+    def connect(self) -> None:
+        """Open the output."""
+        self._stream = self._open()
+
+    def write(self, record: Record) -> None:
+        """Write one record as one line."""
+        outcome = self.write_batch([record])[0]
+        if outcome is not None:
+            raise outcome
+
+    def write_batch(self, records: Sequence[Record]) -> list[PluginError | None]:
+        """Encode each record (a bad one fails alone), then write the good ones in one call."""
+        if self._stream is None:
+            raise PluginIoError(f"plugin {self._plugin_name()!r}: write before connect")
+        lines: list[bytes] = []
+        outcomes: list[PluginError | None] = []
+        for record in records:
+            try:
+                lines.append(self._line(record))
+                outcomes.append(None)
+            except PluginError as exc:
+                outcomes.append(exc)
+        if lines:
+            try:
+                self._stream.write(b"".join(lines))
+            except OSError as exc:
+                raise PluginIoError(f"plugin {self._plugin_name()!r}: {exc}") from exc
+        return outcomes
+
+    def _line(self, record: Record) -> bytes:
+        if self.config["format"] == "record":
+            return json.dumps(encode_envelope(record), ensure_ascii=False).encode("utf-8") + b"\n"
+        try:
+            doc = json.loads(record.value)
+        except ValueError as exc:
+            raise SerializationError(
+                f"the value is not JSON ({exc}); use format: record to write any bytes"
+            ) from exc
+        if b"\n" in record.value or b"\r" in record.value:
+            return (
+                json.dumps(doc, ensure_ascii=False, separators=(",", ":")).encode("utf-8") + b"\n"
+            )
+        return record.value + b"\n"
+
+    def flush(self) -> None:
+        """Push buffered lines out."""
+        if self._stream is not None:
+            try:
+                self._stream.flush()
+            except OSError as exc:
+                raise PluginIoError(f"plugin {self._plugin_name()!r}: {exc}") from exc
+
+
+@register("sink", "jsonl")
+class JsonlSink(_LineSink):
+    """Writes a JSON Lines file: one record per line."""
+
+    params = (_PATH_OUT, _FORMAT, _MODE)
+
+    def configure(self, config: Mapping[str, str]) -> None:
+        """Check the parameters."""
+        super().configure(config)
+        _choice("jsonl", "mode", self.param("mode"), ("overwrite", "append"))
+
+    def _open(self) -> IO[bytes]:
+        path = self.param("path")
+        try:
+            os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
+            return open(path, "ab" if self.param("mode") == "append" else "wb")
+        except OSError as exc:
+            raise PluginIoError(
+                f"plugin 'jsonl': cannot open {path} for writing: {exc.strerror}"
+            ) from exc
+
+    def flush(self) -> None:
+        """Write buffered lines and fsync, so accepted records survive a crash."""
+        super().flush()
+        if self._stream is not None:
+            try:
+                os.fsync(self._stream.fileno())
+            except OSError as exc:
+                raise PluginIoError(f"plugin 'jsonl': fsync failed: {exc}") from exc
+
+    def close(self) -> None:
+        """Flush and close the file (safe twice)."""
+        if self._stream is None:
+            return
+        try:
+            self.flush()
+        finally:
+            stream, self._stream = self._stream, None
+            stream.close()
+
+
+@register("sink", "stdout")
+class StdoutSink(_LineSink):
+    """Writes JSON Lines to standard output."""
+
+    def _open(self) -> IO[bytes]:
+        return sys.stdout.buffer
+
+    def close(self) -> None:
+        """Flush standard output; it stays open for the process."""
+        if self._stream is not None:
+            try:
+                self.flush()
+            finally:
+                self._stream = None

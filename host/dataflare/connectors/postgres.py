@@ -1,0 +1,107 @@
+"""PostgreSQL source and sink (``postgres``) over psycopg 3.
+
+Connection parameters (usually under ``connection:`` in the pipeline):
+``host``, ``port``, ``database`` (or ``dbname``), ``user``, ``password``,
+``sslmode``, or a whole ``dsn``; explicit parameters override the DSN's
+parts, and anything unset falls back to libpq's environment (``PGUSER``,
+``PGPASSWORD``...). The rest are those of `dataflare.connectors._sql`. The
+source streams rows through a server-side cursor. Column types for new
+tables: BOOLEAN, BIGINT, DOUBLE PRECISION, TEXT, JSONB, BYTEA.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any, ClassVar
+
+import psycopg
+from psycopg import conninfo
+
+from dataflare.connectors._sql import SINK_PARAMS, SOURCE_PARAMS, SqlSink, SqlSource
+from dataflare.model import ParamInfo
+from dataflare.plugins.registry import register
+
+__all__ = ["PostgresSink", "PostgresSource", "connection_string"]
+
+_CONNECTION = (
+    ParamInfo("dsn", "a libpq connection string or postgresql:// URL"),
+    ParamInfo("host", "server host"),
+    ParamInfo("port", "server port"),
+    ParamInfo("database", "database name"),
+    ParamInfo("dbname", "database name (libpq spelling)"),
+    ParamInfo("user", "user name"),
+    ParamInfo("password", "password"),
+    ParamInfo("sslmode", "libpq sslmode"),
+)
+_TYPES = {
+    "bool": "BOOLEAN",
+    "int": "BIGINT",
+    "float": "DOUBLE PRECISION",
+    "text": "TEXT",
+    "json": "JSONB",
+}
+_RECORD_TYPES = {
+    "key": "BYTEA",
+    "value": "BYTEA NOT NULL",
+    "timestamp": "BIGINT",
+    "metadata": "TEXT",
+}
+
+
+def connection_string(config: dict[str, str]) -> str:
+    """The libpq connection string for the connection parameters in `config`."""
+    parts = {
+        k: config[k]
+        for k in ("host", "port", "user", "password", "sslmode", "dbname")
+        if config.get(k)
+    }
+    if config.get("database"):
+        parts["dbname"] = config["database"]
+    return conninfo.make_conninfo(config.get("dsn", ""), **parts)
+
+
+class _Postgres:
+    placeholder = "%s"
+    types: ClassVar[Mapping[str, str]] = _TYPES
+    record_types: ClassVar[Mapping[str, str]] = _RECORD_TYPES
+    config: dict[str, str]
+
+    def _open(self) -> Any:
+        return psycopg.connect(connection_string(self.config), connect_timeout=10)
+
+    def _data_errors(self) -> tuple[type[Exception], ...]:
+        return (psycopg.DataError, psycopg.IntegrityError, psycopg.ProgrammingError)
+
+    def _io_errors(self) -> tuple[type[Exception], ...]:
+        return (psycopg.Error,)
+
+    def _table_columns(self, conn: Any, table: str) -> list[str] | None:
+        with conn.cursor() as cursor:
+            cursor.execute(
+                "SELECT column_name FROM information_schema.columns "
+                "WHERE table_schema = current_schema() AND table_name = %s ORDER BY "
+                "ordinal_position",
+                (table,),
+            )
+            names = [row[0] for row in cursor.fetchall()]
+        conn.commit()
+        return names or None
+
+    def _rows_cursor(self, conn: Any, sql: str, params: Sequence[object]) -> Any:
+        cursor = conn.cursor(name="dataflare_source")
+        cursor.execute(sql, tuple(params))
+        return cursor
+
+
+@register("source", "postgres")
+class PostgresSource(_Postgres, SqlSource):
+    """Reads rows from a PostgreSQL table or query, optionally incrementally."""
+
+    params = (*_CONNECTION, *SOURCE_PARAMS)
+
+
+@register("sink", "postgres")
+class PostgresSink(_Postgres, SqlSink):
+    """Writes records as rows of a PostgreSQL table: insert or upsert, a transaction per batch."""
+
+    params = (*_CONNECTION, *SINK_PARAMS)

@@ -1,0 +1,315 @@
+"""Running a plan: read in batches, push each batch through every stage, write, close.
+
+The executor is pull-based and single-threaded: it reads one batch from a
+source, runs it through the processors in declared order and writes the
+survivors to every sink before it reads the next batch. So at most one
+batch (`batch_size` records) per pipeline is ever in flight: a slow sink
+slows the source down instead of filling memory, and no plugin is ever
+called from two threads (a WASM store must not be). Several sources are
+read in turn, one batch each.
+
+Aggregates fold the records that reach them; at end of stream each one, in
+declared order, emits its records, which continue through the stages after
+it.
+
+A record that fails in a stage (a `PluginError` or `GuestTrap` for that
+record, or for the whole batch call it was in) follows the stage's
+``on_error``: ``fail`` stops the run with `StageFailed`, ``skip`` drops it,
+``dead_letter`` writes the record as it entered the stage to the named sink
+with three metadata entries added: `META_STAGE`, `META_KIND` (the
+`plugin-error` case, or ``trap``) and `META_MESSAGE`.
+
+A stop request (the `stop` event; the CLI sets it on the first Ctrl-C) is
+honoured between batches, so every batch is written whole. An interrupted
+run emits no aggregates (their input is incomplete) and saves no positions,
+so a rerun reads again what this run did not finish: delivery is at least
+once. Every plugin is closed whatever happens.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import replace
+from functools import partial
+from typing import TypeVar, cast
+
+from dataflare.errors import DataFlareError, GuestTrap, PipelineError, PluginError
+from dataflare.model import PluginKind, Record
+from dataflare.pipeline.plan import Plan, Stage
+from dataflare.pipeline.state import StateFile
+from dataflare.pipeline.stats import RunStats
+from dataflare.plugins.kinds import (
+    AggregatePlugin,
+    FilterPlugin,
+    SinkPlugin,
+    SourcePlugin,
+    TransformPlugin,
+)
+
+__all__ = ["META_KIND", "META_MESSAGE", "META_STAGE", "Executor", "StageFailed"]
+
+META_STAGE = "dataflare.error.stage"
+META_KIND = "dataflare.error.kind"
+META_MESSAGE = "dataflare.error.message"
+
+_log = logging.getLogger("dataflare.pipeline")
+
+T = TypeVar("T")
+
+
+class StageFailed(PipelineError):
+    """A stage failed and its policy (or the nature of the failure) stops the run."""
+
+    def __init__(self, stage: str, kind: str, message: str, *, what: str = "failed") -> None:
+        super().__init__(f"stage {stage!r} {what}: {kind}: {message}")
+        self.stage = stage
+        self.kind = kind
+        self.message = message
+
+
+def _error_parts(exc: PluginError | GuestTrap) -> tuple[str, str]:
+    if isinstance(exc, PluginError):
+        return exc.kind, exc.message
+    return "trap", str(exc)
+
+
+class Executor:
+    """Runs one plan once; `stats` stays readable during and after the run."""
+
+    def __init__(
+        self,
+        plan: Plan,
+        *,
+        stop: threading.Event | None = None,
+        on_batch: Callable[[RunStats], None] | None = None,
+    ) -> None:
+        self.plan = plan
+        self.stop = stop or threading.Event()
+        self.on_batch = on_batch
+        self.stats = RunStats()
+        for stage in plan.sources:
+            self.stats.add(stage.id, stage.kind.value, "source")
+        for stage in plan.processors:
+            self.stats.add(stage.id, stage.kind.value, "processor")
+        for stage in plan.sinks:
+            self.stats.add(stage.id, stage.kind.value, "sink")
+        for stage in plan.dead_letters.values():
+            self.stats.add(stage.id, stage.kind.value, "dead-letter sink")
+        self._accs: dict[str, bytes] = {}
+        self._state = StateFile(plan.config.state_path)
+
+    def run(self) -> RunStats:
+        """Run to the end of every source (or a stop request); always closes every plugin.
+
+        Raises `StageFailed` (or another `PipelineError`) when the run fails.
+        """
+        self.stats.started = time.monotonic()
+        ok = False
+        try:
+            self._run()
+            ok = True
+        finally:
+            self.stats.finished = time.monotonic()
+            failures = self.plan.close()
+            for failure in failures:
+                _log.warning("%s", failure)
+        if ok and failures:
+            raise PipelineError("the run finished but closing failed: " + "; ".join(failures))
+        return self.stats
+
+    def _run(self) -> None:
+        plan = self.plan
+        for stage in [*plan.dead_letters.values(), *plan.sinks]:
+            self._call(stage, "connect", cast(SinkPlugin, stage.plugin).connect)
+        for stage in plan.sources:
+            source = cast(SourcePlugin, stage.plugin)
+            self._call(stage, "connect", source.connect)
+            position = self._state.position(stage.id, stage.config.plugin.label)
+            if position:
+                _log.info("%s: resuming from the saved position", stage.id)
+                self._call(stage, "restore", partial(source.restore, position))
+        for stage in plan.processors:
+            if stage.kind is PluginKind.AGGREGATE:
+                self._accs[stage.id] = self._call(
+                    stage, "init", cast(AggregatePlugin, stage.plugin).init
+                )
+        self._read_all()
+        if self.stop.is_set():
+            self.stats.interrupted = True
+            _log.warning("stopped on request; aggregates not emitted, positions not saved")
+        else:
+            self._emit_aggregates()
+        for stage in [*plan.sinks, *plan.dead_letters.values()]:
+            self._call(stage, "flush", cast(SinkPlugin, stage.plugin).flush)
+        if not self.stats.interrupted:
+            self._save_positions()
+
+    def _read_all(self) -> None:
+        size = self.plan.config.batch_size
+        active = list(self.plan.sources)
+        while active and not self.stop.is_set():
+            for stage in list(active):
+                if self.stop.is_set():
+                    break
+                source = cast(SourcePlugin, stage.plugin)
+                batch = self._call(stage, "read", partial(source.read, size))
+                if not batch:
+                    active.remove(stage)
+                    continue
+                self.stats.stages[stage.id].records_out += len(batch)
+                self._push(batch, 0)
+                if self.on_batch is not None:
+                    self.on_batch(self.stats)
+
+    def _emit_aggregates(self) -> None:
+        for index, stage in enumerate(self.plan.processors):
+            if stage.kind is not PluginKind.AGGREGATE:
+                continue
+            plugin = cast(AggregatePlugin, stage.plugin)
+            acc = self._accs[stage.id]
+            records = self._call(stage, "emit", partial(plugin.emit, acc))
+            self.stats.stages[stage.id].records_out += len(records)
+            self._push(records, index + 1)
+        if self.on_batch is not None:
+            self.on_batch(self.stats)
+
+    def _push(self, records: Sequence[Record], start: int) -> None:
+        """Run `records` through processors[start:], then write them to every sink."""
+        current = list(records)
+        for stage in self.plan.processors[start:]:
+            if not current:
+                return
+            stats = self.stats.stages[stage.id]
+            stats.records_in += len(current)
+            if stage.kind is PluginKind.FILTER:
+                current = self._filter(stage, current)
+            elif stage.kind is PluginKind.TRANSFORM:
+                current = self._transform(stage, current)
+            else:
+                self._aggregate(stage, current)
+                return
+        if current:
+            for stage in self.plan.sinks:
+                self._write(stage, current)
+
+    def _filter(self, stage: Stage, records: list[Record]) -> list[Record]:
+        plugin = cast(FilterPlugin, stage.plugin)
+        outcomes = self._batch(stage, records, plugin.filter_batch)
+        kept = []
+        stats = self.stats.stages[stage.id]
+        for record, outcome in zip(records, outcomes, strict=True):
+            if isinstance(outcome, PluginError | GuestTrap):
+                self._failed(stage, record, outcome)
+            elif outcome:
+                kept.append(record)
+            else:
+                stats.dropped += 1
+        stats.records_out += len(kept)
+        return kept
+
+    def _transform(self, stage: Stage, records: list[Record]) -> list[Record]:
+        plugin = cast(TransformPlugin, stage.plugin)
+        outcomes = self._batch(stage, records, plugin.transform_batch)
+        made = []
+        for record, outcome in zip(records, outcomes, strict=True):
+            if isinstance(outcome, PluginError | GuestTrap):
+                self._failed(stage, record, outcome)
+            else:
+                made.append(outcome)
+        self.stats.stages[stage.id].records_out += len(made)
+        return made
+
+    def _aggregate(self, stage: Stage, records: list[Record]) -> None:
+        plugin = cast(AggregatePlugin, stage.plugin)
+        acc = self._accs[stage.id]
+        try:
+            acc, outcomes = plugin.aggregate_batch(acc, records)
+        except (PluginError, GuestTrap) as exc:
+            failed: list[PluginError | GuestTrap | None] = [exc] * len(records)
+        except DataFlareError as exc:
+            raise StageFailed(stage.id, "error", str(exc)) from exc
+        else:
+            self._check_count(stage, records, outcomes)
+            failed = list(outcomes)
+            self._accs[stage.id] = acc
+        for record, outcome in zip(records, failed, strict=True):
+            if outcome is not None:
+                self._failed(stage, record, outcome)
+
+    def _write(self, stage: Stage, records: list[Record]) -> None:
+        plugin = cast(SinkPlugin, stage.plugin)
+        stats = self.stats.stages[stage.id]
+        stats.records_in += len(records)
+        outcomes = self._batch(stage, records, plugin.write_batch)
+        for record, outcome in zip(records, outcomes, strict=True):
+            if outcome is None:
+                stats.records_out += 1
+            else:
+                self._failed(stage, record, outcome)
+
+    def _batch(
+        self, stage: Stage, records: list[Record], call: Callable[[list[Record]], list[T]]
+    ) -> list[T | PluginError | GuestTrap]:
+        """One outcome per record; a failure of the whole call fails every record in it."""
+        try:
+            outcomes: list[T | PluginError | GuestTrap] = list(call(records))
+        except (PluginError, GuestTrap) as exc:
+            return [exc] * len(records)
+        except DataFlareError as exc:
+            raise StageFailed(stage.id, "error", str(exc)) from exc
+        self._check_count(stage, records, outcomes)
+        return outcomes
+
+    def _check_count(
+        self, stage: Stage, records: Sequence[Record], outcomes: Sequence[object]
+    ) -> None:
+        if len(outcomes) != len(records):
+            raise StageFailed(
+                stage.id,
+                "processing",
+                f"returned {len(outcomes)} outcomes for a batch of {len(records)} records",
+                what="broke the batch contract",
+            )
+
+    def _failed(self, stage: Stage, record: Record, exc: PluginError | GuestTrap) -> None:
+        kind, message = _error_parts(exc)
+        self.stats.stages[stage.id].errors += 1
+        policy = stage.config.on_error
+        if policy == "fail":
+            raise StageFailed(stage.id, kind, message, what="failed on a record") from exc
+        if policy == "skip":
+            _log.debug("%s: skipped a record: %s: %s", stage.id, kind, message)
+            return
+        target = self.plan.dead_letters[cast(str, stage.config.dead_letter)]
+        letter = replace(
+            record,
+            metadata={
+                **record.metadata,
+                META_STAGE: stage.id,
+                META_KIND: kind,
+                META_MESSAGE: message,
+            },
+        )
+        self._write(target, [letter])
+
+    def _call(self, stage: Stage, what: str, call: Callable[[], T]) -> T:
+        """Call a non-record method; any failure stops the run, naming the stage."""
+        try:
+            return call()
+        except (PluginError, GuestTrap) as exc:
+            kind, message = _error_parts(exc)
+            raise StageFailed(stage.id, kind, message, what=f"failed in {what}") from exc
+        except DataFlareError as exc:
+            raise StageFailed(stage.id, "error", str(exc), what=f"failed in {what}") from exc
+
+    def _save_positions(self) -> None:
+        positions = {}
+        for stage in self.plan.sources:
+            source = cast(SourcePlugin, stage.plugin)
+            position = self._call(stage, "checkpoint", source.checkpoint)
+            positions[stage.id] = (stage.config.plugin.label, position)
+        if any(pos for _, pos in positions.values()) or self._state.path.exists():
+            self._state.save(positions)

@@ -1,0 +1,259 @@
+"""From a validated file to a plan: every plugin found, instantiated and configured.
+
+Building the plan is the second half of validation: it looks up native
+plugins (an unknown name lists the available ones), loads WASM components,
+checks parameters against what each plugin declares and calls `configure`.
+Every problem is collected with its file position; if there is any, every
+plugin built so far is closed and one `ConfigFileError` lists them all.
+Nothing connects to anything here: that is the executor's job.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import importlib
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import cast
+
+from dataflare.errors import DataFlareError, PluginError
+from dataflare.model import PluginInfo, PluginKind
+from dataflare.pipeline.config import PipelineConfig, Problems, StageConfig, load_config
+from dataflare.plugins import registry
+from dataflare.plugins.kinds import AnyPlugin
+
+__all__ = ["Plan", "Stage", "WasmLoader", "build_plan", "load_plan"]
+
+WasmLoader = Callable[[Path, PluginKind, str | None, str], AnyPlugin]
+"""Loads a component: (path, kind, plugin name or None, stage id) -> plugin."""
+
+_SECRET_WORDS = ("password", "secret", "token", "dsn")
+
+
+@dataclass(slots=True)
+class Stage:
+    """One stage of the plan: its configuration and its configured plugin."""
+
+    config: StageConfig
+    plugin: AnyPlugin
+    info: PluginInfo
+
+    @property
+    def id(self) -> str:
+        """The stage id from the file."""
+        return self.config.id
+
+    @property
+    def kind(self) -> PluginKind:
+        """The plugin kind."""
+        return self.config.plugin.kind
+
+
+@dataclass(slots=True)
+class Plan:
+    """Configured stages, ready to run; `close` releases every plugin."""
+
+    config: PipelineConfig
+    sources: list[Stage]
+    processors: list[Stage]
+    sinks: list[Stage]
+    dead_letters: dict[str, Stage] = field(default_factory=dict)
+
+    @property
+    def stages(self) -> list[Stage]:
+        """Every stage: sources, processors, main sinks, dead-letter sinks."""
+        return [*self.sources, *self.processors, *self.sinks, *self.dead_letters.values()]
+
+    def close(self) -> list[str]:
+        """Close every plugin (even after failures); returns what went wrong."""
+        return _close_all(self.stages)
+
+    def describe(self) -> str:
+        """The plan as text, for ``dataflare run --dry-run``."""
+        cfg = self.config
+        lines = [
+            f"pipeline {cfg.name!r} ({cfg.path})",
+            f"  batch size {cfg.batch_size}; checkpoints in {cfg.state_path}",
+        ]
+        groups = (
+            ("sources", self.sources),
+            ("processors, in order", self.processors),
+            ("sinks (each gets every surviving record)", self.sinks),
+            ("dead-letter sinks", list(self.dead_letters.values())),
+        )
+        for title, stages in groups:
+            if not stages:
+                continue
+            lines.append(f"  {title}:")
+            for n, stage in enumerate(stages, 1):
+                lines.append(f"    {n}. {_stage_line(stage)}")
+                if stage.config.params:
+                    shown = ", ".join(f"{k}={_shown(k, v)}" for k, v in stage.config.params.items())
+                    lines.append(f"       params: {shown}")
+        return "\n".join(lines)
+
+
+def _stage_line(stage: Stage) -> str:
+    cfg = stage.config
+    text = (
+        f"{cfg.id}: {stage.kind.value} {cfg.plugin.label} ({stage.info.name} {stage.info.version})"
+    )
+    if cfg.on_error == "dead_letter":
+        text += f", on_error=dead_letter -> {cfg.dead_letter}"
+    else:
+        text += f", on_error={cfg.on_error}"
+    return text
+
+
+def _shown(key: str, value: str) -> str:
+    return "***" if any(w in key.lower() for w in _SECRET_WORDS) else value
+
+
+def load_plan(path: Path | str, *, wasm_loader: WasmLoader | None = None) -> Plan:
+    """Validate the file at `path` and build its plan; raises `ConfigFileError`."""
+    _load_connectors()
+    config = load_config(path, direct_types=_direct_types)
+    return build_plan(config, wasm_loader=wasm_loader)
+
+
+def build_plan(config: PipelineConfig, *, wasm_loader: WasmLoader | None = None) -> Plan:
+    """Instantiate and configure every stage of `config`; raises `ConfigFileError`."""
+    _load_connectors()
+    problems = Problems(str(config.path))
+    built: dict[str, Stage] = {}
+    try:
+        for stage_config in config.stages:
+            stage = _build_stage(stage_config, problems, wasm_loader)
+            if stage is not None:
+                built[stage.id] = stage
+        if problems.items:
+            _close_all(list(built.values()))
+            problems.raise_if_any()
+    except BaseException:
+        _close_all(list(built.values()))
+        raise
+    dead = config.dead_letter_ids
+    return Plan(
+        config=config,
+        sources=[built[s.id] for s in config.sources],
+        processors=[built[s.id] for s in config.processors],
+        sinks=[built[s.id] for s in config.sinks if s.id not in dead],
+        dead_letters={s.id: built[s.id] for s in config.sinks if s.id in dead},
+    )
+
+
+def _build_stage(
+    cfg: StageConfig, problems: Problems, wasm_loader: WasmLoader | None
+) -> Stage | None:
+    ref = cfg.plugin
+    plugin: AnyPlugin
+    try:
+        if ref.wasm_path is not None:
+            loader = wasm_loader or _default_wasm_loader()
+            if loader is None:
+                problems.add(
+                    cfg.ref_mark,
+                    cfg.where,
+                    "WASM plugins are not available: dataflare.plugins.wasm is missing",
+                )
+                return None
+            plugin = loader(ref.wasm_path, ref.kind, ref.name, cfg.id)
+        else:
+            assert ref.name is not None
+            plugin = cast(AnyPlugin, registry.get(ref.kind, ref.name)())
+    except DataFlareError as exc:
+        problems.add(cfg.ref_mark, cfg.where, str(exc))
+        return None
+    stage = None
+    try:
+        info = plugin.describe()
+        if info.kind is not ref.kind:
+            problems.add(
+                cfg.ref_mark,
+                cfg.where,
+                f"plugin {info.name!r} is a {info.kind.value} plugin; expected a "
+                f"{ref.kind.value} plugin",
+            )
+        elif _check_params(cfg, info, problems):
+            plugin.configure(dict(cfg.params))
+            stage = Stage(cfg, plugin, info)
+    except PluginError as exc:
+        problems.add(
+            cfg.param_marks[""], cfg.where, f"configure failed ({exc.kind}): {exc.message}"
+        )
+    except Exception as exc:
+        problems.add(
+            cfg.param_marks[""],
+            cfg.where,
+            f"plugin failed while being configured: {type(exc).__name__}: {exc}",
+        )
+    finally:
+        if stage is None:
+            _close_quietly(plugin)
+    return stage
+
+
+def _check_params(cfg: StageConfig, info: PluginInfo, problems: Problems) -> bool:
+    """Check names against the declared params, so each problem points at its key."""
+    if not info.params:
+        return True  # a plugin that declares nothing decides for itself in configure
+    declared = {p.name for p in info.params}
+    known = ", ".join(sorted(declared))
+    ok = True
+    for key in cfg.params:
+        if key not in declared:
+            problems.add(
+                cfg.param_marks.get(key, cfg.mark),
+                cfg.where,
+                f"unknown parameter {key!r} for plugin {info.name!r}; its parameters: {known}",
+            )
+            ok = False
+    for param in info.params:
+        if param.required and param.name not in cfg.params:
+            what = f" ({param.description})" if param.description else ""
+            problems.add(
+                cfg.param_marks[""],
+                cfg.where,
+                f"missing required parameter {param.name!r}{what} for plugin {info.name!r}",
+            )
+            ok = False
+    return ok
+
+
+def _close_quietly(plugin: AnyPlugin) -> None:
+    with contextlib.suppress(Exception):
+        plugin.close()
+
+
+def _close_all(stages: list[Stage]) -> list[str]:
+    failures = []
+    for stage in stages:
+        try:
+            stage.plugin.close()
+        except Exception as exc:
+            failures.append(f"closing {stage.id!r} failed: {exc}")
+    return failures
+
+
+def _direct_types(kind: PluginKind) -> list[str]:
+    return registry.available(kind)
+
+
+def _load_connectors() -> None:
+    importlib.import_module("dataflare.connectors")
+
+
+def _default_wasm_loader() -> WasmLoader | None:
+    try:
+        module = importlib.import_module("dataflare.plugins.wasm")
+    except ModuleNotFoundError as exc:
+        if exc.name != "dataflare.plugins.wasm":
+            raise
+        return None
+    load = module.load_wasm_plugin
+
+    def loader(path: Path, kind: PluginKind, name: str | None, stage: str) -> AnyPlugin:
+        return cast(AnyPlugin, load(path, kind, name=name, stage=stage))
+
+    return loader

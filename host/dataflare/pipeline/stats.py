@@ -1,0 +1,70 @@
+"""Per-stage counters, shared by the executor (writes) and the renderers (read).
+
+What each counter means, by kind:
+
+========== ============ ============== ================= ==============
+kind       in           out            dropped           errors
+========== ============ ============== ================= ==============
+source     -            records read   -                 -
+filter     records seen records kept   records filtered  failed records
+transform  records seen records made   -                 failed records
+aggregate  records seen records emitted -                failed records
+sink       records sent records written -                failed records
+========== ============ ============== ================= ==============
+
+A failed record is counted in ``errors`` whatever the policy did with it
+(skipped, or sent to a dead-letter sink).
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+
+__all__ = ["RunStats", "StageStats"]
+
+
+@dataclass(slots=True)
+class StageStats:
+    """Counters of one stage."""
+
+    id: str
+    kind: str
+    role: str
+    records_in: int = 0
+    records_out: int = 0
+    dropped: int = 0
+    errors: int = 0
+
+
+@dataclass(slots=True)
+class RunStats:
+    """Counters of every stage, in pipeline order, and the run's clock."""
+
+    stages: dict[str, StageStats] = field(default_factory=dict)
+    started: float = field(default_factory=time.monotonic)
+    finished: float | None = None
+    interrupted: bool = False
+
+    def add(self, stage_id: str, kind: str, role: str) -> StageStats:
+        """Register a stage; the order of calls is the display order."""
+        stats = StageStats(stage_id, kind, role)
+        self.stages[stage_id] = stats
+        return stats
+
+    @property
+    def elapsed(self) -> float:
+        """Seconds since the run started (until it finished)."""
+        end = self.finished if self.finished is not None else time.monotonic()
+        return end - self.started
+
+    @property
+    def records_read(self) -> int:
+        """Records read by every source together."""
+        return sum(s.records_out for s in self.stages.values() if s.role == "source")
+
+    @property
+    def rate(self) -> float:
+        """Records read per second so far."""
+        elapsed = self.elapsed
+        return self.records_read / elapsed if elapsed > 0 else 0.0
