@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 from pathlib import Path
+from types import SimpleNamespace
+from typing import Any
 
 import pytest
-from dataflare.runtime import CompileCache
+from dataflare.model import PluginKind
+from dataflare.runtime import CompileCache, EngineConfig, LoadedComponent, load_component
+from dataflare.runtime.instance import PluginInstance, RawExports
 
 from runtime.builders import FIXTURES, ROOT, core_module, dummy_component, probe_component, wit_copy
 
@@ -37,3 +41,26 @@ def probe() -> Path:
 def shared_cache() -> CompileCache:
     """A compile cache that survives sessions (under build/), so the probe compiles once."""
     return CompileCache(ROOT / "build" / "test-cache")
+
+
+@pytest.fixture(scope="session")
+def probe_loaded(probe: Path, shared_cache: CompileCache) -> LoadedComponent:
+    """The probe, loaded on the default engine (no fuel, no epochs)."""
+    return load_component(probe, PluginKind.FILTER, cache=shared_cache)
+
+
+@pytest.fixture(scope="session")
+def probe_limited(probe: Path, shared_cache: CompileCache) -> LoadedComponent:
+    """The probe, loaded on an engine that counts fuel and epochs."""
+    config = EngineConfig(fuel=True, epoch=True)
+    return load_component(probe, PluginKind.FILTER, cache=shared_cache, engine_config=config)
+
+
+def record(value: bytes) -> SimpleNamespace:
+    """A WIT `record` argument in wasmtime-py's dynamic form (attribute object)."""
+    return SimpleNamespace(key=None, value=value, timestamp=None, metadata=[])
+
+
+def run_filter(instance: PluginInstance[RawExports], value: bytes) -> Any:
+    """Call the probe's `filter` export with a record holding `value`."""
+    return instance.call(lambda world: world("filter", record(value)))
