@@ -28,8 +28,9 @@ from dataflare.errors import ComponentLoadError, GuestTrap, PluginError
 from dataflare.runtime.limits import NO_LIMITS, Limits, arm_call, arm_instance
 from dataflare.runtime.loader import LoadedComponent
 from dataflare.runtime.sandbox import GuestOutput, PluginLog, build_linker, new_store, sandbox_wasi
+from dataflare.runtime.worlds import generated
 
-__all__ = ["PluginInstance", "RawExports", "WorldFactory"]
+__all__ = ["PluginInstance", "RawExports", "WorldFactory", "open_instance"]
 
 W = TypeVar("W")
 T = TypeVar("T")
@@ -91,7 +92,7 @@ class PluginInstance(Generic[W]):
         self._log = PluginLog(self.name, stage)
         self._stdout = GuestOutput(self._log, "stdout", logging.INFO)
         self._stderr = GuestOutput(self._log, "stderr", logging.WARNING)
-        self._linker = build_linker(loaded.engine, loaded.imports, self._log)
+        self._linker = build_linker(loaded.engine, loaded.kind, loaded.imports, self._log)
         self._live: _Live[W] | None = None
         self._closed = False
         with self._lock:
@@ -186,3 +187,17 @@ class PluginInstance(Generic[W]):
         elif "interrupt" in reason and self.limits.timeout is not None:
             reason += f" (time limit {self.limits.timeout}s per call)"
         return reason
+
+
+def open_instance(
+    loaded: LoadedComponent,
+    *,
+    name: str | None = None,
+    stage: str | None = None,
+    limits: Limits = NO_LIMITS,
+) -> PluginInstance[Any]:
+    """An instance whose world object is the generated class for `loaded.kind`
+    (e.g. `dataflare.bindings.filter.Filter`), or `RawExports` without bindings."""
+    world = generated(loaded.kind, loaded.kind.value.capitalize())
+    factory: WorldFactory[Any] = world if callable(world) else RawExports
+    return PluginInstance(loaded, factory, name=name, stage=stage, limits=limits)

@@ -16,11 +16,13 @@ from __future__ import annotations
 import enum
 import logging
 import re
+from collections.abc import Callable
 
 import wasmtime
 from wasmtime.component import Linker
 
-from dataflare.runtime.worlds import PACKAGE
+from dataflare.model import PluginKind
+from dataflare.runtime.worlds import PACKAGE, generated
 
 __all__ = [
     "TRACE",
@@ -160,12 +162,28 @@ def new_store(engine: wasmtime.Engine, wasi: wasmtime.WasiConfig) -> wasmtime.St
     return store
 
 
-def build_linker(engine: wasmtime.Engine, imports: tuple[str, ...], log: PluginLog) -> Linker:
-    """A linker providing WASI p2 and our `log` interface at the version `imports` ask for."""
+def build_linker(
+    engine: wasmtime.Engine, kind: PluginKind, imports: tuple[str, ...], log: PluginLog
+) -> Linker:
+    """A linker providing WASI p2 and every import of `kind`'s world.
+
+    The generated bindings' `add_imports_to_linker` defines the world's own
+    imports when present; otherwise `log` is linked here directly, at the
+    version the component's `imports` ask for.
+    """
     linker = Linker(engine)
     linker.add_wasip2()
+    add_imports = _generated_add_imports(kind)
+    if add_imports is not None:
+        add_imports(linker, log=log)
+        return linker
     names = [name for name in imports if _LOG_IMPORT.match(name)]
     if names:
         with linker.root() as root, root.add_instance(names[0]) as iface:
             iface.add_func("log", lambda _store, level, message: log.log(level, message))
     return linker
+
+
+def _generated_add_imports(kind: PluginKind) -> Callable[..., None] | None:
+    hook = generated(kind, "add_imports_to_linker")
+    return hook if callable(hook) else None

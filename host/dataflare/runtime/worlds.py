@@ -19,6 +19,7 @@ __all__ = [
     "PACKAGE",
     "all_worlds",
     "distinctive_exports",
+    "generated",
     "world_for",
 ]
 
@@ -49,20 +50,23 @@ _FROM_WIT: dict[PluginKind, WorldSpec] = {
 }
 
 
-@cache
-def world_for(kind: PluginKind) -> WorldSpec:
-    """The world a plugin of `kind` must target (generated bindings first)."""
+def generated(kind: PluginKind, attribute: str) -> object | None:
+    """`attribute` of the generated bindings module for `kind`, or None if absent."""
     module_name = f"dataflare.bindings.{kind.value}"
     try:
         module = importlib.import_module(module_name)
     except ModuleNotFoundError as exc:
         if exc.name not in ("dataflare.bindings", module_name):
             raise
-        return _FROM_WIT[kind]
-    spec = getattr(module, "WORLD", None)
-    if not isinstance(spec, WorldSpec):
-        return _FROM_WIT[kind]
-    return spec
+        return None
+    return getattr(module, attribute, None)
+
+
+@cache
+def world_for(kind: PluginKind) -> WorldSpec:
+    """The world a plugin of `kind` must target (generated bindings first)."""
+    spec = generated(kind, "WORLD")
+    return spec if isinstance(spec, WorldSpec) else _FROM_WIT[kind]
 
 
 def all_worlds() -> dict[PluginKind, WorldSpec]:
