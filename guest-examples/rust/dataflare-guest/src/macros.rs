@@ -4,13 +4,29 @@
 //! Each macro emits, for the wasm32 target only, the core exports that
 //! `wasm-tools component new` matches against the world's top-level exports:
 //! one function per WIT export (flattened canonical-ABI signature), one
-//! `cabi_post_<name>` per export, and `cabi_realloc`.
+//! post-return function per export, and `cabi_realloc`. Export names use the
+//! Component Model's standard mangling (`cm32p2||<name>`, `cm32p2||<name>_post`)
+//! rather than bare names, because bare `close`, `read` or `write` would
+//! collide with libc's symbols on wasm32-wasi.
 
-/// Shared by every kind: `cabi_realloc`.
+/// Shared by every kind: `cabi_realloc`, and on wasm32-wasi `_initialize`.
+///
+/// Exporting `_initialize` (which the component runs once at instantiation)
+/// makes the linker treat the module as a reactor: without it, wasm-ld wraps
+/// every export in a call to the C constructors, re-reading the environment
+/// and the preopened directories on every call.
 #[doc(hidden)]
 #[macro_export]
 macro_rules! __dataflare_realloc {
     () => {
+        #[cfg(target_os = "wasi")]
+        #[export_name = "_initialize"]
+        unsafe extern "C" fn __df_initialize() {
+            extern "C" {
+                fn __wasm_call_ctors();
+            }
+            __wasm_call_ctors()
+        }
         #[no_mangle]
         unsafe extern "C" fn cabi_realloc(old: *mut u8, old_size: usize, align: usize, new_size: usize) -> *mut u8 {
             $crate::rt::realloc(old, old_size, align, new_size)
@@ -27,38 +43,38 @@ macro_rules! export_filter {
             static SLOT: $crate::rt::Slot<$t> = $crate::rt::Slot::new();
             $crate::__dataflare_realloc!();
 
-            #[export_name = "describe"]
+            #[export_name = "cm32p2||describe"]
             unsafe extern "C" fn __df_describe() -> i32 {
                 $crate::rt::filter_describe::<$t>(&SLOT)
             }
-            #[export_name = "cabi_post_describe"]
+            #[export_name = "cm32p2||describe_post"]
             unsafe extern "C" fn __df_post_describe(_ret: i32) {
                 $crate::rt::post_return()
             }
 
-            #[export_name = "configure"]
+            #[export_name = "cm32p2||configure"]
             unsafe extern "C" fn __df_configure(p: i32, n: i32) -> i32 {
                 $crate::rt::filter_configure::<$t>(&SLOT, p, n)
             }
-            #[export_name = "cabi_post_configure"]
+            #[export_name = "cm32p2||configure_post"]
             unsafe extern "C" fn __df_post_configure(_ret: i32) {
                 $crate::rt::post_return()
             }
 
-            #[export_name = "filter"]
+            #[export_name = "cm32p2||filter"]
             unsafe extern "C" fn __df_filter(a0: i32, a1: i32, a2: i32, a3: i32, a4: i32, a5: i32, a6: i64, a7: i32, a8: i32) -> i32 {
                 $crate::rt::filter_one::<$t>(&SLOT, $crate::rt::flat(a0, a1, a2, a3, a4, a5, a6, a7, a8))
             }
-            #[export_name = "cabi_post_filter"]
+            #[export_name = "cm32p2||filter_post"]
             unsafe extern "C" fn __df_post_filter(_ret: i32) {
                 $crate::rt::post_return()
             }
 
-            #[export_name = "filter-batch"]
+            #[export_name = "cm32p2||filter-batch"]
             unsafe extern "C" fn __df_filter_batch(p: i32, n: i32) -> i32 {
                 $crate::rt::filter_batch::<$t>(&SLOT, p, n)
             }
-            #[export_name = "cabi_post_filter-batch"]
+            #[export_name = "cm32p2||filter-batch_post"]
             unsafe extern "C" fn __df_post_filter_batch(_ret: i32) {
                 $crate::rt::post_return()
             }
@@ -76,38 +92,38 @@ macro_rules! export_transform {
             static SLOT: $crate::rt::Slot<$t> = $crate::rt::Slot::new();
             $crate::__dataflare_realloc!();
 
-            #[export_name = "describe"]
+            #[export_name = "cm32p2||describe"]
             unsafe extern "C" fn __df_describe() -> i32 {
                 $crate::rt::transform_describe::<$t>(&SLOT)
             }
-            #[export_name = "cabi_post_describe"]
+            #[export_name = "cm32p2||describe_post"]
             unsafe extern "C" fn __df_post_describe(_ret: i32) {
                 $crate::rt::post_return()
             }
 
-            #[export_name = "configure"]
+            #[export_name = "cm32p2||configure"]
             unsafe extern "C" fn __df_configure(p: i32, n: i32) -> i32 {
                 $crate::rt::transform_configure::<$t>(&SLOT, p, n)
             }
-            #[export_name = "cabi_post_configure"]
+            #[export_name = "cm32p2||configure_post"]
             unsafe extern "C" fn __df_post_configure(_ret: i32) {
                 $crate::rt::post_return()
             }
 
-            #[export_name = "transform"]
+            #[export_name = "cm32p2||transform"]
             unsafe extern "C" fn __df_transform(a0: i32, a1: i32, a2: i32, a3: i32, a4: i32, a5: i32, a6: i64, a7: i32, a8: i32) -> i32 {
                 $crate::rt::transform_one::<$t>(&SLOT, $crate::rt::flat(a0, a1, a2, a3, a4, a5, a6, a7, a8))
             }
-            #[export_name = "cabi_post_transform"]
+            #[export_name = "cm32p2||transform_post"]
             unsafe extern "C" fn __df_post_transform(_ret: i32) {
                 $crate::rt::post_return()
             }
 
-            #[export_name = "transform-batch"]
+            #[export_name = "cm32p2||transform-batch"]
             unsafe extern "C" fn __df_transform_batch(p: i32, n: i32) -> i32 {
                 $crate::rt::transform_batch::<$t>(&SLOT, p, n)
             }
-            #[export_name = "cabi_post_transform-batch"]
+            #[export_name = "cm32p2||transform-batch_post"]
             unsafe extern "C" fn __df_post_transform_batch(_ret: i32) {
                 $crate::rt::post_return()
             }
@@ -125,56 +141,56 @@ macro_rules! export_aggregate {
             static SLOT: $crate::rt::Slot<$t> = $crate::rt::Slot::new();
             $crate::__dataflare_realloc!();
 
-            #[export_name = "describe"]
+            #[export_name = "cm32p2||describe"]
             unsafe extern "C" fn __df_describe() -> i32 {
                 $crate::rt::aggregate_describe::<$t>(&SLOT)
             }
-            #[export_name = "cabi_post_describe"]
+            #[export_name = "cm32p2||describe_post"]
             unsafe extern "C" fn __df_post_describe(_ret: i32) {
                 $crate::rt::post_return()
             }
 
-            #[export_name = "configure"]
+            #[export_name = "cm32p2||configure"]
             unsafe extern "C" fn __df_configure(p: i32, n: i32) -> i32 {
                 $crate::rt::aggregate_configure::<$t>(&SLOT, p, n)
             }
-            #[export_name = "cabi_post_configure"]
+            #[export_name = "cm32p2||configure_post"]
             unsafe extern "C" fn __df_post_configure(_ret: i32) {
                 $crate::rt::post_return()
             }
 
-            #[export_name = "init"]
+            #[export_name = "cm32p2||init"]
             unsafe extern "C" fn __df_init() -> i32 {
                 $crate::rt::aggregate_init::<$t>(&SLOT)
             }
-            #[export_name = "cabi_post_init"]
+            #[export_name = "cm32p2||init_post"]
             unsafe extern "C" fn __df_post_init(_ret: i32) {
                 $crate::rt::post_return()
             }
 
-            #[export_name = "aggregate"]
+            #[export_name = "cm32p2||aggregate"]
             unsafe extern "C" fn __df_aggregate(ap: i32, an: i32, a0: i32, a1: i32, a2: i32, a3: i32, a4: i32, a5: i32, a6: i64, a7: i32, a8: i32) -> i32 {
                 $crate::rt::aggregate_one::<$t>(&SLOT, ap, an, $crate::rt::flat(a0, a1, a2, a3, a4, a5, a6, a7, a8))
             }
-            #[export_name = "cabi_post_aggregate"]
+            #[export_name = "cm32p2||aggregate_post"]
             unsafe extern "C" fn __df_post_aggregate(_ret: i32) {
                 $crate::rt::post_return()
             }
 
-            #[export_name = "aggregate-batch"]
+            #[export_name = "cm32p2||aggregate-batch"]
             unsafe extern "C" fn __df_aggregate_batch(ap: i32, an: i32, p: i32, n: i32) -> i32 {
                 $crate::rt::aggregate_batch::<$t>(&SLOT, ap, an, p, n)
             }
-            #[export_name = "cabi_post_aggregate-batch"]
+            #[export_name = "cm32p2||aggregate-batch_post"]
             unsafe extern "C" fn __df_post_aggregate_batch(_ret: i32) {
                 $crate::rt::post_return()
             }
 
-            #[export_name = "emit"]
+            #[export_name = "cm32p2||emit"]
             unsafe extern "C" fn __df_emit(p: i32, n: i32) -> i32 {
                 $crate::rt::aggregate_emit::<$t>(&SLOT, p, n)
             }
-            #[export_name = "cabi_post_emit"]
+            #[export_name = "cm32p2||emit_post"]
             unsafe extern "C" fn __df_post_emit(_ret: i32) {
                 $crate::rt::post_return()
             }
@@ -192,65 +208,65 @@ macro_rules! export_source {
             static SLOT: $crate::rt::Slot<$t> = $crate::rt::Slot::new();
             $crate::__dataflare_realloc!();
 
-            #[export_name = "describe"]
+            #[export_name = "cm32p2||describe"]
             unsafe extern "C" fn __df_describe() -> i32 {
                 $crate::rt::source_describe::<$t>(&SLOT)
             }
-            #[export_name = "cabi_post_describe"]
+            #[export_name = "cm32p2||describe_post"]
             unsafe extern "C" fn __df_post_describe(_ret: i32) {
                 $crate::rt::post_return()
             }
 
-            #[export_name = "configure"]
+            #[export_name = "cm32p2||configure"]
             unsafe extern "C" fn __df_configure(p: i32, n: i32) -> i32 {
                 $crate::rt::source_configure::<$t>(&SLOT, p, n)
             }
-            #[export_name = "cabi_post_configure"]
+            #[export_name = "cm32p2||configure_post"]
             unsafe extern "C" fn __df_post_configure(_ret: i32) {
                 $crate::rt::post_return()
             }
 
-            #[export_name = "connect"]
+            #[export_name = "cm32p2||connect"]
             unsafe extern "C" fn __df_connect() -> i32 {
                 $crate::rt::source_connect::<$t>(&SLOT)
             }
-            #[export_name = "cabi_post_connect"]
+            #[export_name = "cm32p2||connect_post"]
             unsafe extern "C" fn __df_post_connect(_ret: i32) {
                 $crate::rt::post_return()
             }
 
-            #[export_name = "read"]
+            #[export_name = "cm32p2||read"]
             unsafe extern "C" fn __df_read(max: i32) -> i32 {
                 $crate::rt::source_read::<$t>(&SLOT, max)
             }
-            #[export_name = "cabi_post_read"]
+            #[export_name = "cm32p2||read_post"]
             unsafe extern "C" fn __df_post_read(_ret: i32) {
                 $crate::rt::post_return()
             }
 
-            #[export_name = "checkpoint"]
+            #[export_name = "cm32p2||checkpoint"]
             unsafe extern "C" fn __df_checkpoint() -> i32 {
                 $crate::rt::source_checkpoint::<$t>(&SLOT)
             }
-            #[export_name = "cabi_post_checkpoint"]
+            #[export_name = "cm32p2||checkpoint_post"]
             unsafe extern "C" fn __df_post_checkpoint(_ret: i32) {
                 $crate::rt::post_return()
             }
 
-            #[export_name = "restore"]
+            #[export_name = "cm32p2||restore"]
             unsafe extern "C" fn __df_restore(p: i32, n: i32) -> i32 {
                 $crate::rt::source_restore::<$t>(&SLOT, p, n)
             }
-            #[export_name = "cabi_post_restore"]
+            #[export_name = "cm32p2||restore_post"]
             unsafe extern "C" fn __df_post_restore(_ret: i32) {
                 $crate::rt::post_return()
             }
 
-            #[export_name = "close"]
+            #[export_name = "cm32p2||close"]
             unsafe extern "C" fn __df_close() -> i32 {
                 $crate::rt::source_close::<$t>(&SLOT)
             }
-            #[export_name = "cabi_post_close"]
+            #[export_name = "cm32p2||close_post"]
             unsafe extern "C" fn __df_post_close(_ret: i32) {
                 $crate::rt::post_return()
             }
@@ -268,65 +284,65 @@ macro_rules! export_sink {
             static SLOT: $crate::rt::Slot<$t> = $crate::rt::Slot::new();
             $crate::__dataflare_realloc!();
 
-            #[export_name = "describe"]
+            #[export_name = "cm32p2||describe"]
             unsafe extern "C" fn __df_describe() -> i32 {
                 $crate::rt::sink_describe::<$t>(&SLOT)
             }
-            #[export_name = "cabi_post_describe"]
+            #[export_name = "cm32p2||describe_post"]
             unsafe extern "C" fn __df_post_describe(_ret: i32) {
                 $crate::rt::post_return()
             }
 
-            #[export_name = "configure"]
+            #[export_name = "cm32p2||configure"]
             unsafe extern "C" fn __df_configure(p: i32, n: i32) -> i32 {
                 $crate::rt::sink_configure::<$t>(&SLOT, p, n)
             }
-            #[export_name = "cabi_post_configure"]
+            #[export_name = "cm32p2||configure_post"]
             unsafe extern "C" fn __df_post_configure(_ret: i32) {
                 $crate::rt::post_return()
             }
 
-            #[export_name = "connect"]
+            #[export_name = "cm32p2||connect"]
             unsafe extern "C" fn __df_connect() -> i32 {
                 $crate::rt::sink_connect::<$t>(&SLOT)
             }
-            #[export_name = "cabi_post_connect"]
+            #[export_name = "cm32p2||connect_post"]
             unsafe extern "C" fn __df_post_connect(_ret: i32) {
                 $crate::rt::post_return()
             }
 
-            #[export_name = "write"]
+            #[export_name = "cm32p2||write"]
             unsafe extern "C" fn __df_write(a0: i32, a1: i32, a2: i32, a3: i32, a4: i32, a5: i32, a6: i64, a7: i32, a8: i32) -> i32 {
                 $crate::rt::sink_write::<$t>(&SLOT, $crate::rt::flat(a0, a1, a2, a3, a4, a5, a6, a7, a8))
             }
-            #[export_name = "cabi_post_write"]
+            #[export_name = "cm32p2||write_post"]
             unsafe extern "C" fn __df_post_write(_ret: i32) {
                 $crate::rt::post_return()
             }
 
-            #[export_name = "write-batch"]
+            #[export_name = "cm32p2||write-batch"]
             unsafe extern "C" fn __df_write_batch(p: i32, n: i32) -> i32 {
                 $crate::rt::sink_write_batch::<$t>(&SLOT, p, n)
             }
-            #[export_name = "cabi_post_write-batch"]
+            #[export_name = "cm32p2||write-batch_post"]
             unsafe extern "C" fn __df_post_write_batch(_ret: i32) {
                 $crate::rt::post_return()
             }
 
-            #[export_name = "flush"]
+            #[export_name = "cm32p2||flush"]
             unsafe extern "C" fn __df_flush() -> i32 {
                 $crate::rt::sink_flush::<$t>(&SLOT)
             }
-            #[export_name = "cabi_post_flush"]
+            #[export_name = "cm32p2||flush_post"]
             unsafe extern "C" fn __df_post_flush(_ret: i32) {
                 $crate::rt::post_return()
             }
 
-            #[export_name = "close"]
+            #[export_name = "cm32p2||close"]
             unsafe extern "C" fn __df_close() -> i32 {
                 $crate::rt::sink_close::<$t>(&SLOT)
             }
-            #[export_name = "cabi_post_close"]
+            #[export_name = "cm32p2||close_post"]
             unsafe extern "C" fn __df_post_close(_ret: i32) {
                 $crate::rt::post_return()
             }

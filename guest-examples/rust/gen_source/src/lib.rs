@@ -1,1 +1,181 @@
-pub fn x(){}
+//! `source/gen_source`: generate records deterministically from params.
+//!
+//! Parameters: `count` (default `10`), how many records in all; `seed`
+//! (default `0`). Record `i` depends only on `(seed, i)`: its key is `i` in
+//! decimal, its value the canonical JSON
+//! `{"amount":A,"email":"userN@example.com","id":i,"status":S,"user":"userN"}`,
+//! its timestamp `1700000000000 + 1000 * i`, and its metadata
+//! `[("source", "gen_source")]`. The position is the index of the next
+//! record as 8 little-endian bytes, so `checkpoint`/`restore` resume exactly.
+#![forbid(unsafe_code)]
+
+use std::collections::BTreeMap;
+
+use dataflare_guest::json::{self, Value};
+use dataflare_guest::{Config, ParamInfo, PluginError, PluginInfo, PluginKind, Record, Source};
+
+const STATUSES: [&str; 3] = ["active", "inactive", "pending"];
+
+#[derive(Default)]
+pub struct GenSource {
+    count: u64,
+    seed: u64,
+    next: u64,
+    connected: bool,
+    closed: bool,
+}
+
+/// SplitMix64: a tiny, well-mixed PRNG step; record `i` uses `mix(seed + i)`.
+fn mix(x: u64) -> u64 {
+    let mut z = x.wrapping_add(0x9E37_79B9_7F4A_7C15);
+    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+    z ^ (z >> 31)
+}
+
+/// Record number `i` for `seed`.
+pub fn record(seed: u64, i: u64) -> Record {
+    let r = mix(seed.wrapping_mul(0x1000_0000_01B3).wrapping_add(i));
+    let user = format!("user{}", r % 1000);
+    let mut obj = BTreeMap::new();
+    obj.insert("id".to_string(), Value::Number(i as f64));
+    obj.insert("user".to_string(), Value::String(user.clone()));
+    obj.insert("email".to_string(), Value::String(format!("{}@example.com", user)));
+    obj.insert("status".to_string(), Value::String(STATUSES[((r >> 10) % 3) as usize].to_string()));
+    obj.insert("amount".to_string(), Value::Number(((r >> 20) % 100_000) as f64 / 100.0));
+    Record {
+        key: Some(i.to_string().into_bytes()),
+        value: json::canonical(&Value::Object(obj)),
+        timestamp: Some(1_700_000_000_000 + 1000 * i as i64),
+        metadata: vec![("source".to_string(), "gen_source".to_string())],
+    }
+}
+
+fn number(config: &Config, name: &str) -> Result<u64, PluginError> {
+    let text = config.require(name)?;
+    text.parse::<u64>().map_err(|_| {
+        PluginError::Configuration(format!(
+            "plugin 'gen_source': {} must be a non-negative integer; got '{}'",
+            name, text
+        ))
+    })
+}
+
+impl GenSource {
+    fn ready(&self) -> Result<(), PluginError> {
+        if self.closed {
+            Err(PluginError::Io("source is closed".to_string()))
+        } else if !self.connected {
+            Err(PluginError::Io("source is not connected".to_string()))
+        } else {
+            Ok(())
+        }
+    }
+}
+
+impl Source for GenSource {
+    fn describe(&self) -> PluginInfo {
+        PluginInfo::new(
+            "gen_source",
+            "0.1.0",
+            PluginKind::Source,
+            "Generate records deterministically from a count and a seed.",
+        )
+        .param(ParamInfo::optional("count", "how many records to generate", Some("10")))
+        .param(ParamInfo::optional("seed", "varies the generated values", Some("0")))
+    }
+
+    fn configure(&mut self, config: Config) -> Result<(), PluginError> {
+        let config = config.validate(&self.describe())?;
+        self.count = number(&config, "count")?;
+        self.seed = number(&config, "seed")?;
+        self.next = 0;
+        Ok(())
+    }
+
+    fn connect(&mut self) -> Result<(), PluginError> {
+        if self.closed {
+            return Err(PluginError::Io("source is closed".to_string()));
+        }
+        self.connected = true;
+        Ok(())
+    }
+
+    fn read(&mut self, max: u32) -> Result<Vec<Record>, PluginError> {
+        self.ready()?;
+        let end = self.count.min(self.next.saturating_add(max as u64));
+        let records = (self.next..end).map(|i| record(self.seed, i)).collect();
+        self.next = end.max(self.next);
+        Ok(records)
+    }
+
+    fn checkpoint(&mut self) -> Result<Vec<u8>, PluginError> {
+        self.ready()?;
+        Ok(self.next.to_le_bytes().to_vec())
+    }
+
+    fn restore(&mut self, position: &[u8]) -> Result<(), PluginError> {
+        self.ready()?;
+        let bytes: [u8; 8] = position.try_into().map_err(|_| {
+            PluginError::Serialization(format!(
+                "position must be 8 bytes (from checkpoint); got {}",
+                position.len()
+            ))
+        })?;
+        self.next = u64::from_le_bytes(bytes).min(self.count);
+        Ok(())
+    }
+
+    fn close(&mut self) -> Result<(), PluginError> {
+        self.closed = true;
+        self.connected = false;
+        Ok(())
+    }
+}
+
+dataflare_guest::export_source!(GenSource);
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn source(count: &str, seed: &str) -> GenSource {
+        let mut s = GenSource::default();
+        let pairs = vec![("count".into(), count.into()), ("seed".into(), seed.into())];
+        s.configure(Config::new(pairs)).unwrap();
+        s.connect().unwrap();
+        s
+    }
+
+    #[test]
+    fn reads_count_records_then_ends() {
+        let mut s = source("5", "7");
+        let a = s.read(3).unwrap();
+        let b = s.read(3).unwrap();
+        assert_eq!((a.len(), b.len()), (3, 2));
+        assert!(s.read(3).unwrap().is_empty());
+        assert_eq!(a[1], record(7, 1));
+        assert_ne!(record(7, 1), record(8, 1));
+        assert!(json::parse(&a[0].value).is_ok());
+    }
+
+    #[test]
+    fn restore_resumes_after_the_checkpoint() {
+        let mut s = source("100", "1");
+        s.read(10).unwrap();
+        let pos = s.checkpoint().unwrap();
+        let rest = s.read(100).unwrap();
+        s.restore(&pos).unwrap();
+        assert_eq!(s.read(100).unwrap(), rest);
+        assert!(matches!(s.restore(b"xx"), Err(PluginError::Serialization(_))));
+        s.close().unwrap();
+        assert_eq!(s.read(1), Err(PluginError::Io("source is closed".into())));
+    }
+
+    #[test]
+    fn bad_params_are_configuration_errors() {
+        let mut s = GenSource::default();
+        let err = s.configure(Config::new(vec![("count".into(), "-1".into())])).unwrap_err();
+        assert!(matches!(err, PluginError::Configuration(_)));
+    }
+}
