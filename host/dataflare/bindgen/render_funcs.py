@@ -1,0 +1,217 @@
+"""Stage 3c: view models for functions: guest callers, host Protocols, linkers.
+
+Each builder returns plain dicts for the macros in `templates/funcs.j2`.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from dataflare.bindgen import ir
+from dataflare.bindgen.naming import Namespace, snake
+from dataflare.bindgen.scope import Scope
+
+__all__ = [
+    "exports_class",
+    "host_protocol",
+    "iface_linker",
+    "param_name",
+    "resource_class",
+    "resource_protocol",
+]
+
+# names generated function bodies use; a parameter must not shadow them
+_LOCALS = frozenset({"self", "cls", "cx", "raw", "owner", "linker", "host", "rt", "wasmtime"})
+
+
+def param_name(name: str) -> str:
+    """A parameter name that cannot shadow the locals generated code uses."""
+    ident = snake(name)
+    return ident + "_" if ident in _LOCALS else ident
+
+
+def _tuple(items: list[str]) -> str:
+    if len(items) == 1:
+        return f"({items[0]},)"
+    return "(" + ", ".join(items) + ")"
+
+
+def _doc(docs: str, fallback: str) -> str:
+    return docs or fallback
+
+
+def _guest_method(
+    scope: Scope, f: ir.Func, iface: str | None, owner_ann: str | None
+) -> dict[str, Any]:
+    """A method calling guest export `f`."""
+    params = list(f.params)
+    names = [param_name(p.name) for p in params]
+    args = [f"{scope.codec(p.ty)}.lower({n}, cx)" for p, n in zip(params, names, strict=True)]
+    sig = [f"{n}: {scope.ann(p.ty)}" for p, n in zip(params, names, strict=True)]
+    target = f"cx.func({iface!r}, {f.name!r})"
+    view: dict[str, Any] = {
+        "name": snake(f.short_name),
+        "decorator": None,
+        "doc": _doc(f.docs, f"Call the guest's `{f.short_name}`."),
+        "ret": scope.ann(f.result),
+        "ret_codec": None if f.result is None else scope.codec(f.result),
+        "is_constructor": False,
+        "cx": "self._cx",
+        "target": target,
+    }
+    if f.kind == "method":
+        args[0] = "self._borrow()"
+        sig[0] = "self"
+    elif f.kind == "static":
+        view["decorator"] = "@classmethod"
+        sig.insert(0, f"cls, owner: {owner_ann}")
+        view["cx"] = "owner._cx"
+    elif f.kind == "constructor":
+        view.update(name="__init__", ret="None", is_constructor=True, cx="owner._cx")
+        view["doc"] = _doc(f.docs, "Create the resource in the guest.")
+        sig.insert(0, f"self, owner: {owner_ann}")
+    else:
+        sig.insert(0, "self")
+        view["target"] = f"self._{view['name']}"
+    view["signature"] = ", ".join(sig)
+    view["args"] = _tuple(args)
+    return view
+
+
+def exports_class(
+    scope: Scope,
+    name: str,
+    doc: str,
+    funcs: tuple[ir.Func, ...],
+    iface: str | None,
+    children: list[tuple[str, str]],
+) -> dict[str, Any]:
+    """The typed class for an exported interface (or, with `iface=None`, a world)."""
+    free = [f for f in funcs if f.kind == "freestanding"]
+    methods = [_guest_method(scope, f, iface, None) for f in free]
+    attrs = Namespace({"_cx"})
+    for m in methods:
+        m["target"] = "self." + attrs.claim("_" + m["name"])
+    child_attrs = [(attrs.claim(attr), cls) for attr, cls in children]
+    if iface is None:
+        params = ", store: wasmtime.Store, instance: wasmtime.component.Instance"
+        lookups = ["cx = self._cx = rt.GuestContext(store, instance)"]
+    else:
+        params = ", cx: rt.GuestContext"
+        lookups = ["self._cx = cx"]
+    lookups += [
+        f"{m['target']} = cx.func({iface!r}, {f.name!r})"
+        for m, f in zip(methods, free, strict=True)
+    ]
+    # resource functions are looked up now too, so a missing one fails here
+    lookups += [f"cx.func({iface!r}, {f.name!r})" for f in funcs if f.resource is not None]
+    lookups += [f"self.{attr} = {cls}(cx)" for attr, cls in child_attrs]
+    slots = ["_cx"] + [m["target"][5:] for m in methods] + [a for a, _ in child_attrs]
+    return {
+        "name": name,
+        "bases": "",
+        "doc": doc,
+        "slots": slots,
+        "init_params": params,
+        "lookups": lookups,
+        "no_constructor": False,
+        "methods": methods,
+    }
+
+
+def resource_class(
+    scope: Scope, name: str, doc: str, funcs: list[ir.Func], iface: str, owner_ann: str
+) -> dict[str, Any]:
+    """The wrapper class for a resource the guest exports."""
+    methods = [_guest_method(scope, f, iface, owner_ann) for f in funcs]
+    return {
+        "name": name,
+        "bases": "(rt.GuestResource)",
+        "doc": doc,
+        "slots": [],
+        "init_params": None,
+        "lookups": [],
+        "no_constructor": not any(f.kind == "constructor" for f in funcs),
+        "methods": methods,
+    }
+
+
+def _host_name(f: ir.Func, res_name: str) -> str:
+    if f.kind == "constructor":
+        return f"new_{res_name}"
+    if f.kind == "static":
+        return f"{res_name}_{snake(f.short_name)}"
+    return snake(f.short_name)
+
+
+def _host_method(scope: Scope, f: ir.Func, name: str, skip_self: bool) -> dict[str, Any]:
+    params = list(f.params)[1:] if skip_self else list(f.params)
+    sig = ["self"] + [f"{param_name(p.name)}: {scope.ann(p.ty, host=True)}" for p in params]
+    return {
+        "name": name,
+        "signature": ", ".join(sig),
+        "ret": scope.ann(f.result, host=True),
+        "doc": _doc(f.docs, f"Serve the guest's call to `{f.name}`."),
+    }
+
+
+def host_protocol(
+    scope: Scope, name: str, doc: str, funcs: tuple[ir.Func, ...], res_names: dict[int, str]
+) -> dict[str, Any]:
+    """The Protocol a host implements for an imported interface or world."""
+    methods = [
+        _host_method(scope, f, _host_name(f, res_names.get(f.resource or -1, "")), False)
+        for f in funcs
+        if f.kind != "method"
+    ]
+    return {"name": name, "doc": doc, "methods": methods}
+
+
+def resource_protocol(scope: Scope, name: str, doc: str, funcs: list[ir.Func]) -> dict[str, Any]:
+    """The Protocol host objects of an imported resource implement."""
+    methods = [_host_method(scope, f, snake(f.short_name), True) for f in funcs]
+    return {"name": name, "doc": doc, "methods": methods}
+
+
+def host_wiring(
+    scope: Scope, funcs: tuple[ir.Func, ...], res_names: dict[int, str], target: str
+) -> list[str]:
+    """`add_func` lines registering each function of `funcs` on `target`."""
+    lines = []
+    for f in funcs:
+        params = _tuple([scope.codec(p.ty) for p in f.params]) if f.params else "()"
+        result = "None" if f.result is None else scope.codec(f.result)
+        if f.kind == "method":
+            impl = f"lambda this, *args: this.{snake(f.short_name)}(*args)"
+        else:
+            impl = "host." + _host_name(f, res_names.get(f.resource or -1, ""))
+        lines.append(f"{target}.add_func({f.name!r}, rt.host_func(cx, {impl}, {params}, {result}))")
+    return lines
+
+
+def iface_linker(
+    scope: Scope,
+    qualified: str,
+    proto: str,
+    funcs: tuple[ir.Func, ...],
+    resources: list[int],
+    res_names: dict[int, str],
+) -> dict[str, Any]:
+    """`add_to_linker(linker, host, cx=None)` for an imported interface."""
+    body = [
+        "cx = cx or rt.HostContext()",
+        f"with linker.root() as root, root.add_instance({qualified!r}) as inst:",
+    ]
+    inner = [
+        f"cx.define_resource(inst, {qualified + '#' + scope.plan.resolve.types[r].name!r})"  # type: ignore[union-attr]
+        for r in resources
+    ]
+    inner += host_wiring(scope, funcs, res_names, "inst")
+    body += ["    " + line for line in inner] or ["    pass"]
+    return {
+        "name": "add_to_linker",
+        "signature": f"linker: wasmtime.component.Linker, host: {proto}, "
+        "cx: rt.HostContext | None = None",
+        "doc": f"Define `{qualified}` in `linker`, served by `host`.",
+        "body": body,
+    }
