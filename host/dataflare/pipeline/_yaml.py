@@ -90,6 +90,9 @@ def load_located(path: Path, display: str | None = None) -> Located | None:
     return _Converter(name).convert(node, ())
 
 
+_PLAIN_TAGS = ("tag:yaml.org,2002:seq", "tag:yaml.org,2002:map")
+
+
 def _mark(path: str, mark: yaml.Mark) -> Mark:
     return Mark(path, mark.line + 1, mark.column + 1)
 
@@ -122,6 +125,8 @@ class _Converter:
             except yaml.constructor.ConstructorError as exc:
                 raise YamlLoadError(mark, f"unsupported value: {exc.problem}") from None
             return Located(value, mark)
+        if not isinstance(node, yaml.ScalarNode) and node.tag not in _PLAIN_TAGS:
+            raise YamlLoadError(mark, f"unsupported tag {node.tag!r}: only plain YAML is allowed")
         if isinstance(node, yaml.SequenceNode):
             return Located([self.convert(item, inner) for item in node.value], mark)
         if isinstance(node, yaml.MappingNode):

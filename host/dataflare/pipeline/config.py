@@ -59,6 +59,7 @@ __all__ = [
     "Section",
     "StageConfig",
     "load_config",
+    "parse_config",
 ]
 
 OnError = Literal["fail", "skip", "dead_letter"]
@@ -172,6 +173,20 @@ def load_config(
     ``type`` for sources or sinks. Plugin names are checked later, when the
     plan resolves them.
     """
+    config, problems = parse_config(path, direct_types=direct_types)
+    problems.raise_if_any()
+    return config
+
+
+def parse_config(
+    path: Path | str, *, direct_types: Callable[[PluginKind], Sequence[str]]
+) -> tuple[PipelineConfig, Problems]:
+    """Like `load_config`, but returns the problems with the entries that are valid.
+
+    Raises `ConfigFileError` only when the file cannot be read as YAML at all;
+    otherwise the caller can go on checking the valid entries (the plan does)
+    and report everything together.
+    """
     path = Path(path)
     display = str(path)
     problems = Problems(display)
@@ -192,11 +207,13 @@ def load_config(
         got = "an empty file" if root is None else _type_name(root.value)
         where = origin if root is None else root.mark
         problems.add(
-            where, "pipeline", f"expected a mapping with keys sources, processors, sinks; got {got}"
+            where,
+            "pipeline",
+            f"expected a mapping with keys sources, processors, sinks; got {got}",
         )
         problems.raise_if_any()
     assert root is not None
-    return _Validator(path.resolve().parent, problems, direct_types).pipeline(path, root)
+    return _Validator(path.resolve().parent, problems, direct_types).pipeline(path, root), problems
 
 
 class _Validator:
@@ -227,7 +244,6 @@ class _Validator:
         for section in ("sources", "processors", "sinks"):
             sections[section] = self._section(root, section)
         self._cross_check(sections)
-        self.p.raise_if_any()
         return PipelineConfig(
             path=path,
             name=name,
@@ -638,6 +654,10 @@ def _type_name(value: object) -> str:
         return "a list"
     if isinstance(value, str):
         return "an empty string" if not value else "a string"
+    if isinstance(value, int):
+        return "an integer"
+    if isinstance(value, float):
+        return "a number"
     return f"a {type(value).__name__}"
 
 

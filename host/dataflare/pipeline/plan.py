@@ -19,7 +19,7 @@ from typing import cast
 
 from dataflare.errors import DataFlareError, PluginError
 from dataflare.model import PluginInfo, PluginKind
-from dataflare.pipeline.config import PipelineConfig, Problems, StageConfig, load_config
+from dataflare.pipeline.config import PipelineConfig, Problems, StageConfig, parse_config
 from dataflare.plugins import registry
 from dataflare.plugins.kinds import AnyPlugin
 
@@ -113,23 +113,25 @@ def _shown(key: str, value: str) -> str:
 def load_plan(path: Path | str, *, wasm_loader: WasmLoader | None = None) -> Plan:
     """Validate the file at `path` and build its plan; raises `ConfigFileError`."""
     _load_connectors()
-    config = load_config(path, direct_types=_direct_types)
-    return build_plan(config, wasm_loader=wasm_loader)
+    config, problems = parse_config(path, direct_types=_direct_types)
+    return _build(config, problems, wasm_loader)
 
 
 def build_plan(config: PipelineConfig, *, wasm_loader: WasmLoader | None = None) -> Plan:
     """Instantiate and configure every stage of `config`; raises `ConfigFileError`."""
     _load_connectors()
-    problems = Problems(str(config.path))
+    return _build(config, Problems(str(config.path)), wasm_loader)
+
+
+def _build(config: PipelineConfig, problems: Problems, wasm_loader: WasmLoader | None) -> Plan:
+    """Build every valid stage; raise every problem (earlier ones included) together."""
     built: dict[str, Stage] = {}
     try:
         for stage_config in config.stages:
             stage = _build_stage(stage_config, problems, wasm_loader)
             if stage is not None:
                 built[stage.id] = stage
-        if problems.items:
-            _close_all(list(built.values()))
-            problems.raise_if_any()
+        problems.raise_if_any()
     except BaseException:
         _close_all(list(built.values()))
         raise

@@ -1,0 +1,499 @@
+"""Validation of pipeline files: every problem at once, each with file:line:col, id and expectation."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from dataflare.errors import ConfigFileError
+from dataflare.pipeline import load_plan
+
+GOOD_TAIL = """
+        sinks:
+          - id: out
+            type: jsonl
+            config: {path: out.jsonl}
+        """
+
+
+def problems_of(path: Path) -> list[str]:
+    with pytest.raises(ConfigFileError) as info:
+        load_plan(path).close()
+    assert info.value.problems, "a ConfigFileError must list its problems"
+    assert str(path) in str(info.value)
+    return info.value.problems
+
+
+def only(problems: list[str]) -> str:
+    assert len(problems) == 1, problems
+    return problems[0]
+
+
+def test_malformed_yaml_names_line_and_column(write_yaml):
+    path = write_yaml(
+        """
+        sources:
+          - id: a
+            type: [jsonl
+        """
+    )
+    message = only(problems_of(path))
+    assert re.match(rf"{re.escape(str(path))}:\d+:\d+: pipeline: malformed YAML", message), message
+
+
+def test_unclosed_quote_points_at_the_line(write_yaml):
+    path = write_yaml('sources:\n  - id: "a\n    type: jsonl\n')
+    message = only(problems_of(path))
+    assert "malformed YAML" in message
+    assert message.startswith(f"{path}:")
+
+
+def test_not_a_mapping(write_yaml):
+    path = write_yaml("- just\n- a list\n")
+    assert only(problems_of(path)) == (
+        f"{path}:1:1: pipeline: expected a mapping with keys sources, processors, sinks; got a list"
+    )
+
+
+def test_empty_file(write_yaml):
+    path = write_yaml("")
+    assert "got an empty file" in only(problems_of(path))
+
+
+def test_unknown_top_level_key_suggests(write_yaml):
+    path = write_yaml(
+        """
+        sources:
+          - {id: a, type: jsonl, config: {path: in.jsonl}}
+        sink:
+          - {id: out, type: jsonl, config: {path: out.jsonl}}
+        """
+    )
+    (path.parent / "in.jsonl").write_text("{}\n")
+    problems = problems_of(path)
+    assert (
+        f"{path}:3:1: pipeline: unknown key 'sink'; expected one of: name, batch_size, state, sources, processors, sinks (did you mean 'sinks'?)"
+        in problems
+    )
+    assert (
+        f"{path}:1:1: pipeline: missing `sinks`: expected a list of entries {{id, type, config}}"
+        in problems
+    )
+
+
+def test_unknown_entry_key_names_the_entry(write_yaml):
+    path = write_yaml(
+        """
+        sources:
+          - id: src
+            type: jsonl
+            confg: {path: in.jsonl}
+        """
+        + GOOD_TAIL
+    )
+    message = only(problems_of(path))
+    assert message == (
+        f"{path}:4:5: sources entry 'src': unknown key 'confg'; expected one of: id, type, config, "
+        "on_error, dead_letter, limits, allow (did you mean 'config'?)"
+    )
+
+
+def test_wrong_types_each_reported(write_yaml, tmp_path):
+    (tmp_path / "in.jsonl").write_text("{}\n")
+    path = write_yaml(
+        """
+        batch_size: lots
+        sources:
+          - id: 5
+            type: jsonl
+            config: {path: in.jsonl}
+        processors:
+          - id: f
+            type: plugin
+            config:
+              plugin_type: filter
+              plugin_name: json_filter
+              params: {field: [a, b], value: x}
+          - id: g
+            type: plugin
+            on_error: explode
+            config: {plugin_type: filter, plugin_name: json_filter, params: {field: a, value: b}}
+        """
+        + GOOD_TAIL
+    )
+    problems = problems_of(path)
+    assert (
+        f"{path}:1:13: pipeline: `batch_size`: expected a positive integer, got a string 'lots'"
+        in problems
+    )
+    assert f"{path}:3:9: sources[0]: `id`: expected a non-empty string, got an integer" in problems
+    assert (
+        f"{path}:12:23: processors entry 'f': `params.field`: expected a string, number or boolean, got a list"
+        in problems
+    )
+    assert (
+        f"{path}:15:15: processors entry 'g': `on_error` must be one of fail, skip, dead_letter; got 'explode'"
+        in problems
+    )
+    assert len(problems) == 4, problems
+
+
+def test_plugin_type_must_fit_the_section(write_yaml, tmp_path):
+    (tmp_path / "in.jsonl").write_text("{}\n")
+    path = write_yaml(
+        """
+        sources:
+          - {id: a, type: jsonl, config: {path: in.jsonl}}
+        processors:
+          - id: p
+            type: plugin
+            config: {plugin_type: sink, plugin_name: jsonl}
+        """
+        + GOOD_TAIL
+    )
+    assert only(problems_of(path)) == (
+        f"{path}:6:27: processors entry 'p': `plugin_type` 'sink' is not allowed in `processors`: "
+        "expected filter or transform or aggregate"
+    )
+
+
+def test_unknown_plugin_name_lists_available(write_yaml, tmp_path):
+    (tmp_path / "in.jsonl").write_text("{}\n")
+    path = write_yaml(
+        """
+        sources:
+          - {id: a, type: jsonl, config: {path: in.jsonl}}
+        processors:
+          - id: user_filter
+            type: plugin
+            config: {plugin_type: filter, plugin_name: jsn_filter}
+        """
+        + GOOD_TAIL
+    )
+    message = only(problems_of(path))
+    assert message.startswith(
+        f"{path}:6:48: processors entry 'user_filter': no filter plugin named 'jsn_filter'; available: "
+    )
+    assert "json_filter" in message
+
+
+def test_unknown_direct_type_lists_connectors(write_yaml):
+    path = write_yaml(
+        """
+        sources:
+          - {id: a, type: jsnl, config: {path: in.jsonl}}
+        """
+        + GOOD_TAIL
+    )
+    message = only(problems_of(path))
+    assert message.startswith(
+        f"{path}:2:19: sources entry 'a': unknown `type` 'jsnl': expected 'plugin' or a built-in connector: "
+    )
+    assert "csv, jsonl, postgres, sqlite, stdin" in message
+    assert "(did you mean 'jsonl'?)" in message
+
+
+def test_missing_files(write_yaml):
+    path = write_yaml(
+        """
+        sources:
+          - {id: a, type: jsonl, config: {path: nowhere.jsonl}}
+        processors:
+          - id: w
+            type: plugin
+            config: {plugin_type: filter, plugin_source: wasm, plugin_path: plugins/missing.wasm}
+        """
+        + GOOD_TAIL
+    )
+    problems = problems_of(path)
+    assert (
+        f"{path}:6:69: processors entry 'w': `plugin_path`: file not found: {path.parent / 'plugins/missing.wasm'}"
+        in problems
+    )
+    assert (
+        f"{path}:2:34: sources entry 'a': configure failed (configuration): plugin 'jsonl': "
+        f"input file not found: {path.parent / 'nowhere.jsonl'}"
+    ) in problems
+
+
+def test_missing_pipeline_file(tmp_path):
+    path = tmp_path / "absent.yaml"
+    assert only(problems_of(path)) == f"{path}:1:1: pipeline: file not found: {path}"
+
+
+def test_unknown_and_missing_params_point_at_keys(write_yaml, tmp_path):
+    (tmp_path / "in.jsonl").write_text("{}\n")
+    path = write_yaml(
+        """
+        sources:
+          - {id: a, type: jsonl, config: {path: in.jsonl}}
+        processors:
+          - id: f
+            type: plugin
+            config:
+              plugin_type: filter
+              plugin_name: json_filter
+              params:
+                feild: status
+        """
+        + GOOD_TAIL
+    )
+    problems = problems_of(path)
+    assert any(
+        p.startswith(
+            f"{path}:10:9: processors entry 'f': unknown parameter 'feild' for plugin 'json_filter'; its parameters: field"
+        )
+        for p in problems
+    ), problems
+    assert any(
+        "missing required parameter 'field'" in p and p.startswith(f"{path}:7:7:") for p in problems
+    ), problems
+
+
+def test_params_and_connection_may_not_repeat_a_name(write_yaml):
+    path = write_yaml(
+        """
+        sources:
+          - id: pg
+            type: plugin
+            config:
+              plugin_type: source
+              plugin_name: postgres
+              connection: {host: localhost}
+              params: {host: elsewhere, table: t}
+        """
+        + GOOD_TAIL
+    )
+    assert only(problems_of(path)) == (
+        f"{path}:7:20: sources entry 'pg': parameter 'host' is given twice (in params and connection); give it once"
+    )
+
+
+def test_dead_letter_rules(write_yaml, tmp_path):
+    (tmp_path / "in.jsonl").write_text("{}\n")
+    path = write_yaml(
+        """
+        sources:
+          - {id: a, type: jsonl, config: {path: in.jsonl}}
+        processors:
+          - id: f
+            type: plugin
+            on_error: dead_letter
+            config: {plugin_type: filter, plugin_name: json_filter, params: {field: a, value: b}}
+          - id: g
+            type: plugin
+            on_error: skip
+            dead_letter: out
+            config: {plugin_type: filter, plugin_name: json_filter, params: {field: a, value: b}}
+          - id: h
+            type: plugin
+            on_error: dead_letter
+            dead_letter: nowhere
+            config: {plugin_type: filter, plugin_name: json_filter, params: {field: a, value: b}}
+        """
+        + GOOD_TAIL
+    )
+    problems = problems_of(path)
+    assert (
+        f"{path}:6:15: processors entry 'f': `on_error: dead_letter` needs `dead_letter: <sink id>`"
+        in problems
+    )
+    assert (
+        f"{path}:11:18: processors entry 'g': `dead_letter` is only allowed with `on_error: dead_letter`"
+        in problems
+    )
+    assert (
+        f"{path}:13:5: processors entry 'h': `dead_letter` 'nowhere' is not a sink id; sinks: out"
+        in problems
+    )
+    assert len(problems) == 3
+
+
+def test_every_sink_a_dead_letter_sink_is_rejected(write_yaml, tmp_path):
+    (tmp_path / "in.jsonl").write_text("{}\n")
+    path = write_yaml(
+        """
+        sources:
+          - {id: a, type: jsonl, config: {path: in.jsonl}}
+        processors:
+          - id: f
+            type: plugin
+            on_error: dead_letter
+            dead_letter: out
+            config: {plugin_type: filter, plugin_name: json_filter, params: {field: a, value: b}}
+        """
+        + GOOD_TAIL
+    )
+    assert "every sink is a dead-letter sink" in only(problems_of(path))
+
+
+def test_duplicate_ids(write_yaml, tmp_path):
+    (tmp_path / "in.jsonl").write_text("{}\n")
+    path = write_yaml(
+        """
+        sources:
+          - {id: out, type: jsonl, config: {path: in.jsonl}}
+        """
+        + GOOD_TAIL
+    )
+    assert (
+        only(problems_of(path))
+        == f"{path}:5:5: sinks entry 'out': duplicate id 'out' (first used at {path}:2:5)"
+    )
+
+
+def test_reserved_sandbox_keys_are_rejected_clearly(write_yaml, tmp_path):
+    (tmp_path / "in.jsonl").write_text("{}\n")
+    path = write_yaml(
+        """
+        sources:
+          - id: a
+            type: jsonl
+            limits: {memory_mb: 10}
+            config: {path: in.jsonl}
+        """
+        + GOOD_TAIL
+    )
+    assert only(problems_of(path)) == (
+        f"{path}:4:5: sources entry 'a': `limits`: per-plugin limits are not supported yet "
+        "(they come with the sandbox work)"
+    )
+
+
+def test_source_policy_must_be_fail(write_yaml, tmp_path):
+    (tmp_path / "in.jsonl").write_text("{}\n")
+    path = write_yaml(
+        """
+        sources:
+          - {id: a, type: jsonl, on_error: skip, config: {path: in.jsonl}}
+        """
+        + GOOD_TAIL
+    )
+    assert "`on_error` of a source can only be `fail`" in only(problems_of(path))
+
+
+def test_alias_bomb_is_refused(write_yaml):
+    lines = ['a0: &a0 ["lol", "lol", "lol", "lol", "lol", "lol", "lol", "lol", "lol", "lol"]']
+    for i in range(1, 9):
+        refs = ", ".join([f"*a{i - 1}"] * 10)
+        lines.append(f"a{i}: &a{i} [{refs}]")
+    lines.append("sources: *a8")
+    path = write_yaml("\n".join(lines) + "\n")
+    message = only(problems_of(path))
+    assert "expands to more than 100000 values" in message
+    assert "alias bomb" in message
+
+
+def test_recursive_alias_is_refused(write_yaml):
+    path = write_yaml("sources: &x [*x]\n")
+    assert "recursive alias" in only(problems_of(path))
+
+
+def test_python_tags_are_refused(write_yaml):
+    path = write_yaml("sources: !!python/object/apply:os.system ['true']\n")
+    message = only(problems_of(path))
+    assert message.startswith(f"{path}:1:10: pipeline:")
+
+
+def test_all_problems_reported_at_once(write_yaml):
+    path = write_yaml(
+        """
+        sources:
+          - {id: a, type: nope}
+        processors:
+          - {id: b, type: plugin, config: {plugin_type: filter}}
+        sinks:
+          - {type: jsonl}
+        """
+    )
+    problems = problems_of(path)
+    assert len(problems) == 3, problems
+    assert [p.split(": ")[0] for p in problems] == [f"{path}:2:19", f"{path}:4:35", f"{path}:6:5"]
+
+
+def test_example_format_validates(write_yaml, tmp_path):
+    (tmp_path / "in.jsonl").write_text("{}\n")
+    path = write_yaml(
+        """
+        sources:
+          - {id: src, type: plugin, config: {plugin_type: source, plugin_name: jsonl, params: {path: in.jsonl}}}
+        processors:
+          - {id: user_filter, type: plugin, config: {plugin_type: filter, plugin_name: json_filter, params: {field: status, value: active}}}
+        """
+        + GOOD_TAIL
+    )
+    plan = load_plan(path)
+    try:
+        assert [s.id for s in plan.stages] == ["src", "user_filter", "out"]
+        assert plan.processors[0].config.params == {"field": "status", "value": "active"}
+        assert plan.sources[0].config.params == {"path": str(tmp_path / "in.jsonl")}
+    finally:
+        plan.close()
+
+
+scalars = st.one_of(
+    st.booleans(),
+    st.integers(min_value=-(10**12), max_value=10**12),
+    st.text(st.characters(codec="utf-8", exclude_categories=("Cs", "Cc")), min_size=1, max_size=20),
+)
+
+
+@given(
+    values=st.dictionaries(
+        st.from_regex(r"[a-z][a-z0-9_]{0,8}", fullmatch=True), scalars, max_size=6
+    )
+)
+def test_scalar_params_become_strings(tmp_path_factory, values):
+    import yaml
+
+    from dataflare.model import PluginKind
+    from dataflare.pipeline.config import load_config
+
+    folder = tmp_path_factory.mktemp("cfg")
+    doc = {
+        "sources": [
+            {
+                "id": "s",
+                "type": "plugin",
+                "config": {"plugin_type": "source", "plugin_name": "x", "params": values},
+            }
+        ],
+        "sinks": [{"id": "k", "type": "jsonl", "config": {"path": "o.jsonl"}}],
+    }
+    path = folder / "p.yaml"
+    path.write_text(yaml.safe_dump(doc, allow_unicode=True), encoding="utf-8")
+    config = load_config(
+        path, direct_types=lambda kind: ["jsonl"] if kind is PluginKind.SINK else []
+    )
+    expected = {
+        k: (
+            str(folder / ("true" if v is True else "false" if v is False else str(v)))
+            if k == "path" or k.endswith("_path")
+            else "true"
+            if v is True
+            else "false"
+            if v is False
+            else str(v)
+        )
+        for k, v in values.items()
+    }
+    assert config.sources[0].params == expected
+
+
+@given(text=st.text(max_size=200))
+def test_arbitrary_text_fails_only_with_config_file_error(tmp_path_factory, text):
+    from dataflare.model import PluginKind
+    from dataflare.pipeline.config import load_config
+
+    path = tmp_path_factory.mktemp("junk") / "p.yaml"
+    path.write_text(text, encoding="utf-8", errors="surrogatepass")
+    try:
+        load_config(path, direct_types=lambda kind: ["jsonl"] if kind is PluginKind.SINK else [])
+    except ConfigFileError as exc:
+        assert exc.problems
+        for problem in exc.problems:
+            assert re.match(rf"{re.escape(str(path))}:\d+:\d+: ", problem), problem
