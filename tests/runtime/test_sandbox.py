@@ -111,7 +111,8 @@ def test_output_lines_survive_any_chunking(lines, data):
     for start, end in zip([0, *cuts], [*cuts, len(blob)], strict=True):
         out.write(blob[start:end])
     out.flush()
-    assert sink.lines == [line.decode("utf-8", "replace") for line in lines]
+    # CRLF line ends are normalised: a trailing "\r" is dropped
+    assert sink.lines == [line.decode("utf-8", "replace").rstrip("\r") for line in lines]
 
 
 def test_output_is_bounded_per_call():
@@ -146,3 +147,15 @@ def test_plugin_log_maps_levels_and_never_raises(caplog):
         (logging.INFO, "xxxxxxxxxxxx", "stage-9"),
     ]
     assert caplog.records[-1].getMessage().endswith("[3616 chars cut]")
+
+
+def test_a_host_callback_that_raises_anyway_only_costs_the_instance(probe_loaded, monkeypatch):
+    def broken(self: PluginLog, level: object, message: str) -> None:
+        raise RuntimeError("host bug")
+
+    monkeypatch.setattr(PluginLog, "log", broken)
+    with PluginInstance(probe_loaded, RawExports, name="probe") as instance:
+        with pytest.raises(RuntimeError, match="host bug"):
+            run_filter(instance, b"log")
+        assert instance.traps == 1
+        assert run_filter(instance, b"keep") is True
