@@ -1,0 +1,250 @@
+"""`dataflare test PLUGIN --input records.jsonl`: run a plugin over records, print outcomes."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Callable, Iterator, Sequence
+from pathlib import Path
+from typing import Any, TextIO
+
+from dataflare.connectors._envelope import decode_envelope, encode_envelope
+from dataflare.errors import DataFlareError, PluginError
+from dataflare.model import Record
+from dataflare.plugins.kinds import (
+    AggregatePlugin,
+    FilterPlugin,
+    SinkPlugin,
+    SourcePlugin,
+    TransformPlugin,
+)
+from dataflare.plugins.spec import open_spec
+
+__all__ = ["read_records", "register"]
+
+_KINDS = ("filter", "transform", "aggregate", "source", "sink")
+
+_EPILOG = """\
+input (--input, JSON Lines; blank lines are skipped), one record per line:
+  {"key": "user-1", "value": {"email": "a@b.c"}, "timestamp": 1700000000000,
+   "metadata": {"origin": "test"}}
+  key        string (UTF-8 bytes) or null; "key_base64" for other bytes
+  value      a string is taken as its UTF-8 bytes ("not json" stays invalid JSON);
+             any other JSON value is encoded as compact JSON, key order kept;
+             "value_base64" for other bytes
+  timestamp  integer milliseconds since the Unix epoch, or null (optional)
+  metadata   object of strings (optional)
+
+output (stdout, one JSON object per line; "line" is the input line number):
+  filter     {"line": N, "keep": true|false}
+  transform  {"line": N, "record": RECORD}
+  aggregate  a line per failed record, then {"emit": RECORD} per emitted record
+  sink       {"line": N, "ok": true}
+  source     {"record": RECORD} per record read (no --input)
+  a failed record gives {"line": N, "error": {"kind": "serialization", "message": ...}}.
+  RECORD has the input's shape, with value and key always as text (or *_base64).
+
+exit status: 0 when every record succeeded, 1 when any record failed,
+2 when the plugin could not be loaded or configured."""
+
+
+def register(subparsers: Any) -> None:
+    """Add the `test` subcommand."""
+    parser = subparsers.add_parser(
+        "test",
+        help="run a plugin over records from a JSONL file and print the outcomes",
+        description=(
+            "Run a plugin over test records and print what it does with each. PLUGIN "
+            "is a .wasm component or a native plugin as KIND/NAME."
+        ),
+        epilog=_EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("plugin", metavar="PLUGIN", help="a .wasm file or KIND/NAME")
+    parser.add_argument("--input", "-i", type=Path, help="records as JSON Lines ('-' for stdin)")
+    parser.add_argument(
+        "--param",
+        "-p",
+        action="append",
+        default=[],
+        metavar="K=V",
+        type=_param,
+        help="a parameter for configure (repeatable)",
+    )
+    parser.add_argument("--world", choices=_KINDS, help="the kind the plugin must be")
+    parser.add_argument(
+        "--batch-size", type=int, default=100, help="records per batch call (default 100)"
+    )
+    parser.add_argument(
+        "--one-by-one", action="store_true", help="call the single-record form for each record"
+    )
+    parser.add_argument(
+        "--max", type=int, default=1000, help="sources: stop after this many records"
+    )
+    parser.set_defaults(func=run)
+
+
+def _param(text: str) -> tuple[str, str]:
+    name, eq, value = text.partition("=")
+    if not eq or not name:
+        raise argparse.ArgumentTypeError(f"expected NAME=VALUE, got {text!r}")
+    return name, value
+
+
+def run(args: argparse.Namespace) -> int:
+    """Open and configure the plugin, feed it the records, print one line per outcome."""
+    if args.batch_size < 1:
+        raise DataFlareError("--batch-size must be at least 1")
+    plugin = open_spec(args.plugin, args.world, stage="test")
+    try:
+        plugin.configure(dict(args.param))
+        if isinstance(plugin, SourcePlugin):
+            return _run_source(plugin, args.max)
+        runner = next(run for protocol, run in _RUNNERS if isinstance(plugin, protocol))
+        if args.input is None:
+            raise DataFlareError("--input is required unless the plugin is a source")
+        lines = list(read_records(args.input))
+        step = 1 if args.one_by_one else args.batch_size
+        return runner(plugin, lines, step, args.one_by_one)
+    finally:
+        plugin.close()
+
+
+def read_records(path: Path) -> Iterator[tuple[int, Record]]:
+    """(line number, record) for each non-blank line; `DataFlareError` names a bad line."""
+    stream: TextIO = sys.stdin if str(path) == "-" else path.open(encoding="utf-8")
+    with stream:
+        for number, line in enumerate(stream, start=1):
+            if line.strip():
+                yield number, _record(path, number, line)
+
+
+def _record(path: Path, number: int, line: str) -> Record:
+    try:
+        obj = json.loads(line)
+        if isinstance(obj, dict) and "value" in obj and not isinstance(obj["value"], str | None):
+            obj["value"] = json.dumps(obj["value"], separators=(",", ":"), ensure_ascii=False)
+        return decode_envelope(obj)
+    except (ValueError, PluginError) as exc:
+        raise DataFlareError(f"{path}:{number}: not a record: {exc}") from None
+
+
+def _emit(obj: dict[str, Any]) -> None:
+    print(json.dumps(obj, ensure_ascii=False))
+
+
+def _error(err: PluginError) -> dict[str, str]:
+    return {"kind": err.kind, "message": err.message}
+
+
+def _batches(
+    lines: Sequence[tuple[int, Record]], step: int
+) -> Iterator[tuple[list[int], list[Record]]]:
+    for start in range(0, len(lines), step):
+        chunk = lines[start : start + step]
+        yield [n for n, _ in chunk], [r for _, r in chunk]
+
+
+def _per_record(
+    lines: Sequence[tuple[int, Record]],
+    step: int,
+    one: Callable[[Record], Any],
+    many: Callable[[list[Record]], Sequence[Any]],
+    single: bool,
+) -> Iterator[tuple[int, Any]]:
+    """(line, outcome) per record, from the single-record or the batch form."""
+    for numbers, records in _batches(lines, step):
+        if single:
+            try:
+                outcomes: Sequence[Any] = [one(records[0])]
+            except PluginError as exc:
+                outcomes = [exc]
+        else:
+            outcomes = many(records)
+        yield from zip(numbers, outcomes, strict=True)
+
+
+def _run_filter(plugin: Any, lines: Sequence[tuple[int, Record]], step: int, one: bool) -> int:
+    assert isinstance(plugin, FilterPlugin)
+    failed = 0
+    for number, outcome in _per_record(lines, step, plugin.filter, plugin.filter_batch, one):
+        if isinstance(outcome, PluginError):
+            failed += 1
+            _emit({"line": number, "error": _error(outcome)})
+        else:
+            _emit({"line": number, "keep": outcome})
+    return 1 if failed else 0
+
+
+def _run_transform(plugin: Any, lines: Sequence[tuple[int, Record]], step: int, one: bool) -> int:
+    assert isinstance(plugin, TransformPlugin)
+    failed = 0
+    for number, outcome in _per_record(lines, step, plugin.transform, plugin.transform_batch, one):
+        if isinstance(outcome, PluginError):
+            failed += 1
+            _emit({"line": number, "error": _error(outcome)})
+        else:
+            _emit({"line": number, "record": encode_envelope(outcome)})
+    return 1 if failed else 0
+
+
+def _run_aggregate(plugin: Any, lines: Sequence[tuple[int, Record]], step: int, one: bool) -> int:
+    assert isinstance(plugin, AggregatePlugin)
+    failed = 0
+    acc = plugin.init()
+    for numbers, records in _batches(lines, step):
+        if one:
+            try:
+                acc = plugin.aggregate(acc, records[0])
+                outcomes: list[PluginError | None] = [None]
+            except PluginError as exc:
+                outcomes = [exc]
+        else:
+            acc, outcomes = plugin.aggregate_batch(acc, records)
+        for number, outcome in zip(numbers, outcomes, strict=True):
+            if outcome is not None:
+                failed += 1
+                _emit({"line": number, "error": _error(outcome)})
+    for record in plugin.emit(acc):
+        _emit({"emit": encode_envelope(record)})
+    return 1 if failed else 0
+
+
+def _run_sink(plugin: Any, lines: Sequence[tuple[int, Record]], step: int, one: bool) -> int:
+    assert isinstance(plugin, SinkPlugin)
+    plugin.connect()
+
+    def write_one(record: Record) -> None:
+        plugin.write(record)
+
+    failed = 0
+    for number, outcome in _per_record(lines, step, write_one, plugin.write_batch, one):
+        if isinstance(outcome, PluginError):
+            failed += 1
+            _emit({"line": number, "error": _error(outcome)})
+        else:
+            _emit({"line": number, "ok": True})
+    plugin.flush()
+    return 1 if failed else 0
+
+
+def _run_source(plugin: SourcePlugin, limit: int) -> int:
+    plugin.connect()
+    read = 0
+    while read < limit:
+        records = plugin.read(min(100, limit - read))
+        if not records:
+            break
+        for record in records:
+            _emit({"record": encode_envelope(record)})
+        read += len(records)
+    return 0
+
+
+_RUNNERS: list[tuple[type, Callable[[Any, Sequence[tuple[int, Record]], int, bool], int]]] = [
+    (FilterPlugin, _run_filter),
+    (TransformPlugin, _run_transform),
+    (AggregatePlugin, _run_aggregate),
+    (SinkPlugin, _run_sink),
+]
