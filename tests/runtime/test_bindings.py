@@ -1,0 +1,56 @@
+"""The runtime with the generated world classes and `add_imports_to_linker`."""
+
+from __future__ import annotations
+
+import logging
+
+import dataflare.runtime
+import pytest
+from dataflare.bindgen import rt
+from dataflare.bindings.filter import Filter
+from dataflare.bindings.types import Record
+from dataflare.errors import GuestTrap
+from dataflare.runtime import PluginInstance, RawExports, open_instance, sandbox
+
+from runtime.conftest import run_filter
+
+
+def rec(value: bytes) -> Record:
+    return Record(key=None, value=value, timestamp=None, metadata=[])
+
+
+def test_open_instance_uses_the_generated_class(probe_loaded):
+    with open_instance(probe_loaded, name="probe") as instance:
+        assert instance.call(lambda world: isinstance(world, Filter))
+        assert instance.call(lambda world: world.filter(rec(b"keep"))) == rt.Ok(True)
+        assert instance.call(lambda world: world.filter(rec(b"drop"))) == rt.Ok(False)
+        with pytest.raises(GuestTrap):
+            instance.call(lambda world: world.filter(rec(b"trap")))
+        assert instance.call(lambda world: world.describe()).name == "probe"
+        assert instance.traps == 1
+
+
+def test_generated_log_import_reaches_logging(probe_loaded, caplog):
+    caplog.set_level(logging.DEBUG, logger="dataflare.plugin.gen")
+    with PluginInstance(probe_loaded, Filter, name="gen", stage="s2") as instance:
+        assert instance.call(lambda world: world.filter(rec(b"log"))) == rt.Ok(True)
+    got = [(r.levelno, r.getMessage(), r.stage) for r in caplog.records]
+    assert (logging.WARNING, "probe warn", "s2") in got
+
+
+def test_direct_log_link_without_bindings(probe_loaded, caplog, monkeypatch):
+    # The fallback used when no generated bindings are importable.
+    monkeypatch.setattr(sandbox, "_generated_add_imports", lambda kind: None)
+    caplog.set_level(logging.DEBUG, logger="dataflare.plugin.direct")
+    with PluginInstance(probe_loaded, RawExports, name="direct", stage="s3") as instance:
+        assert run_filter(instance, b"log") is True
+    got = [(r.levelno, r.getMessage(), r.stage) for r in caplog.records]
+    assert (logging.ERROR, "probe error", "s3") in got
+
+
+def test_public_names_are_sorted_and_complete():
+    names = dataflare.runtime.__all__
+    assert names == sorted(names)
+    public = {n for n in vars(dataflare.runtime) if not n.startswith("_")}
+    modules = {"cache", "engine", "identify", "instance", "limits", "loader", "sandbox", "worlds"}
+    assert public - modules == set(names)
