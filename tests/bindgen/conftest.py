@@ -1,0 +1,165 @@
+"""The round-trip test component and its generated bindings, built once per session.
+
+The component is built from `tests/fixtures/roundtrip/` with componentize-py
+(independent of guest-examples/) and cached under `build/bindgen/`, keyed by
+a hash of its sources; the compiled artifact is cached next to it, keyed by
+the wasmtime version too, because compiling an 18 MB component takes seconds.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import importlib
+import subprocess
+import sys
+from collections.abc import Iterator
+from importlib.metadata import version
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+import pytest
+import wasmtime
+from dataflare.bindgen import generate
+from support.tools import require_tool
+from wasmtime import component as wc
+
+ROOT = Path(__file__).resolve().parents[2]
+FIXTURE = ROOT / "tests" / "fixtures" / "roundtrip"
+CACHE = ROOT / "build" / "bindgen"
+WORLD = "roundtrip"
+
+
+def _sources_hash() -> str:
+    digest = hashlib.sha256(version("componentize-py").encode())
+    for path in sorted(FIXTURE.rglob("*")):
+        if path.is_file() and "__pycache__" not in path.parts:
+            digest.update(str(path.relative_to(FIXTURE)).encode())
+            digest.update(path.read_bytes())
+    return digest.hexdigest()[:16]
+
+
+def build_roundtrip_component() -> Path:
+    """Build (or reuse) the round-trip component; its path."""
+    out = CACHE / f"roundtrip-{_sources_hash()}.wasm"
+    if out.is_file():
+        return out
+    exe = require_tool("componentize-py", "pip install componentize-py==0.25.1")
+    CACHE.mkdir(parents=True, exist_ok=True)
+    tmp = out.with_suffix(".tmp")
+    proc = subprocess.run(
+        [
+            exe,
+            "-d",
+            str(FIXTURE / "wit"),
+            "-w",
+            WORLD,
+            "componentize",
+            "app",
+            "-p",
+            str(FIXTURE / "guest"),
+            "-o",
+            str(tmp),
+        ],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if proc.returncode != 0:
+        raise AssertionError(f"componentize-py failed:\n{proc.stdout}\n{proc.stderr}")
+    tmp.replace(out)
+    return out
+
+
+@pytest.fixture(scope="session")
+def engine() -> wasmtime.Engine:
+    """One engine for the whole session (compiled artifacts are engine-specific)."""
+    return wasmtime.Engine()
+
+
+@pytest.fixture(scope="session")
+def roundtrip_component(engine: wasmtime.Engine) -> wc.Component:
+    """The compiled round-trip component (deserialized from cache when possible)."""
+    wasm = build_roundtrip_component()
+    compiled = wasm.with_name(f"{wasm.stem}-wasmtime{version('wasmtime')}.cwasm")
+    if compiled.is_file():
+        try:
+            return wc.Component.deserialize_file(engine, str(compiled))
+        except wasmtime.WasmtimeError:
+            compiled.unlink()
+    component = wc.Component.from_file(engine, wasm)
+    compiled.write_bytes(component.serialize())
+    return component
+
+
+@pytest.fixture(scope="session")
+def rtbind(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ModuleType]:
+    """The generated bindings for the fixture WIT, imported as package `rtbind`."""
+    root = tmp_path_factory.mktemp("generated")
+    generate(FIXTURE / "wit", root / "rtbind")
+    sys.path.insert(0, str(root))
+    try:
+        yield importlib.import_module("rtbind")
+    finally:
+        sys.path.remove(str(root))
+        for name in [n for n in sys.modules if n == "rtbind" or n.startswith("rtbind.")]:
+            del sys.modules[name]
+
+
+class Blob:
+    """The host's implementation of the imported `blob` resource."""
+
+    def __init__(self, data: bytes) -> None:
+        self.data = data
+
+    def size(self) -> int:
+        return len(self.data)
+
+
+class HostFns:
+    """The host's implementation of the imported `host-fns` interface."""
+
+    def __init__(self) -> None:
+        self.calls: list[tuple[str, Any]] = []
+
+    def add(self, a: int, b: int) -> int:
+        self.calls.append(("add", (a, b)))
+        return a + b
+
+    def describe(self, p: Any) -> str:
+        self.calls.append(("describe", p))
+        return f"({p.x}, {p.y})"
+
+    def new_blob(self, data: bytes) -> Blob:
+        return Blob(data)
+
+
+class Greeter:
+    """The host's implementation of the world-level `greet` import."""
+
+    def greet(self, name: str) -> str:
+        return f"hello, {name}"
+
+
+@pytest.fixture(scope="module")
+def host_fns() -> HostFns:
+    """The host-fns implementation linked into `world` (records its calls)."""
+    return HostFns()
+
+
+@pytest.fixture(scope="module")
+def world(
+    engine: wasmtime.Engine,
+    roundtrip_component: wc.Component,
+    rtbind: ModuleType,
+    host_fns: HostFns,
+) -> Any:
+    """A fresh instance wrapped in the generated `Roundtrip` class (per test module)."""
+    roundtrip = importlib.import_module("rtbind.roundtrip")
+    linker = wc.Linker(engine)
+    linker.add_wasip2()
+    roundtrip.add_imports_to_linker(linker, host_fns=host_fns, host=Greeter())
+    store = wasmtime.Store(engine)
+    store.set_wasi(wasmtime.WasiConfig())  # before instantiating, or WASI calls abort
+    instance = linker.instantiate(store, roundtrip_component)
+    return roundtrip.Roundtrip(store, instance)
