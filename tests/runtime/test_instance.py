@@ -162,3 +162,39 @@ def test_load_then_instantiate_any_kind(components, tmp_path):
         loaded = load_component(components[kind.value], kind, cache=cache)
         with PluginInstance(loaded, RawExports, stage="st") as instance:
             assert instance.instantiations == 1 and instance.name == kind.value
+
+
+def test_a_factory_that_calls_the_guest_is_guarded_like_a_call(probe_loaded):
+    # Adapters replay `configure` in the factory after a trap; that replay can fail too.
+    plan = iter([b"keep", b"trap", b"keep"])  # what the factory's guest call does, in turn
+
+    def factory(store: wasmtime.Store, inst: object) -> RawExports:
+        world = RawExports(store, inst)  # type: ignore[arg-type]
+        world("filter", record(next(plan)))
+        return world
+
+    with PluginInstance(probe_loaded, factory) as instance:
+        with pytest.raises(GuestTrap):
+            run_filter(instance, b"trap")  # the call traps...
+        with pytest.raises(GuestTrap):
+            run_filter(instance, b"keep")  # ...then the replacement's factory traps
+        assert (instance.traps, instance.instantiations) == (2, 1)
+        assert run_filter(instance, b"keep") is True
+        assert instance.instantiations == 2
+
+
+def test_a_factory_plugin_error_passes_through_and_is_retried(probe_loaded):
+    failures = iter([False, True, False])
+
+    def factory(store: wasmtime.Store, inst: object) -> RawExports:
+        if next(failures):
+            raise ProcessingError("replayed configure was refused")
+        return RawExports(store, inst)  # type: ignore[arg-type]
+
+    with PluginInstance(probe_loaded, factory) as instance:
+        with pytest.raises(GuestTrap):
+            run_filter(instance, b"trap")
+        with pytest.raises(ProcessingError, match="replayed configure"):
+            run_filter(instance, b"keep")
+        assert run_filter(instance, b"keep") is True
+        assert (instance.traps, instance.instantiations) == (1, 2)

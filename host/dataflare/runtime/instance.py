@@ -109,12 +109,13 @@ class PluginInstance(Generic[W]):
         with self._lock:
             if self._closed:
                 raise ValueError(f"plugin instance {self.name!r} is closed")
-            live = self._live if self._live is not None else self._instantiate()
-            self._live = live
-            arm_call(live.store, self.limits, self.loaded.engine_config)
             try:
+                if self._live is None:
+                    self._live = self._instantiate()
+                live = self._live
+                arm_call(live.store, self.limits, self.loaded.engine_config)
                 return fn(live.world)
-            except PluginError:
+            except (PluginError, ComponentLoadError):
                 raise
             except GuestTrap:
                 self._discard()
@@ -154,19 +155,29 @@ class PluginInstance(Generic[W]):
         self.close()
 
     def _instantiate(self) -> _Live[W]:
+        """A fresh store, instance and world object; the store is closed on any failure.
+
+        The factory may call into the guest (e.g. to replay `configure` after
+        a trap), so its failures are handled like those of a call.
+        """
         store = new_store(self.loaded.engine, sandbox_wasi(self._stdout, self._stderr))
-        arm_instance(store, self.limits, self.loaded.engine_config)
         try:
-            instance = self._linker.instantiate(store, self.loaded.component)
-        except wasmtime.WasmtimeError as exc:
+            arm_instance(store, self.limits, self.loaded.engine_config)
+            try:
+                instance = self._linker.instantiate(store, self.loaded.component)
+            except wasmtime.WasmtimeError as exc:
+                world = self.loaded.world
+                raise ComponentLoadError(
+                    f"{self.loaded.path}: cannot instantiate as a {self.loaded.kind.value}"
+                    f" plugin (world {world.package}/{world.name}@{world.version}):"
+                    f" {self._reason(exc)}"
+                ) from exc
+            live = _Live(store, self._factory(store, instance))
+        except BaseException:
             store.close()
-            raise ComponentLoadError(
-                f"{self.loaded.path}: cannot instantiate as a {self.loaded.kind.value} plugin"
-                f" (world {self.loaded.world.package}/{self.loaded.world.name}"
-                f"@{self.loaded.world.version}): {self._reason(exc)}"
-            ) from exc
+            raise
         self.instantiations += 1
-        return _Live(store, self._factory(store, instance))
+        return live
 
     def _discard(self) -> None:
         self.traps += 1
