@@ -1,0 +1,108 @@
+"""The Rust example plugins decide exactly as their native twins in `dataflare.builtin`."""
+
+from __future__ import annotations
+
+import pytest
+from dataflare.model import Record
+from guests_rust.strategies import FIELDS, metadata, record_values
+from guests_rust.twins import check_count_sum, check_json_filter, check_mask_email
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from support.guests import built_guest
+
+LANG = "rust"
+
+match_values = st.sampled_from(
+    ["active", "1", "1.0", "true", "null", '{"a":[1]}', "", "😀é@ß", "[]", "a@b.c", "{"]
+)
+records = st.builds(
+    lambda v, k, t, m: Record(value=v, key=k, timestamp=t, metadata=dict(m)),
+    record_values,
+    st.none() | st.binary(max_size=8),
+    st.none() | st.integers(min_value=-(2**63), max_value=2**63 - 1),
+    metadata,
+)
+
+
+@pytest.fixture(scope="module")
+def paths():
+    return {n: built_guest(LANG, n) for n in ("json_filter", "mask_email", "count_sum")}
+
+
+@given(st.sampled_from(FIELDS), match_values, st.lists(records, max_size=8))
+@settings(max_examples=80)
+def test_json_filter_matches_native(paths, field, value, recs):
+    check_json_filter(paths["json_filter"], {"field": field, "value": value}, recs)
+
+
+@given(st.sampled_from([*FIELDS, "missing"]), st.lists(records, max_size=8))
+@settings(max_examples=80)
+def test_mask_email_matches_native(paths, field, recs):
+    check_mask_email(paths["mask_email"], {"field": field}, recs)
+
+
+@given(st.sampled_from(FIELDS), st.sampled_from(FIELDS), st.lists(records, max_size=10))
+@settings(max_examples=80)
+def test_count_sum_matches_native(paths, group_by, sum_field, recs):
+    check_count_sum(paths["count_sum"], {"group_by": group_by, "sum_field": sum_field}, recs)
+
+
+def test_count_sum_groups_mixed_types_like_native(paths):
+    values = [
+        b'{"g": "1", "n": 2}',
+        b'{"g": 1, "n": 3.5}',
+        b'{"g": null, "n": -0.0}',
+        b'{"g": [1, "x"], "n": 1e308}',
+        b'{"g": [1, "x"], "n": 1e308}',
+        b'{"g": "\xef\xbf\xbf", "n": 1}',
+        b'{"g": "\xf0\x9f\x98\x80", "n": 1}',
+        b'{"g": true, "n": true}',
+    ]
+    check_count_sum(
+        paths["count_sum"], {"group_by": "g", "sum_field": "n"}, [Record(value=v) for v in values]
+    )
+
+
+def test_one_mib_values_agree(paths):
+    big = b'{"email": "' + b"x" * (1 << 20) + b'@example.com", "status": "active"}'
+    not_json = b"{" * (1 << 20)
+    recs = [Record(value=big), Record(value=not_json)]
+    check_json_filter(paths["json_filter"], {"field": "status", "value": "active"}, recs)
+    check_mask_email(paths["mask_email"], {"field": "email"}, recs)
+
+
+def test_configuration_errors_match_native(paths):
+    from dataflare.builtin.json_filter import JsonFilter
+    from dataflare.errors import ConfigurationError
+    from guests_rust.stock_host import StockGuest, outcome
+
+    for params in ({"field": "a"}, {"field": "a", "value": "b", "extra": "c"}, {}):
+        native = JsonFilter()
+        with pytest.raises(ConfigurationError) as info:
+            native.configure(params)
+        guest = StockGuest(paths["json_filter"])
+        assert outcome(guest.raw("configure", list(params.items()))) == info.value
+
+
+def test_describe_matches_native(paths):
+    from dataflare.builtin.count_sum import CountSum
+    from dataflare.builtin.json_filter import JsonFilter
+    from dataflare.builtin.mask_email import MaskEmail
+    from guests_rust.stock_host import StockGuest
+
+    for name, native in (
+        ("json_filter", JsonFilter),
+        ("mask_email", MaskEmail),
+        ("count_sum", CountSum),
+    ):
+        want = native().describe()
+        got = StockGuest(paths[name]).raw("describe")
+        assert (got.name, got.version, got.kind, got.description) == (
+            want.name,
+            want.version,
+            want.kind.value,
+            want.description,
+        )
+        assert [(p.name, p.description, p.required, p.default) for p in got.params] == [
+            (p.name, p.description, p.required, p.default) for p in want.params
+        ]
