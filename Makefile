@@ -11,6 +11,7 @@ guests:  ## build every guest example into build/guests/<lang>/
 	@for lang in $(GUEST_LANGS); do $(MAKE) -C guest-examples/$$lang all || exit 1; done
 
 demo:  ## run the bundled demo pipeline (no server needed)
+	$(MAKE) -C guest-examples/python all
 	$(PYTHON) -m dataflare.demo
 
 lint:  ## ruff and mypy --strict on the host
