@@ -178,3 +178,15 @@ def test_errors_are_dataflare_errors(tmp_path, cache):
 
     with pytest.raises(DataFlareError):
         load_component(tmp_path / "missing.wasm", cache=cache)
+
+
+def test_python_transform_guest_loaded_as_filter(shared_cache):
+    from support.guests import built_guest
+
+    path = built_guest("python", "mask_email")
+    with pytest.raises(WorldMismatchError) as info:
+        load_component(path, PluginKind.FILTER, cache=shared_cache)
+    text = str(info.value)
+    assert text.startswith(f"{path}: cannot load as {FILTER_WORLD}: it targets world transform,")
+    assert text.endswith("missing: filter, filter-batch)")
+    assert load_component(path, cache=shared_cache).kind is PluginKind.TRANSFORM
