@@ -24,7 +24,9 @@ def test_open_instance_uses_the_generated_class(probe_loaded):
         assert instance.call(lambda world: isinstance(world, Filter))
         assert instance.call(lambda world: world.filter(rec(b"keep"))) == rt.Ok(True)
         assert instance.call(lambda world: world.filter(rec(b"drop"))) == rt.Ok(False)
-        with pytest.raises(GuestTrap):
+        with pytest.raises(
+            GuestTrap, match=r"^plugin 'probe' trapped: wasm trap: wasm `unreachable`"
+        ):
             instance.call(lambda world: world.filter(rec(b"trap")))
         assert instance.call(lambda world: world.describe()).name == "probe"
         assert instance.traps == 1

@@ -117,12 +117,16 @@ class PluginInstance(Generic[W]):
                 return fn(live.world)
             except (PluginError, ComponentLoadError):
                 raise
-            except GuestTrap:
+            except GuestTrap as exc:
+                # From generated bindings: restate it in the same words as below.
                 self._discard()
+                cause = exc.__cause__
+                if isinstance(cause, wasmtime.WasmtimeError | wasmtime.Trap):
+                    raise self._trap(cause) from cause
                 raise
-            except wasmtime.WasmtimeError as exc:
+            except (wasmtime.WasmtimeError, wasmtime.Trap) as exc:
                 self._discard()
-                raise GuestTrap(f"plugin {self.name!r} trapped: {self._reason(exc)}") from exc
+                raise self._trap(exc) from exc
             except BaseException:
                 # A host-side failure mid-call can leave the guest half-way
                 # through; only a fresh instance is known to be sound.
@@ -188,7 +192,10 @@ class PluginInstance(Generic[W]):
             self._live.store.close()
             self._live = None
 
-    def _reason(self, exc: wasmtime.WasmtimeError) -> str:
+    def _trap(self, exc: Exception) -> GuestTrap:
+        return GuestTrap(f"plugin {self.name!r} trapped: {self._reason(exc)}")
+
+    def _reason(self, exc: Exception) -> str:
         lines = [line.strip() for line in str(exc).splitlines() if line.strip()]
         if "Caused by:" in lines:
             lines = lines[lines.index("Caused by:") + 1 :]
