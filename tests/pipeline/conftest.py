@@ -1,3 +1,4 @@
+# ruff: noqa: E501  (YAML fixtures and expected messages read best on one line)
 """Fixtures for the pipeline tests: test plugins, a pipeline-file writer, PostgreSQL."""
 
 from __future__ import annotations

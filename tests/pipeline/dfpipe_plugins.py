@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Sequence
+from typing import ClassVar
 
 from dataflare.errors import ProcessingError, SerializationError
 from dataflare.model import ParamInfo, Record
@@ -144,7 +145,7 @@ class LogSink(_Closing, SinkBase):
     """Records what it is given in EVENTS and RECEIVED; fails values containing `reject`."""
 
     params = (ParamInfo("reject", default=""), *_CLOSE)
-    RECEIVED: list[Record] = []
+    RECEIVED: ClassVar[list[Record]] = []
 
     def write(self, record: Record) -> None:
         reject = self.param("reject")

@@ -57,7 +57,11 @@ def test_run_prints_a_summary_table(write_yaml, tmp_path, capsys):
     )
     assert main(["run", str(path)]) == 0
     out = capsys.readouterr().out
-    rows = {line.split("│")[1].strip(): [c.strip() for c in line.split("│")[2:-1]] for line in out.splitlines() if line.count("│") == 7}
+    rows = {
+        line.split("│")[1].strip(): [c.strip() for c in line.split("│")[2:-1]]
+        for line in out.splitlines()
+        if line.count("│") == 7
+    }
     assert rows["src"] == ["source", "", "2", "0", "0"]
     assert rows["user_filter"] == ["filter", "2", "1", "1", "0"]
     assert rows["out"] == ["sink", "1", "1", "0", "0"]
@@ -140,7 +144,12 @@ def test_stdin_source(write_yaml):
     )
     assert proc.returncode == 0, proc.stderr
     (line,) = proc.stdout.decode().splitlines()
-    assert json.loads(line) == {"key": "x", "value": '{"id": "x", "ok": true}', "timestamp": None, "metadata": {}}
+    assert json.loads(line) == {
+        "key": "x",
+        "value": '{"id": "x", "ok": true}',
+        "timestamp": None,
+        "metadata": {},
+    }
 
 
 def test_plugin_log_lines_are_tagged_with_the_stage():
@@ -177,7 +186,9 @@ def test_ctrl_c_closes_every_plugin_and_leaves_sinks_consistent(write_yaml, tmp_
         """
     )
     env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(HERE), str(HERE.parent)]))
-    code = "import sys, dfpipe_plugins; from dataflare.cli import main; sys.exit(main(sys.argv[1:]))"
+    code = (
+        "import sys, dfpipe_plugins; from dataflare.cli import main; sys.exit(main(sys.argv[1:]))"
+    )
     proc = subprocess.Popen(
         [sys.executable, "-c", code, "run", str(path)],
         env=env,

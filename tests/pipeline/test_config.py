@@ -1,3 +1,4 @@
+# ruff: noqa: E501  (YAML fixtures and expected messages read best on one line)
 """Validation of pipeline files: every problem at once, each with file:line:col, id and expectation."""
 
 from __future__ import annotations
@@ -6,11 +7,10 @@ import re
 from pathlib import Path
 
 import pytest
-from hypothesis import given
-from hypothesis import strategies as st
-
 from dataflare.errors import ConfigFileError
 from dataflare.pipeline import load_plan
+from hypothesis import given
+from hypothesis import strategies as st
 
 GOOD_TAIL = """
         sinks:
@@ -449,7 +449,6 @@ scalars = st.one_of(
 )
 def test_scalar_params_become_strings(tmp_path_factory, values):
     import yaml
-
     from dataflare.model import PluginKind
     from dataflare.pipeline.config import load_config
 

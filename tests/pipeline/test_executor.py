@@ -1,3 +1,4 @@
+# ruff: noqa: E501  (YAML fixtures and expected messages read best on one line)
 """Real pipelines end to end (files, SQLite), error policies, closing, back-pressure, resuming."""
 
 from __future__ import annotations
@@ -10,7 +11,6 @@ from pathlib import Path
 
 import dfpipe_plugins
 import pytest
-
 from dataflare.errors import PipelineError
 from dataflare.pipeline import (
     META_KIND,
@@ -187,15 +187,15 @@ def test_skip_policy_counts_and_drops(write_yaml):
 
 def test_fail_policy_stops_with_the_stage_and_message(write_yaml, tmp_path):
     path = write_yaml(
-        f"""
+        """
         sources:
-          - {{id: nums, type: test_range, config: {{count: 20, closed_path: closed.txt, tag: src}}}}
+          - {id: nums, type: test_range, config: {count: 20, closed_path: closed.txt, tag: src}}
         processors:
           - id: picky
             type: plugin
-            config: {{plugin_type: filter, plugin_name: test_fail_on, params: {{every: 7, closed_path: closed.txt, tag: picky}}}}
+            config: {plugin_type: filter, plugin_name: test_fail_on, params: {every: 7, closed_path: closed.txt, tag: picky}}
         sinks:
-          - {{id: log, type: plugin, config: {{plugin_type: sink, plugin_name: test_log, params: {{closed_path: closed.txt, tag: log}}}}}}
+          - {id: log, type: plugin, config: {plugin_type: sink, plugin_name: test_log, params: {closed_path: closed.txt, tag: log}}}
         """
     )
     with pytest.raises(StageFailed) as info:
@@ -422,5 +422,5 @@ def test_a_damaged_state_file_is_reported(write_yaml, tmp_path):
         """
     )
     (tmp_path / "positions.json").write_text('{"version": 1, "sources": {"nums": {"plugin": 1}}}')
-    with pytest.raises(PipelineError, match="positions.json is damaged"):
+    with pytest.raises(PipelineError, match=r"positions\.json is damaged"):
         run_pipeline(path)
