@@ -20,14 +20,14 @@ __all__ = ["ModuleBuilder", "docstring", "render_package"]
 def docstring(text: str, indent: int) -> str:
     """`text` as a triple-quoted literal whose continuation lines sit at `indent`."""
     body = text.strip().replace("\\", "\\\\").replace('"""', '\\"\\"\\"')
-    if body.endswith('"'):
-        body += " "
     width = 100 - indent - 6
     lines = [
         wrapped
         for line in body.splitlines() or [""]
         for wrapped in (textwrap.wrap(line, width, subsequent_indent=_lead(line)) or [""])
     ]
+    if lines[-1].endswith('"'):
+        lines[-1] += " "  # a closing quote next to the delimiter would end it early
     if len(lines) == 1:
         return f'"""{lines[0]}"""'
     pad = " " * indent
@@ -201,7 +201,8 @@ class ModuleBuilder:
                 for own in (True, False):
                     name = self.plan.handle_codec[(td.index, own)]
                     self.codec(name, ann, f"rt.handle({key!r}, {guest}, own={own})")
-                self.stdlib.add("typing")
+                if ann == "typing.Any":
+                    self.stdlib.add("typing")
                 self._deferred.append((td, doc, owner_iface))
 
     def _resource_classes(self, td: ir.TypeDef, doc: str, iface: str) -> None:

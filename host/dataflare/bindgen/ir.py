@@ -214,10 +214,11 @@ class Package:
 
 @dataclass(frozen=True, slots=True)
 class Interface:
-    """An interface; `name` is the key it has in a world when it is inline."""
+    """An interface; an `inline` one (`import x: interface {...}`) is named by its world key."""
 
     index: int
     name: str
+    inline: bool
     package: int | None
     types: tuple[int, ...]
     functions: tuple[Func, ...]
@@ -250,7 +251,7 @@ class Resolve:
 
     def qualified(self, iface: Interface) -> str:
         """`ns:pkg/iface@version`, the name a component imports or exports."""
-        if iface.package is None:
+        if iface.package is None or iface.inline:
             return iface.name
         pkg = self.packages[iface.package]
         version = f"@{pkg.version}" if pkg.version else ""

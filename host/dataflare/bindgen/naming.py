@@ -30,8 +30,8 @@ def _escape(ident: str, avoid: frozenset[str] = _KEYWORDS) -> str:
 
 
 def snake(name: str) -> str:
-    """`filter-batch` -> `filter_batch`; keywords get a trailing underscore."""
-    return _escape("_".join(w.lower() for w in _words(name)))
+    """`filter-batch` -> `filter_batch`; keywords (and `l`, easily misread) get a `_`."""
+    return _escape("_".join(w.lower() for w in _words(name)), _KEYWORDS | {"l"})
 
 
 def pascal(name: str) -> str:

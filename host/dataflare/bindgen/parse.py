@@ -53,6 +53,7 @@ def parse_json(doc: dict[str, Any]) -> ir.Resolve:
         ir.Interface(
             index=i,
             name=it["name"] or inline_names.get(i, f"interface-{i}"),
+            inline=it["name"] is None,
             package=it.get("package"),
             types=tuple(it["types"].values()),
             functions=tuple(conv.func(f) for f in it["functions"].values()),

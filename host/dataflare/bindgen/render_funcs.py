@@ -106,6 +106,8 @@ def exports_class(
     # resource functions are looked up now too, so a missing one fails here
     lookups += [f"cx.func({iface!r}, {f.name!r})" for f in funcs if f.resource is not None]
     lookups += [f"self.{attr} = {cls}(cx)" for attr, cls in child_attrs]
+    if iface is None and len(lookups) == 1:
+        lookups = ["self._cx = rt.GuestContext(store, instance)"]
     slots = ["_cx"] + [m["target"][5:] for m in methods] + [a for a, _ in child_attrs]
     return {
         "name": name,
