@@ -1,0 +1,156 @@
+# ruff: noqa: E501
+"""The example pipelines in examples/ run as written; PostgreSQL to PostgreSQL resumes; WASM mixes with native."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import sqlite3
+import uuid
+from pathlib import Path
+
+import psycopg
+import pytest
+from psycopg import conninfo
+from support.guests import built_guest
+
+from dataflare.pipeline import run_pipeline
+
+EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
+
+
+@pytest.fixture
+def examples(tmp_path: Path) -> Path:
+    """A copy of examples/ (unchanged files) whose ../build is inside tmp_path."""
+    target = tmp_path / "examples"
+    shutil.copytree(EXAMPLES, target)
+    return target
+
+
+def pg_execute(dsn: str, sql: str, params: tuple = ()) -> list[tuple]:
+    with psycopg.connect(dsn, autocommit=True) as conn:
+        cur = conn.execute(sql, params)
+        return cur.fetchall() if cur.description else []
+
+
+def test_issue_example_runs_unchanged(pg_dsn, examples):
+    """examples/users_postgres.yaml uses the issue's entries verbatim: localhost:5432, database mydb."""
+    parts = conninfo.conninfo_to_dict(pg_dsn)
+    if (parts.get("host"), str(parts.get("port"))) != ("localhost", "5432"):
+        pytest.fail(
+            f"the example names localhost:5432 but the test server is {pg_dsn}; start it with .ci/start-postgres.sh on a free 5432"
+        )
+    mydb = conninfo.make_conninfo(pg_dsn, dbname="mydb")
+    pg_execute(mydb, "DROP TABLE IF EXISTS users, active_users")
+    pg_execute(mydb, "CREATE TABLE users (id serial PRIMARY KEY, name text, status text)")
+    for name, status in [("ada", "active"), ("alan", "inactive"), ("grace", "active")]:
+        pg_execute(mydb, "INSERT INTO users (name, status) VALUES (%s, %s)", (name, status))
+    path = examples / "users_postgres.yaml"
+    assert path.read_bytes() == (EXAMPLES / "users_postgres.yaml").read_bytes()
+
+    first = run_pipeline(path)
+    assert first.stages["postgres_source"].records_out == 3
+    assert pg_execute(mydb, "SELECT id, name FROM active_users ORDER BY id") == [
+        (1, "ada"),
+        (3, "grace"),
+    ]
+
+    pg_execute(mydb, "INSERT INTO users (name, status) VALUES ('linus', 'active'), ('ken', 'gone')")
+    second = run_pipeline(path)
+    assert second.stages["postgres_source"].records_out == 2  # only the new rows
+    assert second.stages["user_filter"].records_out == 1
+    assert pg_execute(mydb, "SELECT id, name FROM active_users ORDER BY id") == [
+        (1, "ada"),
+        (3, "grace"),
+        (4, "linus"),
+    ]
+    assert run_pipeline(path).records_read == 0
+
+
+def test_postgres_to_postgres_with_record_format_and_rerun(pg_dsn, write_yaml):
+    src, dst = f"src_{uuid.uuid4().hex[:8]}", f"dst_{uuid.uuid4().hex[:8]}"
+    pg_execute(pg_dsn, f"CREATE TABLE {src} (id bigint PRIMARY KEY, doc jsonb, at timestamptz)")
+    pg_execute(
+        pg_dsn,
+        f"INSERT INTO {src} SELECT i, jsonb_build_object('n', i), to_timestamp(i) FROM generate_series(1, 25) i",
+    )
+    path = write_yaml(
+        f"""
+        batch_size: 4
+        sources:
+          - id: src
+            type: postgres
+            config:
+              connection: {{dsn: "{pg_dsn}"}}
+              params: {{table: {src}, incremental_column: id, key_column: id, timestamp_column: at}}
+        processors:
+          - {{id: even, type: plugin, config: {{plugin_type: filter, plugin_name: json_filter, params: {{field: id, value: "1"}}}}}}
+        sinks:
+          - id: dst
+            type: postgres
+            config:
+              connection: {{dsn: "{pg_dsn}"}}
+              params: {{table: {dst}, format: record, mode: upsert}}
+        """
+    )
+    first = run_pipeline(path)
+    assert first.records_read == 25
+    rows = pg_execute(pg_dsn, f"SELECT key, value, timestamp FROM {dst}")
+    assert rows == [(b"1", b'{"id":1,"doc":{"n":1},"at":"1970-01-01T00:00:01+00:00"}', 1000)]
+    pg_execute(pg_dsn, f"INSERT INTO {src} VALUES (26, '{{}}', now()), (0, '{{}}', now())")
+    second = run_pipeline(path)
+    assert second.records_read == 1  # id 26; id 0 is behind the saved position
+    pg_execute(pg_dsn, f"DROP TABLE {src}, {dst}")
+
+
+def test_files_example(examples):
+    stats = run_pipeline(examples / "files.yaml")
+    out = examples.parent / "build" / "examples"
+    active = [json.loads(line) for line in (out / "active_users.jsonl").read_text().splitlines()]
+    assert [u["id"] for u in active] == [1, 3, 4, 7, 8]
+    assert active[0]["email"] == "a***@example.org"
+    (letter,) = [json.loads(line) for line in (out / "rejects.jsonl").read_text().splitlines()]
+    assert letter["value"] == "not a json line"
+    assert letter["metadata"]["dataflare.error.stage"] == "active_only"
+    assert letter["metadata"]["dataflare.error.kind"] == "serialization"
+    assert stats.stages["rejects"].records_out == 1
+
+
+def test_mixed_native_and_wasm_match_all_native(examples):
+    guests = examples.parent / "build" / "guests" / "python"
+    guests.mkdir(parents=True)
+    for name in ("json_filter", "count_sum"):
+        shutil.copyfile(built_guest("python", name), guests / f"{name}.wasm")
+    mixed = examples / "wasm_mixed.yaml"
+    native = examples / "native_twin.yaml"
+    native.write_text(
+        mixed.read_text()
+        .replace(
+            "plugin_source: wasm\n      plugin_path: ../build/guests/python/json_filter.wasm",
+            "plugin_name: json_filter",
+        )
+        .replace(
+            "plugin_source: wasm\n      plugin_path: ../build/guests/python/count_sum.wasm",
+            "plugin_name: count_sum",
+        )
+        .replace("users.db", "native.db")
+    )
+    assert "wasm" not in native.read_text().split("sources:")[1]
+    wasm_stats = run_pipeline(mixed)
+    native_stats = run_pipeline(native)
+    out = examples.parent / "build" / "examples"
+    query = 'SELECT "group", count, sum FROM users_per_country ORDER BY 1'
+    with sqlite3.connect(out / "users.db") as a, sqlite3.connect(out / "native.db") as b:
+        assert (
+            a.execute(query).fetchall()
+            == b.execute(query).fetchall()
+            == [("FI", 1, 4), ("GB", 1, 1), ("US", 3, 18)]
+        )
+    for stage in ("active_only", "mask", "per_country", "db"):
+        w, n = wasm_stats.stages[stage], native_stats.stages[stage]
+        assert (w.records_in, w.records_out, w.dropped, w.errors) == (
+            n.records_in,
+            n.records_out,
+            n.dropped,
+            n.errors,
+        )
