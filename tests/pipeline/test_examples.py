@@ -11,10 +11,9 @@ from pathlib import Path
 
 import psycopg
 import pytest
+from dataflare.pipeline import run_pipeline
 from psycopg import conninfo
 from support.guests import built_guest
-
-from dataflare.pipeline import run_pipeline
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 
