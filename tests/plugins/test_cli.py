@@ -1,0 +1,146 @@
+"""`dataflare inspect` and `dataflare test` on native plugins."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from dataflare.cli import main
+
+
+def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, list[str], str]:
+    code = main(list(argv))
+    out, err = capsys.readouterr()
+    return code, out.splitlines(), err
+
+
+def jsonl(tmp_path: Path, *lines: object) -> str:
+    path = tmp_path / "records.jsonl"
+    path.write_text("\n".join(x if isinstance(x, str) else json.dumps(x) for x in lines) + "\n")
+    return str(path)
+
+
+def test_inspect_native_filter(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = run(capsys, "inspect", "filter/json_filter")
+    assert code == 0
+    assert out[0] == "plugin       json_filter 0.1.0 (filter)"
+    assert "world        dataflare:plugin/filter@0.1.0" in out
+    assert "exports      configure, describe, filter, filter-batch" in out
+    assert any(line.split()[:2] == ["field", "required"] for line in out)
+
+
+def test_inspect_json_and_bare_name(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = run(capsys, "inspect", "mask_email", "--json")
+    facts = json.loads("\n".join(out))
+    assert code == 0
+    assert facts["world"] == "dataflare:plugin/transform"
+    assert facts["params"] == [
+        {
+            "name": "field",
+            "required": False,
+            "default": "email",
+            "description": "top-level key holding the email address",
+        }
+    ]
+
+
+def test_inspect_unknown_plugin_lists_native_ones(capsys: pytest.CaptureFixture[str]) -> None:
+    code, _, err = run(capsys, "inspect", "filter/nope")
+    assert code == 2
+    assert "no filter plugin named 'nope'; available: " in err
+    assert "json_filter" in err
+
+
+def test_test_filter_prints_one_line_per_record(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = jsonl(
+        tmp_path,
+        {"key": "k", "value": {"r": "EU"}, "timestamp": 1, "metadata": {"ü": "ñ"}},
+        "",
+        {"value": "not json"},
+        {"value": '{"r": "US"}'},
+    )
+    code, out, _ = run(
+        capsys, "test", "filter/json_filter", "-i", path, "-p", "field=r", "--param", "value=EU"
+    )
+    assert code == 1  # a record failed
+    assert [json.loads(line) for line in out] == [
+        {"line": 1, "keep": True},
+        {"line": 3, "error": {"kind": "serialization", "message": "value is not valid JSON"}},
+        {"line": 4, "keep": False},
+    ]
+
+
+@pytest.mark.parametrize("mode", [[], ["--one-by-one"], ["--batch-size", "1"]])
+def test_test_transform_outputs_records(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], mode: list[str]
+) -> None:
+    path = jsonl(tmp_path, {"key": None, "value": {"email": "ann@x.io", "b": 1.0}})
+    code, out, _ = run(capsys, "test", "transform/mask_email", "-i", path, *mode)
+    assert code == 0
+    assert json.loads(out[0]) == {
+        "line": 1,
+        "record": {
+            "key": None,
+            "value": '{"b":1,"email":"a***@x.io"}',
+            "timestamp": None,
+            "metadata": {},
+        },
+    }
+
+
+def test_test_aggregate_prints_errors_then_emitted(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = jsonl(
+        tmp_path,
+        {"value": {"g": "a", "n": 2}},
+        {"value": {"g": "a"}},
+        {"value": {"g": "a", "n": 1}},
+    )
+    code, out, _ = run(
+        capsys, "test", "count_sum", "-i", path, "-p", "group_by=g", "-p", "sum_field=n"
+    )
+    assert code == 1
+    assert [json.loads(line) for line in out] == [
+        {"line": 2, "error": {"kind": "processing", "message": 'missing field "n"'}},
+        {
+            "emit": {
+                "key": "a",
+                "value": '{"count":2,"group":"a","sum":3}',
+                "timestamp": None,
+                "metadata": {},
+            }
+        },
+    ]
+
+
+def test_test_reports_bad_configuration_and_bad_input(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    good = jsonl(tmp_path, {"value": "{}"})
+    code, _, err = run(capsys, "test", "json_filter", "-i", good, "-p", "field=r")
+    assert code == 2
+    assert "missing required parameter 'value'" in err
+
+    bad = tmp_path / "bad.jsonl"
+    bad.write_text('{"value": "{}"}\n{"value": \n')
+    code, _, err = run(capsys, "test", "mask_email", "-i", str(bad))
+    assert code == 2
+    assert f"{bad}:2: not a record" in err
+
+
+def test_test_param_needs_name_and_value(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit):
+        main(["test", "json_filter", "-p", "novalue"])
+    assert "expected NAME=VALUE" in capsys.readouterr().err
+
+
+def test_help_documents_the_input_format(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit):
+        main(["test", "--help"])
+    text = capsys.readouterr().out
+    assert '"value"' in text or "value " in text
+    assert "value_base64" in text and "timestamp" in text and "metadata" in text
