@@ -19,7 +19,7 @@ has base classes that derive the batch forms from the single-record forms.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import Protocol, TypeVar, runtime_checkable
+from typing import Protocol, TypeAlias, TypeVar, runtime_checkable
 
 from dataflare.errors import PluginError
 from dataflare.model import PluginInfo, Record
@@ -38,7 +38,7 @@ __all__ = [
 
 T = TypeVar("T")
 
-Outcome = T | PluginError
+Outcome: TypeAlias = T | PluginError
 """One record's result in a batch: the value, or the error for that record."""
 
 BatchFold = tuple[bytes, list[PluginError | None]]
