@@ -89,7 +89,8 @@ def exports_class(
     """The typed class for an exported interface (or, with `iface=None`, a world)."""
     free = [f for f in funcs if f.kind == "freestanding"]
     methods = [_guest_method(scope, f, iface, None) for f in free]
-    attrs = Namespace({"_cx"})
+    # attributes share the class namespace with the method names
+    attrs = Namespace({"_cx", *(m["name"] for m in methods)})
     for m in methods:
         m["target"] = "self." + attrs.claim("_" + m["name"])
     child_attrs = [(attrs.claim(attr), cls) for attr, cls in children]

@@ -1,0 +1,107 @@
+"""Guest side: the one place the host calls into a guest, and guest resource wrappers."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from typing import Any, Self
+
+import wasmtime
+from wasmtime.component import ExportIndex, Func, Instance, ResourceAny
+
+from dataflare.errors import GuestTrap, WorldMismatchError
+
+__all__ = ["GuestContext", "GuestResource", "call_export", "guest_errors"]
+
+
+@contextmanager
+def guest_errors() -> Iterator[None]:
+    """Turn any wasmtime error or trap raised inside the block into `GuestTrap`."""
+    try:
+        yield
+    except (wasmtime.WasmtimeError, wasmtime.Trap) as exc:
+        raise GuestTrap(f"guest trapped: {exc}") from exc
+
+
+def call_export(store: wasmtime.Store, func: Func, args: Sequence[Any]) -> Any:
+    """Call a guest export with already-lowered `args`; traps become `GuestTrap`."""
+    with guest_errors():
+        return func(store, *args)
+
+
+class GuestContext:
+    """One instantiated component: its store and its exports, looked up once."""
+
+    __slots__ = ("_funcs", "_indexes", "instance", "store")
+
+    def __init__(self, store: wasmtime.Store, instance: Instance) -> None:
+        self.store = store
+        self.instance = instance
+        self._indexes: dict[str, ExportIndex] = {}
+        self._funcs: dict[tuple[str | None, str], Func] = {}
+
+    def func(self, interface: str | None, name: str) -> Func:
+        """The export `name`, top-level or inside exported `interface` (cached)."""
+        found = self._funcs.get((interface, name))
+        if found is None:
+            found = self._funcs[interface, name] = self._lookup(interface, name)
+        return found
+
+    def _lookup(self, interface: str | None, name: str) -> Func:
+        parent = None
+        if interface is not None:
+            parent = self._indexes.get(interface)
+            if parent is None:
+                parent = self.instance.get_export_index(self.store, interface)
+                if parent is None:
+                    raise WorldMismatchError(f"the component does not export {interface!r}")
+                self._indexes[interface] = parent
+        index = self.instance.get_export_index(self.store, name, parent)
+        func = None if index is None else self.instance.get_func(self.store, index)
+        if func is None:
+            where = f" in {interface!r}" if interface else ""
+            raise WorldMismatchError(f"the component has no exported function {name!r}{where}")
+        return func
+
+
+class GuestResource:
+    """Base of classes wrapping a resource the guest exports (a `ResourceAny`).
+
+    Passing the object as `own<...>` moves it into the guest; afterwards it is
+    unusable. `drop()` (or leaving a `with` block) runs the guest destructor.
+    """
+
+    __slots__ = ("_cx", "_handle")
+
+    _cx: GuestContext
+    _handle: ResourceAny | None
+
+    @classmethod
+    def _from_handle(cls, cx: GuestContext, handle: ResourceAny) -> Self:
+        obj = cls.__new__(cls)
+        obj._cx = cx
+        obj._handle = handle
+        return obj
+
+    def _borrow(self) -> ResourceAny:
+        if self._handle is None:
+            raise ValueError(f"{type(self).__name__} was dropped or moved into the guest")
+        return self._handle
+
+    def _own(self) -> ResourceAny:
+        handle = self._borrow()
+        self._handle = None
+        return handle
+
+    def drop(self) -> None:
+        """Release the guest resource now; later calls raise `ValueError`."""
+        if self._handle is not None:
+            handle, self._handle = self._handle, None
+            with guest_errors():
+                handle.drop(self._cx.store)
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.drop()
