@@ -12,7 +12,7 @@ import time
 from collections.abc import Sequence
 from typing import ClassVar
 
-from dataflare.errors import ProcessingError, SerializationError
+from dataflare.errors import GuestTrap, PluginIoError, ProcessingError, SerializationError
 from dataflare.model import ParamInfo, Record
 from dataflare.plugins.base import AggregateBase, FilterBase, SinkBase, SourceBase, TransformBase
 from dataflare.plugins.registry import register
@@ -169,3 +169,31 @@ class BadBatch(_Closing, TransformBase):
 
     def transform_batch(self, records: Sequence[Record]) -> list[Record | ProcessingError]:  # type: ignore[override]
         return list(records[1:])
+
+
+@register("transform", "test_trap")
+class Trap(_Closing, TransformBase):
+    """Acts like a WASM guest that traps on every batch holding a record with n == `at`."""
+
+    params = (ParamInfo("at", default="3"), *_CLOSE)
+
+    def transform(self, record: Record) -> Record:
+        return record
+
+    def transform_batch(self, records: Sequence[Record]) -> list[Record | ProcessingError]:  # type: ignore[override]
+        if any(_doc(r).get("n") == int(self.param("at")) for r in records):
+            raise GuestTrap("wasm trap: unreachable")
+        return list(records)
+
+
+@register("sink", "test_down")
+class DownSink(_Closing, SinkBase):
+    """A sink whose database is down: every batch fails as a whole with an io error."""
+
+    params = _CLOSE
+
+    def write(self, record: Record) -> None:
+        raise PluginIoError("connection refused")
+
+    def write_batch(self, records: Sequence[Record]) -> list[ProcessingError | None]:  # type: ignore[override]
+        raise PluginIoError("connection refused")

@@ -496,3 +496,11 @@ def test_arbitrary_text_fails_only_with_config_file_error(tmp_path_factory, text
         assert exc.problems
         for problem in exc.problems:
             assert re.match(rf"{re.escape(str(path))}:\d+:\d+: ", problem), problem
+
+
+def test_boolean_looking_keys_must_be_quoted(write_yaml):
+    path = write_yaml("sources:\n  - id: a\n    on: 5\n")
+    assert (
+        only(problems_of(path))
+        == f"{path}:3:5: pipeline: key 'on' reads as a YAML boolean; quote it: \"on\""
+    )

@@ -424,3 +424,60 @@ def test_a_damaged_state_file_is_reported(write_yaml, tmp_path):
     (tmp_path / "positions.json").write_text('{"version": 1, "sources": {"nums": {"plugin": 1}}}')
     with pytest.raises(PipelineError, match=r"positions\.json is damaged"):
         run_pipeline(path)
+
+
+def test_a_trapping_batch_fails_every_record_in_it(write_yaml, tmp_path):
+    path = write_yaml(
+        """
+        batch_size: 4
+        sources:
+          - {id: nums, type: test_range, config: {count: 10}}
+        processors:
+          - {id: trappy, type: plugin, on_error: dead_letter, dead_letter: dlq, config: {plugin_type: transform, plugin_name: test_trap, params: {at: 5}}}
+        sinks:
+          - {id: log, type: plugin, config: {plugin_type: sink, plugin_name: test_log}}
+          - {id: dlq, type: jsonl, config: {path: dlq.jsonl, format: record}}
+        """
+    )
+    stats = run_pipeline(path)
+    assert [json.loads(r.value)["n"] for r in dfpipe_plugins.LogSink.RECEIVED] == [0, 1, 2, 3, 8, 9]
+    letters = lines(tmp_path / "dlq.jsonl")
+    assert [json.loads(x["value"])["n"] for x in letters] == [4, 5, 6, 7]
+    assert {x["metadata"]["dataflare.error.kind"] for x in letters} == {"trap"}
+    assert letters[0]["metadata"]["dataflare.error.message"] == "wasm trap: unreachable"
+    assert stats.stages["trappy"].errors == 4
+
+
+def test_a_sink_failing_a_whole_batch_stops_the_run(write_yaml, tmp_path):
+    path = write_yaml(
+        """
+        sources:
+          - {id: nums, type: test_range, config: {count: 3, closed_path: closed.txt, tag: src}}
+        sinks:
+          - {id: db, type: plugin, config: {plugin_type: sink, plugin_name: test_down, params: {closed_path: closed.txt, tag: db}}}
+        """
+    )
+    with pytest.raises(StageFailed, match="stage 'db' failed on a record: io: connection refused"):
+        run_pipeline(path)
+    assert closed(tmp_path / "closed.txt") == ["db", "src"]
+
+
+def test_progress_renders_counts_on_a_terminal():
+    import io
+
+    from dataflare.pipeline.report import Progress
+    from dataflare.pipeline.stats import RunStats
+    from rich.console import Console
+
+    stats = RunStats()
+    stats.add("src", "source", "source").records_out = 1234
+    stats.add("f", "filter", "processor").records_in = 1234
+    buffer = io.StringIO()
+    console = Console(file=buffer, force_terminal=True, width=100)
+    with Progress(stats, console, enabled=True) as progress:
+        progress.update(stats)
+    assert "1,234 records read" in buffer.getvalue()
+    quiet = io.StringIO()
+    with Progress(stats, Console(file=quiet, force_terminal=True), enabled=False) as progress:
+        progress.update(stats)
+    assert quiet.getvalue() == ""

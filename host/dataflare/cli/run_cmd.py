@@ -31,7 +31,13 @@ def register(subparsers: Any) -> None:
     parser.add_argument(
         "--quiet", "-q", action="store_true", help="no progress display and no summary"
     )
-    parser.add_argument("--verbose", "-v", action="store_true", help="show info-level logs")
+    parser.add_argument(
+        "--verbose",
+        "-v",
+        action="count",
+        default=0,
+        help="more logs: -v info, -vv debug (plugin log lines are tagged with their stage id)",
+    )
     parser.set_defaults(func=run)
 
 
@@ -62,10 +68,10 @@ def run(args: argparse.Namespace) -> int:
     return 130 if executor.stats.interrupted else 0
 
 
-def _setup_logging(verbose: bool) -> None:
+def _setup_logging(verbose: int) -> None:
     root = logging.getLogger("dataflare")
     if not any(isinstance(h, StageLogHandler) for h in root.handlers):
         root.addHandler(StageLogHandler())
-    root.setLevel(logging.INFO if verbose else logging.WARNING)
+    root.setLevel(logging.DEBUG if verbose > 1 else logging.INFO if verbose else logging.WARNING)
     root.propagate = False
     sys.stderr.flush()

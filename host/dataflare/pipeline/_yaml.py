@@ -139,7 +139,14 @@ class _Converter:
                     or key_node.tag == "tag:yaml.org,2002:merge"
                 ):
                     raise YamlLoadError(key_mark, "keys must be plain strings (no merge keys)")
-                key = str(self._constructor.construct_object(key_node))
+                raw_key = self._constructor.construct_object(key_node)
+                if isinstance(raw_key, bool):
+                    raise YamlLoadError(
+                        key_mark,
+                        f"key {key_node.value!r} reads as a YAML boolean; quote it: "
+                        f'"{key_node.value}"',
+                    )
+                key = str(raw_key)
                 if key in values:
                     raise YamlLoadError(key_mark, f"duplicate key {key!r}")
                 values[key] = self.convert(value_node, inner)

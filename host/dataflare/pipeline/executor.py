@@ -129,7 +129,7 @@ class Executor:
             self._call(stage, "connect", source.connect)
             position = self._state.position(stage.id, stage.config.plugin.label)
             if position:
-                _log.info("%s: resuming from the saved position", stage.id)
+                _log.info("resuming from the saved position", extra={"stage": stage.id})
                 self._call(stage, "restore", partial(source.restore, position))
         for stage in plan.processors:
             if stage.kind is PluginKind.AGGREGATE:
@@ -281,7 +281,7 @@ class Executor:
         if policy == "fail":
             raise StageFailed(stage.id, kind, message, what="failed on a record") from exc
         if policy == "skip":
-            _log.debug("%s: skipped a record: %s: %s", stage.id, kind, message)
+            _log.debug("skipped a record: %s: %s", kind, message, extra={"stage": stage.id})
             return
         target = self.plan.dead_letters[cast(str, stage.config.dead_letter)]
         letter = replace(
