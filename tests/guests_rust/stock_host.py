@@ -8,14 +8,17 @@ a layout bug in a guest must not be masked, or caused, by host code.
 from __future__ import annotations
 
 import functools
+import hashlib
+import os
 from collections.abc import Iterable, Sequence
+from importlib.metadata import version
 from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
 
 from dataflare.errors import PluginError, plugin_error
 from dataflare.model import Record
-from wasmtime import Engine, Store, WasiConfig
+from wasmtime import Engine, Store, WasiConfig, WasmtimeError
 from wasmtime.component import Component, Linker, Variant
 
 __all__ = ["StockGuest", "from_wit", "outcome", "to_wit"]
@@ -24,10 +27,27 @@ ENGINE = Engine()
 LOG_INTERFACE = "dataflare:plugin/log@0.1.0"
 
 
+CACHE = Path(__file__).resolve().parents[2] / "build" / "stock-cache"
+
+
 @functools.cache
 def _component(path: Path, mtime_ns: int) -> Component:
     # Keyed by mtime so a rebuilt guest is recompiled within one session.
-    return Component.from_file(ENGINE, str(path))
+    # A JS component takes ~10-25 s to compile, so compiled code is also kept
+    # on disk, keyed by the component's hash and the wasmtime version.
+    digest = hashlib.sha256(path.read_bytes()).hexdigest()[:32]
+    cached = CACHE / f"{path.stem}-{digest}-wasmtime{version('wasmtime')}.cwasm"
+    if cached.is_file():
+        try:
+            return Component.deserialize_file(ENGINE, str(cached))
+        except WasmtimeError:
+            cached.unlink(missing_ok=True)  # stale or corrupt: compile again
+    component = Component.from_file(ENGINE, str(path))
+    CACHE.mkdir(parents=True, exist_ok=True)
+    tmp = cached.with_suffix(f".tmp{os.getpid()}")
+    tmp.write_bytes(component.serialize())
+    tmp.replace(cached)
+    return component
 
 
 class StockGuest:
