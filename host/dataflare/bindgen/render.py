@@ -122,8 +122,8 @@ def _world_module(plan: Plan, world: ir.World) -> str:
         body += ["    " + line.replace("host.", f"{host}.", 1) for line in wiring]
     if len(sig) > 1:
         sig.insert(1, "*")
-    else:
-        body = ["del linker  # the world imports nothing but WASI"]
+    if not any("cx" in line for line in body[1:]):
+        body = body[1:] or ["del linker  # the world imports nothing but WASI"]
     linker = {
         "name": "add_imports_to_linker",
         "signature": ", ".join(sig),
