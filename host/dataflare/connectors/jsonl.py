@@ -23,7 +23,7 @@ import json
 import os
 import sys
 from collections.abc import Mapping, Sequence
-from typing import IO, Any, ClassVar
+from typing import IO, ClassVar
 
 from dataflare.connectors._envelope import decode_envelope, encode_envelope
 from dataflare.errors import ConfigurationError, PluginError, PluginIoError, SerializationError

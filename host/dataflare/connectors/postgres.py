@@ -17,7 +17,9 @@ from typing import Any, ClassVar
 import psycopg
 from psycopg import conninfo
 
-from dataflare.connectors._sql import SINK_PARAMS, SOURCE_PARAMS, SqlSink, SqlSource
+from dataflare.connectors._sql import SINK_PARAMS, SOURCE_PARAMS
+from dataflare.connectors._sql_sink import SqlSink
+from dataflare.connectors._sql_source import SqlSource
 from dataflare.model import ParamInfo
 from dataflare.plugins.registry import register
 

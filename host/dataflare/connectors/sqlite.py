@@ -12,7 +12,9 @@ import sqlite3
 from collections.abc import Mapping, Sequence
 from typing import Any, ClassVar
 
-from dataflare.connectors._sql import SINK_PARAMS, SOURCE_PARAMS, SqlSink, SqlSource, quote
+from dataflare.connectors._sql import SINK_PARAMS, SOURCE_PARAMS, quote
+from dataflare.connectors._sql_sink import SqlSink
+from dataflare.connectors._sql_source import SqlSource
 from dataflare.errors import ConfigurationError
 from dataflare.model import ParamInfo
 from dataflare.plugins.registry import register
