@@ -104,8 +104,10 @@ def exports_class(
         f"{m['target']} = cx.func({iface!r}, {f.name!r})"
         for m, f in zip(methods, free, strict=True)
     ]
-    # resource functions are looked up now too, so a missing one fails here
-    lookups += [f"cx.func({iface!r}, {f.name!r})" for f in funcs if f.resource is not None]
+    warm = [f"cx.func({iface!r}, {f.name!r})" for f in funcs if f.resource is not None]
+    if warm:
+        lookups += ["# resource functions too, so a missing one fails here, not on first use"]
+        lookups += warm
     lookups += [f"self.{attr} = {cls}(cx)" for attr, cls in child_attrs]
     if iface is None and len(lookups) == 1:
         lookups = ["self._cx = rt.GuestContext(store, instance)"]

@@ -102,6 +102,7 @@ class Store:
         self._cx = cx
         self._tables = cx.func("golden:resources/store@0.3.0", "tables")
         self._scan = cx.func("golden:resources/store@0.3.0", "scan")
+        # resource functions too, so a missing one fails here, not on first use
         cx.func("golden:resources/store@0.3.0", "[constructor]table")
         cx.func("golden:resources/store@0.3.0", "[method]table.get")
         cx.func("golden:resources/store@0.3.0", "[method]table.put")
