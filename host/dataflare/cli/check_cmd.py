@@ -1,0 +1,110 @@
+"""`dataflare check PLUGIN.wasm`: run the conformance suite and print a table or JSON."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from typing import Any
+
+from dataflare.conformance._model import DEFAULT_EXAMPLES, Budget
+from dataflare.model import PluginKind
+
+__all__ = ["parse_param", "register"]
+
+
+def parse_param(text: str) -> tuple[str, str]:
+    """``"k=v"`` -> ``("k", "v")``; argparse reports a ValueError as a usage error."""
+    name, sep, value = text.partition("=")
+    if not sep or not name:
+        raise argparse.ArgumentTypeError(f"expected NAME=VALUE, got {text!r}")
+    return name, value
+
+
+def register(subparsers: Any) -> None:
+    """Add the `check` subcommand."""
+    parser = subparsers.add_parser(
+        "check",
+        help="check that a plugin component behaves as its world requires",
+        description=(
+            "Run the conformance checks on a plugin component: world and imports, describe,"
+            " configure, resource budget, no trap on generated records, determinism, batch"
+            " equivalence, aggregate folds, source/sink lifecycle. Exit 0 only if none fails."
+        ),
+    )
+    parser.add_argument("plugin", help="the component (.wasm) to check")
+    parser.add_argument(
+        "--world",
+        choices=[kind.value for kind in PluginKind],
+        help="the world it must target (default: told from its exports)",
+    )
+    parser.add_argument(
+        "--param",
+        action="append",
+        type=parse_param,
+        default=[],
+        metavar="NAME=VALUE",
+        help="a parameter for configure (repeat for several)",
+    )
+    parser.add_argument("--format", choices=("text", "json"), default="text")
+    parser.add_argument("--seed", type=int, default=0, help="hypothesis seed (default 0)")
+    parser.add_argument(
+        "--examples",
+        type=int,
+        default=DEFAULT_EXAMPLES,
+        help=f"generated examples per property check (default {DEFAULT_EXAMPLES})",
+    )
+    default = Budget()
+    parser.add_argument(
+        "--memory-mib",
+        type=int,
+        default=default.memory_bytes >> 20,
+        help="memory budget per instance, MiB (default %(default)s)",
+    )
+    parser.add_argument(
+        "--fuel-base",
+        type=int,
+        default=default.fuel_base,
+        help="fuel budget per call (default %(default)s) ...",
+    )
+    parser.add_argument(
+        "--fuel-per-byte",
+        type=int,
+        default=default.fuel_per_byte,
+        help="... plus this much per byte of records passed in (default %(default)s)",
+    )
+    parser.add_argument(
+        "--timeout",
+        type=float,
+        default=default.timeout,
+        help="wall-clock seconds per call (default %(default)s)",
+    )
+    parser.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    """Check the plugin named in `args`; 0 if every check passed, 1 otherwise."""
+    # Imported on use: `dataflare --help` and the other subcommands stay fast.
+    from dataflare.conformance import render_json, render_text, run_checks
+
+    if args.examples < 1:
+        print("dataflare check: --examples must be at least 1", file=sys.stderr)
+        return 2
+    budget = Budget(
+        memory_bytes=args.memory_mib << 20,
+        fuel_base=args.fuel_base,
+        fuel_per_byte=args.fuel_per_byte,
+        timeout=args.timeout,
+    )
+    report = run_checks(
+        args.plugin,
+        world=PluginKind(args.world) if args.world else None,
+        params=dict(args.param),
+        seed=args.seed,
+        examples=args.examples,
+        budget=budget,
+    )
+    if args.format == "json":
+        print(render_json(report))
+    else:
+        sys.stdout.write(render_text(report, color=sys.stdout.isatty()))
+    return 0 if report.passed else 1
