@@ -504,3 +504,57 @@ def test_boolean_looking_keys_must_be_quoted(write_yaml):
         only(problems_of(path))
         == f"{path}:3:5: pipeline: key 'on' reads as a YAML boolean; quote it: \"on\""
     )
+
+
+stage_ids = st.lists(
+    st.from_regex(r"[a-z][a-z0-9_]{0,6}", fullmatch=True), min_size=3, max_size=9, unique=True
+)
+
+
+@given(ids=stage_ids, data=st.data())
+def test_valid_pipelines_keep_ids_order_and_policies(tmp_path_factory, ids, data):
+    import yaml
+    from dataflare.model import PluginKind
+    from dataflare.pipeline.config import load_config
+
+    n_src = data.draw(st.integers(1, len(ids) - 2))
+    n_sink = data.draw(st.integers(1, len(ids) - n_src - 1))
+    sources, rest = ids[:n_src], ids[n_src:]
+    sinks, processors = rest[:n_sink], rest[n_sink:]
+    policies = [data.draw(st.sampled_from(["fail", "skip", None])) for _ in processors]
+    doc = {
+        "sources": [{"id": i, "type": "jsonl", "config": {"path": f"{i}.jsonl"}} for i in sources],
+        "processors": [
+            {
+                "id": i,
+                "type": "plugin",
+                **({"on_error": p} if p else {}),
+                "config": {"plugin_type": "filter", "plugin_name": "f", "params": {"n": k}},
+            }
+            for k, (i, p) in enumerate(zip(processors, policies, strict=True))
+        ],
+        "sinks": [
+            {
+                "id": i,
+                "type": "plugin",
+                "config": {
+                    "plugin_type": "sink",
+                    "plugin_name": "jsonl",
+                    "connection": {"host": i},
+                },
+            }
+            for i in sinks
+        ],
+    }
+    path = tmp_path_factory.mktemp("cfg") / "p.yaml"
+    path.write_text(yaml.safe_dump(doc, default_flow_style=data.draw(st.booleans())))
+    config = load_config(path, direct_types=lambda kind: ["jsonl"])
+    assert [s.id for s in config.stages] == sources + processors + sinks
+    assert [s.on_error for s in config.processors] == [p or "fail" for p in policies]
+    assert [s.params for s in config.processors] == [{"n": str(k)} for k in range(len(processors))]
+    assert [s.params for s in config.sinks] == [{"host": i} for i in sinks]
+    assert all(
+        s.plugin.kind is PluginKind.SOURCE
+        and s.params == {"path": str(path.parent / f"{s.id}.jsonl")}
+        for s in config.sources
+    )

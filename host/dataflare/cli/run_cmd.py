@@ -65,6 +65,7 @@ def run(args: argparse.Namespace) -> int:
     finally:
         if not args.quiet:
             console.print(summary_table(executor.stats, title=f"pipeline {plan.config.name}"))
+            console.file.flush()  # before any error message on stderr
     return 130 if executor.stats.interrupted else 0
 
 
