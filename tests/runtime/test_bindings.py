@@ -10,9 +10,7 @@ from dataflare.bindgen import rt
 from dataflare.bindings.filter import Filter
 from dataflare.bindings.types import Record
 from dataflare.errors import GuestTrap
-from dataflare.runtime import PluginInstance, RawExports, open_instance, sandbox
-
-from runtime.conftest import run_filter
+from dataflare.runtime import PluginInstance, open_instance
 
 
 def rec(value: bytes) -> Record:
@@ -38,16 +36,6 @@ def test_generated_log_import_reaches_logging(probe_loaded, caplog):
         assert instance.call(lambda world: world.filter(rec(b"log"))) == rt.Ok(True)
     got = [(r.levelno, r.getMessage(), r.stage) for r in caplog.records]
     assert (logging.WARNING, "probe warn", "s2") in got
-
-
-def test_direct_log_link_without_bindings(probe_loaded, caplog, monkeypatch):
-    # The fallback used when no generated bindings are importable.
-    monkeypatch.setattr(sandbox, "_generated_add_imports", lambda kind: None)
-    caplog.set_level(logging.DEBUG, logger="dataflare.plugin.direct")
-    with PluginInstance(probe_loaded, RawExports, name="direct", stage="s3") as instance:
-        assert run_filter(instance, b"log") is True
-    got = [(r.levelno, r.getMessage(), r.stage) for r in caplog.records]
-    assert (logging.ERROR, "probe error", "s3") in got
 
 
 def test_public_names_are_sorted_and_complete():

@@ -198,3 +198,10 @@ def test_a_factory_plugin_error_passes_through_and_is_retried(probe_loaded):
             run_filter(instance, b"keep")
         assert run_filter(instance, b"keep") is True
         assert (instance.traps, instance.instantiations) == (1, 2)
+
+
+def test_compatible_newer_component_links_against_the_host_log(components, tmp_path):
+    # The host defines log@0.1.0; wasmtime matches the component's log@0.1.7 import to it.
+    loaded = load_component(components["filter@0.1.7"], cache=CompileCache(tmp_path))
+    with PluginInstance(loaded, RawExports) as instance:
+        assert instance.instantiations == 1

@@ -28,7 +28,7 @@ from dataflare.errors import ComponentLoadError, GuestTrap, PluginError
 from dataflare.runtime.limits import NO_LIMITS, Limits, arm_call, arm_instance
 from dataflare.runtime.loader import LoadedComponent
 from dataflare.runtime.sandbox import GuestOutput, PluginLog, build_linker, new_store, sandbox_wasi
-from dataflare.runtime.worlds import generated
+from dataflare.runtime.worlds import world_class
 
 __all__ = ["PluginInstance", "RawExports", "WorldFactory", "open_instance"]
 
@@ -92,7 +92,7 @@ class PluginInstance(Generic[W]):
         self._log = PluginLog(self.name, stage)
         self._stdout = GuestOutput(self._log, "stdout", logging.INFO)
         self._stderr = GuestOutput(self._log, "stderr", logging.WARNING)
-        self._linker = build_linker(loaded.engine, loaded.kind, loaded.imports, self._log)
+        self._linker = build_linker(loaded.engine, loaded.kind, self._log)
         self._live: _Live[W] | None = None
         self._closed = False
         with self._lock:
@@ -214,8 +214,11 @@ def open_instance(
     stage: str | None = None,
     limits: Limits = NO_LIMITS,
 ) -> PluginInstance[Any]:
-    """An instance whose world object is the generated class for `loaded.kind`
-    (e.g. `dataflare.bindings.filter.Filter`), or `RawExports` without bindings."""
-    world = generated(loaded.kind, loaded.kind.value.capitalize())
-    factory: WorldFactory[Any] = world if callable(world) else RawExports
+    """An instance whose world object is the generated class for `loaded.kind`.
+
+    For a filter that is `dataflare.bindings.filter.Filter`; callers that
+    know the kind statically get a precise type from `PluginInstance(loaded,
+    Filter)` instead.
+    """
+    factory = world_class(loaded.kind)
     return PluginInstance(loaded, factory, name=name, stage=stage, limits=limits)

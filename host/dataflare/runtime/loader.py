@@ -33,8 +33,7 @@ _COMPONENT_LAYER = 1
 class LoadedComponent:
     """A compiled component known to target `world` at a compatible `version`.
 
-    `imports` are the component's import names (the sandbox links `log` at
-    the version the component asks for).
+    `imports` are the component's import names, as found when loading.
     """
 
     path: Path

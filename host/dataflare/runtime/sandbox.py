@@ -15,14 +15,12 @@ from __future__ import annotations
 
 import enum
 import logging
-import re
-from collections.abc import Callable
 
 import wasmtime
 from wasmtime.component import Linker
 
 from dataflare.model import PluginKind
-from dataflare.runtime.worlds import PACKAGE, generated
+from dataflare.runtime.worlds import world_imports
 
 __all__ = [
     "TRACE",
@@ -50,7 +48,6 @@ _LEVELS = {
 MAX_MESSAGE = 16 * 1024
 """Longer log messages from a guest are cut to this many characters."""
 
-_LOG_IMPORT = re.compile(rf"^{re.escape(PACKAGE)}/log(@.*)?$")
 _internal = logging.getLogger(__name__)
 
 
@@ -162,28 +159,13 @@ def new_store(engine: wasmtime.Engine, wasi: wasmtime.WasiConfig) -> wasmtime.St
     return store
 
 
-def build_linker(
-    engine: wasmtime.Engine, kind: PluginKind, imports: tuple[str, ...], log: PluginLog
-) -> Linker:
-    """A linker providing WASI p2 and every import of `kind`'s world.
+def build_linker(engine: wasmtime.Engine, kind: PluginKind, log: PluginLog) -> Linker:
+    """A linker providing WASI p2 and `kind`'s own imports (`log`, served by `log`).
 
-    The generated bindings' `add_imports_to_linker` defines the world's own
-    imports when present; otherwise `log` is linked here directly, at the
-    version the component's `imports` ask for.
+    The generated linking defines `log` at the host's version; wasmtime
+    matches semver-compatible imports (e.g. a component built for 0.1.7).
     """
     linker = Linker(engine)
     linker.add_wasip2()
-    add_imports = _generated_add_imports(kind)
-    if add_imports is not None:
-        add_imports(linker, log=log)
-        return linker
-    names = [name for name in imports if _LOG_IMPORT.match(name)]
-    if names:
-        with linker.root() as root, root.add_instance(names[0]) as iface:
-            iface.add_func("log", lambda _store, level, message: log.log(level, message))
+    world_imports(kind)(linker, log=log)
     return linker
-
-
-def _generated_add_imports(kind: PluginKind) -> Callable[..., None] | None:
-    hook = generated(kind, "add_imports_to_linker")
-    return hook if callable(hook) else None

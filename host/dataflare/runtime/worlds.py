@@ -1,83 +1,89 @@
-"""The five DataFlare worlds as `WorldSpec` values, one per plugin kind.
+"""The five DataFlare worlds, one per plugin kind, from the generated bindings.
 
-The generated bindings (`dataflare.bindings.<world>`) are the source of
-truth and are used whenever they are importable. Until they exist, the
-specs below, written from `wit/*.wit`, stand in; a test checks that the
-two agree once the bindings land.
+`dataflare.bindings.<world>` (generated from `wit/`) is the single source
+of truth: its `WORLD` spec says what a component must export and import, its
+world class wraps an instance, and its `add_imports_to_linker` serves the
+world's imports.
 """
 
 from __future__ import annotations
 
-import importlib
-from functools import cache
+from collections.abc import Callable
+from typing import Any
+
+import wasmtime
+from wasmtime.component import Instance
 
 from dataflare.bindgen.rt import WorldSpec
+from dataflare.bindings import aggregate, sink, source, transform
+from dataflare.bindings import filter as filter_
 from dataflare.model import PluginKind
 
 __all__ = [
     "BASE_EXPORTS",
     "PACKAGE",
+    "AddImports",
     "all_worlds",
     "distinctive_exports",
-    "generated",
+    "world_class",
     "world_for",
+    "world_imports",
 ]
 
 PACKAGE = "dataflare:plugin"
 BASE_EXPORTS = ("describe", "configure")
 """Exports every world has; they tell nothing about the kind."""
 
-_VERSION = "0.1.0"
-_IMPORTS = (f"{PACKAGE}/log@{_VERSION}",)
+AddImports = Callable[..., None]
+"""A generated ``add_imports_to_linker(linker, *, log)``."""
 
-_KIND_EXPORTS: dict[PluginKind, tuple[str, ...]] = {
-    PluginKind.FILTER: ("filter", "filter-batch"),
-    PluginKind.TRANSFORM: ("transform", "transform-batch"),
-    PluginKind.AGGREGATE: ("init", "aggregate", "aggregate-batch", "emit"),
-    PluginKind.SOURCE: ("connect", "read", "checkpoint", "restore", "close"),
-    PluginKind.SINK: ("connect", "write", "write-batch", "flush", "close"),
+_WORLDS: dict[PluginKind, WorldSpec] = {
+    PluginKind.SOURCE: source.WORLD,
+    PluginKind.SINK: sink.WORLD,
+    PluginKind.FILTER: filter_.WORLD,
+    PluginKind.TRANSFORM: transform.WORLD,
+    PluginKind.AGGREGATE: aggregate.WORLD,
+}
+_CLASSES: dict[PluginKind, Callable[[wasmtime.Store, Instance], Any]] = {
+    PluginKind.SOURCE: source.Source,
+    PluginKind.SINK: sink.Sink,
+    PluginKind.FILTER: filter_.Filter,
+    PluginKind.TRANSFORM: transform.Transform,
+    PluginKind.AGGREGATE: aggregate.Aggregate,
+}
+_IMPORTS: dict[PluginKind, AddImports] = {
+    PluginKind.SOURCE: source.add_imports_to_linker,
+    PluginKind.SINK: sink.add_imports_to_linker,
+    PluginKind.FILTER: filter_.add_imports_to_linker,
+    PluginKind.TRANSFORM: transform.add_imports_to_linker,
+    PluginKind.AGGREGATE: aggregate.add_imports_to_linker,
 }
 
-_FROM_WIT: dict[PluginKind, WorldSpec] = {
-    kind: WorldSpec(
-        package=PACKAGE,
-        name=kind.value,
-        version=_VERSION,
-        exports=BASE_EXPORTS + exports,
-        imports=_IMPORTS,
-    )
-    for kind, exports in _KIND_EXPORTS.items()
-}
 
-
-def generated(kind: PluginKind, attribute: str) -> object | None:
-    """`attribute` of the generated bindings module for `kind`, or None if absent."""
-    module_name = f"dataflare.bindings.{kind.value}"
-    try:
-        module = importlib.import_module(module_name)
-    except ModuleNotFoundError as exc:
-        if exc.name not in ("dataflare.bindings", module_name):
-            raise
-        return None
-    return getattr(module, attribute, None)
-
-
-@cache
 def world_for(kind: PluginKind) -> WorldSpec:
-    """The world a plugin of `kind` must target (generated bindings first)."""
-    spec = generated(kind, "WORLD")
-    return spec if isinstance(spec, WorldSpec) else _FROM_WIT[kind]
+    """The world a plugin of `kind` must target."""
+    return _WORLDS[kind]
+
+
+def world_class(kind: PluginKind) -> Callable[[wasmtime.Store, Instance], Any]:
+    """The generated class wrapping an instance of `kind`'s world (e.g. `Filter`)."""
+    return _CLASSES[kind]
+
+
+def world_imports(kind: PluginKind) -> AddImports:
+    """The generated function that links `kind`'s own imports (`log`) into a linker."""
+    return _IMPORTS[kind]
 
 
 def all_worlds() -> dict[PluginKind, WorldSpec]:
     """Every world, keyed by plugin kind, in `PluginKind` order."""
-    return {kind: world_for(kind) for kind in PluginKind}
+    return {kind: _WORLDS[kind] for kind in PluginKind}
 
 
 def distinctive_exports(kind: PluginKind) -> frozenset[str]:
     """Exports of `kind`'s world that no other world has: they tell the kind."""
-    own = set(world_for(kind).exports)
+    own = set(_WORLDS[kind].exports)
     for other in PluginKind:
         if other is not kind:
-            own -= set(world_for(other).exports)
+            own -= set(_WORLDS[other].exports)
     return frozenset(own)
