@@ -23,11 +23,9 @@ def test_case_renders_to_expected(case: str) -> None:
     root = CASES / case
     if os.environ.get("DATAFLARE_UPDATE_GOLDEN"):
         generate(root / "input", root / "expected")
-    rendered = render_sources(root / "input")
-    expected = {p.name: p.read_text(encoding="utf-8") for p in (root / "expected").glob("*.py")}
-    assert sorted(rendered) == sorted(expected)
-    for name, text in rendered.items():
-        assert text == expected[name], f"{case}/expected/{name} differs; see the module docstring"
+    # `check` tolerates a different ruff version's formatting of the same code
+    stale = check(root / "input", root / "expected")
+    assert stale == [], f"{case}/expected/{stale} differ; see the module docstring"
 
 
 def test_cases_cover_every_type_kind() -> None:
