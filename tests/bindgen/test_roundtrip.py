@@ -239,3 +239,14 @@ def test_call_export_turns_wasmtime_errors_into_guest_trap() -> None:
 
     with pytest.raises(GuestTrap, match="unreachable"):
         rt.call_export(None, Boom(), ())  # type: ignore[arg-type]
+
+
+def test_a_world_class_names_the_first_missing_export(world: Any) -> None:
+    from dataflare.bindings.filter import Filter
+    from dataflare.errors import WorldMismatchError
+
+    cx = world.kinds._cx
+    with pytest.raises(WorldMismatchError, match="no exported function 'describe'"):
+        Filter(cx.store, cx.instance)
+    with pytest.raises(WorldMismatchError, match=r"does not export 'nope:x/y@1\.0\.0'"):
+        rt.GuestContext(cx.store, cx.instance).func("nope:x/y@1.0.0", "f")
