@@ -13,8 +13,12 @@ PACKAGES = ["dataflare.pipeline", "dataflare.connectors", "dataflare.demo"]
 @pytest.mark.parametrize("name", PACKAGES)
 def test_package_all_is_sorted_and_importable(name):
     module = importlib.import_module(name)
+
     # isort style, as ruff's RUF022 keeps it: CONSTANTS, then Classes, then functions.
-    assert module.__all__ == sorted(module.__all__, key=lambda n: (not n.isupper(), not n[0].isupper(), n))
+    def isort_key(n: str) -> tuple[bool, bool, str]:
+        return (not n.isupper(), not n[0].isupper(), n)
+
+    assert module.__all__ == sorted(module.__all__, key=isort_key)
     for attr in module.__all__:
         assert hasattr(module, attr), f"{name}.{attr}"
 
