@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Mapping, Sequence
 from importlib.metadata import EntryPoint
 from pathlib import Path
@@ -253,3 +254,16 @@ def test_default_registry_has_the_builtins() -> None:
     assert {"mask_email"} <= set(registry.available("transform"))
     assert {"count_sum"} <= set(registry.available("aggregate"))
     assert registry.get("filter", "json_filter").__name__ == "JsonFilter"
+
+
+def test_builtin_modules_are_imported_on_first_lookup_and_missing_ones_skipped() -> None:
+    reg = Registry(no_entry_points, builtins=("plugins.no_such_module", "plugins.sample_builtins"))
+    assert "plugins.sample_builtins" not in sys.modules
+    assert reg.available("filter") == []  # sample_builtins registers on the default registry
+    assert "plugins.sample_builtins" in sys.modules
+
+
+def test_a_builtin_module_that_fails_inside_is_not_hidden() -> None:
+    reg = Registry(no_entry_points, builtins=("plugins.sample_broken_builtins",))
+    with pytest.raises(ModuleNotFoundError, match="not_installed_dependency"):
+        reg.available("filter")

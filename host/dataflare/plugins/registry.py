@@ -14,7 +14,8 @@ A class is validated when it is registered or loaded, never on first call
 and no abstract methods left. A bad class raises `InvalidPluginError` naming
 the plugin, the method and what is wrong.
 
-The built-in plugins (`dataflare.builtin`) are imported on the first lookup.
+The built-in plugins (`dataflare.builtin`, and the pipeline's connectors in
+`dataflare.connectors`) are imported on the first lookup.
 """
 
 from __future__ import annotations
@@ -79,9 +80,10 @@ class Registry:
         self,
         entry_points_fn: Callable[[], Iterable[EntryPoint]] | None = None,
         *,
-        builtins: str | None = None,
+        builtins: tuple[str, ...] = (),
     ) -> None:
-        """`entry_points_fn` lists the group's entry points; `builtins` is imported on first use."""
+        """`entry_points_fn` lists the group's entry points; `builtins` modules are imported
+        on first use (one that does not exist is skipped)."""
         self._classes: dict[PluginKind, dict[str, type]] = {k: {} for k in PluginKind}
         self._entry_points_fn = entry_points_fn or _group_entry_points
         self._builtins = builtins
@@ -165,9 +167,13 @@ class Registry:
         return sorted(names)
 
     def _load_builtins(self) -> None:
-        if self._builtins is not None:
-            module, self._builtins = self._builtins, None
-            importlib.import_module(module)
+        modules, self._builtins = self._builtins, ()
+        for module in modules:
+            try:
+                importlib.import_module(module)
+            except ModuleNotFoundError as exc:
+                if exc.name != module:
+                    raise
 
     def _pending_points(self) -> dict[tuple[PluginKind, str], EntryPoint]:
         if self._pending is None:
@@ -295,7 +301,7 @@ def _qualname(cls: type) -> str:
     return f"{cls.__module__}.{cls.__qualname__}"
 
 
-_default = Registry(builtins="dataflare.builtin")
+_default = Registry(builtins=("dataflare.builtin", "dataflare.connectors"))
 
 
 def register(kind: PluginKind | str, name: str) -> Callable[[C], C]:

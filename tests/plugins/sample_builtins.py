@@ -1,0 +1,1 @@
+"""A module the registry tests import as a `builtins` module (it only has to import)."""
