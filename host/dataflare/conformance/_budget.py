@@ -94,12 +94,22 @@ def _same(a: Sequence[Outcome], b: Sequence[Outcome]) -> bool:
     return len(a) == len(b) and all(key(x) == key(y) for x, y in zip(a, b, strict=True))
 
 
-def _memory_bound(subject: Subject, items: Sequence[Item], at: int, trap: Trapped) -> bool:
-    if trap.cause == "instantiate":
-        return True
-    smaller = _run(subject, items[: at + 1], subject.budget.memory_bytes // 4, stop_at_trap=True)
-    found = smaller.first_trap()
-    return found is not None and (found[0] < at or found[1].fuel != trap.fuel)
+def _traps(run: StandardRun) -> list[tuple[int, int]]:
+    return [(i, o.fuel) for i, o in enumerate(run.outcomes) if isinstance(o, Trapped)]
+
+
+def _memory_bound_input(subject: Subject, items: Sequence[Item], run: StandardRun) -> int | None:
+    """The first input whose trap moves when memory shrinks (None: no trap depends on memory)."""
+    first = run.first_trap()
+    if first is not None and first[1].cause == "instantiate":
+        return 0
+    smaller = _run(subject, items, subject.budget.memory_bytes // 4, stop_at_trap=False)
+    for (i, fuel), (j, other) in zip(_traps(run), _traps(smaller), strict=False):
+        if (i, fuel) != (j, other):
+            return min(i, j)
+    if len(_traps(run)) != len(_traps(smaller)):
+        return min(len(_traps(run)), len(_traps(smaller)))
+    return None
 
 
 def _peak_memory(subject: Subject, items: Sequence[Item], reference: Sequence[Outcome]) -> int:
@@ -130,34 +140,29 @@ def check_budget(
     items = small + large
     run = _run(subject, items, budget.memory_bytes, stop_at_trap=False)
     for index, outcome in enumerate(run.outcomes):
-        if not isinstance(outcome, Trapped):
-            continue
-        where = label(items[index]) if index < len(items) else "end of stream"
-        if outcome.cause in ("fuel", "timeout"):
-            return (
-                CheckResult(
-                    "resource-budget",
-                    Status.FAIL,
-                    f"{outcome.message}",
-                    input=where,
-                    metrics={"cause": outcome.cause, **budget.to_json()},
-                ),
-                run,
-                True,
+        if isinstance(outcome, Trapped) and outcome.cause in ("fuel", "timeout"):
+            where = label(items[index]) if index < len(items) else "end of stream"
+            result = CheckResult(
+                "resource-budget",
+                Status.FAIL,
+                outcome.message,
+                input=where,
+                metrics={"cause": outcome.cause, **budget.to_json()},
             )
-        if index < len(items) and _memory_bound(subject, items, index, outcome):
-            return (
-                CheckResult(
-                    "resource-budget",
-                    Status.FAIL,
-                    f"exceeds the memory budget of {_mib(budget.memory_bytes)}: it traps"
-                    f" ({outcome.message}) sooner when given less memory",
-                    input=where,
-                    metrics={"cause": "memory", **budget.to_json()},
-                ),
-                run,
-                True,
+            return result, run, True
+    if run.first_trap() is not None:
+        at = _memory_bound_input(subject, items, run)
+        if at is not None:
+            where = label(items[at]) if at < len(items) else "end of stream"
+            result = CheckResult(
+                "resource-budget",
+                Status.FAIL,
+                f"exceeds the memory budget of {_mib(budget.memory_bytes)}: with less memory"
+                " it traps sooner, so it is memory, not a bug in one input, that runs out",
+                input=where,
+                metrics={"cause": "memory", **budget.to_json()},
             )
+            return result, run, True
     fed = list(zip(run.fuel, run.outcomes[: len(items)], strict=False))
     per_record = [f for f, o in fed[: len(small)] if not isinstance(o, Trapped)]
     large_fuel = [f for f, o in fed[len(small) :] if not isinstance(o, Trapped)]
