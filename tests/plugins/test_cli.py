@@ -7,6 +7,10 @@ from pathlib import Path
 
 import pytest
 from dataflare.cli import main
+from dataflare.errors import PluginIoError
+from dataflare.model import ParamInfo, Record
+from dataflare.plugins import registry
+from dataflare.plugins.base import SinkBase, SourceBase
 
 
 def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, list[str], str]:
@@ -144,3 +148,68 @@ def test_help_documents_the_input_format(capsys: pytest.CaptureFixture[str]) -> 
     text = capsys.readouterr().out
     assert '"value"' in text or "value " in text
     assert "value_base64" in text and "timestamp" in text and "metadata" in text
+
+
+@registry.register("source", "cli_test_numbers")
+class Numbers(SourceBase):
+    """Emit the numbers 0..count-1, then end."""
+
+    params = (ParamInfo("count", default="3"),)
+
+    def connect(self) -> None:
+        self.next = 0
+
+    def read(self, max_records: int) -> list[Record]:
+        stop = min(self.next + max_records, int(self.param("count")))
+        out = [Record(str(i).encode(), timestamp=i) for i in range(self.next, stop)]
+        self.next = stop
+        return out
+
+
+@registry.register("sink", "cli_test_picky")
+class Picky(SinkBase):
+    """Accept values that are not empty."""
+
+    flushed = 0
+
+    def write(self, record: Record) -> None:
+        if not record.value:
+            raise PluginIoError("empty value")
+
+    def flush(self) -> None:
+        Picky.flushed += 1
+
+
+def test_test_source_reads_until_the_end_or_max(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = run(capsys, "test", "source/cli_test_numbers", "-p", "count=250")
+    assert code == 0
+    assert len(out) == 250
+    assert json.loads(out[-1])["record"] == {
+        "key": None,
+        "value": "249",
+        "timestamp": 249,
+        "metadata": {},
+    }
+    code, out, _ = run(capsys, "test", "cli_test_numbers", "--max", "5")
+    assert [json.loads(line)["record"]["value"] for line in out] == ["0", "1", "2"]
+
+
+def test_test_sink_reports_each_write_and_flushes(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = jsonl(tmp_path, {"value": "a"}, {"value": ""}, {"value_base64": "AAE="})
+    before = Picky.flushed
+    code, out, _ = run(capsys, "test", "sink/cli_test_picky", "-i", path)
+    assert code == 1
+    assert [json.loads(line) for line in out] == [
+        {"line": 1, "ok": True},
+        {"line": 2, "error": {"kind": "io", "message": "empty value"}},
+        {"line": 3, "ok": True},
+    ]
+    assert Picky.flushed == before + 1
+
+
+def test_test_needs_input_unless_source(capsys: pytest.CaptureFixture[str]) -> None:
+    code, _, err = run(capsys, "test", "sink/cli_test_picky")
+    assert code == 2
+    assert "--input is required" in err
