@@ -133,6 +133,13 @@ class HostFns:
     def new_blob(self, data: bytes) -> Blob:
         return Blob(data)
 
+    def make_blob(self, n: int) -> Blob:
+        return Blob(bytes(n))
+
+    def consume(self, b: Blob) -> int:
+        self.calls.append(("consume", b))
+        return len(b.data) + 1
+
 
 class Greeter:
     """The host's implementation of the world-level `greet` import."""

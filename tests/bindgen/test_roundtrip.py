@@ -187,6 +187,14 @@ def test_host_resource_constructed_and_called_by_the_guest(world: Any) -> None:
     assert world.blob_size(b"") == 0
 
 
+def test_host_resource_returned_to_the_guest_and_handed_back(world: Any, host_fns: Any) -> None:
+    # make-blob sends an owned host handle out; consume receives it back
+    assert world.blob_dance(7) == (7, 8)
+    consumed = [arg for name, arg in host_fns.calls if name == "consume"]
+    assert len(consumed) == 1
+    assert consumed[0].data == bytes(7)
+
+
 @pytest.mark.parametrize(
     ("name", "bad"), [(n, v) for n, (lo, hi) in INT_RANGES.items() for v in (lo - 1, hi + 1)]
 )
