@@ -68,7 +68,8 @@ def build_roundtrip_component() -> Path:
     if proc.returncode != 0:
         raise AssertionError(f"componentize-py failed:\n{proc.stdout}\n{proc.stderr}")
     for old in CACHE.glob("roundtrip-*"):
-        old.unlink()  # builds of earlier fixture sources: ~18 MB each
+        if old != tmp:
+            old.unlink()  # builds of earlier fixture sources: ~18 MB each
     tmp.replace(out)
     return out
 
