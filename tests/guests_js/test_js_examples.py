@@ -113,3 +113,25 @@ def test_log_import_reaches_the_host(paths):
     guest = StockGuest(paths["json_filter"])
     guest.configure({"field": "s", "value": "v"})
     assert guest.logs == [("debug", "json_filter: keep s == v")]
+
+
+@pytest.mark.parametrize("depth", [899, 900, 901, 902, 903, 5000])
+@pytest.mark.parametrize("shape", ["array", "object"])
+def test_deep_nesting_js_and_rust_agree(paths, depth, shape):
+    # The host's rule leaves the depth bound to Python's recursion limit, so
+    # the two guests are compared with each other: both bound it at 900.
+    if shape == "array":
+        value = b'{"a": ' + b"[" * depth + b"]" * depth + b"}"
+    else:
+        value = b'{"a": 1, "b": ' + b'{"x": ' * depth + b"1" + b"}" * depth + b"}"
+    rec = to_wit(Record(value=value))
+    decisions = []
+    for path in (paths["json_filter"], built_guest("rust", "json_filter")):
+        guest = StockGuest(path)
+        guest.configure({"field": "a", "value": "1"})
+        decisions.append(outcome(guest.raw("filter", rec)))
+    assert decisions[0] == decisions[1]
+    # The outer object is depth 0: the innermost array sits at `depth`, the
+    # innermost scalar of the object shape at `depth + 1`.
+    deepest = depth if shape == "array" else depth + 1
+    assert isinstance(decisions[0], bool) == (deepest <= 900), decisions

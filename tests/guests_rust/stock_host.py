@@ -53,7 +53,13 @@ def _component(path: Path, mtime_ns: int) -> Component:
 class StockGuest:
     """One fresh instance of a guest component, with WASI p2 and the `log` import linked."""
 
-    def __init__(self, path: Path, *, preopen: tuple[Path, str] | None = None) -> None:
+    def __init__(
+        self,
+        path: Path,
+        *,
+        preopen: tuple[Path, str] | None = None,
+        memory_limit: int | None = None,
+    ) -> None:
         self.logs: list[tuple[str, str]] = []
         linker = Linker(ENGINE)
         linker.add_wasip2()
@@ -65,6 +71,8 @@ class StockGuest:
             wasi.preopen_dir(str(preopen[0]), preopen[1])
         # Without set_wasi the first WASI call aborts the whole process.
         self.store.set_wasi(wasi)
+        if memory_limit is not None:
+            self.store.set_limits(memory_size=memory_limit)
         component = _component(path, path.stat().st_mtime_ns)
         self.instance = linker.instantiate(self.store, component)
 

@@ -107,7 +107,7 @@ def test_describe_lowers_plugin_info(echo):
     assert params == [
         ("note", "ignored; shows a default", False, "dëfault"),
         ("other", "ignored; no default", False, None),
-        ("must", "ignored; shows a required parameter", True, None),
+        ("tag", "any text; shows a required parameter", True, None),
     ]
 
 
@@ -115,7 +115,10 @@ def test_describe_lowers_plugin_info(echo):
 @settings(max_examples=30)
 def test_configure_lifts_config_pairs(echo_path, pairs):
     guest = StockGuest(echo_path)
-    assert guest.raw("configure", [*pairs, ("must", "x")]) is None
+    pairs = [(k, v) for k, v in pairs if k != "fail"]
+    assert guest.raw("configure", [*pairs, ("tag", "x")]) is None
+    missing_tag = outcome(guest.raw("configure", [(k, v) for k, v in pairs if k != "tag"]))
+    assert missing_tag == plugin_error("configuration", "missing required parameter 'tag'")
     failing = outcome(guest.raw("configure", [*pairs, ("fail", "bad ü")]))
     assert failing == plugin_error("configuration", "bad ü")
 
@@ -129,3 +132,16 @@ def test_repeated_calls_free_and_reuse_memory(echo, stamps):
             assert (
                 echo.call("transform", to_wit((b"k", b"x" * 100, t, [("a", "b")]))).timestamp == t
             )
+
+
+def test_post_return_frees_what_each_call_handed_out(echo_path):
+    # 400 calls move ~100 MiB through a guest capped at 16 MiB of linear
+    # memory: any buffer not freed at post-return (or any parameter not
+    # taken over) would exhaust it and trap.
+    guest = StockGuest(echo_path, memory_limit=16 << 20)
+    big = "é" * (64 << 10)
+    for i in range(200):
+        out = guest.call("transform", to_wit((b"k", b"v", i, [("big", big)])))
+        assert out.timestamp == i and out.metadata[0][1] == big
+        outs = guest.raw("transform-batch", [to_wit((None, b"", i, [("big", big)]))] * 2)
+        assert [o.timestamp for o in outs] == [i, i]

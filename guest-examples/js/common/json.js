@@ -1,7 +1,9 @@
 // The JSON rules every DataFlare example plugin shares (see the host's
 // dataflare/builtin/_json.py): strict UTF-8 and RFC 8259, numbers as doubles
 // (infinite is invalid), no lone surrogates, the last repeated key wins;
-// canonical output is RFC 8785 (keys sorted by UTF-16 code units).
+// canonical output is RFC 8785 (keys sorted by UTF-16 code units). The
+// host leaves maximum nesting to Python's recursion limit (~1000); the Rust
+// and JS guests both reject values nested deeper than MAX_DEPTH.
 import { PluginError } from './plugin.js';
 
 export const INVALID_JSON = 'value is not valid JSON';
@@ -11,21 +13,26 @@ export const NOT_AN_OBJECT = 'value is not a JSON object';
 const utf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
 const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
 
+/** Nesting deeper than this is invalid: the same bound as the Rust SDK's json::MAX_DEPTH. */
+export const MAX_DEPTH = 900;
+
 function wellFormed(root) {
-  // Iterative, so deep documents cannot overflow the stack here.
-  const stack = [root];
+  // Iterative, so deep documents cannot overflow the stack here. A value's
+  // depth is its number of enclosing containers (the top level is 0).
+  const stack = [[root, 0]];
   while (stack.length > 0) {
-    const item = stack.pop();
+    const [item, depth] = stack.pop();
+    if (depth > MAX_DEPTH) return false;
     if (typeof item === 'string') {
       if (LONE_SURROGATE.test(item)) return false;
     } else if (typeof item === 'number') {
       if (!Number.isFinite(item)) return false;
     } else if (Array.isArray(item)) {
-      for (const x of item) stack.push(x);
+      for (const x of item) stack.push([x, depth + 1]);
     } else if (item !== null && typeof item === 'object') {
       for (const k of Object.keys(item)) {
         if (LONE_SURROGATE.test(k)) return false;
-        stack.push(item[k]);
+        stack.push([item[k], depth + 1]);
       }
     }
   }

@@ -213,8 +213,9 @@ impl Config {
 
     /// The value of `name`, or a configuration error naming it.
     pub fn require(&self, name: &str) -> Result<&str, PluginError> {
-        self.get(name)
-            .ok_or_else(|| PluginError::Configuration(format!("missing required parameter '{}'", name)))
+        self.get(name).ok_or_else(|| {
+            PluginError::Configuration(format!("missing required parameter '{}'", name))
+        })
     }
 
     /// Check the pairs against `info.params` the way the host's native plugins do,

@@ -17,14 +17,16 @@ impl Transform for Echo {
         PluginInfo::new("echo", "0.1.0", PluginKind::Transform, "Return each record unchanged.")
             .param(ParamInfo::optional("note", "ignored; shows a default", Some("dëfault")))
             .param(ParamInfo::optional("other", "ignored; no default", None))
-            .param(ParamInfo::required("must", "ignored; shows a required parameter"))
+            .param(ParamInfo::required("tag", "any text; shows a required parameter"))
     }
 
+    /// Accepts any names (tests send arbitrary pairs) but needs `tag`; a
+    /// `fail` parameter fails with its value as the message.
     fn configure(&mut self, config: Config) -> Result<(), PluginError> {
-        match config.get("fail") {
-            Some(message) => Err(PluginError::Configuration(message.to_string())),
-            None => Ok(()),
+        if let Some(message) = config.get("fail") {
+            return Err(PluginError::Configuration(message.to_string()));
         }
+        config.require("tag").map(|_| ())
     }
 
     fn transform(&mut self, record: Record) -> Result<Record, PluginError> {
