@@ -34,6 +34,7 @@ __all__ = [
     "dataflare_check",
     "pytest_addoption",
     "pytest_collection_modifyitems",
+    "pytest_configure",
 ]
 
 _REPORT_KEY = pytest.StashKey["Report"]()
@@ -77,6 +78,12 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     )
 
 
+def pytest_configure(config: pytest.Config) -> None:
+    """Reject malformed ``--dataflare-*`` options before any test runs."""
+    if config.getoption("dataflare_plugin", default=None):
+        _options(config)
+
+
 def _options(config: pytest.Config) -> dict[str, Any]:
     params = {}
     for text in config.getoption("dataflare_param"):
@@ -89,7 +96,11 @@ def _options(config: pytest.Config) -> dict[str, Any]:
     if world:
         from dataflare.model import PluginKind
 
-        options["world"] = PluginKind(world)
+        try:
+            options["world"] = PluginKind(world)
+        except ValueError:
+            kinds = ", ".join(kind.value for kind in PluginKind)
+            raise pytest.UsageError(f"--dataflare-world must be one of {kinds}") from None
     examples = config.getoption("dataflare_examples")
     if examples is not None:
         options["examples"] = examples
