@@ -6,9 +6,11 @@ so agreement here checks the written semantics, not shared code.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Sequence
 from typing import Any
 
+import pytest
 from dataflare.builtin.count_sum import CountSum
 from dataflare.builtin.json_filter import JsonFilter
 from dataflare.builtin.mask_email import MaskEmail
@@ -27,7 +29,7 @@ guest_settings = settings(max_examples=100)
 filter_values = st.one_of(
     st.sampled_from(["a@b.c", "EU", "1", "1.0", "true", "null", "", "[1,2]", '{"a":1}', "x y"]),
     st.text(max_size=6),
-    json_values.map(lambda v: __import__("json").dumps(v)),
+    json_values.map(json.dumps),
 )
 
 
@@ -137,3 +139,20 @@ def test_count_sum_guest_folds_like_native(
 
     want_emit = native.emit(want_acc)
     assert guest.emit(want_acc) == want_emit
+
+
+@pytest.mark.parametrize("depth", [899, 900, 901, 902, 5000, 100_000])
+@pytest.mark.parametrize("shape", ["array", "object", "string", "unclosed"])
+def test_nesting_limit_matches_native(open_guest: OpenGuest, shape: str, depth: int) -> None:
+    value = {
+        "array": b'{"a": ' + b"[" * depth + b"]" * depth + b"}",
+        "object": b'{"a": 1, "b": ' + b'{"x": ' * depth + b"1" + b"}" * depth + b"}",
+        "string": b'{"a": "' + b"[" * depth + b'"}',
+        "unclosed": b'{"a": 1, "b": ' + b"[" * depth,
+    }[shape]
+    guest = open_guest("json_filter")
+    native = JsonFilter()
+    guest.configure({"field": "a", "value": "1"})
+    native.configure({"field": "a", "value": "1"})
+    records = [Record(value)]
+    assert guest.filter_batch(records) == one_by_one(native.filter, records)

@@ -7,11 +7,13 @@ import math
 import random
 import struct
 import subprocess
+import sys
 from collections.abc import Sequence
 
 import pytest
 from dataflare.builtin._json import (
     INVALID_JSON,
+    MAX_DEPTH,
     NOT_AN_OBJECT,
     canonical,
     json_equal,
@@ -404,3 +406,36 @@ def test_twins_satisfy_their_protocols() -> None:
 
 def test_float_rules_agree_with_math() -> None:
     assert math.isinf(float("1e400"))  # why 1e400 must be rejected rather than kept
+
+
+def nested(shape: str, depth: int) -> bytes:
+    """An object whose deepest value sits at `depth` (array shape) or `depth + 1` (object shape)."""
+    if shape == "array":
+        return b'{"a": ' + b"[" * depth + b"]" * depth + b"}"
+    return b'{"a": 1, "b": ' + b'{"x": ' * depth + b"1" + b"}" * depth + b"}"
+
+
+@pytest.mark.parametrize("depth", [899, 900, 901, 902, 5000, 100_000])
+@pytest.mark.parametrize("shape", ["array", "object"])
+def test_nesting_deeper_than_max_depth_is_invalid(shape: str, depth: int) -> None:
+    deepest = depth if shape == "array" else depth + 1
+    plugin = json_filter("a", "1")
+    if deepest <= MAX_DEPTH:
+        assert plugin.filter(Record(nested(shape, depth))) is (shape == "object")
+    else:
+        with pytest.raises(SerializationError, match=INVALID_JSON):
+            plugin.filter(Record(nested(shape, depth)))
+
+
+def test_brackets_inside_strings_do_not_count_as_nesting() -> None:
+    value = b'{"a": "' + b"[{" * 5000 + b'\\"]"}'
+    assert json_filter("a", "x").filter(Record(value)) is False
+
+
+def test_max_depth_parses_even_from_a_deep_call_stack() -> None:
+    def at_depth(frames: int) -> bool:
+        if frames:
+            return at_depth(frames - 1)
+        return json_filter("a", "1").filter(Record(nested("array", MAX_DEPTH)))
+
+    assert at_depth(sys.getrecursionlimit() - 200) is False

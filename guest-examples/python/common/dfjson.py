@@ -11,6 +11,7 @@ import math
 
 INVALID_JSON = "value is not valid JSON"
 NOT_AN_OBJECT = "value is not a JSON object"
+MAX_DEPTH = 900  # the top-level value is at depth 0
 
 
 class JsonError(Exception):
@@ -30,15 +31,43 @@ def _reject_constant(text):
     raise ValueError(text)
 
 
-def _has_lone_surrogate(value):
-    todo = [value]
+def _opens_too_deep(text):
+    """True if a container opens below MAX_DEPTH; scanned before the recursive parser runs."""
+    if text.count("[") + text.count("{") <= MAX_DEPTH:
+        return False
+    depth = 0
+    in_string = escaped = False
+    for c in text:
+        if in_string:
+            if escaped:
+                escaped = False
+            elif c == "\\":
+                escaped = True
+            elif c == '"':
+                in_string = False
+        elif c == '"':
+            in_string = True
+        elif c in "[{":
+            depth += 1
+            if depth > MAX_DEPTH + 1:
+                return True
+        elif c in "]}":
+            depth -= 1
+    return False
+
+
+def _breaks_rules(value):
+    """True if a value sits deeper than MAX_DEPTH or a string holds a lone surrogate."""
+    todo = [(value, 0)]
     while todo:
-        item = todo.pop()
+        item, depth = todo.pop()
+        if depth > MAX_DEPTH:
+            return True
         if isinstance(item, dict):
-            todo.extend(item.keys())
-            todo.extend(item.values())
+            todo.extend((k, depth + 1) for k in item)
+            todo.extend((v, depth + 1) for v in item.values())
         elif isinstance(item, list):
-            todo.extend(item)
+            todo.extend((v, depth + 1) for v in item)
         elif isinstance(item, str) and any(0xD800 <= ord(c) <= 0xDFFF for c in item):
             return True
     return False
@@ -48,12 +77,14 @@ def loads(data):
     """Decode one JSON text from UTF-8 bytes, or raise `JsonError`."""
     try:
         text = data.decode("utf-8")
+        if _opens_too_deep(text):
+            raise JsonError(INVALID_JSON)
         value = json.loads(
             text, parse_int=_number, parse_float=_number, parse_constant=_reject_constant
         )
-    except (UnicodeDecodeError, ValueError, RecursionError):
+    except (UnicodeDecodeError, ValueError):
         raise JsonError(INVALID_JSON) from None
-    if _has_lone_surrogate(value):
+    if _breaks_rules(value):
         raise JsonError(INVALID_JSON)
     return value
 

@@ -15,6 +15,11 @@ Decoding a record value
     * A string or key holding an escaped lone surrogate (``"\\ud800"``) is
       invalid.
     * A repeated object key keeps its last value.
+    * Nesting is bounded: the top-level value is at depth 0 and the items of
+      an array or object at depth d are at depth d + 1; a value deeper than
+      `MAX_DEPTH` (900) makes the whole text invalid. So ``[[]]`` nested 900
+      arrays deep is valid and 901 is not; an object holding a scalar counts
+      the scalar too.
     * Anything else the parser rejects makes the value invalid.
     Failure raises ``SerializationError("value is not valid JSON")``; a valid
     value that is not an object raises
@@ -38,6 +43,9 @@ from __future__ import annotations
 
 import json
 import math
+import re
+import sys
+import threading
 from decimal import Decimal
 from typing import Any
 
@@ -45,6 +53,7 @@ from dataflare.errors import SerializationError
 
 __all__ = [
     "INVALID_JSON",
+    "MAX_DEPTH",
     "NOT_AN_OBJECT",
     "JsonValue",
     "canonical",
@@ -56,6 +65,12 @@ __all__ = [
 
 INVALID_JSON = "value is not valid JSON"
 NOT_AN_OBJECT = "value is not a JSON object"
+MAX_DEPTH = 900
+"""The deepest a value may be nested (the top-level value is at depth 0)."""
+
+_STRING = re.compile(rb'"(?:[^"\\]|\\.)*"')
+_BRACKET = re.compile(rb"[\[\]{}]")
+_limit_lock = threading.Lock()
 
 JsonValue = Any
 """A decoded value: dict, list, str, float, bool or None (numbers are always float)."""
@@ -77,18 +92,42 @@ def _no_constant(text: str) -> float:
 
 def parse_json(value: bytes) -> JsonValue:
     """Decode `value` by the rules above; raises `SerializationError` if invalid."""
+    if _too_deep_to_parse(value):
+        raise SerializationError(INVALID_JSON)
     try:
-        decoded = json.loads(
-            value.decode("utf-8"),
-            parse_int=_number,
-            parse_float=_number,
-            parse_constant=_no_constant,
-        )
-    except (UnicodeDecodeError, ValueError, RecursionError):
+        decoded = _loads(value.decode("utf-8"))
+    except (UnicodeDecodeError, ValueError):
         raise SerializationError(INVALID_JSON) from None
     if not _well_formed(decoded):
         raise SerializationError(INVALID_JSON)
     return decoded
+
+
+def _loads(text: str) -> JsonValue:
+    try:
+        return json.loads(text, parse_int=_number, parse_float=_number, parse_constant=_no_constant)
+    except RecursionError:
+        # `_too_deep_to_parse` let it through, so the nesting is within
+        # MAX_DEPTH and only this thread's stack was already deep: make room
+        # (never lowering the limit) and parse again.
+        with _limit_lock:
+            sys.setrecursionlimit(max(sys.getrecursionlimit(), 4 * MAX_DEPTH))
+        return json.loads(text, parse_int=_number, parse_float=_number, parse_constant=_no_constant)
+
+
+def _too_deep_to_parse(value: bytes) -> bool:
+    """True when some container opens deeper than MAX_DEPTH (checked before recursing)."""
+    if value.count(b"[") + value.count(b"{") <= MAX_DEPTH:
+        return False
+    depth = 0
+    for bracket in _BRACKET.finditer(_STRING.sub(b'""', value)):
+        if bracket.group() in (b"[", b"{"):
+            depth += 1
+            if depth > MAX_DEPTH + 1:
+                return True
+        else:
+            depth -= 1
+    return False
 
 
 def parse_object(value: bytes) -> dict[str, JsonValue]:
@@ -100,18 +139,20 @@ def parse_object(value: bytes) -> dict[str, JsonValue]:
 
 
 def _well_formed(root: JsonValue) -> bool:
-    """False when any string or key holds a lone surrogate (iterative: no depth limit)."""
-    stack = [root]
+    """False when a value is nested deeper than MAX_DEPTH or a string holds a lone surrogate."""
+    stack = [(root, 0)]
     while stack:
-        item = stack.pop()
+        item, depth = stack.pop()
+        if depth > MAX_DEPTH:
+            return False
         if isinstance(item, str):
             strings = [item]
         elif isinstance(item, dict):
             strings = list(item)
-            stack.extend(item.values())
+            stack.extend((v, depth + 1) for v in item.values())
         elif isinstance(item, list):
             strings = []
-            stack.extend(item)
+            stack.extend((v, depth + 1) for v in item)
         else:
             continue
         for text in strings:
