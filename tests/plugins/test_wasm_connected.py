@@ -1,0 +1,66 @@
+"""WasmSource and WasmSink over the Rust example components (gen_source, jsonl_sink)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+from dataflare.errors import ConfigurationError, PluginIoError
+from dataflare.model import PluginKind, Record
+from dataflare.plugins.wasm import WasmSink, WasmSource, load_wasm_plugin
+from support.guests import built_guest
+
+
+@pytest.fixture
+def source() -> Iterator[WasmSource]:
+    plugin = load_wasm_plugin(built_guest("rust", "gen_source"), PluginKind.SOURCE)
+    assert isinstance(plugin, WasmSource)
+    yield plugin
+    plugin.close()
+
+
+@pytest.fixture
+def sink() -> Iterator[WasmSink]:
+    plugin = load_wasm_plugin(built_guest("rust", "jsonl_sink"))
+    assert isinstance(plugin, WasmSink)
+    yield plugin
+    plugin.close()
+
+
+def test_source_reads_to_the_end_and_resumes_from_a_checkpoint(source: WasmSource) -> None:
+    source.configure({"count": "5", "seed": "7"})
+    source.connect()
+    first = source.read(2)
+    position = source.checkpoint()
+    rest = source.read(100)
+    assert [r.key for r in first + rest] == [b"0", b"1", b"2", b"3", b"4"]
+    assert source.read(100) == []
+    assert first[0].metadata == {"source": "gen_source"}
+    assert first[1].timestamp == 1_700_000_001_000
+    source.restore(position)
+    assert source.read(100) == rest
+    source.close()
+    source.close()
+
+
+def test_source_read_count_must_fit_a_u32(source: WasmSource) -> None:
+    source.configure({})
+    source.connect()
+    with pytest.raises(ValueError, match="u32"):
+        source.read(1 << 32)
+    assert len(source.read(0)) == 0
+
+
+def test_source_configuration_error_is_mapped(source: WasmSource) -> None:
+    with pytest.raises(ConfigurationError, match="count"):
+        source.configure({"count": "many"})
+
+
+def test_sink_without_a_granted_directory_fails_with_io_errors(sink: WasmSink) -> None:
+    sink.configure({"path": "/out/records.jsonl"})
+    with pytest.raises(PluginIoError, match=r"/out/records\.jsonl"):
+        sink.connect()
+    outcomes = sink.write_batch([Record(b"{}"), Record(b"[]")])
+    assert [type(o) for o in outcomes] == [PluginIoError, PluginIoError]
+    with pytest.raises(PluginIoError):
+        sink.write(Record(b"{}"))
