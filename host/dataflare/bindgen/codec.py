@@ -74,19 +74,26 @@ class Some(Generic[T]):
 
 
 class Codec(Generic[T]):
-    """Converts one WIT type between typed Python values and wasmtime-py values."""
+    """Converts one WIT type between typed Python values and wasmtime-py values.
 
-    __slots__ = ("classes", "lift", "lower")
+    `spec` describes the WIT type for `fastcodec`, which compiles it into a
+    direct lowering to the C API's value arrays; None means no fast path
+    (resources).
+    """
+
+    __slots__ = ("classes", "lift", "lower", "spec")
 
     def __init__(
         self,
         lower: Callable[[T, Any], Any],
         lift: Callable[[Any, Any], T],
         classes: frozenset[type],
+        spec: tuple[Any, ...] | None = None,
     ) -> None:
         self.lower = lower
         self.lift = lift
         self.classes = classes
+        self.spec = spec
 
 
 def _identity(raw: Any, cx: Any) -> Any:
@@ -103,7 +110,7 @@ def _int(name: str, lo: int, hi: int) -> Codec[int]:
             raise OverflowError(f"{v} is out of range for {name} [{lo}, {hi}]")
         return v
 
-    return Codec(lower, _identity, frozenset({int}))
+    return Codec(lower, _identity, frozenset({int}), ("int", name, lo, hi))
 
 
 def _float(name: str) -> Codec[float]:
@@ -114,7 +121,7 @@ def _float(name: str) -> Codec[float]:
             raise TypeError(f"{name} expects float, got {type(v).__name__}")
         return float(v)
 
-    return Codec(lower, _identity, frozenset({float}))
+    return Codec(lower, _identity, frozenset({float}), ("float", name))
 
 
 def _bool(v: bool, cx: Any) -> bool:
@@ -145,7 +152,7 @@ def _bytes(v: bytes, cx: Any) -> bytes:
     raise TypeError(f"list<u8> expects bytes, got {type(v).__name__}")
 
 
-BOOL: Codec[bool] = Codec(_bool, _identity, frozenset({bool}))
+BOOL: Codec[bool] = Codec(_bool, _identity, frozenset({bool}), ("bool",))
 S8 = _int("s8", -(2**7), 2**7 - 1)
 S16 = _int("s16", -(2**15), 2**15 - 1)
 S32 = _int("s32", -(2**31), 2**31 - 1)
@@ -156,10 +163,10 @@ U32 = _int("u32", 0, 2**32 - 1)
 U64 = _int("u64", 0, 2**64 - 1)
 F32 = _float("f32")
 F64 = _float("f64")
-CHAR: Codec[str] = Codec(_char, _identity, frozenset({str}))
-STRING: Codec[str] = Codec(_string, _identity, frozenset({str}))
-BYTES: Codec[bytes] = Codec(_bytes, _identity, frozenset({bytes}))
-UNIT: Codec[None] = Codec(_identity, _identity, frozenset({object}))
+CHAR: Codec[str] = Codec(_char, _identity, frozenset({str}), ("char",))
+STRING: Codec[str] = Codec(_string, _identity, frozenset({str}), ("string",))
+BYTES: Codec[bytes] = Codec(_bytes, _identity, frozenset({bytes}), ("bytes",))
+UNIT: Codec[None] = Codec(_identity, _identity, frozenset({object}), ("unit",))
 """The missing side of a `result<_, E>`: always None."""
 
 
@@ -175,9 +182,10 @@ def list_of(elem: Codec[T]) -> Codec[list[T]]:
     def lift(raw: list[Any], cx: Any) -> list[T]:
         return [el_lift(x, cx) for x in raw]
 
+    spec = None if elem.spec is None else ("list", elem.spec)
     if el_lift is _identity:
-        return Codec(lower, lambda raw, cx: list(raw), frozenset({list}))
-    return Codec(lower, lift, frozenset({list}))
+        return Codec(lower, lambda raw, cx: list(raw), frozenset({list}), spec)
+    return Codec(lower, lift, frozenset({list}), spec)
 
 
 def tuple_of(*elems: Codec[Any]) -> Codec[Any]:
@@ -192,7 +200,9 @@ def tuple_of(*elems: Codec[Any]) -> Codec[Any]:
     def lift(raw: tuple[Any, ...], cx: Any) -> tuple[Any, ...]:
         return tuple(c.lift(x, cx) for c, x in zip(elems, raw, strict=True))
 
-    return Codec(lower, lift, frozenset({tuple}))
+    specs = tuple(c.spec for c in elems)
+    spec = None if None in specs else ("tuple", specs)
+    return Codec(lower, lift, frozenset({tuple}), spec)
 
 
 def record(cls: type[T], fields: Sequence[tuple[str, str, Codec[Any]]]) -> Codec[T]:
@@ -210,7 +220,9 @@ def record(cls: type[T], fields: Sequence[tuple[str, str, Codec[Any]]]) -> Codec
         attrs = raw.__dict__
         return cls(*[c.lift(attrs[wit], cx) for _, wit, c in plan])
 
-    return Codec(lower, lift, frozenset({Record}))
+    fspecs = tuple((py, wit, c.spec) for py, wit, c in plan)
+    spec = None if any(f[2] is None for f in fspecs) else ("record", cls, fspecs)
+    return Codec(lower, lift, frozenset({Record}), spec)
 
 
 def enum_of(cls: type[EnumT]) -> Codec[EnumT]:
@@ -225,7 +237,7 @@ def enum_of(cls: type[EnumT]) -> Codec[EnumT]:
     def lift(raw: str, cx: Any) -> EnumT:
         return by_name[raw]
 
-    return Codec(lower, lift, frozenset({str}))
+    return Codec(lower, lift, frozenset({str}), ("enum", cls))
 
 
 def flags_of(cls: type[FlagT], names: Sequence[str]) -> Codec[FlagT]:
@@ -241,4 +253,4 @@ def flags_of(cls: type[FlagT], names: Sequence[str]) -> Codec[FlagT]:
     def lift(raw: set[str], cx: Any) -> FlagT:
         return cls(sum(bits[name] for name in raw))
 
-    return Codec(lower, lift, frozenset({set}))
+    return Codec(lower, lift, frozenset({set}), ("flags", cls, tuple(names)))

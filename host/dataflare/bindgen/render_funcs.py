@@ -47,6 +47,7 @@ def _guest_method(
     params = list(f.params)
     names = [param_name(p.name) for p in params]
     args = [f"{scope.codec(p.ty)}.lower({n}, cx)" for p, n in zip(params, names, strict=True)]
+    codecs = [scope.codec(p.ty) for p in params]
     sig = [f"{n}: {scope.ann(p.ty)}" for p, n in zip(params, names, strict=True)]
     target = f"cx.func({iface!r}, {f.name!r})"
     view: dict[str, Any] = {
@@ -58,6 +59,9 @@ def _guest_method(
         "is_constructor": False,
         "cx": "self._cx",
         "target": target,
+        "typed": False,
+        "names": ", ".join(names),
+        "codecs": _tuple(codecs) if codecs else "()",
     }
     if f.kind == "method":
         args[0] = "self._borrow()"
@@ -93,6 +97,7 @@ def exports_class(
     attrs = Namespace({"_cx", *(m["name"] for m in methods)})
     for m in methods:
         m["target"] = "self." + attrs.claim("_" + m["name"])
+        m["typed"] = True  # bound once to its codecs: `fastcodec` moves the values
     child_attrs = [(attrs.claim(attr), cls) for attr, cls in children]
     if iface is None:
         params = ", store: wasmtime.Store, instance: wasmtime.component.Instance"
@@ -101,7 +106,8 @@ def exports_class(
         params = ", cx: rt.GuestContext"
         lookups = ["self._cx = cx"]
     lookups += [
-        f"{m['target']} = cx.func({iface!r}, {f.name!r})"
+        f"{m['target']} = rt.typed(cx, cx.func({iface!r}, {f.name!r}), {m['codecs']},"
+        f" {m['ret_codec']})"
         for m, f in zip(methods, free, strict=True)
     ]
     warm = [f"cx.func({iface!r}, {f.name!r})" for f in funcs if f.resource is not None]

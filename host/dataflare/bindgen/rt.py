@@ -1,9 +1,11 @@
 """Runtime support imported by generated bindings (the generator owns this module).
 
 Generated code depends only on this module, `wasmtime` and `dataflare.errors`.
-`call_export` (in `guest`) is the one place where the host calls into a guest
-and the one place wasmtime errors are translated (into `GuestTrap`); resource
-destructors, which also run guest code, go through the same translation.
+`call_export` (in `guest`) and `typed` (in `fastcodec`: an export bound to
+its codecs, which moves values straight to and from the C API's value
+arrays) are the places where the host calls into a guest and translates
+wasmtime errors (into `GuestTrap`); resource destructors, which also run
+guest code, go through the same translation.
 
 What wasmtime-py 50 allows, and therefore what bindings can do:
 
@@ -58,6 +60,8 @@ from dataflare.bindgen.codec import (
     record,
     tuple_of,
 )
+from dataflare.bindgen.fastcodec import TypedFunc
+from dataflare.bindgen.fastcodec import typed_func as typed
 from dataflare.bindgen.guest import GuestContext, GuestResource, call_export
 from dataflare.bindgen.host import HostContext, define_unavailable, handle, host_func
 from dataflare.bindgen.variants import nested_option, option, resource, result, variant
@@ -86,6 +90,7 @@ __all__ = [
     "Ok",
     "Result",
     "Some",
+    "TypedFunc",
     "WorldSpec",
     "call_export",
     "define_unavailable",
@@ -100,6 +105,7 @@ __all__ = [
     "resource",
     "result",
     "tuple_of",
+    "typed",
     "variant",
 ]
 

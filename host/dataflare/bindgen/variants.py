@@ -25,6 +25,16 @@ _Case = tuple[str, Codec[Any] | None]
 _NONE_CLASSES = frozenset({object})
 
 
+_NO_FAST: tuple[Any, ...] = ("no-fast-path",)
+
+
+def _payload_spec(codec: Codec[Any] | None) -> tuple[Any, ...] | None:
+    # None: the case has no payload; _NO_FAST: the payload has no fast path
+    if codec is None:
+        return None
+    return _NO_FAST if codec.spec is None else codec.spec
+
+
 def _case_classes(codec: Codec[Any] | None) -> frozenset[type]:
     return _NONE_CLASSES if codec is None else codec.classes
 
@@ -135,7 +145,9 @@ def variant(cases: Sequence[tuple[str, type, Codec[Any] | None]]) -> Codec[Any]:
         i, payload = shape.lift(raw, cx)
         return classes[i](payload) if has_payload[i] else classes[i]()
 
-    return Codec(lower, lift, shape.classes)
+    specs = tuple((tag, cls, _payload_spec(codec)) for tag, cls, codec in cases)
+    spec = None if any(s is _NO_FAST for _, _, s in specs) else ("variant", specs)
+    return Codec(lower, lift, shape.classes, spec)
 
 
 def option(inner: Codec[T]) -> Codec[T | None]:
@@ -148,7 +160,8 @@ def option(inner: Codec[T]) -> Codec[T | None]:
     def lift(raw: Any, cx: Any) -> T | None:
         return shape.lift(raw, cx)[1]  # type: ignore[no-any-return]
 
-    return Codec(lower, lift, shape.classes)
+    spec = None if inner.spec is None else ("option", inner.spec)
+    return Codec(lower, lift, shape.classes, spec)
 
 
 def nested_option(inner: Codec[T]) -> Codec[Some[T] | None]:
@@ -166,7 +179,8 @@ def nested_option(inner: Codec[T]) -> Codec[Some[T] | None]:
         index, payload = shape.lift(raw, cx)
         return None if index == 0 else Some(payload)
 
-    return Codec(lower, lift, shape.classes)
+    spec = None if inner.spec is None else ("nested_option", inner.spec)
+    return Codec(lower, lift, shape.classes, spec)
 
 
 def result(ok: Codec[Any] | None, err: Codec[Any] | None) -> Codec[Any]:
@@ -184,7 +198,9 @@ def result(ok: Codec[Any] | None, err: Codec[Any] | None) -> Codec[Any]:
         index, payload = shape.lift(raw, cx)
         return Ok(payload) if index == 0 else Err(payload)
 
-    return Codec(lower, lift, shape.classes)
+    ok_spec, err_spec = _payload_spec(ok), _payload_spec(err)
+    spec = None if _NO_FAST in (ok_spec, err_spec) else ("result", ok_spec, err_spec)
+    return Codec(lower, lift, shape.classes, spec)
 
 
 def resource(lower: Callable[[Any, Any], Any], lift: Callable[[Any, Any], Any]) -> Codec[Any]:

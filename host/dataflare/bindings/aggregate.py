@@ -60,58 +60,52 @@ class Aggregate:
 
     def __init__(self, store: wasmtime.Store, instance: wasmtime.component.Instance) -> None:
         cx = self._cx = rt.GuestContext(store, instance)
-        self._describe = cx.func(None, "describe")
-        self._configure = cx.func(None, "configure")
-        self._init = cx.func(None, "init")
-        self._aggregate = cx.func(None, "aggregate")
-        self._aggregate_batch = cx.func(None, "aggregate-batch")
-        self._emit = cx.func(None, "emit")
+        self._describe = rt.typed(cx, cx.func(None, "describe"), (), _plugin_info_codec)
+        self._configure = rt.typed(
+            cx, cx.func(None, "configure"), (_config_codec,), _result_none_plugin_error_codec
+        )
+        self._init = rt.typed(cx, cx.func(None, "init"), (), _accumulator_codec)
+        self._aggregate = rt.typed(
+            cx,
+            cx.func(None, "aggregate"),
+            (_accumulator_codec, _record_codec),
+            _result_accumulator_plugin_error_codec,
+        )
+        self._aggregate_batch = rt.typed(
+            cx,
+            cx.func(None, "aggregate-batch"),
+            (_accumulator_codec, _list_record_codec),
+            _batch_fold_codec,
+        )
+        self._emit = rt.typed(
+            cx, cx.func(None, "emit"), (_accumulator_codec,), _result_list_record_plugin_error_codec
+        )
 
     def describe(self) -> PluginInfo:
         """Name, version, kind and declared parameters."""
-        cx = self._cx
-        raw = rt.call_export(cx.store, self._describe, ())
-        return _plugin_info_codec.lift(raw, cx)
+        return self._describe()
 
     def configure(self, config: Config) -> rt.Ok[None] | rt.Err[PluginError]:
         """Called once before any record; rejects bad parameters."""
-        cx = self._cx
-        raw = rt.call_export(cx.store, self._configure, (_config_codec.lower(config, cx),))
-        return _result_none_plugin_error_codec.lift(raw, cx)
+        return self._configure(config)
 
     def init(self) -> Accumulator:
         """The empty accumulator."""
-        cx = self._cx
-        raw = rt.call_export(cx.store, self._init, ())
-        return _accumulator_codec.lift(raw, cx)
+        return self._init()
 
     def aggregate(
         self, acc: Accumulator, record: Record
     ) -> rt.Ok[Accumulator] | rt.Err[PluginError]:
         """Fold one record into the accumulator."""
-        cx = self._cx
-        raw = rt.call_export(
-            cx.store,
-            self._aggregate,
-            (_accumulator_codec.lower(acc, cx), _record_codec.lower(record, cx)),
-        )
-        return _result_accumulator_plugin_error_codec.lift(raw, cx)
+        return self._aggregate(acc, record)
 
     def aggregate_batch(self, acc: Accumulator, records: list[Record]) -> BatchFold:
         """Fold records in order; equivalent to calling `aggregate` on each."""
-        cx = self._cx
-        raw = rt.call_export(
-            cx.store,
-            self._aggregate_batch,
-            (_accumulator_codec.lower(acc, cx), _list_record_codec.lower(records, cx)),
-        )
-        return _batch_fold_codec.lift(raw, cx)
+        return self._aggregate_batch(acc, records)
 
     def emit(self, acc: Accumulator) -> rt.Ok[list[Record]] | rt.Err[PluginError]:
         """The records to emit at end of stream (e.g. one per group)."""
-        cx = self._cx
-        raw = rt.call_export(cx.store, self._emit, (_accumulator_codec.lower(acc, cx),))
-        return _result_list_record_plugin_error_codec.lift(raw, cx)
+        return self._emit(acc)
 
 
 def add_imports_to_linker(linker: wasmtime.component.Linker, *, log: LogHost) -> None:

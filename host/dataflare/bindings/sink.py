@@ -57,55 +57,50 @@ class Sink:
 
     def __init__(self, store: wasmtime.Store, instance: wasmtime.component.Instance) -> None:
         cx = self._cx = rt.GuestContext(store, instance)
-        self._describe = cx.func(None, "describe")
-        self._configure = cx.func(None, "configure")
-        self._connect = cx.func(None, "connect")
-        self._write = cx.func(None, "write")
-        self._write_batch = cx.func(None, "write-batch")
-        self._flush = cx.func(None, "flush")
-        self._close = cx.func(None, "close")
+        self._describe = rt.typed(cx, cx.func(None, "describe"), (), _plugin_info_codec)
+        self._configure = rt.typed(
+            cx, cx.func(None, "configure"), (_config_codec,), _result_none_plugin_error_codec
+        )
+        self._connect = rt.typed(cx, cx.func(None, "connect"), (), _result_none_plugin_error_codec)
+        self._write = rt.typed(
+            cx, cx.func(None, "write"), (_record_codec,), _result_none_plugin_error_codec
+        )
+        self._write_batch = rt.typed(
+            cx,
+            cx.func(None, "write-batch"),
+            (_list_record_codec,),
+            _list_result_none_plugin_error_codec,
+        )
+        self._flush = rt.typed(cx, cx.func(None, "flush"), (), _result_none_plugin_error_codec)
+        self._close = rt.typed(cx, cx.func(None, "close"), (), _result_none_plugin_error_codec)
 
     def describe(self) -> PluginInfo:
         """Name, version, kind and declared parameters."""
-        cx = self._cx
-        raw = rt.call_export(cx.store, self._describe, ())
-        return _plugin_info_codec.lift(raw, cx)
+        return self._describe()
 
     def configure(self, config: Config) -> rt.Ok[None] | rt.Err[PluginError]:
         """Called once before connect; rejects bad parameters."""
-        cx = self._cx
-        raw = rt.call_export(cx.store, self._configure, (_config_codec.lower(config, cx),))
-        return _result_none_plugin_error_codec.lift(raw, cx)
+        return self._configure(config)
 
     def connect(self) -> rt.Ok[None] | rt.Err[PluginError]:
         """Open the underlying resource."""
-        cx = self._cx
-        raw = rt.call_export(cx.store, self._connect, ())
-        return _result_none_plugin_error_codec.lift(raw, cx)
+        return self._connect()
 
     def write(self, record: Record) -> rt.Ok[None] | rt.Err[PluginError]:
         """Write one record."""
-        cx = self._cx
-        raw = rt.call_export(cx.store, self._write, (_record_codec.lower(record, cx),))
-        return _result_none_plugin_error_codec.lift(raw, cx)
+        return self._write(record)
 
     def write_batch(self, records: list[Record]) -> list[rt.Ok[None] | rt.Err[PluginError]]:
         """One outcome per input record, in order."""
-        cx = self._cx
-        raw = rt.call_export(cx.store, self._write_batch, (_list_record_codec.lower(records, cx),))
-        return _list_result_none_plugin_error_codec.lift(raw, cx)
+        return self._write_batch(records)
 
     def flush(self) -> rt.Ok[None] | rt.Err[PluginError]:
         """Make every accepted record durable."""
-        cx = self._cx
-        raw = rt.call_export(cx.store, self._flush, ())
-        return _result_none_plugin_error_codec.lift(raw, cx)
+        return self._flush()
 
     def close(self) -> rt.Ok[None] | rt.Err[PluginError]:
         """Flush and release the resource; later calls fail."""
-        cx = self._cx
-        raw = rt.call_export(cx.store, self._close, ())
-        return _result_none_plugin_error_codec.lift(raw, cx)
+        return self._close()
 
 
 def add_imports_to_linker(linker: wasmtime.component.Linker, *, log: LogHost) -> None:

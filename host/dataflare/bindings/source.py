@@ -57,55 +57,49 @@ class Source:
 
     def __init__(self, store: wasmtime.Store, instance: wasmtime.component.Instance) -> None:
         cx = self._cx = rt.GuestContext(store, instance)
-        self._describe = cx.func(None, "describe")
-        self._configure = cx.func(None, "configure")
-        self._connect = cx.func(None, "connect")
-        self._read = cx.func(None, "read")
-        self._checkpoint = cx.func(None, "checkpoint")
-        self._restore = cx.func(None, "restore")
-        self._close = cx.func(None, "close")
+        self._describe = rt.typed(cx, cx.func(None, "describe"), (), _plugin_info_codec)
+        self._configure = rt.typed(
+            cx, cx.func(None, "configure"), (_config_codec,), _result_none_plugin_error_codec
+        )
+        self._connect = rt.typed(cx, cx.func(None, "connect"), (), _result_none_plugin_error_codec)
+        self._read = rt.typed(
+            cx, cx.func(None, "read"), (rt.U32,), _result_list_record_plugin_error_codec
+        )
+        self._checkpoint = rt.typed(
+            cx, cx.func(None, "checkpoint"), (), _result_bytes_plugin_error_codec
+        )
+        self._restore = rt.typed(
+            cx, cx.func(None, "restore"), (rt.BYTES,), _result_none_plugin_error_codec
+        )
+        self._close = rt.typed(cx, cx.func(None, "close"), (), _result_none_plugin_error_codec)
 
     def describe(self) -> PluginInfo:
         """Name, version, kind and declared parameters."""
-        cx = self._cx
-        raw = rt.call_export(cx.store, self._describe, ())
-        return _plugin_info_codec.lift(raw, cx)
+        return self._describe()
 
     def configure(self, config: Config) -> rt.Ok[None] | rt.Err[PluginError]:
         """Called once before connect; rejects bad parameters."""
-        cx = self._cx
-        raw = rt.call_export(cx.store, self._configure, (_config_codec.lower(config, cx),))
-        return _result_none_plugin_error_codec.lift(raw, cx)
+        return self._configure(config)
 
     def connect(self) -> rt.Ok[None] | rt.Err[PluginError]:
         """Open the underlying resource."""
-        cx = self._cx
-        raw = rt.call_export(cx.store, self._connect, ())
-        return _result_none_plugin_error_codec.lift(raw, cx)
+        return self._connect()
 
     def read(self, max: int) -> rt.Ok[list[Record]] | rt.Err[PluginError]:
         """Up to `max` records; an empty list means end of stream."""
-        cx = self._cx
-        raw = rt.call_export(cx.store, self._read, (rt.U32.lower(max, cx),))
-        return _result_list_record_plugin_error_codec.lift(raw, cx)
+        return self._read(max)
 
     def checkpoint(self) -> rt.Ok[bytes] | rt.Err[PluginError]:
         """An opaque position after the last record read, for resuming."""
-        cx = self._cx
-        raw = rt.call_export(cx.store, self._checkpoint, ())
-        return _result_bytes_plugin_error_codec.lift(raw, cx)
+        return self._checkpoint()
 
     def restore(self, position: bytes) -> rt.Ok[None] | rt.Err[PluginError]:
         """Resume after a position returned by `checkpoint`."""
-        cx = self._cx
-        raw = rt.call_export(cx.store, self._restore, (rt.BYTES.lower(position, cx),))
-        return _result_none_plugin_error_codec.lift(raw, cx)
+        return self._restore(position)
 
     def close(self) -> rt.Ok[None] | rt.Err[PluginError]:
         """Release the resource; later calls fail."""
-        cx = self._cx
-        raw = rt.call_export(cx.store, self._close, ())
-        return _result_none_plugin_error_codec.lift(raw, cx)
+        return self._close()
 
 
 def add_imports_to_linker(linker: wasmtime.component.Linker, *, log: LogHost) -> None:

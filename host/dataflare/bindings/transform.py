@@ -54,36 +54,35 @@ class Transform:
 
     def __init__(self, store: wasmtime.Store, instance: wasmtime.component.Instance) -> None:
         cx = self._cx = rt.GuestContext(store, instance)
-        self._describe = cx.func(None, "describe")
-        self._configure = cx.func(None, "configure")
-        self._transform = cx.func(None, "transform")
-        self._transform_batch = cx.func(None, "transform-batch")
+        self._describe = rt.typed(cx, cx.func(None, "describe"), (), _plugin_info_codec)
+        self._configure = rt.typed(
+            cx, cx.func(None, "configure"), (_config_codec,), _result_none_plugin_error_codec
+        )
+        self._transform = rt.typed(
+            cx, cx.func(None, "transform"), (_record_codec,), _result_record_plugin_error_codec
+        )
+        self._transform_batch = rt.typed(
+            cx,
+            cx.func(None, "transform-batch"),
+            (_list_record_codec,),
+            _list_result_record_plugin_error_codec,
+        )
 
     def describe(self) -> PluginInfo:
         """Name, version, kind and declared parameters."""
-        cx = self._cx
-        raw = rt.call_export(cx.store, self._describe, ())
-        return _plugin_info_codec.lift(raw, cx)
+        return self._describe()
 
     def configure(self, config: Config) -> rt.Ok[None] | rt.Err[PluginError]:
         """Called once before any record; rejects bad parameters."""
-        cx = self._cx
-        raw = rt.call_export(cx.store, self._configure, (_config_codec.lower(config, cx),))
-        return _result_none_plugin_error_codec.lift(raw, cx)
+        return self._configure(config)
 
     def transform(self, record: Record) -> rt.Ok[Record] | rt.Err[PluginError]:
         """One record in, one record out."""
-        cx = self._cx
-        raw = rt.call_export(cx.store, self._transform, (_record_codec.lower(record, cx),))
-        return _result_record_plugin_error_codec.lift(raw, cx)
+        return self._transform(record)
 
     def transform_batch(self, records: list[Record]) -> list[rt.Ok[Record] | rt.Err[PluginError]]:
         """One outcome per input record, in order."""
-        cx = self._cx
-        raw = rt.call_export(
-            cx.store, self._transform_batch, (_list_record_codec.lower(records, cx),)
-        )
-        return _list_result_record_plugin_error_codec.lift(raw, cx)
+        return self._transform_batch(records)
 
 
 def add_imports_to_linker(linker: wasmtime.component.Linker, *, log: LogHost) -> None:

@@ -26,49 +26,72 @@ class Shapes:
 
     def __init__(self, cx: rt.GuestContext) -> None:
         self._cx = cx
-        self._bytes_in = cx.func("golden:containers/shapes@1.2.3", "bytes-in")
-        self._lists = cx.func("golden:containers/shapes@1.2.3", "lists")
-        self._tuples = cx.func("golden:containers/shapes@1.2.3", "tuples")
-        self._options = cx.func("golden:containers/shapes@1.2.3", "options")
-        self._nested = cx.func("golden:containers/shapes@1.2.3", "nested")
-        self._results = cx.func("golden:containers/shapes@1.2.3", "results")
-        self._option_of_result = cx.func("golden:containers/shapes@1.2.3", "option-of-result")
+        self._bytes_in = rt.typed(
+            cx, cx.func("golden:containers/shapes@1.2.3", "bytes-in"), (rt.BYTES,), rt.BYTES
+        )
+        self._lists = rt.typed(
+            cx,
+            cx.func("golden:containers/shapes@1.2.3", "lists"),
+            (_list_list_string_codec,),
+            _list_s32_codec,
+        )
+        self._tuples = rt.typed(
+            cx,
+            cx.func("golden:containers/shapes@1.2.3", "tuples"),
+            (_tuple_u8_string_codec, _tuple_tuple_bool_bytes_codec),
+            _tuple_f64_f64_f64_codec,
+        )
+        self._options = rt.typed(
+            cx,
+            cx.func("golden:containers/shapes@1.2.3", "options"),
+            (_option_u32_codec,),
+            _option_bytes_codec,
+        )
+        self._nested = rt.typed(
+            cx,
+            cx.func("golden:containers/shapes@1.2.3", "nested"),
+            (_option_option_u32_codec,),
+            _option_option_option_string_codec,
+        )
+        self._results = rt.typed(
+            cx,
+            cx.func("golden:containers/shapes@1.2.3", "results"),
+            (
+                _result_u32_string_codec,
+                _result_none_string_codec,
+                _result_u32_none_codec,
+                _result_none_none_codec,
+            ),
+            _result_string_string_codec,
+        )
+        self._option_of_result = rt.typed(
+            cx,
+            cx.func("golden:containers/shapes@1.2.3", "option-of-result"),
+            (_option_result_none_string_codec,),
+            _result_option_u8_list_string_codec,
+        )
 
     def bytes_in(self, v: bytes) -> bytes:
         """Call the guest's `bytes-in`."""
-        cx = self._cx
-        raw = rt.call_export(cx.store, self._bytes_in, (rt.BYTES.lower(v, cx),))
-        return rt.BYTES.lift(raw, cx)
+        return self._bytes_in(v)
 
     def lists(self, v: list[list[str]]) -> list[int]:
         """Call the guest's `lists`."""
-        cx = self._cx
-        raw = rt.call_export(cx.store, self._lists, (_list_list_string_codec.lower(v, cx),))
-        return _list_s32_codec.lift(raw, cx)
+        return self._lists(v)
 
     def tuples(
         self, v: tuple[int, str], w: tuple[tuple[bool], bytes]
     ) -> tuple[float, float, float]:
         """Call the guest's `tuples`."""
-        cx = self._cx
-        raw = rt.call_export(
-            cx.store,
-            self._tuples,
-            (_tuple_u8_string_codec.lower(v, cx), _tuple_tuple_bool_bytes_codec.lower(w, cx)),
-        )
-        return _tuple_f64_f64_f64_codec.lift(raw, cx)
+        return self._tuples(v, w)
 
     def options(self, v: int | None) -> bytes | None:
         """Call the guest's `options`."""
-        cx = self._cx
-        raw = rt.call_export(cx.store, self._options, (_option_u32_codec.lower(v, cx),))
-        return _option_bytes_codec.lift(raw, cx)
+        return self._options(v)
 
     def nested(self, v: rt.Some[int | None] | None) -> rt.Some[rt.Some[str | None] | None] | None:
         """Call the guest's `nested`."""
-        cx = self._cx
-        raw = rt.call_export(cx.store, self._nested, (_option_option_u32_codec.lower(v, cx),))
-        return _option_option_option_string_codec.lift(raw, cx)
+        return self._nested(v)
 
     def results(
         self,
@@ -78,28 +101,13 @@ class Shapes:
         d: rt.Ok[None] | rt.Err[None],
     ) -> rt.Ok[str] | rt.Err[str]:
         """Call the guest's `results`."""
-        cx = self._cx
-        raw = rt.call_export(
-            cx.store,
-            self._results,
-            (
-                _result_u32_string_codec.lower(a, cx),
-                _result_none_string_codec.lower(b, cx),
-                _result_u32_none_codec.lower(c, cx),
-                _result_none_none_codec.lower(d, cx),
-            ),
-        )
-        return _result_string_string_codec.lift(raw, cx)
+        return self._results(a, b, c, d)
 
     def option_of_result(
         self, v: rt.Ok[None] | rt.Err[str] | None
     ) -> rt.Ok[int | None] | rt.Err[list[str]]:
         """Call the guest's `option-of-result`."""
-        cx = self._cx
-        raw = rt.call_export(
-            cx.store, self._option_of_result, (_option_result_none_string_codec.lower(v, cx),)
-        )
-        return _result_option_u8_list_string_codec.lift(raw, cx)
+        return self._option_of_result(v)
 
 
 _list_string_codec: rt.Codec[list[str]] = rt.list_of(rt.STRING)

@@ -48,13 +48,11 @@ class UsesDeps:
 
     def __init__(self, store: wasmtime.Store, instance: wasmtime.component.Instance) -> None:
         cx = self._cx = rt.GuestContext(store, instance)
-        self._wrap = cx.func(None, "wrap")
+        self._wrap = rt.typed(cx, cx.func(None, "wrap"), (_thing_codec,), _wrapper_codec)
 
     def wrap(self, t: Thing) -> Wrapper:
         """Call the guest's `wrap`."""
-        cx = self._cx
-        raw = rt.call_export(cx.store, self._wrap, (_thing_codec.lower(t, cx),))
-        return _wrapper_codec.lift(raw, cx)
+        return self._wrap(t)
 
 
 def add_imports_to_linker(linker: wasmtime.component.Linker) -> None:

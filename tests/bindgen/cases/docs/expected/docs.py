@@ -41,14 +41,12 @@ class Docs:
 
     def __init__(self, store: wasmtime.Store, instance: wasmtime.component.Instance) -> None:
         cx = self._cx = rt.GuestContext(store, instance)
-        self._hello = cx.func(None, "hello")
+        self._hello = rt.typed(cx, cx.func(None, "hello"), (), rt.STRING)
         self.documented = Documented(cx)
 
     def hello(self) -> str:
         """Says hello."""
-        cx = self._cx
-        raw = rt.call_export(cx.store, self._hello, ())
-        return rt.STRING.lift(raw, cx)
+        return self._hello()
 
 
 def add_imports_to_linker(linker: wasmtime.component.Linker) -> None:

@@ -73,13 +73,11 @@ class Documented:
 
     def __init__(self, cx: rt.GuestContext) -> None:
         self._cx = cx
-        self._get = cx.func("golden:docs/documented", "get")
+        self._get = rt.typed(cx, cx.func("golden:docs/documented", "get"), (), _item_codec)
 
     def get(self) -> Item:
         """Returns the item "as is" """
-        cx = self._cx
-        raw = rt.call_export(cx.store, self._get, ())
-        return _item_codec.lift(raw, cx)
+        return self._get()
 
 
 _item_codec: rt.Codec[Item] = rt.record(

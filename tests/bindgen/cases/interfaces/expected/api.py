@@ -23,20 +23,23 @@ class Api:
 
     def __init__(self, cx: rt.GuestContext) -> None:
         self._cx = cx
-        self._run = cx.func("golden:interfaces/api@2.0.0", "run")
-        self._verbosity = cx.func("golden:interfaces/api@2.0.0", "verbosity")
+        self._run = rt.typed(
+            cx,
+            cx.func("golden:interfaces/api@2.0.0", "run"),
+            (_list_string_codec,),
+            _result_u32_string_codec,
+        )
+        self._verbosity = rt.typed(
+            cx, cx.func("golden:interfaces/api@2.0.0", "verbosity"), (), _level_codec
+        )
 
     def run(self, args: list[str]) -> rt.Ok[int] | rt.Err[str]:
         """Call the guest's `run`."""
-        cx = self._cx
-        raw = rt.call_export(cx.store, self._run, (_list_string_codec.lower(args, cx),))
-        return _result_u32_string_codec.lift(raw, cx)
+        return self._run(args)
 
     def verbosity(self) -> Level:
         """Call the guest's `verbosity`."""
-        cx = self._cx
-        raw = rt.call_export(cx.store, self._verbosity, ())
-        return _level_codec.lift(raw, cx)
+        return self._verbosity()
 
 
 _list_string_codec: rt.Codec[list[str]] = rt.list_of(rt.STRING)

@@ -47,14 +47,12 @@ class App:
 
     def __init__(self, store: wasmtime.Store, instance: wasmtime.component.Instance) -> None:
         cx = self._cx = rt.GuestContext(store, instance)
-        self._version = cx.func(None, "version")
+        self._version = rt.typed(cx, cx.func(None, "version"), (), rt.STRING)
         self.api = Api(cx)
 
     def version(self) -> str:
         """Call the guest's `version`."""
-        cx = self._cx
-        raw = rt.call_export(cx.store, self._version, ())
-        return rt.STRING.lift(raw, cx)
+        return self._version()
 
 
 class AppHost(typing.Protocol):

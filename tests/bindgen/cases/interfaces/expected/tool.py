@@ -38,13 +38,11 @@ class Tool:
 
     def __init__(self, store: wasmtime.Store, instance: wasmtime.component.Instance) -> None:
         cx = self._cx = rt.GuestContext(store, instance)
-        self._run = cx.func(None, "run")
+        self._run = rt.typed(cx, cx.func(None, "run"), (), rt.S32)
 
     def run(self) -> int:
         """Call the guest's `run`."""
-        cx = self._cx
-        raw = rt.call_export(cx.store, self._run, ())
-        return rt.S32.lift(raw, cx)
+        return self._run()
 
 
 def add_imports_to_linker(linker: wasmtime.component.Linker, *, logging: LoggingHost) -> None:

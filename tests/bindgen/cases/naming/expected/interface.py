@@ -104,38 +104,30 @@ class Interface:
 
     def __init__(self, cx: rt.GuestContext) -> None:
         self._cx = cx
-        self._lambda_ = cx.func("golden:naming/interface", "lambda")
-        self._async_ = cx.func("golden:naming/interface", "async")
-        self._kebab_case_name = cx.func("golden:naming/interface", "kebab-case-name")
+        self._lambda_ = rt.typed(
+            cx,
+            cx.func("golden:naming/interface", "lambda"),
+            (rt.U32, rt.STRING, rt.U8, rt.U8, rt.U8, rt.U8),
+            _record_codec,
+        )
+        self._async_ = rt.typed(
+            cx, cx.func("golden:naming/interface", "async"), (rt.BOOL,), rt.BOOL
+        )
+        self._kebab_case_name = rt.typed(
+            cx, cx.func("golden:naming/interface", "kebab-case-name"), (rt.U32,), _shape_point_codec
+        )
 
     def lambda_(self, in_: int, class_: str, rt_: int, cx_: int, raw_: int, self_: int) -> Record:
         """Call the guest's `lambda`."""
-        cx = self._cx
-        raw = rt.call_export(
-            cx.store,
-            self._lambda_,
-            (
-                rt.U32.lower(in_, cx),
-                rt.STRING.lower(class_, cx),
-                rt.U8.lower(rt_, cx),
-                rt.U8.lower(cx_, cx),
-                rt.U8.lower(raw_, cx),
-                rt.U8.lower(self_, cx),
-            ),
-        )
-        return _record_codec.lift(raw, cx)
+        return self._lambda_(in_, class_, rt_, cx_, raw_, self_)
 
     def async_(self, await_: bool) -> bool:
         """Call the guest's `async`."""
-        cx = self._cx
-        raw = rt.call_export(cx.store, self._async_, (rt.BOOL.lower(await_, cx),))
-        return rt.BOOL.lift(raw, cx)
+        return self._async_(await_)
 
     def kebab_case_name(self, some_long_arg: int) -> ShapePoint:
         """Call the guest's `kebab-case-name`."""
-        cx = self._cx
-        raw = rt.call_export(cx.store, self._kebab_case_name, (rt.U32.lower(some_long_arg, cx),))
-        return _shape_point_codec.lift(raw, cx)
+        return self._kebab_case_name(some_long_arg)
 
 
 _record_codec: rt.Codec[Record] = rt.record(

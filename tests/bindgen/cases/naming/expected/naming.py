@@ -38,14 +38,12 @@ class Naming:
 
     def __init__(self, store: wasmtime.Store, instance: wasmtime.component.Instance) -> None:
         cx = self._cx = rt.GuestContext(store, instance)
-        self._def_ = cx.func(None, "def")
+        self._def_ = rt.typed(cx, cx.func(None, "def"), (rt.U8,), rt.U8)
         self.interface = Interface(cx)
 
     def def_(self, return_: int) -> int:
         """Call the guest's `def`."""
-        cx = self._cx
-        raw = rt.call_export(cx.store, self._def_, (rt.U8.lower(return_, cx),))
-        return rt.U8.lift(raw, cx)
+        return self._def_(return_)
 
 
 def add_imports_to_linker(linker: wasmtime.component.Linker) -> None:

@@ -35,13 +35,11 @@ class XmlHttp:
 
     def __init__(self, store: wasmtime.Store, instance: wasmtime.component.Instance) -> None:
         cx = self._cx = rt.GuestContext(store, instance)
-        self._xml_http_request = cx.func(None, "xml-http-request")
+        self._xml_http_request = rt.typed(cx, cx.func(None, "xml-http-request"), (), rt.STRING)
 
     def xml_http_request(self) -> str:
         """Call the guest's `xml-http-request`."""
-        cx = self._cx
-        raw = rt.call_export(cx.store, self._xml_http_request, ())
-        return rt.STRING.lift(raw, cx)
+        return self._xml_http_request()
 
 
 def add_imports_to_linker(linker: wasmtime.component.Linker) -> None:

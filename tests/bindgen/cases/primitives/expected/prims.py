@@ -40,12 +40,31 @@ class Prims:
 
     def __init__(self, store: wasmtime.Store, instance: wasmtime.component.Instance) -> None:
         cx = self._cx = rt.GuestContext(store, instance)
-        self._all = cx.func(None, "all")
-        self._nothing = cx.func(None, "nothing")
-        self._flip = cx.func(None, "flip")
-        self._wide = cx.func(None, "wide")
-        self._letter = cx.func(None, "letter")
-        self._ratio = cx.func(None, "ratio")
+        self._all = rt.typed(
+            cx,
+            cx.func(None, "all"),
+            (
+                rt.BOOL,
+                rt.S8,
+                rt.S16,
+                rt.S32,
+                rt.S64,
+                rt.U8,
+                rt.U16,
+                rt.U32,
+                rt.U64,
+                rt.F32,
+                rt.F64,
+                rt.CHAR,
+                rt.STRING,
+            ),
+            rt.STRING,
+        )
+        self._nothing = rt.typed(cx, cx.func(None, "nothing"), (), None)
+        self._flip = rt.typed(cx, cx.func(None, "flip"), (rt.BOOL,), rt.BOOL)
+        self._wide = rt.typed(cx, cx.func(None, "wide"), (rt.U64,), rt.S64)
+        self._letter = rt.typed(cx, cx.func(None, "letter"), (rt.CHAR,), rt.CHAR)
+        self._ratio = rt.typed(cx, cx.func(None, "ratio"), (rt.F32,), rt.F64)
 
     def all(
         self,
@@ -64,56 +83,27 @@ class Prims:
         m: str,
     ) -> str:
         """Call the guest's `all`."""
-        cx = self._cx
-        raw = rt.call_export(
-            cx.store,
-            self._all,
-            (
-                rt.BOOL.lower(a, cx),
-                rt.S8.lower(b, cx),
-                rt.S16.lower(c, cx),
-                rt.S32.lower(d, cx),
-                rt.S64.lower(e, cx),
-                rt.U8.lower(f, cx),
-                rt.U16.lower(g, cx),
-                rt.U32.lower(h, cx),
-                rt.U64.lower(i, cx),
-                rt.F32.lower(j, cx),
-                rt.F64.lower(k, cx),
-                rt.CHAR.lower(l_, cx),
-                rt.STRING.lower(m, cx),
-            ),
-        )
-        return rt.STRING.lift(raw, cx)
+        return self._all(a, b, c, d, e, f, g, h, i, j, k, l_, m)
 
     def nothing(self) -> None:
         """Call the guest's `nothing`."""
-        cx = self._cx
-        rt.call_export(cx.store, self._nothing, ())
+        self._nothing()
 
     def flip(self, v: bool) -> bool:
         """Call the guest's `flip`."""
-        cx = self._cx
-        raw = rt.call_export(cx.store, self._flip, (rt.BOOL.lower(v, cx),))
-        return rt.BOOL.lift(raw, cx)
+        return self._flip(v)
 
     def wide(self, v: int) -> int:
         """Call the guest's `wide`."""
-        cx = self._cx
-        raw = rt.call_export(cx.store, self._wide, (rt.U64.lower(v, cx),))
-        return rt.S64.lift(raw, cx)
+        return self._wide(v)
 
     def letter(self, v: str) -> str:
         """Call the guest's `letter`."""
-        cx = self._cx
-        raw = rt.call_export(cx.store, self._letter, (rt.CHAR.lower(v, cx),))
-        return rt.CHAR.lift(raw, cx)
+        return self._letter(v)
 
     def ratio(self, v: float) -> float:
         """Call the guest's `ratio`."""
-        cx = self._cx
-        raw = rt.call_export(cx.store, self._ratio, (rt.F32.lower(v, cx),))
-        return rt.F64.lift(raw, cx)
+        return self._ratio(v)
 
 
 def add_imports_to_linker(linker: wasmtime.component.Linker) -> None:

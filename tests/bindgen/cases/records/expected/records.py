@@ -39,14 +39,12 @@ class Records:
 
     def __init__(self, store: wasmtime.Store, instance: wasmtime.component.Instance) -> None:
         cx = self._cx = rt.GuestContext(store, instance)
-        self._origin = cx.func(None, "origin")
+        self._origin = rt.typed(cx, cx.func(None, "origin"), (), _point_codec)
         self.shapes = Shapes(cx)
 
     def origin(self) -> Point:
         """Call the guest's `origin`."""
-        cx = self._cx
-        raw = rt.call_export(cx.store, self._origin, ())
-        return _point_codec.lift(raw, cx)
+        return self._origin()
 
 
 def add_imports_to_linker(linker: wasmtime.component.Linker) -> None:

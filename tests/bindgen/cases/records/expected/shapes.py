@@ -53,13 +53,13 @@ class Shapes:
 
     def __init__(self, cx: rt.GuestContext) -> None:
         self._cx = cx
-        self._build = cx.func("golden:records/shapes", "build")
+        self._build = rt.typed(
+            cx, cx.func("golden:records/shapes", "build"), (_scene_codec,), _polygon_codec
+        )
 
     def build(self, s: Scene) -> Polygon:
         """Call the guest's `build`."""
-        cx = self._cx
-        raw = rt.call_export(cx.store, self._build, (_scene_codec.lower(s, cx),))
-        return _polygon_codec.lift(raw, cx)
+        return self._build(s)
 
 
 _single_codec: rt.Codec[Single] = rt.record(Single, (("value", "value", rt.U8),))

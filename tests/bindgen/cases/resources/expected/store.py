@@ -100,8 +100,15 @@ class Store:
 
     def __init__(self, cx: rt.GuestContext) -> None:
         self._cx = cx
-        self._tables = cx.func("golden:resources/store@0.3.0", "tables")
-        self._scan = cx.func("golden:resources/store@0.3.0", "scan")
+        self._tables = rt.typed(
+            cx, cx.func("golden:resources/store@0.3.0", "tables"), (), _list_own_table_codec
+        )
+        self._scan = rt.typed(
+            cx,
+            cx.func("golden:resources/store@0.3.0", "scan"),
+            (_table_borrow_codec,),
+            _cursor_own_codec,
+        )
         # resource functions too, so a missing one fails here, not on first use
         cx.func("golden:resources/store@0.3.0", "[constructor]table")
         cx.func("golden:resources/store@0.3.0", "[method]table.get")
@@ -112,15 +119,11 @@ class Store:
 
     def tables(self) -> list[Table]:
         """Call the guest's `tables`."""
-        cx = self._cx
-        raw = rt.call_export(cx.store, self._tables, ())
-        return _list_own_table_codec.lift(raw, cx)
+        return self._tables()
 
     def scan(self, t: Table) -> Cursor:
         """Call the guest's `scan`."""
-        cx = self._cx
-        raw = rt.call_export(cx.store, self._scan, (_table_borrow_codec.lower(t, cx),))
-        return _cursor_own_codec.lift(raw, cx)
+        return self._scan(t)
 
 
 _table_own_codec: rt.Codec[Table] = rt.handle("golden:resources/store@0.3.0#table", Table, own=True)

@@ -124,26 +124,18 @@ class Kinds:
 
     def __init__(self, cx: rt.GuestContext) -> None:
         self._cx = cx
-        self._take = cx.func("golden:variants/kinds", "take")
+        self._take = rt.typed(
+            cx,
+            cx.func("golden:variants/kinds", "take"),
+            (_shape_codec, _value_codec, _single_codec, _level_codec, _mode_codec, _one_codec),
+            _tuple_shape_value_codec,
+        )
 
     def take(
         self, s: Shape, v: Value, x: Single, l_: Level, m: Mode, o: One
     ) -> tuple[Shape, Value]:
         """Call the guest's `take`."""
-        cx = self._cx
-        raw = rt.call_export(
-            cx.store,
-            self._take,
-            (
-                _shape_codec.lower(s, cx),
-                _value_codec.lower(v, cx),
-                _single_codec.lower(x, cx),
-                _level_codec.lower(l_, cx),
-                _mode_codec.lower(m, cx),
-                _one_codec.lower(o, cx),
-            ),
-        )
-        return _tuple_shape_value_codec.lift(raw, cx)
+        return self._take(s, v, x, l_, m, o)
 
 
 _shape_codec: rt.Codec[Shape] = rt.variant(
