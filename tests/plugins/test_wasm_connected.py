@@ -5,9 +5,10 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
-from dataflare.errors import ConfigurationError, PluginIoError
+from dataflare.errors import ConfigurationError, GuestTrap, PluginIoError
 from dataflare.model import PluginKind, Record
 from dataflare.plugins.wasm import WasmSink, WasmSource, load_wasm_plugin
+from dataflare.runtime.limits import Limits
 from support.guests import built_guest
 
 
@@ -64,3 +65,23 @@ def test_sink_without_a_granted_directory_fails_with_io_errors(sink: WasmSink) -
     assert [type(o) for o in outcomes] == [PluginIoError, PluginIoError]
     with pytest.raises(PluginIoError):
         sink.write(Record(b"{}"))
+
+
+def test_after_a_trap_a_source_resumes_from_its_last_checkpoint() -> None:
+    # Enough fuel for a handful of records per call, not for thousands.
+    source = load_wasm_plugin(
+        built_guest("rust", "gen_source"), "source", limits=Limits(fuel_per_call=1_000_000)
+    )
+    assert isinstance(source, WasmSource)
+    try:
+        source.configure({"count": "100000"})
+        source.connect()
+        source.read(3)
+        assert source.checkpoint() == (3).to_bytes(8, "little")
+        after = source.read(2)
+        with pytest.raises(GuestTrap):
+            source.read(50_000)
+        assert source.instance.traps == 1
+        assert source.read(2) == after  # configured, connected and restored again
+    finally:
+        source.close()

@@ -7,10 +7,11 @@ the only module that converts between `dataflare.model.Record` and the WIT
 record, and between the WIT `plugin-error` and `dataflare.errors.PluginError`.
 
 A trap surfaces as `GuestTrap` and the runtime replaces the instance; the
-adapter then replays `configure` (and `connect`, for sources and sinks) on the
-fresh instance, so the next call sees a configured plugin. State inside the
-guest (an open source's position, a sink's unflushed writes) is lost with
-the trapped instance.
+adapter then replays `configure` (and `connect`, for sources and sinks, and
+`restore` of the last position a source's caller checkpointed or restored) on
+the fresh instance, so the next call sees a configured plugin. Other state
+inside the guest (records a source read since that position, a sink's
+unflushed writes) is lost with the trapped instance.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from __future__ import annotations
 import os
 import threading
 from collections.abc import Callable, Mapping, Sequence
-from typing import Any, ClassVar, Generic, Protocol, TypeVar, cast
+from typing import Any, ClassVar, Generic, Protocol, TypeVar
 
 import wasmtime
 import wasmtime.component
@@ -137,6 +138,7 @@ class WasmPlugin(Generic[W]):
         self.loaded = loaded
         self._config: list[tuple[str, str]] | None = None
         self._connected = False
+        self._position: bytes | None = None
         self._closed = False
         self._close_lock = threading.Lock()
         self._instance: PluginInstance[W] = PluginInstance(
@@ -152,11 +154,12 @@ class WasmPlugin(Generic[W]):
         world: W = self._world_type(store, instance)
         # A replacement instance after a trap starts blank: bring it back to
         # where the caller left the plugin.
+        self._replay(world)
+        return world
+
+    def _replay(self, world: W) -> None:
         if self._config is not None:
             _unwrap(world.configure(self._config))
-        if self._connected:
-            _unwrap(cast(_ConnectedWorld, world).connect())
-        return world
 
     def _call(self, fn: Callable[[W], T]) -> T:
         return self._instance.call(fn)
@@ -254,6 +257,11 @@ class WasmAggregate(WasmPlugin[wit_aggregate.Aggregate]):
 class _Connected(WasmPlugin[C]):
     """Sources and sinks: `connect` is replayed after a trap; `close` closes the guest too."""
 
+    def _replay(self, world: C) -> None:
+        super()._replay(world)
+        if self._connected:
+            _unwrap(world.connect())
+
     def connect(self) -> None:
         """Open the guest's resource."""
         _unwrap(self._call(lambda w: w.connect()))
@@ -285,13 +293,21 @@ class WasmSource(_Connected[wit_source.Source]):
             raise ValueError(f"max_records must fit in a u32, got {max_records}")
         return [from_wit_record(r) for r in _unwrap(self._call(lambda w: w.read(max_records)))]
 
+    def _replay(self, world: wit_source.Source) -> None:
+        super()._replay(world)
+        if self._connected and self._position is not None:
+            _unwrap(world.restore(self._position))
+
     def checkpoint(self) -> bytes:
-        """An opaque position after the last record read."""
-        return _unwrap(self._call(lambda w: w.checkpoint()))
+        """An opaque position after the last record read (also where a trap resumes from)."""
+        position = _unwrap(self._call(lambda w: w.checkpoint()))
+        self._position = position
+        return position
 
     def restore(self, position: bytes) -> None:
         """Resume after a position returned by `checkpoint`."""
         _unwrap(self._call(lambda w: w.restore(position)))
+        self._position = position
 
 
 class WasmSink(_Connected[wit_sink.Sink]):
