@@ -32,6 +32,7 @@ _RESOLUTION = 64
 """Bisection stops within 1/64 of the peak (or one page)."""
 
 Item = Record | SourceOp
+_RUNAWAY = ("fuel", "timeout")
 
 
 @dataclass
@@ -77,9 +78,13 @@ def _run(subject: Subject, items: Sequence[Item], memory: int, stop_at_trap: boo
         outcome = driver.feed(item)
         run.outcomes.append(outcome)
         run.fuel.append(driver.probe.fuel)
-        if isinstance(outcome, Trapped) and stop_at_trap:
-            break
-    final = driver.finish()
+        # A runaway call (fuel, time) ends the run: every later input would only
+        # burn its own budget again.
+        if isinstance(outcome, Trapped) and (stop_at_trap or outcome.cause in _RUNAWAY):
+            driver.probe.close()
+            return run
+    # After a trap the accumulator or open sink is gone: nothing to finish.
+    final = driver.finish() if driver.probe.trap is None else None
     if final is not None:
         run.outcomes.append(final)
         run.fuel.append(driver.probe.fuel)
@@ -103,12 +108,17 @@ def _memory_bound_input(subject: Subject, items: Sequence[Item], run: StandardRu
     first = run.first_trap()
     if first is not None and first[1].cause == "instantiate":
         return 0
-    smaller = _run(subject, items, subject.budget.memory_bytes // 4, stop_at_trap=False)
-    for (i, fuel), (j, other) in zip(_traps(run), _traps(smaller), strict=False):
+    # Inputs after the last trap cannot change the verdict; leaving them out
+    # spares the 1 MiB transfer when only small inputs trap.
+    last = _traps(run)[-1][0]
+    smaller = _run(subject, items[: last + 1], subject.budget.memory_bytes // 4, stop_at_trap=False)
+    full = [t for t in _traps(run) if t[0] <= last]
+    less = [t for t in _traps(smaller) if t[0] <= last]
+    for (i, fuel), (j, other) in zip(full, less, strict=False):
         if (i, fuel) != (j, other):
             return min(i, j)
-    if len(_traps(run)) != len(_traps(smaller)):
-        return min(len(_traps(run)), len(_traps(smaller)))
+    if len(full) != len(less):
+        return min(full[len(less)][0] if len(full) > len(less) else less[len(full)][0], last)
     return None
 
 
@@ -140,7 +150,7 @@ def check_budget(
     items = small + large
     run = _run(subject, items, budget.memory_bytes, stop_at_trap=False)
     for index, outcome in enumerate(run.outcomes):
-        if isinstance(outcome, Trapped) and outcome.cause in ("fuel", "timeout"):
+        if isinstance(outcome, Trapped) and outcome.cause in _RUNAWAY:
             where = label(items[index]) if index < len(items) else "end of stream"
             result = CheckResult(
                 "resource-budget",
