@@ -14,7 +14,7 @@ from __future__ import annotations
 import collections
 import importlib
 import logging
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -37,6 +37,7 @@ __all__ = [
     "Returned",
     "Subject",
     "Trapped",
+    "classify_trap",
     "describe_outcome",
     "error_kind",
 ]
@@ -108,7 +109,8 @@ def _short(value: Any, limit: int = 120) -> str:
     return text if len(text) <= limit else f"{text[:limit]}..."
 
 
-def _trap(exc: BaseException, budget: int, fuel: int) -> Trapped:
+def classify_trap(exc: BaseException, budget: int, fuel: int) -> Trapped:
+    """A trap's cause from wasmtime's message (it has no structured cause), for people."""
     texts = []
     seen: BaseException | None = exc
     while seen is not None:
@@ -208,7 +210,9 @@ class Probe:
                 subject.loaded, self._factory, name=_LOGGER_NAME, limits=limits
             )
         except (ComponentLoadError, GuestTrap) as exc:
-            self.trap = Trapped("instantiate", f"cannot instantiate: {_trap(exc, 0, 0).message}")
+            self.trap = Trapped(
+                "instantiate", f"cannot instantiate: {classify_trap(exc, 0, 0).message}"
+            )
 
     def _factory(self, store: wasmtime.Store, instance: Instance) -> Any:
         self._store = store
@@ -236,7 +240,7 @@ class Probe:
             raw = self._instance.call(run)
         except (GuestTrap, wasmtime.WasmtimeError) as exc:
             self.fuel = used[0]
-            trap = _trap(exc, budget, used[0])
+            trap = classify_trap(exc, budget, used[0])
             log = self.subject.recent_log()
             if log and trap.cause == "trap":
                 trap = Trapped(
@@ -252,8 +256,3 @@ class Probe:
         """Release the instance."""
         if self._instance is not None:
             self._instance.close()
-
-
-def config_pairs(params: Mapping[str, str]) -> list[tuple[str, str]]:
-    """Params as the WIT `config` list."""
-    return list(params.items())
