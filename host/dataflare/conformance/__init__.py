@@ -1,8 +1,45 @@
 """The conformance suite: does a component behave as its DataFlare world requires?
 
-`run_checks(path, ...)` runs every check and returns a `Report`;
-`render_text` / `render_json` present it. `dataflare check` and the pytest
-plugin (`pytest --dataflare-plugin PATH`) are thin layers over these.
+For plugin authors::
+
+    dataflare check my_filter.wasm --param field=status --param value=active
+    dataflare check my_filter.wasm --world filter --format json --seed 7 --examples 200
+
+exits 0 only when no check fails, and prints one row per check (JSON schema:
+``docs/conformance-schema.json``). Inside your own tests::
+
+    pytest --dataflare-plugin my_filter.wasm --dataflare-param field=status
+
+adds one test per check; the ``dataflare_check`` fixture runs the suite on
+any path and returns a `Report` (see `dataflare.conformance.pytest_plugin`).
+
+The checks, in order (a failure skips the checks that depend on it):
+
+* ``world``: targets one of our worlds at a compatible version, exports all
+  of its functions (``--world`` pins which one).
+* ``imports``: nothing beyond what the world allows; the policy is in
+  `dataflare.conformance._imports` (filesystem/sockets warn, unlinkable fail).
+* ``describe``: kind matches the world, parameter names unique and non-empty.
+* ``configure``: the given params plus declared defaults are accepted; each
+  required param left out is a ``configuration`` error, not success or a trap.
+* ``resource-budget``: the standard inputs (empty, 1 MiB, non-UTF-8, unicode
+  and empty metadata, no key/timestamp, extreme timestamps) run within
+  ``Budget`` (memory per instance; fuel per call = base + per byte of
+  records); reports peak memory and fuel per record. A runaway is caught
+  by fuel, with an epoch wall-clock limit as backstop.
+* ``no-trap``: no trap on standard and hypothesis-generated inputs; every
+  failure must be a ``plugin-error``.
+* ``determinism``: two fresh instances give the same outcomes.
+* ``batch``: the batch export equals the single one record by record
+  (values and error kinds), with one outcome per record.
+* ``aggregate-fold``: folding with ``aggregate-batch`` in any chunks emits
+  what folding one by one from ``init`` emits.
+* ``lifecycle`` (sources, sinks): connect, use, close succeed; use after
+  close is a ``plugin-error``, never a trap; a source resumes at a checkpoint.
+
+A failing property shows its smallest input (hypothesis shrinking, seeded by
+``--seed``, ``--examples`` tries per check). Python API: `run_checks` returns
+a `Report`; `render_text` / `render_json` present it.
 
 Names load on first use, so importing this package (as pytest does for the
 plugin in every run) costs nothing until a check actually runs.
