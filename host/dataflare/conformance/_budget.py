@@ -185,12 +185,12 @@ def check_budget(
     fuel_max = max(per_record, default=0)
     fuel_mean = sum(per_record) // len(per_record) if per_record else 0
     detail = (
-        f"peak memory {_mib(peak)} of {_mib(budget.memory_bytes)};"
+        f"peak memory {_mib(peak)} of {_mib(budget.memory_bytes)} (small inputs);"
         f" fuel per {unit} max {fuel_max:,}, mean {fuel_mean:,} (budget {budget.fuel_base:,}"
         f" + {budget.fuel_per_byte:,}/byte)"
     )
     if large_fuel:
-        detail += f"; 1 MiB record: {large_fuel[0]:,} fuel, fits"
+        detail += f"; 1 MiB record: {large_fuel[0]:,} fuel, fits in the memory budget"
     notes = []
     if traps:
         notes.append(f"{traps} standard input(s) trapped, not for lack of resources (see no-trap)")
