@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import argparse
 import logging
-import sys
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from rich.console import Console
@@ -43,7 +44,11 @@ def register(subparsers: Any) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Run the pipeline named in `args`; exit code 0, or 130 when interrupted."""
-    _setup_logging(args.verbose)
+    with _stage_logging(args.verbose):
+        return _run(args)
+
+
+def _run(args: argparse.Namespace) -> int:
     plan = load_plan(args.pipeline)
     # A pipeline writing records to stdout keeps stdout for them alone.
     data_on_stdout = any(
@@ -69,10 +74,22 @@ def run(args: argparse.Namespace) -> int:
     return 130 if executor.stats.interrupted else 0
 
 
-def _setup_logging(verbose: int) -> None:
-    root = logging.getLogger("dataflare")
-    if not any(isinstance(h, StageLogHandler) for h in root.handlers):
-        root.addHandler(StageLogHandler())
-    root.setLevel(logging.DEBUG if verbose > 1 else logging.INFO if verbose else logging.WARNING)
-    root.propagate = False
-    sys.stderr.flush()
+@contextmanager
+def _stage_logging(verbose: int) -> Iterator[None]:
+    """Send `dataflare.*` logs to stderr, tagged by stage, for this run only.
+
+    The previous logger state comes back afterwards, so calling the CLI
+    in-process (tests, notebooks) leaves the host's logging as it was.
+    """
+    logger = logging.getLogger("dataflare")
+    saved = (logger.level, logger.propagate)
+    handler = StageLogHandler()
+    logger.addHandler(handler)
+    logger.setLevel(logging.DEBUG if verbose > 1 else logging.INFO if verbose else logging.WARNING)
+    logger.propagate = False  # no second copy through a handler on the root logger
+    try:
+        yield
+    finally:
+        logger.removeHandler(handler)
+        logger.setLevel(saved[0])
+        logger.propagate = saved[1]
