@@ -91,6 +91,13 @@ _F32 = struct.Struct("<B7xf")
 _F64 = struct.Struct("<B7xd")
 _BOOL = struct.Struct("<B7x?")
 _U8_KINDS = bytes([K_U8]) * 4096  # the kind byte of a list<u8> element, repeated
+_U8_KINDS_VIEW = memoryview(_U8_KINDS)
+
+
+def u8_kinds(n: int) -> Any:
+    """`n` list<u8> element kind bytes (a view: no copy for the common sizes)."""
+    return _U8_KINDS_VIEW[:n] if n <= 4096 else bytes([K_U8]) * n
+
 
 _Lower = Callable[[Any, int, "_Arena"], None]
 _Lift = Callable[[int], Any]
@@ -138,7 +145,7 @@ class _Arena:
         if len(self._blocks) > 1:
             used = sum(ctypes.sizeof(b) for b in self._blocks)
             # cap what stays allocated between calls
-            self.size = min(used, 1 << 24)
+            self.size = min(used, 1 << 22)
             self._blocks.clear()
             self._new_block(self.size)
         else:
@@ -583,6 +590,9 @@ def _unit_lift(addr: int) -> Any:
     raise TypeError("a unit value has no representation")
 
 
+_GENERATED = {"list", "record", "option", "tuple", "result"}
+_use_generated = True  # False: composites use the closures below (kept as the reference)
+
 _compiled: dict[int, tuple[tuple[Any, ...], tuple[_Lower, _Lift]]] = {}
 _compile_lock = threading.Lock()
 
@@ -594,7 +604,11 @@ def compile_spec(spec: tuple[Any, ...]) -> tuple[_Lower, _Lift]:
         return hit[1]
     tag = spec[0]
     out: tuple[_Lower, _Lift]
-    if tag == "int":
+    if tag in _GENERATED and _use_generated:
+        from dataflare.bindgen import fastgen
+
+        out = fastgen.generate(spec)
+    elif tag == "int":
         out = _int(spec[1], spec[2], spec[3])
     elif tag == "float":
         out = _float(spec[1])

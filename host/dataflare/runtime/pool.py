@@ -1,0 +1,148 @@
+"""Instance pools: pre-instantiated plugins reused across batches, run on threads.
+
+A pool holds `size` members made by one factory (typically a configured
+`WasmFilter`/`WasmTransform` adapter over one `LoadedComponent`, so every
+member shares the compiled component, itself loaded through the on-disk
+compile cache). Each member owns one store and is used by one thread at a
+time; a member whose guest traps replaces its store itself (`PluginInstance`)
+and stays in the pool.
+
+ctypes releases the GIL while wasm runs, so members called from different
+threads run their guests in parallel. `pooled_batch` splits one batch into
+contiguous chunks, one per member, and concatenates the per-chunk results in
+input order, so record order is preserved.
+"""
+
+from __future__ import annotations
+
+import os
+import queue
+import threading
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any, Generic, TypeVar
+
+__all__ = ["InstancePool", "default_size", "pooled_batch"]
+
+P = TypeVar("P")
+A = TypeVar("A")
+R = TypeVar("R")
+
+
+def default_size() -> int:
+    """The number of cores this process may run on."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # not on Linux
+        return max(1, os.cpu_count() or 1)
+
+
+class InstancePool(Generic[P]):
+    """`size` members from `make()`, handed to one thread at a time.
+
+    `run(fn, items)` calls `fn(member, item)` for every item on a thread
+    pool sized like the pool and returns the results in item order. Members
+    with a `close()` method are closed by `close()`.
+    """
+
+    def __init__(self, make: Callable[[], P], size: int | None = None) -> None:
+        self.size = size or default_size()
+        if self.size < 1:
+            raise ValueError(f"pool size must be at least 1, got {self.size}")
+        self.members: list[P] = []
+        try:
+            for _ in range(self.size):
+                self.members.append(make())
+        except BaseException:
+            self._close_members()
+            raise
+        self._free: queue.SimpleQueue[P] = queue.SimpleQueue()
+        for member in self.members:
+            self._free.put(member)
+        self._threads = (
+            ThreadPoolExecutor(self.size, thread_name_prefix="dataflare-pool")
+            if self.size > 1
+            else None
+        )
+        self._closed = False
+        self._lock = threading.Lock()
+
+    def run(self, fn: Callable[[P, A], R], items: Sequence[A]) -> list[R]:
+        """`fn(member, item)` for each item, in parallel across members; results in order.
+
+        The first exception (in item order) is re-raised after every item
+        has finished, so no member is still in use when it propagates.
+        """
+        if self._closed:
+            raise ValueError("instance pool is closed")
+        if self._threads is None or len(items) <= 1:
+            return [self._with_member(fn, item) for item in items]
+        futures = [self._threads.submit(self._with_member, fn, item) for item in items]
+        errors = [f.exception() for f in futures]  # waits for all of them
+        for exc in errors:
+            if exc is not None:
+                raise exc
+        return [f.result() for f in futures]
+
+    def _with_member(self, fn: Callable[[P, A], R], item: A) -> R:
+        member = self._free.get()
+        try:
+            return fn(member, item)
+        finally:
+            self._free.put(member)
+
+    def close(self) -> None:
+        """Stop the threads and close every member; safe to call twice."""
+        with self._lock:
+            if self._closed:
+                return
+            self._closed = True
+        if self._threads is not None:
+            self._threads.shutdown(wait=True)
+        self._close_members()
+
+    def _close_members(self) -> None:
+        for member in self.members:
+            close = getattr(member, "close", None)
+            if callable(close):
+                close()
+
+    def __enter__(self) -> InstancePool[P]:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def chunks(items: Sequence[A], parts: int) -> list[Sequence[A]]:
+    """`items` cut into at most `parts` contiguous, near-equal, non-empty slices."""
+    parts = max(1, min(parts, len(items)))
+    step, extra = divmod(len(items), parts)
+    out: list[Sequence[A]] = []
+    start = 0
+    for i in range(parts):
+        end = start + step + (1 if i < extra else 0)
+        out.append(items[start:end])
+        start = end
+    return out
+
+
+def pooled_batch(
+    pool: InstancePool[P],
+    records: Sequence[A],
+    call: Callable[[P, Sequence[A]], Sequence[Any]],
+) -> list[Any]:
+    """One batch call split across the pool's members; the outputs concatenated in order.
+
+    `call(member, chunk)` must return one output per record of its chunk
+    (as every `*_batch` world function does); a shorter or longer answer
+    raises `ValueError`.
+    """
+    parts = chunks(records, pool.size)
+    results = pool.run(call, parts)
+    out: list[Any] = []
+    for part, result in zip(parts, results, strict=True):
+        if len(result) != len(part):
+            raise ValueError(f"a batch of {len(part)} records got {len(result)} outputs")
+        out.extend(result)
+    return out
