@@ -25,9 +25,10 @@ CASES = {
     "nondeterministic": ("determinism", {}, "second instance"),
     "ignores_configure": ("configure", {"field": "x"}, "without required parameter 'field'"),
     "undeclared_import": ("imports", {}, "acme:net/fetch"),
-    "close_trap": ("lifecycle", {}, "trapped"),
+    "close_trap": ("lifecycle", {}, "write after close trapped"),
     "bad_fold": ("aggregate-fold", {}, "emit differs"),
     "bad_describe": ("describe", {}, "parameter names repeat: field"),
+    "bad_restore": ("lifecycle", {}, "did not resume at the checkpoint"),
 }
 
 
