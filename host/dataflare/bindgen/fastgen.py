@@ -12,9 +12,11 @@ closures it replaces; the equivalence tests run the generated code.
 from __future__ import annotations
 
 import itertools
+import struct
 from typing import Any
 
 from dataflare.bindgen import fastcodec as fc
+from dataflare.bindgen.codec import Err, Ok
 
 __all__ = ["generate"]
 
@@ -37,8 +39,8 @@ class _Gen:
             "BOOL": fc._BOOL.pack_into,
             "BOOL_U": fc._BOOL.unpack_from,
             "CK": fc._check_kind,
-            "Ok": fc.Ok,
-            "Err": fc.Err,
+            "Ok": Ok,
+            "Err": Err,
             "U8K": fc.u8_kinds,
         }
         self._ids = itertools.count()
@@ -78,7 +80,7 @@ class _Gen:
     def _lower_int(self, spec: tuple[Any, ...], v: str, addr: str, ind: int) -> None:
         name, lo, hi = spec[1], spec[2], spec[3]
         kind, code = fc._INT_KINDS[name]
-        pack = self.const(fc.struct.Struct("<B7x" + code).pack_into, "P")
+        pack = self.const(struct.Struct("<B7x" + code).pack_into, "P")
         e = ind
         self.emit(e, f"if type({v}) is not int:")
         self.emit(e + 1, f"if isinstance({v}, bool) or not isinstance({v}, int):")
@@ -203,7 +205,7 @@ class _Gen:
 
     def _lift_int(self, spec: tuple[Any, ...], a: str, r: str, ind: int) -> None:
         kind, code = fc._INT_KINDS[spec[1]]
-        unpack = self.const(fc.struct.Struct("<B7x" + code).unpack_from, "U")
+        unpack = self.const(struct.Struct("<B7x" + code).unpack_from, "U")
         k = self.name("k")
         self.emit(ind, f"{k}, {r} = {unpack}(M, {a})")
         self.emit(ind, f"if {k} != {kind}:")
