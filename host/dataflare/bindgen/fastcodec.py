@@ -99,6 +99,12 @@ def u8_kinds(n: int) -> Any:
     return _U8_KINDS_VIEW[:n] if n <= 4096 else bytes([K_U8]) * n
 
 
+# n list<u8> elements with only their kinds set: one contiguous copy beats a
+# strided one for the kind bytes
+_U8_VALS = memoryview((bytes([K_U8]) + bytes(VAL - 1)) * 4096)
+U8_VALS_MAX = 4096 * VAL
+
+
 _Lower = Callable[[Any, int, "_Arena"], None]
 _Lift = Callable[[int], Any]
 

@@ -42,6 +42,7 @@ class _Gen:
             "Ok": Ok,
             "Err": Err,
             "U8K": fc.u8_kinds,
+            "U8V": fc._U8_VALS,
         }
         self._ids = itertools.count()
 
@@ -117,7 +118,10 @@ class _Gen:
         self.emit(ind, f"{sz} = {n} * {fc.VAL}")
         self.alloc(ind, p, sz)
         self.emit(ind, f"if {n}:")
-        self.emit(ind + 1, f"M[{p} : {p} + {sz} : {fc.VAL}] = U8K({n})")
+        self.emit(ind + 1, f"if {sz} <= {fc.U8_VALS_MAX}:")
+        self.emit(ind + 2, f"M[{p} : {p} + {sz}] = U8V[:{sz}]")
+        self.emit(ind + 1, "else:")
+        self.emit(ind + 2, f"M[{p} : {p} + {sz} : {fc.VAL}] = U8K({n})")
         self.emit(ind + 1, f"M[{p} + 8 : {p} + 8 + {sz} : {fc.VAL}] = {v}")
         self.emit(ind, f"HEAD(M, {addr}, {fc.K_LIST}, {n}, {p})")
 
