@@ -11,7 +11,7 @@ import pytest
 from dataflare.model import PluginKind, Record
 from dataflare.plugins.wasm import WasmFilter
 from dataflare.runtime import load_component
-from dataflare.runtime.pool import InstancePool, chunks, pooled_batch
+from dataflare.runtime.pool import InstancePool, PooledPlugin, chunks, pooled_batch
 from hypothesis import given
 from hypothesis import strategies as st
 from support.guests import built_guest
@@ -103,3 +103,24 @@ def test_pooled_wasm_filter_matches_one_instance() -> None:
         got = pooled_batch(pool, records, lambda p, chunk: p.filter_batch(chunk))
     assert [repr(x) for x in got] == [repr(x) for x in expected]
     assert sum(1 for x in got if x is True) == 67
+
+
+def test_pooled_plugin_configures_every_member_and_keeps_order() -> None:
+    loaded = load_component(built_guest("rust", "json_filter"), PluginKind.FILTER)
+    plugin = PooledPlugin(lambda: WasmFilter(loaded), 2)
+    try:
+        plugin.configure({"field": "k", "value": "2"})
+        assert plugin.describe().name == "json_filter"
+        records = [Record(f'{{"k": {i % 3}}}'.encode()) for i in range(300)]
+        assert plugin.filter_batch(records) == [i % 3 == 2 for i in range(300)]
+        assert plugin.filter(Record(b'{"k": 2}')) is True
+    finally:
+        plugin.close()
+        plugin.close()
+
+
+def test_small_batches_are_not_split_below_the_minimum_chunk() -> None:
+    with pool_of(2) as pool:
+        seen: list[int] = []
+        pooled_batch(pool, list(range(10)), lambda m, c: seen.append(len(c)) or c, min_chunk=8)
+        assert seen == [10]

@@ -22,7 +22,7 @@ from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, Generic, TypeVar
 
-__all__ = ["InstancePool", "default_size", "pooled_batch"]
+__all__ = ["InstancePool", "PooledPlugin", "chunks", "default_size", "pooled_batch"]
 
 P = TypeVar("P")
 A = TypeVar("A")
@@ -131,14 +131,17 @@ def pooled_batch(
     pool: InstancePool[P],
     records: Sequence[A],
     call: Callable[[P, Sequence[A]], Sequence[Any]],
+    *,
+    min_chunk: int = 1,
 ) -> list[Any]:
     """One batch call split across the pool's members; the outputs concatenated in order.
 
     `call(member, chunk)` must return one output per record of its chunk
     (as every `*_batch` world function does); a shorter or longer answer
-    raises `ValueError`.
+    raises `ValueError`. Chunks hold at least `min_chunk` records (a small
+    batch is not worth a thread hand-off per record).
     """
-    parts = chunks(records, pool.size)
+    parts = chunks(records, min(pool.size, max(1, len(records) // max(1, min_chunk))))
     results = pool.run(call, parts)
     out: list[Any] = []
     for part, result in zip(parts, results, strict=True):
@@ -146,3 +149,51 @@ def pooled_batch(
             raise ValueError(f"a batch of {len(part)} records got {len(result)} outputs")
         out.extend(result)
     return out
+
+
+class PooledPlugin:
+    """A filter or transform plugin made of `size` identical members on a thread pool.
+
+    `filter_batch`/`transform_batch` split each batch across the members and
+    keep record order; single-record calls go to any free member. `make()`
+    must return an unconfigured plugin (e.g. `WasmFilter(loaded)` over one
+    shared `LoadedComponent`); `configure` is applied to every member.
+    """
+
+    MIN_CHUNK = 64  # records per member below which a batch is not split further
+
+    def __init__(self, make: Callable[[], Any], size: int | None = None) -> None:
+        self.pool: InstancePool[Any] = InstancePool(make, size)
+
+    def describe(self) -> Any:
+        """The first member's description (all members are the same plugin)."""
+        return self.pool.run(lambda m, _: m.describe(), [None])[0]
+
+    def configure(self, config: Any) -> None:
+        """Configure every member; the first failure is raised."""
+        for member in self.pool.members:
+            member.configure(config)
+
+    def filter(self, record: Any) -> Any:
+        """One record through any free member."""
+        return self.pool.run(lambda m, r: m.filter(r), [record])[0]
+
+    def filter_batch(self, records: Sequence[Any]) -> list[Any]:
+        """One outcome per record, in order, from the members in parallel."""
+        return pooled_batch(
+            self.pool, records, lambda m, c: m.filter_batch(c), min_chunk=self.MIN_CHUNK
+        )
+
+    def transform(self, record: Any) -> Any:
+        """One record through any free member."""
+        return self.pool.run(lambda m, r: m.transform(r), [record])[0]
+
+    def transform_batch(self, records: Sequence[Any]) -> list[Any]:
+        """One outcome per record, in order, from the members in parallel."""
+        return pooled_batch(
+            self.pool, records, lambda m, c: m.transform_batch(c), min_chunk=self.MIN_CHUNK
+        )
+
+    def close(self) -> None:
+        """Close every member; safe to call twice."""
+        self.pool.close()
