@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import json
 from pathlib import Path
 
@@ -213,3 +214,20 @@ def test_test_needs_input_unless_source(capsys: pytest.CaptureFixture[str]) -> N
     code, _, err = run(capsys, "test", "sink/cli_test_picky")
     assert code == 2
     assert "--input is required" in err
+
+
+def test_test_missing_input_file_is_a_clean_error(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, _, err = run(capsys, "test", "mask_email", "-i", str(tmp_path / "nope.jsonl"))
+    assert code == 2
+    assert "cannot read" in err and "nope.jsonl" in err
+
+
+def test_test_reads_records_from_stdin(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("sys.stdin", io.StringIO('{"value": {"email": "x@y"}}\n'))
+    code, out, _ = run(capsys, "test", "mask_email", "-i", "-")
+    assert code == 0
+    assert json.loads(out[0])["record"]["value"] == '{"email":"x***@y"}'

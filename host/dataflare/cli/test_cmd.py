@@ -113,7 +113,10 @@ def run(args: argparse.Namespace) -> int:
 
 def read_records(path: Path) -> Iterator[tuple[int, Record]]:
     """(line number, record) for each non-blank line; `DataFlareError` names a bad line."""
-    stream: TextIO = sys.stdin if str(path) == "-" else path.open(encoding="utf-8")
+    try:
+        stream: TextIO = sys.stdin if str(path) == "-" else path.open(encoding="utf-8")
+    except OSError as exc:
+        raise DataFlareError(f"cannot read {path}: {exc.strerror or exc}") from None
     with stream:
         for number, line in enumerate(stream, start=1):
             if line.strip():
