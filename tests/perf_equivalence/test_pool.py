@@ -124,3 +124,13 @@ def test_small_batches_are_not_split_below_the_minimum_chunk() -> None:
         seen: list[int] = []
         pooled_batch(pool, list(range(10)), lambda m, c: seen.append(len(c)) or c, min_chunk=8)
         assert seen == [10]
+
+
+def test_max_chunk_bounds_every_call() -> None:
+    with pool_of(2) as pool:
+        seen: list[int] = []
+        out = pooled_batch(
+            pool, list(range(130)), lambda m, c: seen.append(len(c)) or list(c), max_chunk=32
+        )
+        assert out == list(range(130))
+        assert max(seen) <= 32 and sum(seen) == 130

@@ -58,14 +58,18 @@ class _Gen:
         self.lines.append("    " * indent + line)
 
     def alloc(self, ind: int, p: str, size: str) -> None:
-        """`p = ar.alloc(size)`, inlined: the bump is the common case."""
-        q = self.name("q")
-        self.emit(ind, f"{p} = ar.pos")
-        self.emit(ind, f"{q} = {p} + (({size} + 7) & -8)")
-        self.emit(ind, f"if {q} > ar.end:")
+        """`p = ar.alloc(size)`, inlined on local copies of the arena's bump pointer.
+
+        `_pos`/`_end` mirror `ar.pos`/`ar.end` inside a generated lowering;
+        they are written back before anything else allocates from `ar`.
+        """
+        self.emit(ind, f"{p} = _pos")
+        self.emit(ind, f"_pos += ({size} + 7) & -8")
+        self.emit(ind, "if _pos > _end:")
+        self.emit(ind + 1, f"ar.pos = {p}")
         self.emit(ind + 1, f"{p} = ar.alloc({size})")
-        self.emit(ind, "else:")
-        self.emit(ind + 1, f"ar.pos = {q}")
+        self.emit(ind + 1, "_pos = ar.pos")
+        self.emit(ind + 1, "_end = ar.end")
 
     # ------------------------------------------------------------ lowering
 
@@ -74,7 +78,10 @@ class _Gen:
         tag = spec[0]
         if tag not in _INLINE:
             fn = self.const(fc.compile_spec(spec)[0], "L")
+            self.emit(ind, "ar.pos = _pos")
             self.emit(ind, f"{fn}({v}, {addr}, ar)")
+            self.emit(ind, "_pos = ar.pos")
+            self.emit(ind, "_end = ar.end")
             return
         getattr(self, "_lower_" + tag)(spec, v, addr, ind)
 
@@ -322,7 +329,10 @@ def generate(spec: tuple[Any, ...]) -> tuple[fc._Lower, fc._Lift]:
     """The generated (lower, lift) functions for composite `spec`."""
     g = _Gen()
     g.emit(0, "def lower(v, addr, ar):")
+    g.emit(1, "_pos = ar.pos")
+    g.emit(1, "_end = ar.end")
     g.lower(spec, "v", "addr", 1)
+    g.emit(1, "ar.pos = _pos")
     g.emit(0, "def lift(a):")
     g.lift(spec, "a", "r", 1)
     g.emit(1, "return r")
