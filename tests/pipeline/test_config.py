@@ -346,7 +346,7 @@ def test_duplicate_ids(write_yaml, tmp_path):
     )
 
 
-def test_reserved_sandbox_keys_are_rejected_clearly(write_yaml, tmp_path):
+def test_sandbox_keys_on_a_native_stage_are_rejected_clearly(write_yaml, tmp_path):
     (tmp_path / "in.jsonl").write_text("{}\n")
     path = write_yaml(
         """
@@ -359,8 +359,8 @@ def test_reserved_sandbox_keys_are_rejected_clearly(write_yaml, tmp_path):
         + GOOD_TAIL
     )
     assert only(problems_of(path)) == (
-        f"{path}:4:5: sources entry 'a': `limits`: per-plugin limits are not supported yet "
-        "(they come with the sandbox work)"
+        f"{path}:4:5: sources entry 'a': `limits` applies to WASM plugins only "
+        "(`plugin_source: wasm`); native plugins run as trusted host code"
     )
 
 

@@ -84,12 +84,21 @@ class EntryChecker(Checker):
         return PluginRef(kind, name)
 
     def params(
-        self, node: Located, config: dict[str, Located], section: Section, where: str, *, flat: bool
+        self,
+        node: Located,
+        config: dict[str, Located],
+        section: Section,
+        where: str,
+        *,
+        flat: bool,
+        host_paths: bool = True,
     ) -> tuple[dict[str, str], dict[str, Mark]] | None:
         """`params` and `connection` merged into strings, with each key's position.
 
         `flat` (a connector named directly as `type`) also takes any other key
-        of `config` as a parameter. None when anything is invalid.
+        of `config` as a parameter. `host_paths` resolves relative ``path`` /
+        ``*_path`` values against the file's folder (not for WASM plugins, whose
+        paths are guest paths). None when anything is invalid.
         """
         values: dict[str, str] = {}
         marks: dict[str, Mark] = {}
@@ -143,7 +152,7 @@ class EntryChecker(Checker):
                     )
                     ok = False
                     continue
-                if key == "path" or key.endswith("_path"):
+                if host_paths and (key == "path" or key.endswith("_path")):
                     text = str(self.base / text) if text else text
                 values[key] = text
                 marks[key] = key_mark

@@ -10,6 +10,8 @@ from typing import Literal
 from dataflare.errors import ConfigFileError
 from dataflare.model import PluginKind
 from dataflare.pipeline._yaml import Mark
+from dataflare.pipeline.limits import DEFAULT_LIMITS, StageLimits
+from dataflare.runtime.capabilities import DENY_ALL, Capabilities
 
 __all__ = [
     "DEFAULT_BATCH_SIZE",
@@ -34,11 +36,9 @@ Section = Literal["sources", "processors", "sinks"]
 DEFAULT_BATCH_SIZE = 500
 ON_ERROR: tuple[OnError, ...] = ("fail", "skip", "dead_letter")
 TOP_KEYS = ("name", "batch_size", "state", "sources", "processors", "sinks")
-ENTRY_KEYS = ("id", "type", "config", "on_error", "dead_letter")
-RESERVED = {
-    "limits": "per-plugin limits are not supported yet (they come with the sandbox work)",
-    "allow": "per-plugin capabilities are not supported yet (they come with the sandbox work)",
-}
+ENTRY_KEYS = ("id", "type", "config", "on_error", "dead_letter", "limits", "allow")
+RESERVED: dict[str, str] = {}
+"""Entry keys accepted by the grammar but not supported yet (none now)."""
 PLUGIN_KEYS = (
     "plugin_type",
     "plugin_name",
@@ -83,6 +83,10 @@ class StageConfig:
     mark: Mark
     ref_mark: Mark
     param_marks: dict[str, Mark] = field(default_factory=dict)
+    limits: StageLimits = DEFAULT_LIMITS
+    """Enforced on WASM stages only (native plugins are trusted host code)."""
+    allow: Capabilities = DENY_ALL
+    """What a WASM stage may reach; nothing by default."""
 
     @property
     def where(self) -> str:

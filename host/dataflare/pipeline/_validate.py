@@ -8,6 +8,7 @@ from pathlib import Path
 from dataflare.model import PluginKind
 from dataflare.pipeline._checks import suggest, type_name
 from dataflare.pipeline._entries import EntryChecker
+from dataflare.pipeline._sandbox import SandboxChecker
 from dataflare.pipeline._schema import (
     DEFAULT_BATCH_SIZE,
     ENTRY_KEYS,
@@ -24,11 +25,13 @@ from dataflare.pipeline._schema import (
     StageConfig,
 )
 from dataflare.pipeline._yaml import Located
+from dataflare.pipeline.limits import DEFAULT_LIMITS
+from dataflare.runtime.capabilities import DENY_ALL
 
 __all__ = ["Validator"]
 
 
-class Validator(EntryChecker):
+class Validator(EntryChecker, SandboxChecker):
     """Turns the located YAML tree into a `PipelineConfig`, collecting every problem."""
 
     def __init__(
@@ -156,7 +159,15 @@ class Validator(EntryChecker):
                 )
                 return None
             ref = self.plugin_ref(config_node, config, section, where)
-            params = self.params(config_node, config, section, where, flat=False)
+            # A WASM plugin sees paths through its granted dirs: never rewrite them.
+            params = self.params(
+                config_node,
+                config,
+                section,
+                where,
+                flat=False,
+                host_paths=ref is None or ref.wasm_path is None,
+            )
         else:
             direct = list(self._direct(section))
             if stage_type not in direct:
@@ -177,6 +188,24 @@ class Validator(EntryChecker):
             else None
         )
         ref_mark = (named or entry["type"]).mark
+        limits, allow = DEFAULT_LIMITS, DENY_ALL
+        for key in ("limits", "allow"):
+            if key in entry and (ref is None or ref.wasm_path is None):
+                self.p.add(
+                    item.key_marks[key],
+                    where,
+                    f"`{key}` applies to WASM plugins only (`plugin_source: wasm`); native "
+                    "plugins run as trusted host code",
+                )
+                ok = False
+        if "limits" in entry:
+            checked_limits = self.limits(entry["limits"], where)
+            ok &= checked_limits is not None
+            limits = checked_limits or limits
+        if "allow" in entry:
+            checked_allow = self.allow(entry["allow"], where)
+            ok &= checked_allow is not None
+            allow = checked_allow or allow
         if ref is None or params is None or not ok or on_error is None:
             return None
         values, marks = params
@@ -191,6 +220,8 @@ class Validator(EntryChecker):
             mark=item.mark,
             ref_mark=ref_mark,
             param_marks=marks | {"": config_mark},
+            limits=limits,
+            allow=allow,
         )
 
     def _policy(

@@ -152,7 +152,7 @@ def _build_stage(
     plugin: AnyPlugin
     try:
         if ref.wasm_path is not None:
-            loader = wasm_loader or _default_wasm_loader()
+            loader = wasm_loader or _default_wasm_loader(cfg)
             if loader is None:
                 problems.add(
                     cfg.ref_mark,
@@ -246,7 +246,8 @@ def _load_connectors() -> None:
     importlib.import_module("dataflare.connectors")
 
 
-def _default_wasm_loader() -> WasmLoader | None:
+def _default_wasm_loader(cfg: StageConfig) -> WasmLoader | None:
+    """`load_wasm_plugin` with the stage's limits and grants (always some limits)."""
     try:
         module = importlib.import_module("dataflare.plugins.wasm")
     except ModuleNotFoundError as exc:
@@ -256,6 +257,20 @@ def _default_wasm_loader() -> WasmLoader | None:
     load = module.load_wasm_plugin
 
     def loader(path: Path, kind: PluginKind, name: str | None, stage: str) -> AnyPlugin:
-        return cast(AnyPlugin, load(path, kind, name=name, stage=stage))
+        lim = cfg.limits
+        return cast(
+            AnyPlugin,
+            load(
+                path,
+                kind,
+                name=name,
+                stage=stage,
+                limits=lim.runtime_limits(),
+                engine_config=lim.engine_config(),
+                caps=cfg.allow,
+                fuel_per_record=lim.fuel_per_record,
+                max_record_bytes=lim.max_record_bytes,
+            ),
+        )
 
     return loader

@@ -36,9 +36,10 @@ from dataflare.model import ParamInfo, PluginInfo, PluginKind, Record
 from dataflare.plugins.kinds import AnyPlugin, BatchFold
 from dataflare.plugins.registry import get, parse_kind
 from dataflare.runtime import CompileCache, EngineConfig, LoadedComponent, load_component
+from dataflare.runtime.capabilities import Capabilities
 from dataflare.runtime.engine import DEFAULT_CONFIG
 from dataflare.runtime.instance import PluginInstance
-from dataflare.runtime.limits import NO_LIMITS, Limits
+from dataflare.runtime.limits import NO_LIMITS, LimitExceeded, Limits
 
 __all__ = [
     "WasmAggregate",
@@ -129,8 +130,16 @@ class WasmPlugin(Generic[W]):
         name: str | None = None,
         stage: str | None = None,
         limits: Limits = NO_LIMITS,
+        caps: Capabilities | None = None,
+        fuel_per_record: int | None = None,
+        max_record_bytes: int | None = None,
     ) -> None:
-        """Instantiate `loaded` (which must target this adapter's world) in a sandbox."""
+        """Instantiate `loaded` (which must target this adapter's world) in a sandbox.
+
+        `fuel_per_record` scales a batch call's fuel to its length (else every
+        call gets `limits.fuel_per_call`); `max_record_bytes` refuses bigger
+        records the guest returns, each as a `LimitExceeded` in its slot.
+        """
         if loaded.kind is not self.kind:
             raise ValueError(
                 f"{loaded.path} is a {loaded.kind.value} plugin, not {self.kind.value}"
@@ -141,8 +150,10 @@ class WasmPlugin(Generic[W]):
         self._position: bytes | None = None
         self._closed = False
         self._close_lock = threading.Lock()
+        self._fuel_per_record = fuel_per_record if loaded.engine_config.fuel else None
+        self._max_record_bytes = max_record_bytes
         self._instance: PluginInstance[W] = PluginInstance(
-            loaded, self._make_world, name=name, stage=stage, limits=limits
+            loaded, self._make_world, name=name, stage=stage, limits=limits, caps=caps
         )
 
     @property
@@ -161,8 +172,26 @@ class WasmPlugin(Generic[W]):
         if self._config is not None:
             _unwrap(world.configure(self._config))
 
-    def _call(self, fn: Callable[[W], T]) -> T:
-        return self._instance.call(fn)
+    def _call(self, fn: Callable[[W], T], records: int | None = None) -> T:
+        fuel = None
+        if records is not None and self._fuel_per_record is not None:
+            fuel = self._fuel_per_record * max(records, 1)
+        return self._instance.call(fn, fuel=fuel)
+
+    def _checked(self, record: wit.Record) -> Record:
+        """The model record, or `LimitExceeded` when it is over `max_record_bytes`."""
+        limit = self._max_record_bytes
+        if limit is not None:
+            size = len(record.value) + len(record.key or b"")
+            size += sum(len(k) + len(v) for k, v in record.metadata)
+            if size > limit:
+                raise LimitExceeded(
+                    f"plugin {self._instance.name!r} returned a record of {size} bytes; "
+                    f"limit max_record_bytes={limit}",
+                    limit="max_record_bytes",
+                    value=limit,
+                )
+        return from_wit_record(record)
 
     def describe(self) -> PluginInfo:
         """Name, version, kind and declared parameters, as the guest reports them."""
@@ -191,12 +220,12 @@ class WasmFilter(WasmPlugin[wit_filter.Filter]):
     def filter(self, record: Record) -> bool:
         """True keeps the record."""
         wr = to_wit_record(record)
-        return _unwrap(self._call(lambda w: w.filter(wr)))
+        return _unwrap(self._call(lambda w: w.filter(wr), 1))
 
     def filter_batch(self, records: Sequence[Record]) -> list[bool | PluginError]:
         """One decision or error per record, from one guest call."""
         batch = [to_wit_record(r) for r in records]
-        outcomes = self._call(lambda w: w.filter_batch(batch))
+        outcomes = self._call(lambda w: w.filter_batch(batch), len(batch))
         decisions: list[bool | PluginError] = []
         for outcome in outcomes:
             decision = _outcome(outcome)
@@ -213,16 +242,22 @@ class WasmTransform(WasmPlugin[wit_transform.Transform]):
     def transform(self, record: Record) -> Record:
         """The new record."""
         wr = to_wit_record(record)
-        return from_wit_record(_unwrap(self._call(lambda w: w.transform(wr))))
+        return self._checked(_unwrap(self._call(lambda w: w.transform(wr), 1)))
 
     def transform_batch(self, records: Sequence[Record]) -> list[Record | PluginError]:
         """One new record or error per record, from one guest call."""
         batch = [to_wit_record(r) for r in records]
-        out: list[Record | PluginError] = []
-        for outcome in self._call(lambda w: w.transform_batch(batch)):
+        out: list[Record | PluginError | LimitExceeded] = []
+        for outcome in self._call(lambda w: w.transform_batch(batch), len(batch)):
             value = _outcome(outcome)
-            out.append(value if isinstance(value, PluginError) else from_wit_record(value))
-        return out
+            if isinstance(value, PluginError):
+                out.append(value)
+                continue
+            try:
+                out.append(self._checked(value))
+            except LimitExceeded as exc:
+                out.append(exc)
+        return out  # type: ignore[return-value]
 
 
 class WasmAggregate(WasmPlugin[wit_aggregate.Aggregate]):
@@ -243,7 +278,7 @@ class WasmAggregate(WasmPlugin[wit_aggregate.Aggregate]):
     def aggregate_batch(self, acc: bytes, records: Sequence[Record]) -> BatchFold:
         """Fold records in one guest call; failed records are left out of the fold."""
         batch = [to_wit_record(r) for r in records]
-        fold = self._call(lambda w: w.aggregate_batch(acc, batch))
+        fold = self._call(lambda w: w.aggregate_batch(acc, batch), len(batch))
         outcomes: list[PluginError | None] = [
             _error(o.value) if isinstance(o, rt.Err) else None for o in fold.outcomes
         ]
@@ -251,7 +286,7 @@ class WasmAggregate(WasmPlugin[wit_aggregate.Aggregate]):
 
     def emit(self, acc: bytes) -> list[Record]:
         """The records the final accumulator stands for."""
-        return [from_wit_record(r) for r in _unwrap(self._call(lambda w: w.emit(acc)))]
+        return [self._checked(r) for r in _unwrap(self._call(lambda w: w.emit(acc)))]
 
 
 class _Connected(WasmPlugin[C]):
@@ -291,7 +326,8 @@ class WasmSource(_Connected[wit_source.Source]):
         """Up to `max_records` records; an empty list means end of stream."""
         if not 0 <= max_records < 1 << 32:
             raise ValueError(f"max_records must fit in a u32, got {max_records}")
-        return [from_wit_record(r) for r in _unwrap(self._call(lambda w: w.read(max_records)))]
+        records = _unwrap(self._call(lambda w: w.read(max_records), max_records))
+        return [self._checked(r) for r in records]
 
     def _replay(self, world: wit_source.Source) -> None:
         super()._replay(world)
@@ -326,7 +362,7 @@ class WasmSink(_Connected[wit_sink.Sink]):
         batch = [to_wit_record(r) for r in records]
         return [
             _error(o.value) if isinstance(o, rt.Err) else None
-            for o in self._call(lambda w: w.write_batch(batch))
+            for o in self._call(lambda w: w.write_batch(batch), len(batch))
         ]
 
     def flush(self) -> None:
@@ -352,6 +388,9 @@ def load_wasm_plugin(
     limits: Limits = NO_LIMITS,
     engine_config: EngineConfig | None = None,
     cache: CompileCache | None = None,
+    caps: Capabilities | None = None,
+    fuel_per_record: int | None = None,
+    max_record_bytes: int | None = None,
 ) -> AnyPlugin:
     """Load a component and wrap it in the adapter for its world.
 
@@ -359,7 +398,9 @@ def load_wasm_plugin(
     `WorldMismatchError`); without it, the world is told from its exports.
     `name` names the plugin's logger (default: the file stem), `stage` tags
     its log lines. Limits that need fuel or epochs pick an engine with them
-    unless `engine_config` is given.
+    unless `engine_config` is given. `caps` grants dirs/env/stdout (None:
+    nothing granted, output logged); `fuel_per_record` and `max_record_bytes`
+    as for `WasmPlugin`.
     """
     wanted = None if kind is None else parse_kind(kind)
     if engine_config is None:
@@ -371,7 +412,15 @@ def load_wasm_plugin(
             )
         )
     loaded = load_component(path, wanted, engine_config=engine_config, cache=cache)
-    adapter: Any = ADAPTERS[loaded.kind](loaded, name=name, stage=stage, limits=limits)
+    adapter: Any = ADAPTERS[loaded.kind](
+        loaded,
+        name=name,
+        stage=stage,
+        limits=limits,
+        caps=caps,
+        fuel_per_record=fuel_per_record,
+        max_record_bytes=max_record_bytes,
+    )
     return adapter  # type: ignore[no-any-return]
 
 

@@ -17,7 +17,7 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from types import TracebackType
 from typing import Any, Generic, TypeVar
 
@@ -25,7 +25,8 @@ import wasmtime
 from wasmtime.component import Func, Instance
 
 from dataflare.errors import ComponentLoadError, GuestTrap, PluginError
-from dataflare.runtime.limits import NO_LIMITS, Limits, arm_call, arm_instance
+from dataflare.runtime.capabilities import DENY_ALL, Capabilities
+from dataflare.runtime.limits import NO_LIMITS, LimitExceeded, Limits, arm_call, arm_instance
 from dataflare.runtime.loader import LoadedComponent
 from dataflare.runtime.sandbox import GuestOutput, PluginLog, build_linker, new_store, sandbox_wasi
 from dataflare.runtime.worlds import world_class
@@ -80,26 +81,34 @@ class PluginInstance(Generic[W]):
         name: str | None = None,
         stage: str | None = None,
         limits: Limits = NO_LIMITS,
+        caps: Capabilities | None = None,
     ) -> None:
         limits.check(loaded.engine_config)
         self.loaded = loaded
         self.name = name or loaded.path.stem
         self.limits = limits
+        # None keeps the runtime's historic default: no grants, output logged.
+        self.caps = caps if caps is not None else DENY_ALL
+        allowed = caps is None or caps.stdout
         self.traps = 0
         self.instantiations = 0
         self._factory = world
         self._lock = threading.Lock()
         self._log = PluginLog(self.name, stage)
-        self._stdout = GuestOutput(self._log, "stdout", logging.INFO)
-        self._stderr = GuestOutput(self._log, "stderr", logging.WARNING)
+        self._stdout = GuestOutput(self._log, "stdout", logging.INFO, allowed=allowed)
+        self._stderr = GuestOutput(self._log, "stderr", logging.WARNING, allowed=allowed)
         self._linker = build_linker(loaded.engine, loaded.kind, self._log)
         self._live: _Live[W] | None = None
+        self._armed = limits
         self._closed = False
         with self._lock:
             self._live = self._instantiate()
 
-    def call(self, fn: Callable[[W], T]) -> T:
+    def call(self, fn: Callable[[W], T], *, fuel: int | None = None) -> T:
         """Run `fn(world)` against a live instance, holding the store lock.
+
+        `fuel` replaces the per-call fuel budget for this call (e.g. scaled to
+        a batch's length); it needs an engine with fuel.
 
         A `PluginError` passes through and the instance lives on. A trap, or
         any other failure inside the call, discards the instance (the next
@@ -113,7 +122,11 @@ class PluginInstance(Generic[W]):
                 if self._live is None:
                     self._live = self._instantiate()
                 live = self._live
-                arm_call(live.store, self.limits, self.loaded.engine_config)
+                limits = self.limits
+                if fuel is not None and self.loaded.engine_config.fuel:
+                    limits = replace(limits, fuel_per_call=fuel)
+                self._armed = limits
+                arm_call(live.store, limits, self.loaded.engine_config)
                 return fn(live.world)
             except (PluginError, ComponentLoadError):
                 raise
@@ -164,7 +177,9 @@ class PluginInstance(Generic[W]):
         The factory may call into the guest (e.g. to replay `configure` after
         a trap), so its failures are handled like those of a call.
         """
-        store = new_store(self.loaded.engine, sandbox_wasi(self._stdout, self._stderr))
+        store = new_store(
+            self.loaded.engine, sandbox_wasi(self._stdout, self._stderr, self.caps)
+        )
         try:
             arm_instance(store, self.limits, self.loaded.engine_config)
             try:
@@ -193,18 +208,39 @@ class PluginInstance(Generic[W]):
             self._live = None
 
     def _trap(self, exc: Exception) -> GuestTrap:
-        return GuestTrap(f"plugin {self.name!r} trapped: {self._reason(exc)}")
+        reason = self._reason(exc)
+        message = f"plugin {self.name!r} trapped: {reason}"
+        limits = self._armed
+        if "all fuel consumed" in reason:
+            return LimitExceeded(message, limit="fuel", value=limits.fuel_per_call)
+        if "interrupt" in reason and limits.timeout is not None:
+            return LimitExceeded(message, limit="timeout", value=limits.timeout)
+        if limits.memory_bytes is not None and _looks_like_oom(reason):
+            return LimitExceeded(message, limit="memory", value=limits.memory_bytes)
+        return GuestTrap(message)
 
     def _reason(self, exc: Exception) -> str:
         lines = [line.strip() for line in str(exc).splitlines() if line.strip()]
         if "Caused by:" in lines:
             lines = lines[lines.index("Caused by:") + 1 :]
         reason = "; ".join(lines[:3]) if lines else type(exc).__name__
+        limits = self._armed
         if "all fuel consumed" in reason:
-            reason += f" (fuel limit {self.limits.fuel_per_call} per call)"
-        elif "interrupt" in reason and self.limits.timeout is not None:
-            reason += f" (time limit {self.limits.timeout}s per call)"
+            reason += f" (fuel limit {limits.fuel_per_call} per call)"
+        elif "interrupt" in reason and limits.timeout is not None:
+            reason += f" (time limit {limits.timeout}s per call)"
+        elif limits.memory_bytes is not None and _looks_like_oom(reason):
+            reason += (
+                f" (memory limit {limits.memory_bytes} bytes: the guest's allocation"
+                " was refused)"
+            )
         return reason
+
+
+def _looks_like_oom(reason: str) -> bool:
+    """Whether a trap reads like a failed allocation (wasmtime says nothing more)."""
+    text = reason.lower()
+    return any(w in text for w in ("memory", "alloc"))
 
 
 def open_instance(
@@ -213,6 +249,7 @@ def open_instance(
     name: str | None = None,
     stage: str | None = None,
     limits: Limits = NO_LIMITS,
+    caps: Capabilities | None = None,
 ) -> PluginInstance[Any]:
     """An instance whose world object is the generated class for `loaded.kind`.
 
@@ -221,4 +258,4 @@ def open_instance(
     Filter)` instead.
     """
     factory = world_class(loaded.kind)
-    return PluginInstance(loaded, factory, name=name, stage=stage, limits=limits)
+    return PluginInstance(loaded, factory, name=name, stage=stage, limits=limits, caps=caps)

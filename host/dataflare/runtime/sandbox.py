@@ -20,6 +20,7 @@ import wasmtime
 from wasmtime.component import Linker
 
 from dataflare.model import PluginKind
+from dataflare.runtime.capabilities import DENY_ALL, Capabilities, apply_capabilities
 from dataflare.runtime.worlds import world_imports
 
 __all__ = [
@@ -85,6 +86,8 @@ class GuestOutput:
     WASI hands over arbitrary byte chunks, so partial lines are held until a
     newline, `max_line` bytes, or `flush` (which the instance calls after each
     guest call and which also resets the byte budget).
+    `allowed=False` (a plugin without the stdout capability) discards every
+    byte and only reports how many per call.
     """
 
     def __init__(
@@ -95,8 +98,10 @@ class GuestOutput:
         *,
         max_line: int = 4096,
         max_bytes: int = 64 * 1024,
+        allowed: bool = True,
     ) -> None:
         self._log = log
+        self._allowed = allowed
         self._extra = {**log.extra, "stream": stream}
         self._level = level
         self._max_line = max_line
@@ -108,6 +113,9 @@ class GuestOutput:
     def write(self, chunk: bytes) -> None:
         """WASI callback: accept every byte (dropping over-budget ones); never raises."""
         try:
+            if not self._allowed:
+                self._dropped += len(chunk)
+                return
             room = self._max_bytes - self._used
             if len(chunk) > room:
                 self._dropped += len(chunk) - max(room, 0)
@@ -129,7 +137,14 @@ class GuestOutput:
         if self._pending:
             self._emit(bytes(self._pending))
             self._pending.clear()
-        if self._dropped:
+        if self._dropped and not self._allowed:
+            self._log.logger.warning(
+                "%d bytes of %s output discarded (not allowed; grant `allow: {stdout: true}`)",
+                self._dropped,
+                self._extra["stream"],
+                extra=self._extra,
+            )
+        elif self._dropped:
             self._log.logger.warning(
                 "%d bytes of %s output dropped (limit %d bytes per call)",
                 self._dropped,
@@ -144,11 +159,14 @@ class GuestOutput:
         self._log.logger.log(self._level, "%s", text, extra=self._extra)
 
 
-def sandbox_wasi(stdout: GuestOutput, stderr: GuestOutput) -> wasmtime.WasiConfig:
-    """A WASI config granting nothing: no preopens, env, args, stdin or network."""
+def sandbox_wasi(
+    stdout: GuestOutput, stderr: GuestOutput, caps: Capabilities = DENY_ALL
+) -> wasmtime.WasiConfig:
+    """A WASI config granting only `caps`: never args, stdin or network."""
     wasi = wasmtime.WasiConfig()
     wasi.stdout_custom = stdout.write
     wasi.stderr_custom = stderr.write
+    apply_capabilities(wasi, caps)
     return wasi
 
 
