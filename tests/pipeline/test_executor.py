@@ -426,7 +426,7 @@ def test_a_damaged_state_file_is_reported(write_yaml, tmp_path):
         run_pipeline(path)
 
 
-def test_a_trapping_batch_fails_every_record_in_it(write_yaml, tmp_path):
+def test_a_trapping_batch_is_bisected_down_to_the_poison_record(write_yaml, tmp_path):
     path = write_yaml(
         """
         batch_size: 4
@@ -440,12 +440,15 @@ def test_a_trapping_batch_fails_every_record_in_it(write_yaml, tmp_path):
         """
     )
     stats = run_pipeline(path)
-    assert [json.loads(r.value)["n"] for r in dfpipe_plugins.LogSink.RECEIVED] == [0, 1, 2, 3, 8, 9]
+    received = [json.loads(r.value)["n"] for r in dfpipe_plugins.LogSink.RECEIVED]
+    assert received == [0, 1, 2, 3, 4, 6, 7, 8, 9]
     letters = lines(tmp_path / "dlq.jsonl")
-    assert [json.loads(x["value"])["n"] for x in letters] == [4, 5, 6, 7]
-    assert {x["metadata"]["dataflare.error.kind"] for x in letters} == {"trap"}
+    assert [json.loads(x["value"])["n"] for x in letters] == [5]
+    assert letters[0]["metadata"]["dataflare.error.kind"] == "trap"
     assert letters[0]["metadata"]["dataflare.error.message"] == "wasm trap: unreachable"
-    assert stats.stages["trappy"].errors == 4
+    assert stats.stages["trappy"].errors == 1
+    # [4,5,6,7] trapped, then [4,5], then [5] alone.
+    assert stats.stages["trappy"].traps == 3
 
 
 def test_a_sink_failing_a_whole_batch_stops_the_run(write_yaml, tmp_path):

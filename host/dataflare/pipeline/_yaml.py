@@ -139,7 +139,10 @@ class _Converter:
                     or key_node.tag == "tag:yaml.org,2002:merge"
                 ):
                     raise YamlLoadError(key_mark, "keys must be plain strings (no merge keys)")
-                raw_key = self._constructor.construct_object(key_node)
+                try:
+                    raw_key = self._constructor.construct_object(key_node)
+                except yaml.constructor.ConstructorError as exc:
+                    raise YamlLoadError(key_mark, f"unsupported key: {exc.problem}") from None
                 if isinstance(raw_key, bool):
                     raise YamlLoadError(
                         key_mark,

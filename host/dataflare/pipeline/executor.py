@@ -12,8 +12,11 @@ Aggregates fold the records that reach them; at end of stream each one, in
 declared order, emits its records, which continue through the stages after
 it.
 
-A record that fails in a stage (a `PluginError` or `GuestTrap` for that
-record, or for the whole batch call it was in) follows the stage's
+A batch call that traps is retried by halves on fresh instances until the
+trapping records are alone (`dataflare.pipeline.isolate`); a plugin that
+traps on every record is stopped with `PluginStopped`. A record that fails
+in a stage (a `PluginError` or trap for that record, a `PluginError` for the
+whole batch call it was in, or a limit: kind ``limit``) follows the stage's
 ``on_error``: ``fail`` stops the run with `StageFailed`, ``skip`` drops it,
 ``dead_letter`` writes the record as it entered the stage to the named sink
 with three metadata entries added: `META_STAGE`, `META_KIND` (the
@@ -38,6 +41,7 @@ from typing import TypeVar, cast
 
 from dataflare.errors import DataFlareError, GuestTrap, PipelineError, PluginError
 from dataflare.model import PluginKind, Record
+from dataflare.pipeline.isolate import Isolator
 from dataflare.pipeline.plan import Plan, Stage
 from dataflare.pipeline.state import StateFile
 from dataflare.pipeline.stats import RunStats
@@ -48,6 +52,7 @@ from dataflare.plugins.kinds import (
     SourcePlugin,
     TransformPlugin,
 )
+from dataflare.runtime.limits import LimitExceeded
 
 __all__ = ["META_KIND", "META_MESSAGE", "META_STAGE", "Executor", "StageFailed"]
 
@@ -73,6 +78,8 @@ class StageFailed(PipelineError):
 def _error_parts(exc: PluginError | GuestTrap) -> tuple[str, str]:
     if isinstance(exc, PluginError):
         return exc.kind, exc.message
+    if isinstance(exc, LimitExceeded):
+        return "limit", str(exc)
     return "trap", str(exc)
 
 
@@ -99,6 +106,7 @@ class Executor:
         for stage in plan.dead_letters.values():
             self.stats.add(stage.id, stage.kind.value, "dead-letter sink")
         self._accs: dict[str, bytes] = {}
+        self._isolators = {stage.id: Isolator(stage.id) for stage in plan.stages}
         self._state = StateFile(plan.config.state_path)
 
     def run(self) -> RunStats:
@@ -224,17 +232,15 @@ class Executor:
 
     def _aggregate(self, stage: Stage, records: list[Record]) -> None:
         plugin = cast(AggregatePlugin, stage.plugin)
-        acc = self._accs[stage.id]
-        try:
-            acc, outcomes = plugin.aggregate_batch(acc, records)
-        except (PluginError, GuestTrap) as exc:
-            failed: list[PluginError | GuestTrap | None] = [exc] * len(records)
-        except DataFlareError as exc:
-            raise StageFailed(stage.id, "error", str(exc)) from exc
-        else:
-            self._check_count(stage, records, outcomes)
-            failed = list(outcomes)
+
+        def fold(batch: list[Record]) -> list[PluginError | None]:
+            # Halves of a trapped batch fold in order, each onto the last good accumulator.
+            acc, outcomes = plugin.aggregate_batch(self._accs[stage.id], batch)
+            self._check_count(stage, batch, outcomes)
             self._accs[stage.id] = acc
+            return list(outcomes)
+
+        failed = self._batch(stage, records, fold)
         for record, outcome in zip(records, failed, strict=True):
             if outcome is not None:
                 self._failed(stage, record, outcome)
@@ -253,13 +259,20 @@ class Executor:
     def _batch(
         self, stage: Stage, records: list[Record], call: Callable[[list[Record]], list[T]]
     ) -> list[T | PluginError | GuestTrap]:
-        """One outcome per record; a failure of the whole call fails every record in it."""
+        """One outcome per record.
+
+        A `PluginError` for the whole call fails every record in it; a trap is
+        narrowed down to the records that cause it (see `isolate`).
+        """
+        isolator = self._isolators[stage.id]
         try:
-            outcomes: list[T | PluginError | GuestTrap] = list(call(records))
-        except (PluginError, GuestTrap) as exc:
-            return [exc] * len(records)
+            outcomes = isolator.run(records, call)
         except DataFlareError as exc:
+            if isinstance(exc, PipelineError):
+                raise
             raise StageFailed(stage.id, "error", str(exc)) from exc
+        finally:
+            self.stats.stages[stage.id].traps = isolator.traps
         self._check_count(stage, records, outcomes)
         return outcomes
 

@@ -35,6 +35,8 @@ class StageStats:
     records_out: int = 0
     dropped: int = 0
     errors: int = 0
+    traps: int = 0
+    """Guest calls that trapped (poison-record bisection tries included)."""
 
 
 @dataclass(slots=True)
