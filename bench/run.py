@@ -46,7 +46,7 @@ from dataflare.errors import GuestTrap  # noqa: E402
 from dataflare.model import PluginKind, Record  # noqa: E402
 from dataflare.plugins.wasm import WasmFilter, WasmTransform  # noqa: E402
 from dataflare.runtime import load_component  # noqa: E402
-from dataflare.runtime.pool import InstancePool, PooledPlugin, pooled_batch  # noqa: E402
+from dataflare.runtime.pool import InstancePool, pooled_batch, pooled_loader  # noqa: E402
 
 GUESTS = {
     "rust": ["echo", "json_filter", "mask_email"],
@@ -311,16 +311,22 @@ def pipelines(n: int, repeats: int) -> list[str]:
 def use_pool(plan: Any, kind: str) -> None:
     """Swap the plan's WASM processor for a `PooledPlugin` of the same component.
 
-    The executor does not pool stages itself yet; this is the bench's wiring.
+    Members come from the pipeline's own loader for that stage (same limits
+    and grants), through `pooled_loader`. The executor does not pool stages
+    itself yet; this is the bench's wiring.
     """
+    from dataflare.pipeline import plan as plan_module
+
     stage = plan.processors[0]
-    original = stage.plugin
-    pooled = PooledPlugin(lambda: type(original)(original.loaded), os.cpu_count())
+    loader = plan_module._default_wasm_loader(stage.config)
+    assert loader is not None
+    ref = stage.config.plugin
+    pooled = pooled_loader(loader, os.cpu_count())(ref.wasm_path, ref.kind, ref.name, stage.id)
     pooled.configure(
         {"field": "status", "value": "active"} if kind == "filter" else {"field": "email"}
     )
     plan.processors[0] = dataclasses.replace(stage, plugin=pooled)
-    original.close()
+    stage.plugin.close()
 
 
 # ---------------------------------------------------------------- (d)

@@ -9,9 +9,15 @@ from typing import Any
 
 import pytest
 from dataflare.model import PluginKind, Record
-from dataflare.plugins.wasm import WasmFilter
+from dataflare.plugins.wasm import WasmFilter, load_wasm_plugin
 from dataflare.runtime import load_component
-from dataflare.runtime.pool import InstancePool, PooledPlugin, chunks, pooled_batch
+from dataflare.runtime.pool import (
+    InstancePool,
+    PooledPlugin,
+    chunks,
+    pooled_batch,
+    pooled_loader,
+)
 from hypothesis import given
 from hypothesis import strategies as st
 from support.guests import built_guest
@@ -134,3 +140,23 @@ def test_max_chunk_bounds_every_call() -> None:
         )
         assert out == list(range(130))
         assert max(seen) <= 32 and sum(seen) == 130
+
+
+def test_pooled_loader_pools_filters_and_transforms_only() -> None:
+    calls: list[str] = []
+
+    def loader(path: Any, kind: Any, name: Any, stage: Any) -> Any:
+        calls.append(stage)
+        return load_wasm_plugin(path, kind, name=name, stage=stage)
+
+    load = pooled_loader(loader, 2)
+    filt = load(built_guest("rust", "json_filter"), PluginKind.FILTER, None, "f")
+    agg = load(built_guest("rust", "count_sum"), PluginKind.AGGREGATE, None, "a")
+    try:
+        assert isinstance(filt, PooledPlugin) and not isinstance(agg, PooledPlugin)
+        assert calls == ["f", "f", "a"]
+        filt.configure({"field": "k", "value": "1"})
+        assert filt.filter_batch([Record(b'{"k": 1}'), Record(b'{"k": 2}')]) == [True, False]
+    finally:
+        filt.close()
+        agg.close()

@@ -22,7 +22,14 @@ from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, Generic, TypeVar
 
-__all__ = ["InstancePool", "PooledPlugin", "chunks", "default_size", "pooled_batch"]
+__all__ = [
+    "InstancePool",
+    "PooledPlugin",
+    "chunks",
+    "default_size",
+    "pooled_batch",
+    "pooled_loader",
+]
 
 P = TypeVar("P")
 A = TypeVar("A")
@@ -219,3 +226,25 @@ class PooledPlugin:
     def close(self) -> None:
         """Close every member; safe to call twice."""
         self.pool.close()
+
+
+def pooled_loader(
+    loader: Callable[[Any, Any, Any, Any], Any], size: int | None = None
+) -> Callable[[Any, Any, Any, Any], Any]:
+    """Wrap a pipeline `WasmLoader` so filter and transform stages get a `PooledPlugin`.
+
+    Each member comes from `loader` itself, so it has the stage's limits and
+    grants; members share the compiled component through the compile cache.
+    Opt-in per stage: a plugin that keeps state across records (say, a
+    de-duplicating filter) would see only its members' share of them. Other
+    kinds, and a size of 1, get the plain plugin.
+    """
+    from dataflare.model import PluginKind
+
+    def load(path: Any, kind: Any, name: Any, stage: Any) -> Any:
+        members = size or default_size()
+        if kind not in (PluginKind.FILTER, PluginKind.TRANSFORM) or members == 1:
+            return loader(path, kind, name, stage)
+        return PooledPlugin(lambda: loader(path, kind, name, stage), members)
+
+    return load
