@@ -5,7 +5,7 @@ In a pipeline file::
     limits:
       memory_mb: 256              # linear memory cap per instance
       timeout_ms_per_batch: 30000 # wall clock per guest call (a batch is one call)
-      fuel_per_record: 1000000000 # instructions per record; a batch call gets
+      fuel_per_record: 10000000000 # fuel per record (~1 s of guest work); a batch gets
                                   # fuel_per_record * len(batch); null turns fuel off
       max_record_bytes: 16777216  # key + value + metadata of a record a plugin returns
 
@@ -39,7 +39,7 @@ class StageLimits:
 
     memory_mb: int = 256
     timeout_ms_per_batch: int = 30_000
-    fuel_per_record: int | None = 1_000_000_000
+    fuel_per_record: int | None = 10_000_000_000
     max_record_bytes: int = 16 << 20
 
     def runtime_limits(self) -> Limits:

@@ -92,6 +92,39 @@ def from_wit_record(record: wit.Record) -> Record:
     return Record(record.value, record.key, record.timestamp, dict(record.metadata))
 
 
+def _unencodable(record: Record) -> PluginError | None:
+    """A serialization error when `record`'s metadata cannot be UTF-8 (lone surrogates)."""
+    for name, value in record.metadata.items():
+        for text in (name, value):
+            try:
+                text.encode("utf-8")
+            except UnicodeEncodeError as exc:
+                return plugin_error(
+                    "serialization",
+                    f"metadata {name!r} is not valid UTF-8 ({exc.reason}); a WIT string "
+                    "cannot carry it",
+                )
+    return None
+
+
+def _screened(
+    records: Sequence[Record], call: Callable[[Sequence[Record]], list[T]]
+) -> list[T | PluginError]:
+    """`call(records)`; if a record cannot be lowered, only that record fails.
+
+    Checking every string up front would tax every batch, so the check runs
+    only after the lowering refused one (nothing reached the guest then).
+    """
+    try:
+        return list(call(records))
+    except UnicodeEncodeError:
+        pass
+    bad = {i: e for i, r in enumerate(records) if (e := _unencodable(r)) is not None}
+    good = [r for i, r in enumerate(records) if i not in bad]
+    outcomes = iter(call(good) if good else [])
+    return [bad[i] if i in bad else next(outcomes) for i in range(len(records))]
+
+
 def _error(err: wit.PluginError) -> PluginError:
     return plugin_error(_ERROR_KINDS[type(err)], err.value)
 
@@ -178,6 +211,16 @@ class WasmPlugin(Generic[W]):
             fuel = self._fuel_per_record * max(records, 1)
         return self._instance.call(fn, fuel=fuel)
 
+    def _call_one(self, record: Record, fn: Callable[[W], T]) -> T:
+        """A one-record call; metadata that is not UTF-8 is a serialization error."""
+        try:
+            return self._call(fn, 1)
+        except UnicodeEncodeError:
+            error = _unencodable(record)
+            if error is None:
+                raise
+            raise error from None
+
     def _checked(self, record: wit.Record) -> Record:
         """The model record, or `LimitExceeded` when it is over `max_record_bytes`."""
         limit = self._max_record_bytes
@@ -220,10 +263,13 @@ class WasmFilter(WasmPlugin[wit_filter.Filter]):
     def filter(self, record: Record) -> bool:
         """True keeps the record."""
         wr = to_wit_record(record)
-        return _unwrap(self._call(lambda w: w.filter(wr), 1))
+        return _unwrap(self._call_one(record, lambda w: w.filter(wr)))
 
     def filter_batch(self, records: Sequence[Record]) -> list[bool | PluginError]:
         """One decision or error per record, from one guest call."""
+        return _screened(records, self._filter_batch)
+
+    def _filter_batch(self, records: Sequence[Record]) -> list[bool | PluginError]:
         batch = [to_wit_record(r) for r in records]
         outcomes = self._call(lambda w: w.filter_batch(batch), len(batch))
         decisions: list[bool | PluginError] = []
@@ -242,10 +288,13 @@ class WasmTransform(WasmPlugin[wit_transform.Transform]):
     def transform(self, record: Record) -> Record:
         """The new record."""
         wr = to_wit_record(record)
-        return self._checked(_unwrap(self._call(lambda w: w.transform(wr), 1)))
+        return self._checked(_unwrap(self._call_one(record, lambda w: w.transform(wr))))
 
     def transform_batch(self, records: Sequence[Record]) -> list[Record | PluginError]:
         """One new record or error per record, from one guest call."""
+        return _screened(records, self._transform_batch)
+
+    def _transform_batch(self, records: Sequence[Record]) -> list[Record | PluginError]:
         batch = [to_wit_record(r) for r in records]
         out: list[Record | PluginError | LimitExceeded] = []
         for outcome in self._call(lambda w: w.transform_batch(batch), len(batch)):
@@ -273,10 +322,21 @@ class WasmAggregate(WasmPlugin[wit_aggregate.Aggregate]):
     def aggregate(self, acc: bytes, record: Record) -> bytes:
         """Fold one record in."""
         wr = to_wit_record(record)
-        return _unwrap(self._call(lambda w: w.aggregate(acc, wr)))
+        return _unwrap(self._call_one(record, lambda w: w.aggregate(acc, wr)))
 
     def aggregate_batch(self, acc: bytes, records: Sequence[Record]) -> BatchFold:
         """Fold records in one guest call; failed records are left out of the fold."""
+        folded = acc
+
+        def fold(part: Sequence[Record]) -> list[PluginError | None]:
+            nonlocal folded
+            folded, outcomes = self._aggregate_batch(acc, part)
+            return outcomes
+
+        outcomes = _screened(records, fold)
+        return folded, outcomes
+
+    def _aggregate_batch(self, acc: bytes, records: Sequence[Record]) -> BatchFold:
         batch = [to_wit_record(r) for r in records]
         fold = self._call(lambda w: w.aggregate_batch(acc, batch), len(batch))
         outcomes: list[PluginError | None] = [
@@ -355,10 +415,13 @@ class WasmSink(_Connected[wit_sink.Sink]):
     def write(self, record: Record) -> None:
         """Write one record."""
         wr = to_wit_record(record)
-        _unwrap(self._call(lambda w: w.write(wr)))
+        _unwrap(self._call_one(record, lambda w: w.write(wr)))
 
     def write_batch(self, records: Sequence[Record]) -> list[PluginError | None]:
         """Write records in one guest call; None for each success."""
+        return _screened(records, self._write_batch)
+
+    def _write_batch(self, records: Sequence[Record]) -> list[PluginError | None]:
         batch = [to_wit_record(r) for r in records]
         return [
             _error(o.value) if isinstance(o, rt.Err) else None

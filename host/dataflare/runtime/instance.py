@@ -177,9 +177,7 @@ class PluginInstance(Generic[W]):
         The factory may call into the guest (e.g. to replay `configure` after
         a trap), so its failures are handled like those of a call.
         """
-        store = new_store(
-            self.loaded.engine, sandbox_wasi(self._stdout, self._stderr, self.caps)
-        )
+        store = new_store(self.loaded.engine, sandbox_wasi(self._stdout, self._stderr, self.caps))
         try:
             arm_instance(store, self.limits, self.loaded.engine_config)
             try:
@@ -215,8 +213,16 @@ class PluginInstance(Generic[W]):
             return LimitExceeded(message, limit="fuel", value=limits.fuel_per_call)
         if "interrupt" in reason and limits.timeout is not None:
             return LimitExceeded(message, limit="timeout", value=limits.timeout)
-        if limits.memory_bytes is not None and _looks_like_oom(reason):
+        if limits.memory_bytes is not None and (
+            self._stdout.saw_oom or self._stderr.saw_oom or _looks_like_oom(reason)
+        ):
+            message += (
+                f" (memory limit {limits.memory_bytes} bytes: the guest's allocation was refused)"
+            )
             return LimitExceeded(message, limit="memory", value=limits.memory_bytes)
+        if "too much data is being copied" in reason:
+            message += " (wasmtime refuses to copy that much between host and guest in one call)"
+            return LimitExceeded(message, limit="copy", value=None)
         return GuestTrap(message)
 
     def _reason(self, exc: Exception) -> str:
@@ -229,18 +235,13 @@ class PluginInstance(Generic[W]):
             reason += f" (fuel limit {limits.fuel_per_call} per call)"
         elif "interrupt" in reason and limits.timeout is not None:
             reason += f" (time limit {limits.timeout}s per call)"
-        elif limits.memory_bytes is not None and _looks_like_oom(reason):
-            reason += (
-                f" (memory limit {limits.memory_bytes} bytes: the guest's allocation"
-                " was refused)"
-            )
         return reason
 
 
 def _looks_like_oom(reason: str) -> bool:
     """Whether a trap reads like a failed allocation (wasmtime says nothing more)."""
     text = reason.lower()
-    return any(w in text for w in ("memory", "alloc"))
+    return "out of memory" in text or "memory allocation" in text
 
 
 def open_instance(

@@ -24,6 +24,7 @@ from dataflare.runtime.capabilities import DENY_ALL, Capabilities, apply_capabil
 from dataflare.runtime.worlds import world_imports
 
 __all__ = [
+    "OOM_MARKERS",
     "TRACE",
     "GuestOutput",
     "PluginLog",
@@ -50,6 +51,13 @@ MAX_MESSAGE = 16 * 1024
 """Longer log messages from a guest are cut to this many characters."""
 
 _internal = logging.getLogger(__name__)
+
+OOM_MARKERS = (b"MemoryError", b"memory allocation of", b"out of memory")
+"""What Python, Rust and C guests print when an allocation fails before they trap.
+
+wasmtime reports a refused `memory.grow` to the guest, not to the host, so
+this is how a trap is told apart as the memory limit at work.
+"""
 
 
 def plugin_logger(plugin: str) -> logging.Logger:
@@ -109,10 +117,14 @@ class GuestOutput:
         self._pending = bytearray()
         self._used = 0
         self._dropped = 0
+        self.saw_oom = False
+        """Whether this call's output reported a failed allocation (see `OOM_MARKERS`)."""
 
     def write(self, chunk: bytes) -> None:
         """WASI callback: accept every byte (dropping over-budget ones); never raises."""
         try:
+            if not self.saw_oom and any(m in chunk for m in OOM_MARKERS):
+                self.saw_oom = True
             if not self._allowed:
                 self._dropped += len(chunk)
                 return
@@ -153,6 +165,7 @@ class GuestOutput:
                 extra=self._extra,
             )
         self._used = self._dropped = 0
+        self.saw_oom = False
 
     def _emit(self, line: bytes) -> None:
         text = line.decode("utf-8", errors="replace").rstrip("\r")
