@@ -37,7 +37,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "bench"))
 
 import load_times  # noqa: E402
-from dataflare.bindgen import fastcodec, rt  # noqa: E402
+from dataflare.bindgen import fastmem, rt  # noqa: E402
 from dataflare.bindgen.fastcodec import TypedFunc  # noqa: E402
 from dataflare.bindings import filter as wit_filter  # noqa: E402
 from dataflare.bindings import transform as wit_transform  # noqa: E402
@@ -230,18 +230,18 @@ def typed_calls(repeats: int) -> list[str]:
 
 def floor_call(tf: TypedFunc[Any], args: list[wit.Record]) -> Callable[[], None]:
     """The C call alone: argument arrays prebuilt once, result freed, nothing lifted."""
-    arena = fastcodec._Arena()
-    params = arena.alloc(fastcodec.VAL)
+    arena = fastmem._Arena()
+    params = arena.alloc(fastmem.VAL)
     tf._lowers[0](args, params, arena)
-    result = (ctypes.c_ubyte * fastcodec.VAL)()
+    result = (ctypes.c_ubyte * fastmem.VAL)()
     res = ctypes.addressof(result)
     store = tf._cx.store
 
     def call() -> None:
         ctx = ctypes.addressof(store._context().contents)
-        err = fastcodec._func_call(tf._func_addr, ctx, params, 1, res, 1)
+        err = fastmem._func_call(tf._func_addr, ctx, params, 1, res, 1)
         assert not err, "floor call failed"
-        fastcodec.release(res)
+        fastmem.release(res)
 
     # the closure must own what the addresses point into
     call.keep_alive = (arena, result)  # type: ignore[attr-defined]

@@ -1,10 +1,10 @@
 """Straight-line Python source for the fast codecs of composite types.
 
-`fastcodec` composes one closure per WIT type node; for a record in a list
+`fastnodes` composes one closure per WIT type node; for a record in a list
 that is a dozen Python calls per record. This module writes, once per
 composite spec (list, record, option, tuple, result), one Python function
 whose body inlines its scalar, string, option, record and list nodes, and
-calls the `fastcodec` closures only for the rest (bytes, variants, enums,
+calls the `fastnodes` closures only for the rest (bytes, variants, enums,
 flags, chars, floats). Semantics, checks and messages are those of the
 closures it replaces; the equivalence tests run the generated code.
 """
@@ -15,8 +15,9 @@ import itertools
 import struct
 from typing import Any
 
-from dataflare.bindgen import fastcodec as fc
+from dataflare.bindgen import fastmem as fc
 from dataflare.bindgen.codec import Err, Ok
+from dataflare.bindgen.fastnodes import compile_spec
 
 __all__ = ["generate"]
 
@@ -77,7 +78,7 @@ class _Gen:
         """Lines writing value `v` as a val_t at address expression `addr`."""
         tag = spec[0]
         if tag not in _INLINE:
-            fn = self.const(fc.compile_spec(spec)[0], "L")
+            fn = self.const(compile_spec(spec)[0], "L")
             self.emit(ind, "ar.pos = _pos")
             self.emit(ind, f"{fn}({v}, {addr}, ar)")
             self.emit(ind, "_pos = ar.pos")
@@ -209,7 +210,7 @@ class _Gen:
         """Lines reading the val_t at address expression `a` into variable `r`."""
         tag = spec[0]
         if tag not in _INLINE:
-            fn = self.const(fc.compile_spec(spec)[1], "F")
+            fn = self.const(compile_spec(spec)[1], "F")
             self.emit(ind, f"{r} = {fn}({a})")
             return
         getattr(self, "_lift_" + tag)(spec, a, r, ind)
