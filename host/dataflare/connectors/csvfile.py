@@ -20,7 +20,7 @@ import io
 import json
 import os
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from typing import IO, Any
 
 from dataflare.errors import ConfigurationError, PluginError, PluginIoError, SerializationError
@@ -83,7 +83,9 @@ class CsvSource(SourceBase):
             raise PluginIoError(
                 f"plugin 'csv': cannot open {self.param('path')}: {exc.strerror}"
             ) from exc
-        self._reader = csv.reader(self._file, delimiter=self.param("delimiter"))
+        self._reader = csv.reader(
+            _bounded_lines(self._file, self.param("path")), delimiter=self.param("delimiter")
+        )
         self._header = next(self._reader, [])
         key = self.config.get("key_field")
         if key and key not in self._header:
@@ -254,3 +256,22 @@ def _text(value: object) -> str:
     if isinstance(value, str | int | float):
         return str(value)
     return json.dumps(value, ensure_ascii=False)
+
+
+MAX_LINE_CHARS = 16 << 20
+"""Longest physical line read: a longer one stops the read instead of filling memory."""
+
+
+def _bounded_lines(stream: IO[str], path: str) -> Iterator[str]:
+    """The lines of `stream`, refusing one longer than `MAX_LINE_CHARS` before it is all read."""
+    number = 0
+    while True:
+        line = stream.readline(MAX_LINE_CHARS + 2)
+        if not line:
+            return
+        number += 1
+        if len(line.rstrip("\r\n")) > MAX_LINE_CHARS:
+            raise SerializationError(
+                f"plugin 'csv': {path}: line {number} is longer than {MAX_LINE_CHARS} characters"
+            )
+        yield line

@@ -41,6 +41,11 @@ _PATH_OUT = ParamInfo("path", "the file to write", required=True)
 _MODE = ParamInfo("mode", "overwrite or append", default="overwrite")
 _KEY = ParamInfo("key_field", "a top-level JSON field whose value becomes the record key")
 _TS = ParamInfo("timestamp_field", "a top-level JSON field holding epoch milliseconds")
+MAX_LINE_BYTES = 16 << 20
+"""Default longest input line: a longer one stops the read instead of filling memory."""
+_MAX_LINE = ParamInfo(
+    "max_line_bytes", "longest line accepted, in bytes", default=str(MAX_LINE_BYTES)
+)
 
 
 def _choice(plugin: str, name: str, value: str, choices: tuple[str, ...]) -> str:
@@ -54,17 +59,25 @@ def _choice(plugin: str, name: str, value: str, choices: tuple[str, ...]) -> str
 class _LineSource(SourceBase):
     """Reads JSON Lines from a binary stream opened by `_open`."""
 
-    params: ClassVar[tuple[ParamInfo, ...]] = (_FORMAT, _KEY, _TS)
+    params: ClassVar[tuple[ParamInfo, ...]] = (_FORMAT, _KEY, _TS, _MAX_LINE)
 
     def __init__(self) -> None:
         super().__init__()
         self._stream: IO[bytes] | None = None
         self._line = 0
+        self._max_line = MAX_LINE_BYTES
 
     def configure(self, config: Mapping[str, str]) -> None:
         """Check the parameters."""
         super().configure(config)
         _choice(self._plugin_name(), "format", self.param("format"), ("value", "record"))
+        text = self.param("max_line_bytes")
+        if not text.isdigit() or int(text) <= 0:
+            raise ConfigurationError(
+                f"plugin {self._plugin_name()!r}: max_line_bytes must be a positive integer; "
+                f"got {text!r}"
+            )
+        self._max_line = int(text)
         if self.param("format") == "record" and (
             self.config.get("key_field") or self.config.get("timestamp_field")
         ):
@@ -86,12 +99,18 @@ class _LineSource(SourceBase):
         out: list[Record] = []
         while len(out) < max_records:
             try:
-                raw = self._stream.readline()
+                # Bounded: a huge line must not be read into memory whole.
+                raw = self._stream.readline(self._max_line + 2)
             except OSError as exc:
                 raise PluginIoError(f"{self._where()}: {exc}") from exc
             if not raw:
                 break
             self._line += 1
+            if len(raw.rstrip(b"\r\n")) > self._max_line:
+                raise SerializationError(
+                    f"{self._where()}: line longer than max_line_bytes={self._max_line} bytes; "
+                    "raise max_line_bytes if such lines are expected"
+                )
             line = raw.rstrip(b"\r\n")
             if line.strip():
                 out.append(self._record(line))
@@ -141,7 +160,7 @@ class _LineSource(SourceBase):
 class JsonlSource(_LineSource):
     """Reads a JSON Lines file: one record per non-blank line."""
 
-    params = (_PATH_IN, _FORMAT, _KEY, _TS)
+    params = (_PATH_IN, _FORMAT, _KEY, _TS, _MAX_LINE)
 
     def _open(self) -> IO[bytes]:
         path = self.param("path")
