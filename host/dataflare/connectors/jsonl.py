@@ -232,7 +232,13 @@ class _LineSink(SinkBase):
 
     def _line(self, record: Record) -> bytes:
         if self.config["format"] == "record":
-            return json.dumps(encode_envelope(record), ensure_ascii=False).encode("utf-8") + b"\n"
+            envelope = encode_envelope(record)
+            try:
+                return json.dumps(envelope, ensure_ascii=False).encode("utf-8") + b"\n"
+            except UnicodeEncodeError:
+                # Lone surrogates (e.g. a dead letter for bad metadata): \u escapes keep
+                # the record exactly and the line valid.
+                return json.dumps(envelope).encode("ascii") + b"\n"
         try:
             doc = json.loads(record.value)
         except ValueError as exc:
