@@ -8,12 +8,11 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from hostile_build import hostile_transform
-
 from dataflare.model import Record
 from dataflare.pipeline.executor import Executor
 from dataflare.pipeline.plan import load_plan
 from dataflare.pipeline.stats import RunStats
+from hostile_build import hostile_transform
 
 
 @pytest.fixture(scope="session")

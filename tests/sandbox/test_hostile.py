@@ -12,7 +12,6 @@ import logging
 import os
 
 import pytest
-
 from dataflare.model import Record
 from dataflare.pipeline.isolate import MAX_CONSECUTIVE_TRAPS, PluginStopped
 
