@@ -130,8 +130,9 @@ def test_a_record_over_max_record_bytes_is_refused(run_hostile):
     _, out, dlq = run_hostile([b"big:2000000", b"keep"], "limits: {max_record_bytes: 1000000}")
     assert _values(out) == ["keep"]
     assert _meta(dlq[0])[KIND] == "limit"
-    assert "returned a record of 2000000 bytes; limit max_record_bytes=1000000" in (
-        _meta(dlq[0])[MESSAGE]
+    assert (
+        "returned a record of 2000000 bytes; limit max_record_bytes=1000000"
+        in (_meta(dlq[0])[MESSAGE])
     )
 
 
@@ -139,8 +140,8 @@ def test_a_100_mib_record_is_refused_by_the_copy_limit(run_hostile):
     _, out, dlq = run_hostile([b"big:104857600", b"keep"])
     assert _values(out) == ["keep"]
     assert _meta(dlq[0])[KIND] == "limit"
-    assert "too much data is being copied between the host and the guest" in (
-        _meta(dlq[0])[MESSAGE]
+    assert (
+        "too much data is being copied between the host and the guest" in (_meta(dlq[0])[MESSAGE])
     )
 
 
