@@ -1,4 +1,9 @@
-"""The SQL sink shared by SQLite and PostgreSQL: insert or upsert, a transaction per batch."""
+"""The SQL sink shared by SQLite and PostgreSQL: insert or upsert, a transaction per batch.
+
+`write_batch_at` also stores the source position the batch ends at in the
+``dataflare_positions`` table, in the same transaction: the executor uses it
+to deliver exactly once (see `dataflare.pipeline.checkpoints`).
+"""
 
 from __future__ import annotations
 
@@ -12,7 +17,10 @@ from dataflare.errors import ConfigurationError, PluginError, PluginIoError, Pro
 from dataflare.model import Record
 from dataflare.plugins.base import SinkBase
 
-__all__ = ["SqlSink"]
+__all__ = ["POSITIONS_TABLE", "SqlSink"]
+
+POSITIONS_TABLE = "dataflare_positions"
+"""Where a sink keeps the source positions committed with its records."""
 
 
 class SqlSink(Dialect, SinkBase):
@@ -61,8 +69,54 @@ class SqlSink(Dialect, SinkBase):
         if outcome is not None:
             raise outcome
 
+    def committed_positions(self, scope: str) -> dict[str, bytes]:
+        """Source id -> the position last committed with records by `scope` (a pipeline sink).
+
+        Creates the positions table when missing, so the first run starts empty.
+        """
+        if self._conn is None:
+            raise PluginIoError(f"plugin {self._plugin_name()!r}: used before connect")
+        conn = self._conn
+
+        def read() -> dict[str, bytes]:
+            self._begin(conn)
+            cursor = conn.cursor()
+            try:
+                blob = self.record_types["key"]
+                cursor.execute(
+                    f"CREATE TABLE IF NOT EXISTS {quote(POSITIONS_TABLE)} (scope TEXT NOT NULL, "
+                    f"source TEXT NOT NULL, position {blob} NOT NULL, PRIMARY KEY (scope, source))"
+                )
+                cursor.execute(
+                    f"SELECT source, position FROM {quote(POSITIONS_TABLE)} WHERE scope = "
+                    f"{self.placeholder}",
+                    (scope,),
+                )
+                found = {str(src): bytes(pos) for src, pos in cursor.fetchall()}
+            finally:
+                cursor.close()
+            conn.commit()
+            return found
+
+        try:
+            return read()
+        except self._io_errors() as exc:
+            self._rollback()
+            raise PluginIoError(f"plugin {self._plugin_name()!r}: {exc}".strip()) from exc
+
+    def write_batch_at(
+        self, records: Sequence[Record], scope: str, source: str, position: bytes
+    ) -> list[PluginError | None]:
+        """`write_batch`, also storing `position` in the same transaction (exactly once)."""
+        return self._write_batch(records, (scope, source, position))
+
     def write_batch(self, records: Sequence[Record]) -> list[PluginError | None]:
         """Write records in one transaction; each rejected record fails alone."""
+        return self._write_batch(records, None)
+
+    def _write_batch(
+        self, records: Sequence[Record], commit: tuple[str, str, bytes] | None
+    ) -> list[PluginError | None]:
         if self._conn is None:
             raise PluginIoError(f"plugin {self._plugin_name()!r}: write before connect")
         outcomes: list[PluginError | None] = [None] * len(records)
@@ -73,12 +127,12 @@ class SqlSink(Dialect, SinkBase):
                 rows.append((index, encode(record)))
             except PluginError as exc:
                 outcomes[index] = exc
-        if not rows:
+        if not rows and commit is None:
             return outcomes
         conn = self._conn
         try:
             self._begin(conn)
-            if self._columns is None:
+            if self._columns is None and rows:
                 self._create([row for _, row in rows])
             known = set(self._columns or ())
             good: list[tuple[int, dict[str, object]]] = []
@@ -92,6 +146,8 @@ class SqlSink(Dialect, SinkBase):
                 else:
                     good.append((index, row))
             self._insert(conn, good, outcomes)
+            if commit is not None:
+                self._store_position(conn, *commit)
             conn.commit()
         except self._io_errors() as exc:
             self._rollback()
@@ -133,6 +189,19 @@ class SqlSink(Dialect, SinkBase):
                                 f"the database rejected the record: {str(exc).strip()}"
                             )
                 start = end
+        finally:
+            cursor.close()
+
+    def _store_position(self, conn: Any, scope: str, source: str, position: bytes) -> None:
+        cursor = conn.cursor()
+        try:
+            mark = self.placeholder
+            cursor.execute(
+                f"INSERT INTO {quote(POSITIONS_TABLE)} (scope, source, position) VALUES "
+                f"({mark}, {mark}, {mark}) ON CONFLICT (scope, source) DO UPDATE SET "
+                "position = EXCLUDED.position",
+                (scope, source, position),
+            )
         finally:
             cursor.close()
 

@@ -14,7 +14,10 @@ whole record (key, value, timestamp, metadata) as an envelope: the natural
 format for dead letters. A batch is written with one call and made durable
 by `flush` (fsync for files).
 
-A file is read whole on every run: its checkpoint is empty.
+A ``jsonl`` file is read whole on every run unless ``resume: true``: then
+its checkpoint is the byte offset after the last line read and a rerun
+continues there (lines appended since are read; a file replaced by a
+shorter one is an error). ``stdin`` has no position.
 """
 
 from __future__ import annotations
@@ -26,7 +29,13 @@ from collections.abc import Mapping, Sequence
 from typing import IO, ClassVar
 
 from dataflare.connectors._envelope import decode_envelope, encode_envelope
-from dataflare.errors import ConfigurationError, PluginError, PluginIoError, SerializationError
+from dataflare.errors import (
+    ConfigurationError,
+    PluginError,
+    PluginIoError,
+    ProcessingError,
+    SerializationError,
+)
 from dataflare.model import ParamInfo, Record
 from dataflare.plugins.base import SinkBase, SourceBase
 from dataflare.plugins.registry import register
@@ -43,6 +52,9 @@ _KEY = ParamInfo("key_field", "a top-level JSON field whose value becomes the re
 _TS = ParamInfo("timestamp_field", "a top-level JSON field holding epoch milliseconds")
 MAX_LINE_BYTES = 16 << 20
 """Default longest input line: a longer one stops the read instead of filling memory."""
+_RESUME = ParamInfo(
+    "resume", "true: a rerun continues after the last line committed", default="false"
+)
 _MAX_LINE = ParamInfo(
     "max_line_bytes", "longest line accepted, in bytes", default=str(MAX_LINE_BYTES)
 )
@@ -65,6 +77,7 @@ class _LineSource(SourceBase):
         super().__init__()
         self._stream: IO[bytes] | None = None
         self._line = 0
+        self._offset = 0
         self._max_line = MAX_LINE_BYTES
 
     def configure(self, config: Mapping[str, str]) -> None:
@@ -106,6 +119,7 @@ class _LineSource(SourceBase):
             if not raw:
                 break
             self._line += 1
+            self._offset += len(raw)
             if len(raw.rstrip(b"\r\n")) > self._max_line:
                 raise SerializationError(
                     f"{self._where()}: line longer than max_line_bytes={self._max_line} bytes; "
@@ -160,7 +174,7 @@ class _LineSource(SourceBase):
 class JsonlSource(_LineSource):
     """Reads a JSON Lines file: one record per non-blank line."""
 
-    params = (_PATH_IN, _FORMAT, _KEY, _TS, _MAX_LINE)
+    params = (_PATH_IN, _FORMAT, _KEY, _TS, _MAX_LINE, _RESUME)
 
     def _open(self) -> IO[bytes]:
         path = self.param("path")
@@ -174,6 +188,33 @@ class JsonlSource(_LineSource):
         super().configure(config)
         if not os.path.isfile(self.param("path")):
             raise ConfigurationError(f"plugin 'jsonl': input file not found: {self.param('path')}")
+        _choice("jsonl", "resume", self.param("resume"), ("true", "false"))
+
+    def checkpoint(self) -> bytes:
+        """With ``resume: true``, the byte offset and line after the last line read, as JSON."""
+        if self.param("resume") != "true":
+            return b""
+        return json.dumps({"offset": self._offset, "line": self._line}).encode("utf-8")
+
+    def restore(self, position: bytes) -> None:
+        """Continue after a position from `checkpoint` (lines appended since are read)."""
+        if not position:
+            return
+        try:
+            saved = json.loads(position)
+            offset, line = int(saved["offset"]), int(saved["line"])
+        except (ValueError, KeyError, TypeError) as exc:
+            raise ProcessingError(f"plugin 'jsonl': unreadable position {position[:80]!r}") from exc
+        if self._stream is None:
+            raise PluginIoError("plugin 'jsonl': restore before connect")
+        size = os.fstat(self._stream.fileno()).st_size
+        if offset > size:
+            raise ProcessingError(
+                f"plugin 'jsonl': the saved position (byte {offset}) is past the end of "
+                f"{self.param('path')} ({size} bytes): was the file replaced?"
+            )
+        self._stream.seek(offset)
+        self._offset, self._line = offset, line
 
 
 @register("source", "stdin")
