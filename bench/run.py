@@ -267,18 +267,24 @@ def pipelines(n: int, repeats: int) -> list[str]:
         rust_filter, py_filter = guest("rust", "json_filter"), guest("python", "json_filter")
         rust_mask, py_mask = guest("rust", "mask_email"), guest("python", "mask_email")
         pooled = f"pooled x{os.cpu_count()}, 64-record calls"
-        cases: list[tuple[str, str, str, Any, bool]] = [
-            ("Rust-guest filter", "filter", "wasm", rust_filter, False),
-            (f"Rust-guest filter, {pooled}", "filter", "wasm", rust_filter, True),
-            ("Python-guest filter", "filter", "wasm", py_filter, False),
-            (f"Python-guest filter, {pooled}", "filter", "wasm", py_filter, True),
-            ("native Python filter", "filter", "native", "json_filter", False),
-            ("Rust-guest transform", "transform", "wasm", rust_mask, False),
-            ("Python-guest transform", "transform", "wasm", py_mask, False),
-            (f"Python-guest transform, {pooled}", "transform", "wasm", py_mask, True),
-            ("native Python transform", "transform", "native", "mask_email", False),
+        off = "    limits: {fuel_per_record: null}\n"
+        cases: list[tuple[str, str, str, Any, bool, str]] = [
+            ("Rust-guest filter", "filter", "wasm", rust_filter, False, ""),
+            ("Rust-guest filter, fuel off", "filter", "wasm", rust_filter, False, off),
+            (f"Rust-guest filter, {pooled}", "filter", "wasm", rust_filter, True, ""),
+            ("Python-guest filter", "filter", "wasm", py_filter, False, ""),
+            (f"Python-guest filter, {pooled}", "filter", "wasm", py_filter, True, ""),
+            ("native Python filter", "filter", "native", "json_filter", False, ""),
+            ("Rust-guest transform", "transform", "wasm", rust_mask, False, ""),
+            ("Python-guest transform", "transform", "wasm", py_mask, False, ""),
+            (f"Python-guest transform, {pooled}", "transform", "wasm", py_mask, True, ""),
+            (
+                f"Python-guest transform, {pooled}, fuel off",
+                *("transform", "wasm", py_mask, True, off),
+            ),
+            ("native Python transform", "transform", "native", "mask_email", False, ""),
         ]
-        for label, kind, source, plugin, pool in cases:
+        for label, kind, source, plugin, pool, limits in cases:
             params = "{field: status, value: active}" if kind == "filter" else "{field: email}"
             where = f"plugin_path: {plugin}" if source == "wasm" else f"plugin_name: {plugin}"
             yaml = Path(tmp) / "p.yaml"
@@ -286,7 +292,7 @@ def pipelines(n: int, repeats: int) -> list[str]:
             yaml.write_text(
                 f"name: bench\nbatch_size: 1024\n"
                 f"sources:\n  - id: in\n    type: jsonl\n    config: {{path: {src}}}\n"
-                f"processors:\n  - id: p\n    type: plugin\n    config:\n"
+                f"processors:\n  - id: p\n    type: plugin\n{limits}    config:\n"
                 f"      plugin_type: {kind}\n      plugin_source: {source}\n"
                 f"      {where}\n      params: {params}\n"
                 f"sinks:\n  - id: out\n    type: jsonl\n    config: {{path: {out}}}\n"
@@ -445,6 +451,11 @@ def main() -> None:
         *ab,
         "",
         "## (c) records/s through a whole pipeline (JSON Lines file in and out, batch 1024)",
+        "",
+        "WASM stages run with the pipeline's default limits (fuel on: about 1.4x slower",
+        "guest code) unless the row says fuel off. Pooled rows swap the stage's plugin for",
+        "`runtime.pool.PooledPlugin` members made by the stage's own loader (bench wiring:",
+        "the executor does not pool stages by itself yet).",
         "",
         *c,
         "",
