@@ -24,9 +24,12 @@ with three metadata entries added: `META_STAGE`, `META_KIND` (the
 
 A stop request (the `stop` event; the CLI sets it on the first Ctrl-C) is
 honoured between batches, so every batch is written whole. An interrupted
-run emits no aggregates (their input is incomplete) and saves no positions,
-so a rerun reads again what this run did not finish: delivery is at least
-once. Every plugin is closed whatever happens.
+run emits no aggregates (their input is incomplete). Without aggregates,
+positions are committed after every batch (`dataflare.pipeline.checkpoints`):
+SQL sinks get each record exactly once across crashes, file sinks at least
+once. With aggregates, positions are saved only at the end of a complete
+run, so a rerun reads again what this run did not finish. Every plugin is
+closed whatever happens.
 """
 
 from __future__ import annotations
@@ -41,6 +44,7 @@ from typing import TypeVar, cast
 
 from dataflare.errors import DataFlareError, GuestTrap, PipelineError, PluginError
 from dataflare.model import PluginKind, Record
+from dataflare.pipeline.checkpoints import Committer, TransactionalSink, is_transactional
 from dataflare.pipeline.isolate import Isolator
 from dataflare.pipeline.plan import Plan, Stage
 from dataflare.pipeline.state import StateFile
@@ -107,6 +111,13 @@ class Executor:
             self.stats.add(stage.id, stage.kind.value, "dead-letter sink")
         self._accs: dict[str, bytes] = {}
         self._isolators = {stage.id: Isolator(stage.id) for stage in plan.stages}
+        self._committer = Committer(str(plan.config.state_path.resolve()))
+        self._per_batch = False
+        self._batch_at: tuple[str, bytes] | None = None
+        self._transactional: set[str] = set()
+        self._touched: set[str] = set()
+        self._saved: dict[str, bytes] = {}
+        self._positions: dict[str, tuple[str, bytes]] = {}
         self._state = StateFile(plan.config.state_path)
 
     def run(self) -> RunStats:
@@ -136,6 +147,7 @@ class Executor:
             source = cast(SourcePlugin, stage.plugin)
             self._call(stage, "connect", source.connect)
             position = self._state.position(stage.id, stage.config.plugin.label)
+            self._saved[stage.id] = position
             if position:
                 _log.info("resuming from the saved position", extra={"stage": stage.id})
                 self._call(stage, "restore", partial(source.restore, position))
@@ -144,10 +156,11 @@ class Executor:
                 self._accs[stage.id] = self._call(
                     stage, "init", cast(AggregatePlugin, stage.plugin).init
                 )
+        self._start_commits()
         self._read_all()
         if self.stop.is_set():
             self.stats.interrupted = True
-            _log.warning("stopped on request; aggregates not emitted, positions not saved")
+            _log.warning("stopped on request; aggregates not emitted, last batch positions kept")
         else:
             self._emit_aggregates()
         for stage in [*plan.sinks, *plan.dead_letters.values()]:
@@ -168,7 +181,14 @@ class Executor:
                     active.remove(stage)
                     continue
                 self.stats.stages[stage.id].records_out += len(batch)
-                self._push(batch, 0)
+                if self._per_batch:
+                    position = self._call(stage, "checkpoint", source.checkpoint)
+                    self._batch_at = (stage.id, position)
+                    self._push(batch, 0)
+                    self._batch_at = None
+                    self._commit(stage, position)
+                else:
+                    self._push(batch, 0)
                 if self.on_batch is not None:
                     self.on_batch(self.stats)
 
@@ -248,8 +268,23 @@ class Executor:
     def _write(self, stage: Stage, records: list[Record]) -> None:
         plugin = cast(SinkPlugin, stage.plugin)
         stats = self.stats.stages[stage.id]
+        write = plugin.write_batch
+        at = self._batch_at
+        if at is not None and stage.id in self._transactional:
+            if self._committer.already_written(stage.id, *at):
+                self._touched.add(stage.id)
+                _log.info(
+                    "skipping %d records this sink committed before a crash",
+                    len(records),
+                    extra={"stage": stage.id},
+                )
+                return
+            self._touched.add(stage.id)
+            sink = cast(TransactionalSink, plugin)
+            write = partial(sink.write_batch_at, scope=self._committer.scope(stage.id),
+                            source=at[0], position=at[1])  # fmt: skip
         stats.records_in += len(records)
-        outcomes = self._batch(stage, records, plugin.write_batch)
+        outcomes = self._batch(stage, records, write)
         for record, outcome in zip(records, outcomes, strict=True):
             if outcome is None:
                 stats.records_out += 1
@@ -317,6 +352,44 @@ class Executor:
             raise StageFailed(stage.id, kind, message, what=f"failed in {what}") from exc
         except DataFlareError as exc:
             raise StageFailed(stage.id, "error", str(exc), what=f"failed in {what}") from exc
+
+    def _start_commits(self) -> None:
+        """Decide on per-batch commits and learn what transactional sinks hold."""
+        plan = self.plan
+        if any(s.kind is PluginKind.AGGREGATE for s in plan.processors):
+            return
+        probes = {}
+        for stage in plan.sources:
+            source = cast(SourcePlugin, stage.plugin)
+            probes[stage.id] = self._call(stage, "checkpoint", source.checkpoint)
+        if not any(probes.values()) and not self._saved:
+            return  # no source can resume: nothing to commit
+        self._per_batch = True
+        self._positions = {s.id: (s.config.plugin.label, probes[s.id]) for s in plan.sources}
+        for stage in plan.sinks:
+            if is_transactional(stage.plugin):
+                self._transactional.add(stage.id)
+                sink = cast(TransactionalSink, stage.plugin)
+                self._call(stage, "connect", partial(
+                    self._committer.start, stage.id, sink, self._saved,
+                    [s.id for s in plan.sources]))  # fmt: skip
+
+    def _commit(self, source: Stage, position: bytes) -> None:
+        """Make the batch that ended at `position` durable everywhere, then save positions."""
+        self._committer.end_batch(source.id, position)
+        for stage in [*self.plan.sinks, *self.plan.dead_letters.values()]:
+            if stage.id not in self._transactional:
+                self._call(stage, "flush", cast(SinkPlugin, stage.plugin).flush)
+            elif stage.id not in self._touched:
+                # No record reached this sink: it still records the position, so
+                # it never lags the state file by more than the batch in flight.
+                sink = cast(TransactionalSink, stage.plugin)
+                scope = self._committer.scope(stage.id)
+                self._call(stage, "write", partial(sink.write_batch_at, [], scope,
+                                                   source.id, position))  # fmt: skip
+        self._touched.clear()
+        self._positions[source.id] = (source.config.plugin.label, position)
+        self._state.save(dict(self._positions))
 
     def _save_positions(self) -> None:
         positions = {}
