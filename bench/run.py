@@ -419,6 +419,7 @@ def main() -> None:
         for name in names:
             guest(lang, name)
     started = time.perf_counter()
+    load_before = os.getloadavg()[0]
     log("(a)/(b) typed calls, Rust echo transform-batch")
     ab = typed_calls(reps)
     log("(c) pipelines")
@@ -432,9 +433,12 @@ def main() -> None:
         "# `make bench` results",
         "",
         f"Command: `make bench` (`python bench/run.py`). Machine: {os.cpu_count()} cores"
-        f" ({cpu}), Python {platform.python_version()}, load average"
-        f" {os.getloadavg()[0]:.1f} at the end; {time.perf_counter() - started:.0f} s.",
-        "Medians over repeated runs; ratios are from the same run.",
+        f" ({cpu}), Python {platform.python_version()}, 1-minute load average"
+        f" {load_before:.1f} at the start and {os.getloadavg()[0]:.1f} at the end;"
+        f" {time.perf_counter() - started:.0f} s.",
+        "Medians over repeated runs; ratios are from the same run. The machine is shared:",
+        "other work on it moves absolute figures by up to 2x between runs, and while",
+        "something else keeps a core busy the 2-thread rows of (e) cannot gain.",
         "",
         "## (a) typed call: fast path vs stock `Func.__call__`; (b) fast path vs C-API floor",
         "",
