@@ -183,12 +183,45 @@ class _Gen:
         n, p = len(elems), self.name("p")
         self.emit(ind, f"if not isinstance({v}, tuple) or len({v}) != {n}:")
         self.emit(ind + 1, f"raise TypeError(f'expected a tuple of {n} items, got {{{v}!r}}')")
-        self.alloc(ind, p, f"{n * fc.VAL}")
-        for i, e in enumerate(elems):
-            x = self.name("x")
-            self.emit(ind, f"{x} = {v}[{i}]")
-            self.lower(e, x, f"{p} + {i * fc.VAL}", ind)
+        if n and all(e[0] == "string" for e in elems):
+            self._lower_strings(n, v, p, ind)
+        else:
+            self.alloc(ind, p, f"{n * fc.VAL}")
+            for i, e in enumerate(elems):
+                x = self.name("x")
+                self.emit(ind, f"{x} = {v}[{i}]")
+                self.lower(e, x, f"{p} + {i * fc.VAL}", ind)
         self.emit(ind, f"HEAD(M, {addr}, {fc.K_TUPLE}, {n}, {p})")
+
+    def _lower_strings(self, n: int, v: str, p: str, ind: int) -> None:
+        """A tuple of strings (metadata and config pairs): one allocation, one pack.
+
+        Every element's type is checked before any is encoded, as the stock
+        path does (it encodes only after all checks).
+        """
+        xs = [self.name("s") for _ in range(n)]
+        ds = [self.name("d") for _ in range(n)]
+        ns = [self.name("n") for _ in range(n)]
+        q = self.name("q")
+        for i, x in enumerate(xs):
+            self.emit(ind, f"{x} = {v}[{i}]")
+            self.emit(ind, f"if type({x}) is not str:")
+            self.emit(
+                ind + 1, f"raise TypeError(f'string expects str, got {{type({x}).__name__}}')"
+            )
+        for x, d, k in zip(xs, ds, ns, strict=True):
+            self.emit(ind, f"{d} = {x}.encode()")
+            self.emit(ind, f"{k} = len({d})")
+        head = n * fc.VAL
+        self.alloc(ind, p, f"{head} + {' + '.join(ns)}")
+        self.emit(ind, f"{q} = {p} + {head}")
+        self.emit(ind, f"M[{q} : {q} + {' + '.join(ns)}] = {' + '.join(ds)}")
+        pack = self.const(struct.Struct("<" + "B7xQQ8x" * n).pack_into, "S")
+        args, offset = [], q
+        for k in ns:
+            args.append(f"{fc.K_STRING}, {k}, {offset}")
+            offset = f"{offset} + {k}"
+        self.emit(ind, f"{pack}(M, {p}, {', '.join(args)})")
 
     def _lower_result(self, spec: tuple[Any, ...], v: str, addr: str, ind: int) -> None:
         p, x = self.name("p"), self.name("x")
