@@ -29,12 +29,13 @@ Rules worth knowing:
   parameters flat: ``config: {path: out.jsonl}`` means
   ``config: {params: {path: out.jsonl}}``.
 * A parameter named ``path`` or ending in ``_path`` is a file path: when
-  relative it is resolved against the folder of the pipeline file.
+  relative it is resolved against the folder of the pipeline file (not for
+  WASM plugins, whose paths are guest paths).
 * A sink named by some stage's ``dead_letter`` receives only dead letters,
   not the main flow.
-* ``limits`` and ``allow`` are reserved for per-plugin sandbox settings and
-  are rejected until the sandbox supports them, so nobody believes a limit
-  is enforced when it is not.
+* WASM stages take ``limits`` (`dataflare.pipeline.limits`, defaults applied
+  when absent) and ``allow: {dirs: [{host, guest, mode}], env, stdout}``
+  (default: nothing granted); native stages reject both.
 """
 
 from __future__ import annotations
