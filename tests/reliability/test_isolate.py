@@ -54,3 +54,29 @@ def test_a_plugin_error_for_the_whole_call_is_not_bisected():
     outcomes = Isolator("s").run([1, 2, 3], call)
     assert [str(o) for o in outcomes] == ["refused"] * 3
     assert calls == [[1, 2, 3]]
+
+
+def test_a_batch_stopped_by_a_limit_is_retried_record_by_record():
+    from dataflare.runtime.limits import LimitExceeded
+
+    calls: list[list[int]] = []
+
+    def call(batch: list[int]) -> list[int]:
+        calls.append(batch)
+        if 5 in batch:
+            raise LimitExceeded("interrupt (time limit 0.1s per call)", limit="timeout", value=0.1)
+        return batch
+
+    outcomes = Isolator("s").run(list(range(8)), call)
+    assert [o if isinstance(o, int) else "limit" for o in outcomes] == [
+        0,
+        1,
+        2,
+        3,
+        4,
+        "limit",
+        6,
+        7,
+    ]
+    # One trapped batch, then each record alone: the limit is paid twice, not per level.
+    assert calls == [list(range(8))] + [[i] for i in range(8)]

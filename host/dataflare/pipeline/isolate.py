@@ -4,7 +4,9 @@ A trap kills the guest instance, and the whole batch call with it, so one bad
 record would otherwise fail every record it travels with. `Isolator.run`
 retries a trapped batch by halves (the runtime has already replaced the
 instance, so each try starts on a fresh one) until every trapping record is
-alone; only those get the trap as their outcome, and the rest get the
+alone; a batch stopped by a limit (time, fuel, memory) is retried record by
+record instead, because every bisection level would spend the whole budget
+again; only those get the trap as their outcome, and the rest get the
 outcome the plugin gave them.
 
 A plugin that traps on everything must not be bisected for ever: after
@@ -24,6 +26,7 @@ from collections.abc import Callable, Sequence
 from typing import TypeVar
 
 from dataflare.errors import GuestTrap, PipelineError, PluginError
+from dataflare.runtime.limits import LimitExceeded
 
 __all__ = ["MAX_CONSECUTIVE_TRAPS", "Isolator", "PluginStopped"]
 
@@ -83,6 +86,19 @@ class Isolator:
                 if self._streak >= self.max_consecutive:
                     raise PluginStopped(self.stage, self._streak, exc) from exc
                 return [exc]
+            if isinstance(exc, LimitExceeded):
+                # A limit (time, fuel, memory) costs its whole budget at every
+                # bisection level; one record at a time costs it once.
+                _log.info(
+                    "batch of %d hit a limit; retrying record by record: %s",
+                    len(batch),
+                    exc,
+                    extra={"stage": self.stage},
+                )
+                out: list[T | PluginError | GuestTrap] = []
+                for record in batch:
+                    out += self.run([record], call)
+                return out
             _log.info(
                 "batch of %d trapped; retrying by halves to find the record: %s",
                 len(batch),
