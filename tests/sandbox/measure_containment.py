@@ -143,6 +143,18 @@ def main() -> None:
 
     timed("poison record in a batch of 500", "bisection on fresh instances", poison)
 
+    looping = [Record(b"keep%d" % i) for i in range(500)]
+    looping[123] = Record(b"spin")
+
+    def loop_in_batch() -> str:
+        isolator = Isolator("hostile")
+        outcomes = isolator.run(looping, p.transform_batch)
+        bad = [i for i, o in enumerate(outcomes) if not isinstance(o, Record)]
+        return f"only record {bad} failed ({outcomes[bad[0]]}); {isolator.traps} trapped calls"
+
+    timed("loops forever, inside a batch of 500", "timeout 30 s per batch, then fuel per record",
+          loop_in_batch)  # fmt: skip
+
     def every() -> str:
         try:
             Isolator("hostile").run([Record(b"trap")] * 500, p.transform_batch)
