@@ -279,10 +279,7 @@ class Executor:
                     extra={"stage": stage.id},
                 )
                 return
-            self._touched.add(stage.id)
-            sink = cast(TransactionalSink, plugin)
-            write = partial(sink.write_batch_at, scope=self._committer.scope(stage.id),
-                            source=at[0], position=at[1])  # fmt: skip
+            write = partial(self._write_at, stage, at)
         stats.records_in += len(records)
         outcomes = self._batch(stage, records, write)
         for record, outcome in zip(records, outcomes, strict=True):
@@ -352,6 +349,20 @@ class Executor:
             raise StageFailed(stage.id, kind, message, what=f"failed in {what}") from exc
         except DataFlareError as exc:
             raise StageFailed(stage.id, "error", str(exc), what=f"failed in {what}") from exc
+
+    def _write_at(
+        self, stage: Stage, at: tuple[str, bytes], records: list[Record]
+    ) -> list[PluginError | None]:
+        """Write through a transactional sink, committing the batch's position with it.
+
+        Only a call that returned committed the position; if none did (the
+        whole call failed and its policy dropped the records), `_commit`
+        stores the position on its own, or stops the run if it cannot.
+        """
+        sink = cast(TransactionalSink, stage.plugin)
+        outcomes = sink.write_batch_at(records, self._committer.scope(stage.id), *at)
+        self._touched.add(stage.id)
+        return outcomes
 
     def _start_commits(self) -> None:
         """Decide on per-batch commits and learn what transactional sinks hold."""
