@@ -91,13 +91,19 @@ class Committer:
         held = self._ahead.get((sink_id, source))
         return held is not None and held == position
 
-    def end_batch(self, source: str, position: bytes) -> None:
-        """After the first replayed batch of `source`: every sink ahead must have matched."""
-        for (sink_id, src), held in list(self._ahead.items()):
-            if src != source:
-                continue
-            del self._ahead[(sink_id, src)]
-            if held != position:
+    def end_batch(self, source: str) -> None:
+        """After the first replayed batch of `source`: no sink is ahead any more."""
+        for key in [k for k in self._ahead if k[1] == source]:
+            del self._ahead[key]
+
+    def begin_batch(self, source: str, position: bytes) -> None:
+        """Before a batch of `source` that ends at `position` is written anywhere.
+
+        A sink ahead of the state file must hold exactly this batch; anything
+        else means the replay differs from the run that crashed.
+        """
+        for (sink_id, src), held in self._ahead.items():
+            if src == source and held != position:
                 raise PipelineError(
                     f"sink {sink_id!r} committed source {source!r} up to {held[:80]!r}, but the "
                     f"replay of the next batch ended at {position[:80]!r}: the source or "

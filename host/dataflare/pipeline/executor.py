@@ -183,6 +183,7 @@ class Executor:
                 self.stats.stages[stage.id].records_out += len(batch)
                 if self._per_batch:
                     position = self._call(stage, "checkpoint", source.checkpoint)
+                    self._committer.begin_batch(stage.id, position)
                     self._batch_at = (stage.id, position)
                     self._push(batch, 0)
                     self._batch_at = None
@@ -387,7 +388,7 @@ class Executor:
 
     def _commit(self, source: Stage, position: bytes) -> None:
         """Make the batch that ended at `position` durable everywhere, then save positions."""
-        self._committer.end_batch(source.id, position)
+        self._committer.end_batch(source.id)
         for stage in [*self.plan.sinks, *self.plan.dead_letters.values()]:
             if stage.id not in self._transactional:
                 self._call(stage, "flush", cast(SinkPlugin, stage.plugin).flush)
