@@ -22,7 +22,7 @@ __all__ = ["Progress", "StageLogHandler", "summary_table"]
 
 
 def summary_table(stats: RunStats, title: str | None = None) -> Table:
-    """One row per stage (in, out, dropped, errors) and a footer with totals and rate."""
+    """One row per stage (in, out, dropped, errors with trapped calls) and a footer."""
     state = "interrupted" if stats.interrupted else "done" if stats.finished else "running"
     table = Table(
         title=title,
@@ -38,9 +38,8 @@ def summary_table(stats: RunStats, title: str | None = None) -> Table:
     for s in stats.stages.values():
         kind = s.kind if s.role != "dead-letter sink" else "sink (dead letters)"
         records_in = "" if s.role == "source" else f"{s.records_in:,}"
-        table.add_row(
-            s.id, kind, records_in, f"{s.records_out:,}", f"{s.dropped:,}", f"{s.errors:,}"
-        )
+        errors = f"{s.errors:,}" + (f" ({s.traps:,} traps)" if s.traps else "")
+        table.add_row(s.id, kind, records_in, f"{s.records_out:,}", f"{s.dropped:,}", errors)
     return table
 
 
