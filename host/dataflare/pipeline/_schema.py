@@ -36,7 +36,7 @@ Section = Literal["sources", "processors", "sinks"]
 DEFAULT_BATCH_SIZE = 500
 ON_ERROR: tuple[OnError, ...] = ("fail", "skip", "dead_letter")
 TOP_KEYS = ("name", "batch_size", "state", "sources", "processors", "sinks")
-ENTRY_KEYS = ("id", "type", "config", "on_error", "dead_letter", "limits", "allow")
+ENTRY_KEYS = ("id", "type", "config", "on_error", "dead_letter", "limits", "allow", "workers")
 RESERVED: dict[str, str] = {}
 """Entry keys accepted by the grammar but not supported yet (none now)."""
 PLUGIN_KEYS = (
@@ -87,6 +87,8 @@ class StageConfig:
     """Enforced on WASM stages only (native plugins are trusted host code)."""
     allow: Capabilities = DENY_ALL
     """What a WASM stage may reach; nothing by default."""
+    workers: int = 1
+    """Pooled instances of a WASM filter/transform stage, run on threads (1: no pool)."""
 
     @property
     def where(self) -> str:

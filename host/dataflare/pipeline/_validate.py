@@ -24,6 +24,7 @@ from dataflare.pipeline._schema import (
     Section,
     StageConfig,
 )
+from dataflare.pipeline._workers import WorkersChecker
 from dataflare.pipeline._yaml import Located
 from dataflare.pipeline.limits import DEFAULT_LIMITS
 from dataflare.runtime.capabilities import DENY_ALL
@@ -31,7 +32,7 @@ from dataflare.runtime.capabilities import DENY_ALL
 __all__ = ["Validator"]
 
 
-class Validator(EntryChecker, SandboxChecker):
+class Validator(EntryChecker, SandboxChecker, WorkersChecker):
     """Turns the located YAML tree into a `PipelineConfig`, collecting every problem."""
 
     def __init__(
@@ -206,6 +207,11 @@ class Validator(EntryChecker, SandboxChecker):
             checked_allow = self.allow(entry["allow"], where)
             ok &= checked_allow is not None
             allow = checked_allow or allow
+        workers = 1
+        if "workers" in entry:
+            checked_workers = self.workers(entry["workers"], item.key_marks["workers"], ref, where)
+            ok &= checked_workers is not None
+            workers = checked_workers or workers
         if ref is None or params is None or not ok or on_error is None:
             return None
         values, marks = params
@@ -222,6 +228,7 @@ class Validator(EntryChecker, SandboxChecker):
             param_marks=marks | {"": config_mark},
             limits=limits,
             allow=allow,
+            workers=workers,
         )
 
     def _policy(

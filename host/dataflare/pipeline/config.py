@@ -36,6 +36,10 @@ Rules worth knowing:
 * WASM stages take ``limits`` (`dataflare.pipeline.limits`, defaults applied
   when absent) and ``allow: {dirs: [{host, guest, mode}], env, stdout}``
   (default: nothing granted); native stages reject both.
+* A WASM filter or transform stage may take ``workers: N`` (or ``auto``, the
+  number of cores): N instances of the plugin, each batch split across them
+  in order. A plugin that keeps state across records sees only its
+  instance's share. Aggregates, sources, sinks and native stages reject it.
 """
 
 from __future__ import annotations

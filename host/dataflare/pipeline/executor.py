@@ -5,8 +5,11 @@ source, runs it through the processors in declared order and writes the
 survivors to every sink before it reads the next batch. So at most one
 batch (`batch_size` records) per pipeline is ever in flight: a slow sink
 slows the source down instead of filling memory, and no plugin is ever
-called from two threads (a WASM store must not be). Several sources are
-read in turn, one batch each.
+called from two threads (a WASM store must not be). A WASM filter or
+transform stage with ``workers: N`` is a `runtime.pool.PooledPlugin`: it
+splits each batch call into contiguous chunks run on N instances (one store
+each, one thread each) and joins the outcomes in record order, so to the
+executor it is one plugin. Several sources are read in turn, one batch each.
 
 Aggregates fold the records that reach them; at end of stream each one, in
 declared order, emits its records, which continue through the stages after

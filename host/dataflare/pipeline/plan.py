@@ -22,6 +22,7 @@ from dataflare.model import PluginInfo, PluginKind
 from dataflare.pipeline.config import PipelineConfig, Problems, StageConfig, parse_config
 from dataflare.plugins import registry
 from dataflare.plugins.kinds import AnyPlugin
+from dataflare.runtime.pool import pooled_loader
 
 __all__ = ["Plan", "Stage", "WasmLoader", "build_plan", "load_plan"]
 
@@ -103,6 +104,8 @@ def _stage_line(stage: Stage) -> str:
         text += f", on_error=dead_letter -> {cfg.dead_letter}"
     else:
         text += f", on_error={cfg.on_error}"
+    if cfg.workers > 1:
+        text += f", {cfg.workers} workers"
     return text
 
 
@@ -160,6 +163,9 @@ def _build_stage(
                     "WASM plugins are not available: dataflare.plugins.wasm is missing",
                 )
                 return None
+            if cfg.workers > 1:
+                # Each member comes from the stage's own loader: same limits and grants.
+                loader = cast(WasmLoader, pooled_loader(loader, cfg.workers))
             plugin = loader(ref.wasm_path, ref.kind, ref.name, cfg.id)
         else:
             assert ref.name is not None
