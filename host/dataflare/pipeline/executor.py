@@ -43,6 +43,7 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import replace
 from functools import partial
+from itertools import compress
 from typing import TypeVar, cast
 
 from dataflare.errors import DataFlareError, GuestTrap, PipelineError, PluginError
@@ -80,6 +81,9 @@ class StageFailed(PipelineError):
         self.stage = stage
         self.kind = kind
         self.message = message
+
+
+_FAILED = (PluginError, GuestTrap)
 
 
 def _error_parts(exc: PluginError | GuestTrap) -> tuple[str, str]:
@@ -230,8 +234,14 @@ class Executor:
     def _filter(self, stage: Stage, records: list[Record]) -> list[Record]:
         plugin = cast(FilterPlugin, stage.plugin)
         outcomes = self._batch(stage, records, plugin.filter_batch)
-        kept = []
         stats = self.stats.stages[stage.id]
+        if all(type(outcome) is bool for outcome in outcomes):
+            # The usual batch: decisions only, no failed record to route.
+            kept = list(compress(records, outcomes))
+            stats.dropped += len(records) - len(kept)
+            stats.records_out += len(kept)
+            return kept
+        kept = []
         for record, outcome in zip(records, outcomes, strict=True):
             if isinstance(outcome, PluginError | GuestTrap):
                 self._failed(stage, record, outcome)
@@ -245,6 +255,9 @@ class Executor:
     def _transform(self, stage: Stage, records: list[Record]) -> list[Record]:
         plugin = cast(TransformPlugin, stage.plugin)
         outcomes = self._batch(stage, records, plugin.transform_batch)
+        if not any(isinstance(outcome, _FAILED) for outcome in outcomes):
+            self.stats.stages[stage.id].records_out += len(outcomes)
+            return cast(list[Record], list(outcomes))
         made = []
         for record, outcome in zip(records, outcomes, strict=True):
             if isinstance(outcome, PluginError | GuestTrap):
