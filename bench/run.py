@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import argparse
 import ctypes
-import dataclasses
 import json
 import os
 import platform
@@ -46,7 +45,7 @@ from dataflare.errors import GuestTrap  # noqa: E402
 from dataflare.model import PluginKind, Record  # noqa: E402
 from dataflare.plugins.wasm import WasmFilter, WasmTransform  # noqa: E402
 from dataflare.runtime import load_component  # noqa: E402
-from dataflare.runtime.pool import InstancePool, pooled_batch, pooled_loader  # noqa: E402
+from dataflare.runtime.pool import InstancePool, default_size, pooled_batch  # noqa: E402
 
 GUESTS = {
     "rust": ["echo", "json_filter", "mask_email"],
@@ -266,26 +265,28 @@ def pipelines(n: int, repeats: int) -> list[str]:
                 f.write(line[:62].ljust(62) + "\n")
         rust_filter, py_filter = guest("rust", "json_filter"), guest("python", "json_filter")
         rust_mask, py_mask = guest("rust", "mask_email"), guest("python", "mask_email")
-        pooled = f"pooled x{os.cpu_count()}, 64-record calls"
+        workers = f"workers: {default_size()}"
         off = "    limits: {fuel_per_record: null}\n"
-        cases: list[tuple[str, str, str, Any, bool, str]] = [
-            ("Rust-guest filter", "filter", "wasm", rust_filter, False, ""),
-            ("Rust-guest filter, fuel off", "filter", "wasm", rust_filter, False, off),
-            (f"Rust-guest filter, {pooled}", "filter", "wasm", rust_filter, True, ""),
-            ("Python-guest filter", "filter", "wasm", py_filter, False, ""),
-            (f"Python-guest filter, {pooled}", "filter", "wasm", py_filter, True, ""),
-            ("native Python filter", "filter", "native", "json_filter", False, ""),
-            ("Rust-guest transform", "transform", "wasm", rust_mask, False, ""),
-            ("Python-guest transform", "transform", "wasm", py_mask, False, ""),
-            (f"Python-guest transform, {pooled}", "transform", "wasm", py_mask, True, ""),
+        pool = f"    {workers}\n"
+        cases: list[tuple[str, str, str, Any, str]] = [
+            ("Rust-guest filter", "filter", "wasm", rust_filter, ""),
+            ("Rust-guest filter, fuel off", "filter", "wasm", rust_filter, off),
+            (f"Rust-guest filter, {workers}", "filter", "wasm", rust_filter, pool),
+            ("Python-guest filter", "filter", "wasm", py_filter, ""),
+            (f"Python-guest filter, {workers}", "filter", "wasm", py_filter, pool),
+            ("native Python filter", "filter", "native", "json_filter", ""),
+            ("Rust-guest transform", "transform", "wasm", rust_mask, ""),
+            (f"Rust-guest transform, {workers}", "transform", "wasm", rust_mask, pool),
+            ("Python-guest transform", "transform", "wasm", py_mask, ""),
+            (f"Python-guest transform, {workers}", "transform", "wasm", py_mask, pool),
             (
-                f"Python-guest transform, {pooled}, fuel off",
-                *("transform", "wasm", py_mask, True, off),
+                f"Python-guest transform, {workers}, fuel off",
+                *("transform", "wasm", py_mask, pool + off),
             ),
-            ("native Python transform", "transform", "native", "mask_email", False, ""),
+            ("native Python transform", "transform", "native", "mask_email", ""),
         ]
         yamls = []
-        for i, (_, kind, source, plugin, _, limits) in enumerate(cases):
+        for i, (_, kind, source, plugin, limits) in enumerate(cases):
             params = "{field: status, value: active}" if kind == "filter" else "{field: email}"
             where = f"plugin_path: {plugin}" if source == "wasm" else f"plugin_name: {plugin}"
             yaml = Path(tmp) / f"p{i}.yaml"
@@ -302,10 +303,8 @@ def pipelines(n: int, repeats: int) -> list[str]:
         times: list[list[float]] = [[] for _ in cases]
         for rep in range(repeats):
             log(f"  (c) round {rep + 1} of {repeats}")
-            for i, (label, kind, _, _, pool, _) in enumerate(cases):
+            for i, (label, kind, *_) in enumerate(cases):
                 plan = load_plan(yamls[i])  # load (cached compile) is (d), not timed here
-                if pool:
-                    use_pool(plan, kind)
                 t = time.perf_counter()
                 stats = Executor(plan).run()
                 times[i].append(time.perf_counter() - t)
@@ -317,27 +316,6 @@ def pipelines(n: int, repeats: int) -> list[str]:
             rows.append(f"| {label} | {n:,} | {t_med:.3f} | **{n / t_med:,.0f}** |")
             log(f"  (c) {rows[-1]}")
     return rows
-
-
-def use_pool(plan: Any, kind: str) -> None:
-    """Swap the plan's WASM processor for a `PooledPlugin` of the same component.
-
-    Members come from the pipeline's own loader for that stage (same limits
-    and grants), through `pooled_loader`. The executor does not pool stages
-    itself yet; this is the bench's wiring.
-    """
-    from dataflare.pipeline import plan as plan_module
-
-    stage = plan.processors[0]
-    loader = plan_module._default_wasm_loader(stage.config)
-    assert loader is not None
-    ref = stage.config.plugin
-    pooled = pooled_loader(loader, os.cpu_count())(ref.wasm_path, ref.kind, ref.name, stage.id)
-    pooled.configure(
-        {"field": "status", "value": "active"} if kind == "filter" else {"field": "email"}
-    )
-    plan.processors[0] = dataclasses.replace(stage, plugin=pooled)
-    stage.plugin.close()
 
 
 # ---------------------------------------------------------------- (d)
@@ -464,9 +442,10 @@ def main() -> None:
         "## (c) records/s through a whole pipeline (JSON Lines file in and out, batch 1024)",
         "",
         "WASM stages run with the pipeline's default limits (fuel on: about 1.4x slower",
-        "guest code) unless the row says fuel off. Pooled rows swap the stage's plugin for",
-        "`runtime.pool.PooledPlugin` members made by the stage's own loader (bench wiring:",
-        "the executor does not pool stages by itself yet).",
+        "guest code) unless the row says fuel off. `workers: N` rows set that key on the",
+        "stage: the executor runs it as a `runtime.pool.PooledPlugin` of N instances, each",
+        "batch cut into chunks of at most 64 records run on N threads, outputs in order.",
+        "Every batch is followed by a checkpoint (sink fsync + state file fsync).",
         "",
         *c,
         "",
