@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import os
 
+import pytest
 from hypothesis import HealthCheck, settings
+from support.postgres import postgres_dsn
 
 # Guest calls cost tens of microseconds and a fresh instance about a
 # millisecond, so hypothesis' default deadline would flake on a busy 2-core
@@ -16,3 +18,9 @@ settings.register_profile(
 )
 settings.register_profile("ci", parent=settings.get_profile("dataflare"), derandomize=True)
 settings.load_profile("ci" if os.environ.get("CI") else "dataflare")
+
+
+@pytest.fixture(scope="session")
+def pg_dsn() -> str:
+    """A DSN of a real PostgreSQL server (see `support.postgres`)."""
+    return postgres_dsn()

@@ -1,4 +1,4 @@
-"""Fixtures for the reliability tests: a real PostgreSQL server."""
+"""A real PostgreSQL server for the tests that need one."""
 
 from __future__ import annotations
 
@@ -7,15 +7,16 @@ import re
 import subprocess
 from pathlib import Path
 
-import pytest
 from support.tools import missing
 
 ROOT = Path(__file__).resolve().parents[2]
 
 
-@pytest.fixture(scope="session")
-def pg_dsn() -> str:
-    """A DSN of a real PostgreSQL server (DATAFLARE_PG_DSN, or one started by the CI script)."""
+def postgres_dsn() -> str:
+    """The DSN in DATAFLARE_PG_DSN, else of a server started by `.ci/start-postgres.sh`.
+
+    Skips on a laptop and fails in CI when no server can be had.
+    """
     dsn = os.environ.get("DATAFLARE_PG_DSN")
     if not dsn:
         proc = subprocess.run(
@@ -26,7 +27,10 @@ def pg_dsn() -> str:
         )
         found = re.search(r"DATAFLARE_PG_DSN='([^']+)'", proc.stdout)
         if proc.returncode != 0 or not found:
-            missing(f"PostgreSQL not available; run .ci/start-postgres.sh ({proc.stderr[-300:]})")
+            missing(
+                "PostgreSQL not available; run .ci/start-postgres.sh "
+                f"({proc.stderr.strip()[-300:]})"
+            )
             raise AssertionError("unreachable")
         dsn = found.group(1)
         os.environ["DATAFLARE_PG_DSN"] = dsn
