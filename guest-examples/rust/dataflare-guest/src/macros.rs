@@ -1,5 +1,7 @@
-//! One `export_<kind>!` macro per plugin kind. The five follow one pattern;
-//! keep their export names and flat signatures in step with `wit/*.wit`.
+//! One `export_<kind>!` macro per plugin kind. Each lists only its world's
+//! exports (name, flat parameters, `rt` function); the shared parts live in
+//! the hidden helpers below. Keep the names and flat signatures in step with
+//! `wit/*.wit`.
 //!
 //! Each macro emits, for the wasm32 target only, the core exports that
 //! `wasm-tools component new` matches against the world's top-level exports:
@@ -34,52 +36,73 @@ macro_rules! __dataflare_realloc {
     };
 }
 
-/// Export a [`Filter`](crate::Filter) implementation (which must also be `Default`) as the `filter` world.
+/// Shared by every kind: the plugin's `Slot`, `cabi_realloc`, `describe` and
+/// `configure` (named `rt::<kind>_describe`, `rt::<kind>_configure`), then the
+/// kind's own exports. Each export is `"wit-name" (i32 params) => rt_fn`, with
+/// `+ record` when the flattened `record` parameter follows those params.
+#[doc(hidden)]
 #[macro_export]
-macro_rules! export_filter {
-    ($t:ty) => {
+macro_rules! __dataflare_world {
+    ($t:ty, $describe:ident, $configure:ident;
+     $($name:literal ($($arg:ident),*) $(+ $record:ident)? => $f:ident;)*) => {
         #[cfg(target_arch = "wasm32")]
         const _: () = {
             static SLOT: $crate::rt::Slot<$t> = $crate::rt::Slot::new();
             $crate::__dataflare_realloc!();
-
-            #[export_name = "cm32p2||describe"]
-            unsafe extern "C" fn __df_describe() -> i32 {
-                $crate::rt::filter_describe::<$t>(&SLOT)
-            }
-            #[export_name = "cm32p2||describe_post"]
-            unsafe extern "C" fn __df_post_describe(_ret: i32) {
-                $crate::rt::post_return()
-            }
-
-            #[export_name = "cm32p2||configure"]
-            unsafe extern "C" fn __df_configure(p: i32, n: i32) -> i32 {
-                $crate::rt::filter_configure::<$t>(&SLOT, p, n)
-            }
-            #[export_name = "cm32p2||configure_post"]
-            unsafe extern "C" fn __df_post_configure(_ret: i32) {
-                $crate::rt::post_return()
-            }
-
-            #[export_name = "cm32p2||filter"]
-            unsafe extern "C" fn __df_filter(a0: i32, a1: i32, a2: i32, a3: i32, a4: i32, a5: i32, a6: i64, a7: i32, a8: i32) -> i32 {
-                $crate::rt::filter_one::<$t>(&SLOT, $crate::rt::flat(a0, a1, a2, a3, a4, a5, a6, a7, a8))
-            }
-            #[export_name = "cm32p2||filter_post"]
-            unsafe extern "C" fn __df_post_filter(_ret: i32) {
-                $crate::rt::post_return()
-            }
-
-            #[export_name = "cm32p2||filter-batch"]
-            unsafe extern "C" fn __df_filter_batch(p: i32, n: i32) -> i32 {
-                $crate::rt::filter_batch::<$t>(&SLOT, p, n)
-            }
-            #[export_name = "cm32p2||filter-batch_post"]
-            unsafe extern "C" fn __df_post_filter_batch(_ret: i32) {
-                $crate::rt::post_return()
-            }
-
+            $crate::__dataflare_export!($t, SLOT, "describe" () => $describe);
+            $crate::__dataflare_export!($t, SLOT, "configure" (p, n) => $configure);
+            $($crate::__dataflare_export!($t, SLOT, $name ($($arg),*) $(+ $record)? => $f);)*
         };
+    };
+}
+
+/// One export (`cm32p2||<name>`) calling `rt::$f::<$t>(&slot, args..)`, and
+/// its post-return function (`cm32p2||<name>_post`). The anonymous `const`
+/// scope lets every export reuse the same two function names.
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __dataflare_export {
+    ($t:ty, $slot:ident, $name:literal ($($arg:ident),*) => $f:ident) => {
+        const _: () = {
+            #[export_name = concat!("cm32p2||", $name)]
+            unsafe extern "C" fn export($($arg: i32),*) -> i32 {
+                $crate::rt::$f::<$t>(&$slot, $($arg),*)
+            }
+            $crate::__dataflare_post!($name);
+        };
+    };
+    // A `record` parameter arrives as nine flat core values.
+    ($t:ty, $slot:ident, $name:literal ($($arg:ident),*) + record => $f:ident) => {
+        const _: () = {
+            #[export_name = concat!("cm32p2||", $name)]
+            unsafe extern "C" fn export($($arg: i32,)* a0: i32, a1: i32, a2: i32, a3: i32, a4: i32, a5: i32, a6: i64, a7: i32, a8: i32) -> i32 {
+                $crate::rt::$f::<$t>(&$slot, $($arg,)* $crate::rt::flat(a0, a1, a2, a3, a4, a5, a6, a7, a8))
+            }
+            $crate::__dataflare_post!($name);
+        };
+    };
+}
+
+/// The post-return function of export `$name`: frees what it handed out.
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __dataflare_post {
+    ($name:literal) => {
+        #[export_name = concat!("cm32p2||", $name, "_post")]
+        unsafe extern "C" fn post(_ret: i32) {
+            $crate::rt::post_return()
+        }
+    };
+}
+
+/// Export a [`Filter`](crate::Filter) implementation (which must also be `Default`) as the `filter` world.
+#[macro_export]
+macro_rules! export_filter {
+    ($t:ty) => {
+        $crate::__dataflare_world!($t, filter_describe, filter_configure;
+            "filter" () + record => filter_one;
+            "filter-batch" (p, n) => filter_batch;
+        );
     };
 }
 
@@ -87,48 +110,10 @@ macro_rules! export_filter {
 #[macro_export]
 macro_rules! export_transform {
     ($t:ty) => {
-        #[cfg(target_arch = "wasm32")]
-        const _: () = {
-            static SLOT: $crate::rt::Slot<$t> = $crate::rt::Slot::new();
-            $crate::__dataflare_realloc!();
-
-            #[export_name = "cm32p2||describe"]
-            unsafe extern "C" fn __df_describe() -> i32 {
-                $crate::rt::transform_describe::<$t>(&SLOT)
-            }
-            #[export_name = "cm32p2||describe_post"]
-            unsafe extern "C" fn __df_post_describe(_ret: i32) {
-                $crate::rt::post_return()
-            }
-
-            #[export_name = "cm32p2||configure"]
-            unsafe extern "C" fn __df_configure(p: i32, n: i32) -> i32 {
-                $crate::rt::transform_configure::<$t>(&SLOT, p, n)
-            }
-            #[export_name = "cm32p2||configure_post"]
-            unsafe extern "C" fn __df_post_configure(_ret: i32) {
-                $crate::rt::post_return()
-            }
-
-            #[export_name = "cm32p2||transform"]
-            unsafe extern "C" fn __df_transform(a0: i32, a1: i32, a2: i32, a3: i32, a4: i32, a5: i32, a6: i64, a7: i32, a8: i32) -> i32 {
-                $crate::rt::transform_one::<$t>(&SLOT, $crate::rt::flat(a0, a1, a2, a3, a4, a5, a6, a7, a8))
-            }
-            #[export_name = "cm32p2||transform_post"]
-            unsafe extern "C" fn __df_post_transform(_ret: i32) {
-                $crate::rt::post_return()
-            }
-
-            #[export_name = "cm32p2||transform-batch"]
-            unsafe extern "C" fn __df_transform_batch(p: i32, n: i32) -> i32 {
-                $crate::rt::transform_batch::<$t>(&SLOT, p, n)
-            }
-            #[export_name = "cm32p2||transform-batch_post"]
-            unsafe extern "C" fn __df_post_transform_batch(_ret: i32) {
-                $crate::rt::post_return()
-            }
-
-        };
+        $crate::__dataflare_world!($t, transform_describe, transform_configure;
+            "transform" () + record => transform_one;
+            "transform-batch" (p, n) => transform_batch;
+        );
     };
 }
 
@@ -136,66 +121,12 @@ macro_rules! export_transform {
 #[macro_export]
 macro_rules! export_aggregate {
     ($t:ty) => {
-        #[cfg(target_arch = "wasm32")]
-        const _: () = {
-            static SLOT: $crate::rt::Slot<$t> = $crate::rt::Slot::new();
-            $crate::__dataflare_realloc!();
-
-            #[export_name = "cm32p2||describe"]
-            unsafe extern "C" fn __df_describe() -> i32 {
-                $crate::rt::aggregate_describe::<$t>(&SLOT)
-            }
-            #[export_name = "cm32p2||describe_post"]
-            unsafe extern "C" fn __df_post_describe(_ret: i32) {
-                $crate::rt::post_return()
-            }
-
-            #[export_name = "cm32p2||configure"]
-            unsafe extern "C" fn __df_configure(p: i32, n: i32) -> i32 {
-                $crate::rt::aggregate_configure::<$t>(&SLOT, p, n)
-            }
-            #[export_name = "cm32p2||configure_post"]
-            unsafe extern "C" fn __df_post_configure(_ret: i32) {
-                $crate::rt::post_return()
-            }
-
-            #[export_name = "cm32p2||init"]
-            unsafe extern "C" fn __df_init() -> i32 {
-                $crate::rt::aggregate_init::<$t>(&SLOT)
-            }
-            #[export_name = "cm32p2||init_post"]
-            unsafe extern "C" fn __df_post_init(_ret: i32) {
-                $crate::rt::post_return()
-            }
-
-            #[export_name = "cm32p2||aggregate"]
-            unsafe extern "C" fn __df_aggregate(ap: i32, an: i32, a0: i32, a1: i32, a2: i32, a3: i32, a4: i32, a5: i32, a6: i64, a7: i32, a8: i32) -> i32 {
-                $crate::rt::aggregate_one::<$t>(&SLOT, ap, an, $crate::rt::flat(a0, a1, a2, a3, a4, a5, a6, a7, a8))
-            }
-            #[export_name = "cm32p2||aggregate_post"]
-            unsafe extern "C" fn __df_post_aggregate(_ret: i32) {
-                $crate::rt::post_return()
-            }
-
-            #[export_name = "cm32p2||aggregate-batch"]
-            unsafe extern "C" fn __df_aggregate_batch(ap: i32, an: i32, p: i32, n: i32) -> i32 {
-                $crate::rt::aggregate_batch::<$t>(&SLOT, ap, an, p, n)
-            }
-            #[export_name = "cm32p2||aggregate-batch_post"]
-            unsafe extern "C" fn __df_post_aggregate_batch(_ret: i32) {
-                $crate::rt::post_return()
-            }
-
-            #[export_name = "cm32p2||emit"]
-            unsafe extern "C" fn __df_emit(p: i32, n: i32) -> i32 {
-                $crate::rt::aggregate_emit::<$t>(&SLOT, p, n)
-            }
-            #[export_name = "cm32p2||emit_post"]
-            unsafe extern "C" fn __df_post_emit(_ret: i32) {
-                $crate::rt::post_return()
-            }
-
-        };
+        $crate::__dataflare_world!($t, aggregate_describe, aggregate_configure;
+            "init" () => aggregate_init;
+            "aggregate" (ap, an) + record => aggregate_one;
+            "aggregate-batch" (ap, an, p, n) => aggregate_batch;
+            "emit" (p, n) => aggregate_emit;
+        );
     };
 }
 
@@ -203,75 +134,13 @@ macro_rules! export_aggregate {
 #[macro_export]
 macro_rules! export_source {
     ($t:ty) => {
-        #[cfg(target_arch = "wasm32")]
-        const _: () = {
-            static SLOT: $crate::rt::Slot<$t> = $crate::rt::Slot::new();
-            $crate::__dataflare_realloc!();
-
-            #[export_name = "cm32p2||describe"]
-            unsafe extern "C" fn __df_describe() -> i32 {
-                $crate::rt::source_describe::<$t>(&SLOT)
-            }
-            #[export_name = "cm32p2||describe_post"]
-            unsafe extern "C" fn __df_post_describe(_ret: i32) {
-                $crate::rt::post_return()
-            }
-
-            #[export_name = "cm32p2||configure"]
-            unsafe extern "C" fn __df_configure(p: i32, n: i32) -> i32 {
-                $crate::rt::source_configure::<$t>(&SLOT, p, n)
-            }
-            #[export_name = "cm32p2||configure_post"]
-            unsafe extern "C" fn __df_post_configure(_ret: i32) {
-                $crate::rt::post_return()
-            }
-
-            #[export_name = "cm32p2||connect"]
-            unsafe extern "C" fn __df_connect() -> i32 {
-                $crate::rt::source_connect::<$t>(&SLOT)
-            }
-            #[export_name = "cm32p2||connect_post"]
-            unsafe extern "C" fn __df_post_connect(_ret: i32) {
-                $crate::rt::post_return()
-            }
-
-            #[export_name = "cm32p2||read"]
-            unsafe extern "C" fn __df_read(max: i32) -> i32 {
-                $crate::rt::source_read::<$t>(&SLOT, max)
-            }
-            #[export_name = "cm32p2||read_post"]
-            unsafe extern "C" fn __df_post_read(_ret: i32) {
-                $crate::rt::post_return()
-            }
-
-            #[export_name = "cm32p2||checkpoint"]
-            unsafe extern "C" fn __df_checkpoint() -> i32 {
-                $crate::rt::source_checkpoint::<$t>(&SLOT)
-            }
-            #[export_name = "cm32p2||checkpoint_post"]
-            unsafe extern "C" fn __df_post_checkpoint(_ret: i32) {
-                $crate::rt::post_return()
-            }
-
-            #[export_name = "cm32p2||restore"]
-            unsafe extern "C" fn __df_restore(p: i32, n: i32) -> i32 {
-                $crate::rt::source_restore::<$t>(&SLOT, p, n)
-            }
-            #[export_name = "cm32p2||restore_post"]
-            unsafe extern "C" fn __df_post_restore(_ret: i32) {
-                $crate::rt::post_return()
-            }
-
-            #[export_name = "cm32p2||close"]
-            unsafe extern "C" fn __df_close() -> i32 {
-                $crate::rt::source_close::<$t>(&SLOT)
-            }
-            #[export_name = "cm32p2||close_post"]
-            unsafe extern "C" fn __df_post_close(_ret: i32) {
-                $crate::rt::post_return()
-            }
-
-        };
+        $crate::__dataflare_world!($t, source_describe, source_configure;
+            "connect" () => source_connect;
+            "read" (max) => source_read;
+            "checkpoint" () => source_checkpoint;
+            "restore" (p, n) => source_restore;
+            "close" () => source_close;
+        );
     };
 }
 
@@ -279,74 +148,12 @@ macro_rules! export_source {
 #[macro_export]
 macro_rules! export_sink {
     ($t:ty) => {
-        #[cfg(target_arch = "wasm32")]
-        const _: () = {
-            static SLOT: $crate::rt::Slot<$t> = $crate::rt::Slot::new();
-            $crate::__dataflare_realloc!();
-
-            #[export_name = "cm32p2||describe"]
-            unsafe extern "C" fn __df_describe() -> i32 {
-                $crate::rt::sink_describe::<$t>(&SLOT)
-            }
-            #[export_name = "cm32p2||describe_post"]
-            unsafe extern "C" fn __df_post_describe(_ret: i32) {
-                $crate::rt::post_return()
-            }
-
-            #[export_name = "cm32p2||configure"]
-            unsafe extern "C" fn __df_configure(p: i32, n: i32) -> i32 {
-                $crate::rt::sink_configure::<$t>(&SLOT, p, n)
-            }
-            #[export_name = "cm32p2||configure_post"]
-            unsafe extern "C" fn __df_post_configure(_ret: i32) {
-                $crate::rt::post_return()
-            }
-
-            #[export_name = "cm32p2||connect"]
-            unsafe extern "C" fn __df_connect() -> i32 {
-                $crate::rt::sink_connect::<$t>(&SLOT)
-            }
-            #[export_name = "cm32p2||connect_post"]
-            unsafe extern "C" fn __df_post_connect(_ret: i32) {
-                $crate::rt::post_return()
-            }
-
-            #[export_name = "cm32p2||write"]
-            unsafe extern "C" fn __df_write(a0: i32, a1: i32, a2: i32, a3: i32, a4: i32, a5: i32, a6: i64, a7: i32, a8: i32) -> i32 {
-                $crate::rt::sink_write::<$t>(&SLOT, $crate::rt::flat(a0, a1, a2, a3, a4, a5, a6, a7, a8))
-            }
-            #[export_name = "cm32p2||write_post"]
-            unsafe extern "C" fn __df_post_write(_ret: i32) {
-                $crate::rt::post_return()
-            }
-
-            #[export_name = "cm32p2||write-batch"]
-            unsafe extern "C" fn __df_write_batch(p: i32, n: i32) -> i32 {
-                $crate::rt::sink_write_batch::<$t>(&SLOT, p, n)
-            }
-            #[export_name = "cm32p2||write-batch_post"]
-            unsafe extern "C" fn __df_post_write_batch(_ret: i32) {
-                $crate::rt::post_return()
-            }
-
-            #[export_name = "cm32p2||flush"]
-            unsafe extern "C" fn __df_flush() -> i32 {
-                $crate::rt::sink_flush::<$t>(&SLOT)
-            }
-            #[export_name = "cm32p2||flush_post"]
-            unsafe extern "C" fn __df_post_flush(_ret: i32) {
-                $crate::rt::post_return()
-            }
-
-            #[export_name = "cm32p2||close"]
-            unsafe extern "C" fn __df_close() -> i32 {
-                $crate::rt::sink_close::<$t>(&SLOT)
-            }
-            #[export_name = "cm32p2||close_post"]
-            unsafe extern "C" fn __df_post_close(_ret: i32) {
-                $crate::rt::post_return()
-            }
-
-        };
+        $crate::__dataflare_world!($t, sink_describe, sink_configure;
+            "connect" () => sink_connect;
+            "write" () + record => sink_write;
+            "write-batch" (p, n) => sink_write_batch;
+            "flush" () => sink_flush;
+            "close" () => sink_close;
+        );
     };
 }
