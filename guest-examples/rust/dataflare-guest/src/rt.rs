@@ -40,7 +40,7 @@ mod wasm {
     use super::Slot;
     use crate::abi::{self, FlatRecord, Memory};
     use crate::types::Config;
-    use crate::{Aggregate, Filter, Sink, Source, Transform};
+    use crate::{Aggregate, Filter, Record, Sink, Source, Transform};
     use std::alloc::{alloc, dealloc, handle_alloc_error, realloc as std_realloc, Layout};
     use std::cell::UnsafeCell;
 
@@ -185,28 +185,6 @@ mod wasm {
         ret as i32
     }
 
-    // ---- filter -------------------------------------------------------------
-
-    pub unsafe fn filter_describe<T: Filter + Default>(s: &Slot<T>) -> i32 {
-        info(s.get().describe())
-    }
-    pub unsafe fn filter_configure<T: Filter + Default>(s: &Slot<T>, p: i32, n: i32) -> i32 {
-        unit(s.get().configure(config(p, n)))
-    }
-    pub unsafe fn filter_one<T: Filter + Default>(s: &Slot<T>, f: FlatRecord) -> i32 {
-        let record = abi::lift_record_flat(&mut Wasm, f);
-        let ret = ret_area();
-        abi::store_result_bool(&mut Wasm, ret, s.get().filter(&record));
-        ret as i32
-    }
-    pub unsafe fn filter_batch<T: Filter + Default>(s: &Slot<T>, p: i32, n: i32) -> i32 {
-        let records = abi::lift_records(&mut Wasm, p as u32, n as u32);
-        let outcomes = s.get().filter_batch(&records);
-        drop(records);
-        let (ptr, len) = abi::lower_bool_results(&mut Wasm, outcomes);
-        list(ptr, len)
-    }
-
     fn list(ptr: u32, len: u32) -> i32 {
         let ret = ret_area();
         Wasm.store_u32(ret, ptr);
@@ -214,14 +192,43 @@ mod wasm {
         ret as i32
     }
 
+    /// A `*-batch` export returning a list: lift the records, run the batch
+    /// (the records are dropped when `run` returns), lower its outcomes.
+    fn batch<O>(p: i32, n: i32, run: impl FnOnce(Vec<Record>) -> O, lower: fn(&mut Wasm, O) -> (u32, u32)) -> i32 {
+        let records = abi::lift_records(&mut Wasm, p as u32, n as u32);
+        let outcomes = run(records);
+        let (ptr, len) = lower(&mut Wasm, outcomes);
+        list(ptr, len)
+    }
+
+    /// `<kind>_describe` and `<kind>_configure`: the same for every kind's trait.
+    macro_rules! describe_configure {
+        ($kind:ident, $describe:ident, $configure:ident) => {
+            pub unsafe fn $describe<T: $kind + Default>(s: &Slot<T>) -> i32 {
+                info(s.get().describe())
+            }
+            pub unsafe fn $configure<T: $kind + Default>(s: &Slot<T>, p: i32, n: i32) -> i32 {
+                unit(s.get().configure(config(p, n)))
+            }
+        };
+    }
+
+    // ---- filter -------------------------------------------------------------
+
+    describe_configure!(Filter, filter_describe, filter_configure);
+    pub unsafe fn filter_one<T: Filter + Default>(s: &Slot<T>, f: FlatRecord) -> i32 {
+        let record = abi::lift_record_flat(&mut Wasm, f);
+        let ret = ret_area();
+        abi::store_result_bool(&mut Wasm, ret, s.get().filter(&record));
+        ret as i32
+    }
+    pub unsafe fn filter_batch<T: Filter + Default>(s: &Slot<T>, p: i32, n: i32) -> i32 {
+        batch(p, n, |records| s.get().filter_batch(&records), abi::lower_bool_results)
+    }
+
     // ---- transform ----------------------------------------------------------
 
-    pub unsafe fn transform_describe<T: Transform + Default>(s: &Slot<T>) -> i32 {
-        info(s.get().describe())
-    }
-    pub unsafe fn transform_configure<T: Transform + Default>(s: &Slot<T>, p: i32, n: i32) -> i32 {
-        unit(s.get().configure(config(p, n)))
-    }
+    describe_configure!(Transform, transform_describe, transform_configure);
     pub unsafe fn transform_one<T: Transform + Default>(s: &Slot<T>, f: FlatRecord) -> i32 {
         let record = abi::lift_record_flat(&mut Wasm, f);
         let ret = ret_area();
@@ -229,20 +236,12 @@ mod wasm {
         ret as i32
     }
     pub unsafe fn transform_batch<T: Transform + Default>(s: &Slot<T>, p: i32, n: i32) -> i32 {
-        let records = abi::lift_records(&mut Wasm, p as u32, n as u32);
-        let outcomes = s.get().transform_batch(records);
-        let (ptr, len) = abi::lower_record_results(&mut Wasm, outcomes);
-        list(ptr, len)
+        batch(p, n, |records| s.get().transform_batch(records), abi::lower_record_results)
     }
 
     // ---- aggregate ----------------------------------------------------------
 
-    pub unsafe fn aggregate_describe<T: Aggregate + Default>(s: &Slot<T>) -> i32 {
-        info(s.get().describe())
-    }
-    pub unsafe fn aggregate_configure<T: Aggregate + Default>(s: &Slot<T>, p: i32, n: i32) -> i32 {
-        unit(s.get().configure(config(p, n)))
-    }
+    describe_configure!(Aggregate, aggregate_describe, aggregate_configure);
     pub unsafe fn aggregate_init<T: Aggregate + Default>(s: &Slot<T>) -> i32 {
         let ret = ret_area();
         abi::store_list_u8(&mut Wasm, ret, s.get().init());
@@ -284,12 +283,7 @@ mod wasm {
 
     // ---- source -------------------------------------------------------------
 
-    pub unsafe fn source_describe<T: Source + Default>(s: &Slot<T>) -> i32 {
-        info(s.get().describe())
-    }
-    pub unsafe fn source_configure<T: Source + Default>(s: &Slot<T>, p: i32, n: i32) -> i32 {
-        unit(s.get().configure(config(p, n)))
-    }
+    describe_configure!(Source, source_describe, source_configure);
     pub unsafe fn source_connect<T: Source + Default>(s: &Slot<T>) -> i32 {
         unit(s.get().connect())
     }
@@ -313,12 +307,7 @@ mod wasm {
 
     // ---- sink ---------------------------------------------------------------
 
-    pub unsafe fn sink_describe<T: Sink + Default>(s: &Slot<T>) -> i32 {
-        info(s.get().describe())
-    }
-    pub unsafe fn sink_configure<T: Sink + Default>(s: &Slot<T>, p: i32, n: i32) -> i32 {
-        unit(s.get().configure(config(p, n)))
-    }
+    describe_configure!(Sink, sink_describe, sink_configure);
     pub unsafe fn sink_connect<T: Sink + Default>(s: &Slot<T>) -> i32 {
         unit(s.get().connect())
     }
@@ -327,10 +316,7 @@ mod wasm {
         unit(s.get().write(record))
     }
     pub unsafe fn sink_write_batch<T: Sink + Default>(s: &Slot<T>, p: i32, n: i32) -> i32 {
-        let records = abi::lift_records(&mut Wasm, p as u32, n as u32);
-        let outcomes = s.get().write_batch(records);
-        let (ptr, len) = abi::lower_unit_results(&mut Wasm, outcomes);
-        list(ptr, len)
+        batch(p, n, |records| s.get().write_batch(records), abi::lower_unit_results)
     }
     pub unsafe fn sink_flush<T: Sink + Default>(s: &Slot<T>) -> i32 {
         unit(s.get().flush())
