@@ -7,9 +7,9 @@ its own, and its smallest form (hypothesis shrinking) is what the report shows.
 from __future__ import annotations
 
 import itertools
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 from hypothesis import strategies as st
 
@@ -37,6 +37,7 @@ __all__ = [
 ]
 
 Item = Record | SourceOp
+T = TypeVar("T")
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,6 +58,17 @@ class PropertyRun:
     def driver(self) -> Driver:
         """A fresh, configured (and for sources/sinks connected) instance."""
         return Driver(self.subject.probe(connect=True), self.subject.kind)
+
+    def failure(
+        self, strategy: st.SearchStrategy[T], why: Callable[[T], str | None], fixed: T
+    ) -> tuple[T, str] | None:
+        """The smallest generated input `why` rejects; else `fixed`, if `why` rejects it."""
+        # fixed runs before the search, as the checks always ran it: same call order
+        on_fixed = why(fixed)
+        found = smallest_failure(strategy, why, seed=self.seed, examples=self.examples)
+        if found is None and on_fixed is not None:
+            found = (fixed, on_fixed)
+        return found
 
 
 def _show(items: Sequence[Item]) -> str:
@@ -131,10 +143,7 @@ def check_determinism(run: PropertyRun) -> CheckResult:
     fixed: list[Item] = list(standard_records(run.vocabulary))
     if run.subject.kind is PluginKind.SOURCE:
         fixed = [SourceOp("read", 10), SourceOp("checkpoint"), SourceOp("read", 10)]
-    on_fixed = why(fixed)
-    found = smallest_failure(run.inputs(), why, seed=run.seed, examples=run.examples)
-    if found is None and on_fixed is not None:
-        found = (fixed, on_fixed)
+    found = run.failure(run.inputs(), why, fixed)
     if found is not None:
         items, reason = found
         return CheckResult("determinism", Status.FAIL, reason, input=_show(items))
@@ -174,10 +183,7 @@ def check_batch(run: PropertyRun) -> CheckResult:
         return None
 
     fixed = standard_records(run.vocabulary)
-    reason = why(fixed)
-    found = smallest_failure(batches(run.vocabulary), why, seed=run.seed, examples=run.examples)
-    if found is None and reason is not None:
-        found = (fixed, reason)
+    found = run.failure(batches(run.vocabulary), why, fixed)
     if found is not None:
         records, reason = found
         return CheckResult("batch", Status.FAIL, reason, input=render_records(records))
