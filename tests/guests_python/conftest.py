@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -40,17 +39,3 @@ def open_guest(guest_path: Callable[[str], Path]) -> Iterator[Callable[[str], An
     yield open_
     for plugin in opened:
         plugin.close()
-
-
-@pytest.fixture(autouse=True)
-def _dataflare_logs_propagate() -> Iterator[None]:
-    """Let caplog see guest log lines even after an in-process `dataflare run`.
-
-    `dataflare run` turns propagation off on the "dataflare" logger for the
-    rest of the process, which would hide every record from caplog.
-    """
-    logger = logging.getLogger("dataflare")
-    saved = logger.propagate
-    logger.propagate = True
-    yield
-    logger.propagate = saved

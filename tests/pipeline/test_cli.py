@@ -68,6 +68,22 @@ def test_run_prints_a_summary_table(write_yaml, tmp_path, capsys):
     assert "done: 2 records read" in out
 
 
+def test_an_in_process_run_leaves_logging_as_it_was(write_yaml, tmp_path):
+    (tmp_path / "in.jsonl").write_text('{"status": "active"}\n')
+    path = write_yaml(
+        """
+        sources:
+          - {id: src, type: jsonl, config: {path: in.jsonl}}
+        sinks:
+          - {id: out, type: jsonl, config: {path: out.jsonl}}
+        """
+    )
+    logger = logging.getLogger("dataflare")
+    before = (logger.level, logger.propagate, list(logger.handlers))
+    assert main(["run", str(path), "-vv"]) == 0
+    assert (logger.level, logger.propagate, list(logger.handlers)) == before
+
+
 def test_quiet_prints_nothing(write_yaml, tmp_path, capsys):
     (tmp_path / "in.jsonl").write_text("{}\n")
     path = write_yaml(

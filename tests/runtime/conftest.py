@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import logging
-from collections.abc import Iterator
 from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
@@ -66,17 +64,3 @@ def record(value: bytes) -> SimpleNamespace:
 def run_filter(instance: PluginInstance[RawExports], value: bytes) -> Any:
     """Call the probe's `filter` export with a record holding `value`."""
     return instance.call(lambda world: world("filter", record(value)))
-
-
-@pytest.fixture(autouse=True)
-def _dataflare_logs_propagate() -> Iterator[None]:
-    """Let caplog see plugin log lines even after an in-process CLI run.
-
-    `dataflare run` turns propagation off on the "dataflare" logger for the
-    rest of the process, which would hide every record from caplog here.
-    """
-    logger = logging.getLogger("dataflare")
-    saved = logger.propagate
-    logger.propagate = True
-    yield
-    logger.propagate = saved
