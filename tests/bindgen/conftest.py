@@ -8,9 +8,7 @@ the wasmtime version too, because compiling an 18 MB component takes seconds.
 
 from __future__ import annotations
 
-import hashlib
 import importlib
-import subprocess
 import sys
 from collections.abc import Iterator
 from importlib.metadata import version
@@ -21,7 +19,7 @@ from typing import Any
 import pytest
 import wasmtime
 from dataflare.bindgen import generate
-from support.tools import require_tool
+from support.componentize import componentize_cached
 from wasmtime import component as wc
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -30,48 +28,11 @@ CACHE = ROOT / "build" / "bindgen"
 WORLD = "roundtrip"
 
 
-def _sources_hash() -> str:
-    digest = hashlib.sha256(version("componentize-py").encode())
-    for path in sorted(FIXTURE.rglob("*")):
-        if path.is_file() and "__pycache__" not in path.parts:
-            digest.update(str(path.relative_to(FIXTURE)).encode())
-            digest.update(path.read_bytes())
-    return digest.hexdigest()[:16]
-
-
 def build_roundtrip_component() -> Path:
     """Build (or reuse) the round-trip component; its path."""
-    out = CACHE / f"roundtrip-{_sources_hash()}.wasm"
-    if out.is_file():
-        return out
-    exe = require_tool("componentize-py", "pip install componentize-py==0.25.1")
-    CACHE.mkdir(parents=True, exist_ok=True)
-    tmp = out.with_suffix(".tmp")
-    proc = subprocess.run(
-        [
-            exe,
-            "-d",
-            str(FIXTURE / "wit"),
-            "-w",
-            WORLD,
-            "componentize",
-            "app",
-            "-p",
-            str(FIXTURE / "guest"),
-            "-o",
-            str(tmp),
-        ],
-        capture_output=True,
-        text=True,
-        check=False,
+    return componentize_cached(
+        name="roundtrip", source=FIXTURE / "guest", wit=FIXTURE / "wit", world=WORLD, cache=CACHE
     )
-    if proc.returncode != 0:
-        raise AssertionError(f"componentize-py failed:\n{proc.stdout}\n{proc.stderr}")
-    for old in CACHE.glob("roundtrip-*"):
-        if old != tmp:
-            old.unlink()  # builds of earlier fixture sources: ~18 MB each
-    tmp.replace(out)
-    return out
 
 
 @pytest.fixture(scope="session")

@@ -9,12 +9,10 @@ version.
 
 from __future__ import annotations
 
-import hashlib
-import os
-import shutil
 import subprocess
 from pathlib import Path
 
+from support.componentize import componentize_cached
 from support.tools import require_tool
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -61,22 +59,6 @@ def core_module(out: Path) -> Path:
 
 def probe_component() -> Path:
     """The componentize-py probe filter (see its docstring), built once per source hash."""
-    tool = require_tool("componentize-py", "pip install componentize-py==0.25.1")
-    source = FIXTURES / "probe_filter"
-    digest = hashlib.sha256()
-    for path in [*sorted(source.glob("*.py")), *sorted(WIT.glob("*.wit"))]:
-        digest.update(path.name.encode() + b"\0" + path.read_bytes())
-    digest.update(subprocess.run([tool, "--version"], capture_output=True, check=False).stdout)
-    out = BUILD / f"probe_filter-{digest.hexdigest()[:16]}.wasm"
-    if out.is_file():
-        return out
-    BUILD.mkdir(parents=True, exist_ok=True)
-    tmp = out.with_suffix(f".{os.getpid()}.tmp")
-    _run([tool, "-d", str(WIT), "-w", "filter", "componentize", "app",
-          "-p", str(source), "-o", str(tmp)])  # fmt: skip
-    os.replace(tmp, out)
-    for stale in BUILD.glob("probe_filter-*.wasm"):
-        if stale != out:
-            stale.unlink(missing_ok=True)
-    shutil.rmtree(source / "__pycache__", ignore_errors=True)
-    return out
+    return componentize_cached(
+        name="probe_filter", source=FIXTURES / "probe_filter", wit=WIT, world="filter", cache=BUILD
+    )
