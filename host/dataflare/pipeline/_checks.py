@@ -42,6 +42,13 @@ class Checker:
         )
         return None
 
+    def mapping(self, node: Located, where: str, what: str) -> bool:
+        """True if `node` holds a mapping, else False after reporting what it holds."""
+        if isinstance(node.value, dict):
+            return True
+        self.p.add(node.mark, where, f"{what}: expected a mapping, got {type_name(node.value)}")
+        return False
+
     def positive_int(self, node: Located, where: str, what: str) -> int | None:
         """The positive integer at `node`, or None after reporting it."""
         if isinstance(node.value, int) and not isinstance(node.value, bool) and node.value > 0:

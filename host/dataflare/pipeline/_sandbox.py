@@ -25,10 +25,7 @@ class SandboxChecker(Checker):
         """The stage's limits: defaults for every key not given; None if invalid."""
         if node.value is None:
             return DEFAULT_LIMITS
-        if not isinstance(node.value, dict):
-            self.p.add(
-                node.mark, where, f"`limits`: expected a mapping, got {type_name(node.value)}"
-            )
+        if not self.mapping(node, where, "`limits`"):
             return None
         ok = self.unknown_keys(node, LIMIT_KEYS, f"{where} limits")
         values: dict[str, int | None] = {}
@@ -66,10 +63,7 @@ class SandboxChecker(Checker):
         """The stage's grants (nothing not named); None if invalid."""
         if node.value is None:
             return DENY_ALL
-        if not isinstance(node.value, dict):
-            self.p.add(
-                node.mark, where, f"`allow`: expected a mapping, got {type_name(node.value)}"
-            )
+        if not self.mapping(node, where, "`allow`"):
             return None
         ok = self.unknown_keys(node, ALLOW_KEYS, f"{where} allow")
         allow: dict[str, Located] = node.value

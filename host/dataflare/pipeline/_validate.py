@@ -139,14 +139,9 @@ class Validator(EntryChecker, SandboxChecker, WorkersChecker):
         config: dict[str, Located] = {}
         config_mark = config_node.mark if config_node is not None else item.mark
         if config_node is not None and config_node.value is not None:
-            if isinstance(config_node.value, dict):
+            if self.mapping(config_node, where, "`config`"):
                 config = config_node.value
             else:
-                self.p.add(
-                    config_node.mark,
-                    where,
-                    f"`config`: expected a mapping, got {type_name(config_node.value)}",
-                )
                 ok = False
         if stage_type is None:
             return None
