@@ -558,3 +558,19 @@ def test_valid_pipelines_keep_ids_order_and_policies(tmp_path_factory, ids, data
         and s.params == {"path": str(path.parent / f"{s.id}.jsonl")}
         for s in config.sources
     )
+
+
+def test_config_that_is_not_a_mapping_is_located(write_yaml):
+    path = write_yaml(
+        """
+        sources:
+          - id: a
+            type: jsonl
+            config: [path, in.jsonl]
+        """
+        + GOOD_TAIL
+    )
+    assert (
+        f"{path}:4:13: sources entry 'a': `config`: expected a mapping, got a list"
+        in problems_of(path)
+    )
