@@ -23,9 +23,11 @@ shorter one is an error). ``stdin`` has no position.
 from __future__ import annotations
 
 import json
+import json.decoder
+import json.scanner
 import os
 import sys
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import IO, ClassVar
 
 from dataflare.connectors._envelope import decode_envelope, encode_envelope
@@ -66,6 +68,33 @@ def _choice(plugin: str, name: str, value: str, choices: tuple[str, ...]) -> str
             f"plugin {plugin!r}: {name} must be one of {', '.join(choices)}; got {value!r}"
         )
     return value
+
+
+# typeshed types make_scanner's argument as a scanner; it is the decoder (the context).
+_scan: Callable[[str, int], tuple[object, int]] = json.scanner.make_scanner(
+    json.decoder.JSONDecoder()  # type: ignore[arg-type]
+)
+_SPACE = " \t\n\r"  # JSON's whitespace (RFC 8259)
+
+
+def json_document(data: bytes) -> object:
+    """The one JSON document in UTF-8 `data`; `ValueError` if there is not exactly one.
+
+    `json.loads` without its per-call encoding detection and wrappers: the
+    sink checks every value it writes, so this is on the hot path. JSON
+    Lines are UTF-8, so other encodings (which `json.loads` would detect)
+    are refused here.
+    """
+    text = data.decode("utf-8")  # UnicodeDecodeError is a ValueError
+    start = len(text) - len(text.lstrip(_SPACE))
+    try:
+        doc, end = _scan(text, start)
+    except StopIteration as exc:
+        raise json.JSONDecodeError("Expecting value", text, exc.value) from None
+    if end != len(text.rstrip(_SPACE)):
+        rest = text[end:]
+        raise json.JSONDecodeError("Extra data", text, end + len(rest) - len(rest.lstrip(_SPACE)))
+    return doc
 
 
 class _LineSource(SourceBase):
@@ -281,7 +310,7 @@ class _LineSink(SinkBase):
                 # the record exactly and the line valid.
                 return json.dumps(envelope).encode("ascii") + b"\n"
         try:
-            doc = json.loads(record.value)
+            doc = json_document(record.value)
         except ValueError as exc:
             raise SerializationError(
                 f"the value is not JSON ({exc}); use format: record to write any bytes"
