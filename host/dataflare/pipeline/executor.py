@@ -1,11 +1,14 @@
 """Running a plan: read in batches, push each batch through every stage, write, close.
 
-The executor is pull-based and single-threaded: it reads one batch from a
-source, runs it through the processors in declared order and writes the
-survivors to every sink before it reads the next batch. So at most one
-batch (`batch_size` records) per pipeline is ever in flight: a slow sink
-slows the source down instead of filling memory, and no plugin is ever
-called from two threads (a WASM store must not be). A WASM filter or
+The executor is pull-based: it takes one batch from a source, runs it
+through the processors in declared order and writes the survivors to every
+sink before it takes the next batch. When some stage runs WebAssembly, each
+source reads up to two batches ahead on its own thread
+(`dataflare.pipeline.prefetch`), filling the time guest code runs without
+the GIL; otherwise sources are read inline. Either way memory is bounded (at
+most three batches of `batch_size` records per source), a slow sink slows
+the source down instead of filling memory, and no plugin is ever called
+from two threads at once (a WASM store must not be). A WASM filter or
 transform stage with ``workers: N`` is a `runtime.pool.PooledPlugin`: it
 splits each batch call into contiguous chunks run on N instances (one store
 each, one thread each) and joins the outcomes in record order, so to the
@@ -26,7 +29,8 @@ with three metadata entries added: `META_STAGE`, `META_KIND` (the
 `plugin-error` case, or ``trap``) and `META_MESSAGE`.
 
 A stop request (the `stop` event; the CLI sets it on the first Ctrl-C) is
-honoured between batches, so every batch is written whole. An interrupted
+honoured between batches, so every batch is written whole; batches already
+read ahead go through first, so a stream such as stdin loses none. An interrupted
 run emits no aggregates (their input is incomplete). Without aggregates,
 positions are committed after every batch (`dataflare.pipeline.checkpoints`):
 SQL sinks get each record exactly once across crashes, file sinks at least
@@ -51,6 +55,7 @@ from dataflare.model import PluginKind, Record
 from dataflare.pipeline.checkpoints import Committer, TransactionalSink, is_transactional
 from dataflare.pipeline.isolate import Isolator
 from dataflare.pipeline.plan import Plan, Stage
+from dataflare.pipeline.prefetch import ReadAhead, Reader, ReadInline
 from dataflare.pipeline.state import StateFile
 from dataflare.pipeline.stats import RunStats
 from dataflare.plugins.kinds import (
@@ -84,6 +89,13 @@ class StageFailed(PipelineError):
 
 
 _FAILED = (PluginError, GuestTrap)
+
+
+_Batch = tuple[list[Record], bytes | None]  # records read, the position after them
+
+
+def _no_records(item: _Batch) -> bool:
+    return not item[0]
 
 
 def _error_parts(exc: PluginError | GuestTrap) -> tuple[str, str]:
@@ -176,29 +188,54 @@ class Executor:
             self._save_positions()
 
     def _read_all(self) -> None:
-        size = self.plan.config.batch_size
         active = list(self.plan.sources)
-        while active and not self.stop.is_set():
-            for stage in list(active):
-                if self.stop.is_set():
-                    break
-                source = cast(SourcePlugin, stage.plugin)
-                batch = self._call(stage, "read", partial(source.read, size))
-                if not batch:
-                    active.remove(stage)
-                    continue
-                self.stats.stages[stage.id].records_out += len(batch)
-                if self._per_batch:
-                    position = self._call(stage, "checkpoint", source.checkpoint)
-                    self._committer.begin_batch(stage.id, position)
-                    self._batch_at = (stage.id, position)
-                    self._push(batch, 0)
-                    self._batch_at = None
-                    self._commit(stage, position)
-                else:
-                    self._push(batch, 0)
-                if self.on_batch is not None:
-                    self.on_batch(self.stats)
+        # a thread only pays where some stage leaves the GIL free while it works
+        wasm = any(stage.config.plugin.wasm_path is not None for stage in self.plan.stages)
+        readers: dict[str, Reader[_Batch]] = {}
+        for stage in active:
+            read = partial(self._read_batch, stage)
+            readers[stage.id] = (
+                ReadAhead[_Batch](stage.id, read, _no_records)
+                if wasm
+                else ReadInline[_Batch](stage.id, read, _no_records)
+            )
+        try:
+            while active:
+                for stage in list(active):
+                    if self.stop.is_set():
+                        for reader in readers.values():
+                            reader.stop()  # what was read still goes through
+                    item = readers[stage.id].next()
+                    if item is None:
+                        active.remove(stage)
+                        continue
+                    batch, position = item
+                    self.stats.stages[stage.id].records_out += len(batch)
+                    if position is not None:
+                        self._committer.begin_batch(stage.id, position)
+                        self._batch_at = (stage.id, position)
+                        self._push(batch, 0)
+                        self._batch_at = None
+                        self._commit(stage, position)
+                    else:
+                        self._push(batch, 0)
+                    if self.on_batch is not None:
+                        self.on_batch(self.stats)
+        except BaseException:
+            for reader in readers.values():
+                reader.abandon()
+            raise
+
+    def _read_batch(self, stage: Stage) -> _Batch:
+        """One batch and, when batches are committed, the source's position after it.
+
+        Runs on the source's `ReadAhead` thread.
+        """
+        source = cast(SourcePlugin, stage.plugin)
+        batch = self._call(stage, "read", partial(source.read, self.plan.config.batch_size))
+        if not batch or not self._per_batch:
+            return batch, None
+        return batch, self._call(stage, "checkpoint", source.checkpoint)
 
     def _emit_aggregates(self) -> None:
         for index, stage in enumerate(self.plan.processors):
