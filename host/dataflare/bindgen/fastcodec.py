@@ -25,19 +25,23 @@ compiled once (`fastnodes`, `fastgen`) into functions that write
 - The component's function type is checked against the codecs once, when
   the export is bound (`fastcheck`): wasmtime checks arguments too, but a
   mismatch found there leaves the instance unable to be entered again.
+- When the optional C extension is built (`fastnative`), the whole call
+  (lower, call with the GIL released, lift, release) runs in C with the
+  same checks and messages; the Python functions above stay the fallback.
 """
 
 from __future__ import annotations
 
 import ctypes
 from collections.abc import Sequence
-from typing import Any, Generic, TypeVar, overload
+from typing import Any, Generic, NoReturn, TypeVar, overload
 
 import wasmtime
 from wasmtime import _ffi as ffi
 from wasmtime.component import Func
 from wasmtime.component._enter import maybe_raise_last_exn
 
+from dataflare.bindgen import fastnative
 from dataflare.bindgen.codec import Codec
 from dataflare.bindgen.fastcheck import check_func_type
 from dataflare.bindgen.fastmem import VAL, _Arena, _func_call, release
@@ -48,18 +52,28 @@ __all__ = ["TypedFunc", "fast_supported", "typed_func"]
 
 R = TypeVar("R")
 
+_use_native = True  # False: new TypedFuncs lower and lift in Python even with _fastc built
+
 
 def fast_supported(codecs: Sequence[Codec[Any] | None]) -> bool:
     """True when every codec (None: no value) has a fast path."""
     return all(c is None or c.spec is not None for c in codecs)
 
 
+def _raise_trap(err: int) -> NoReturn:
+    """Raise for the `wasmtime_error_t *` a call returned (a host callback's exception first)."""
+    error = wasmtime.WasmtimeError._from_ptr(ctypes.cast(err, ctypes.POINTER(ffi.wasmtime_error_t)))
+    maybe_raise_last_exn()
+    raise GuestTrap(f"guest trapped: {error}") from error
+
+
 class TypedFunc(Generic[R]):
     """A guest export bound to its store and codecs: `f(*args)` is one typed call.
 
     Uses the fast path when every codec has a spec, else the stock
-    `Func.__call__` with the codecs' own conversion. Not thread-safe, like
-    the store it belongs to.
+    `Func.__call__` with the codecs' own conversion. The fast path runs in C
+    (`native`) when the extension is built, unless `native=False`. Not
+    thread-safe, like the store it belongs to.
     """
 
     __slots__ = (
@@ -70,12 +84,14 @@ class TypedFunc(Generic[R]):
         "_func_addr",
         "_lifts",
         "_lowers",
+        "_native",
         "_nparams",
         "_params",
         "_result",
         "_result_addr",
         "_ret",
         "fast",
+        "native",
     )
 
     def __init__(
@@ -87,6 +103,7 @@ class TypedFunc(Generic[R]):
         *,
         fast: bool = True,
         check: bool = True,
+        native: bool | None = None,
     ) -> None:
         self._cx = cx
         self._func = func
@@ -104,6 +121,19 @@ class TypedFunc(Generic[R]):
             self._result = (ctypes.c_ubyte * VAL)()
             self._result_addr = ctypes.addressof(self._result)
             self._arena = _Arena()
+        if native is None:
+            native = _use_native
+        self.native = self.fast and native and fastnative.AVAILABLE
+        self._native: Any = None
+        if self.native:
+            self._native = fastnative.caller(
+                self._func_addr,
+                (func, self._result),
+                [c.spec for c in params if c.spec is not None],
+                None if result is None else result.spec,
+                self._result_addr,
+                _raise_trap,
+            )
 
     def __call__(self, *args: Any) -> R:
         """Call the export with typed `args`; a trap raises `GuestTrap`."""
@@ -111,18 +141,19 @@ class TypedFunc(Generic[R]):
             raise TypeError(f"expected {self._nparams} arguments, got {len(args)}")
         if not self.fast:
             return self._stock(args)
-        store = self._cx.store
-        ctx = store._context()  # raises ValueError once the store is closed
+        ctx = self._cx.store._context()  # raises ValueError once the store is closed
         if self._busy:  # re-entered from a host callback: a separate arena
-            return self._call(store, ctx, args, _Arena(1 << 12))
+            return self._call(ctx, args, _Arena(1 << 12))
         self._busy = True
         try:
-            return self._call(store, ctx, args, self._arena)
+            return self._call(ctx, args, self._arena)
         finally:
             self._arena.reset()
             self._busy = False
 
-    def _call(self, store: Any, ctx: Any, args: Sequence[Any], ar: _Arena) -> R:
+    def _call(self, ctx: Any, args: tuple[Any, ...], ar: _Arena) -> R:
+        if self._native is not None:
+            return self._native(ctypes.addressof(ctx.contents), args, ar)  # type: ignore[no-any-return]
         n = self._nparams
         params = ar.alloc(n * VAL) if n else 0
         a = params
@@ -140,11 +171,7 @@ class TypedFunc(Generic[R]):
             1 if has_result else 0,
         )
         if err:
-            error = wasmtime.WasmtimeError._from_ptr(
-                ctypes.cast(err, ctypes.POINTER(ffi.wasmtime_error_t))
-            )
-            maybe_raise_last_exn()
-            raise GuestTrap(f"guest trapped: {error}") from error
+            _raise_trap(err)
         if self._lifts is None:
             return None  # type: ignore[return-value]
         try:

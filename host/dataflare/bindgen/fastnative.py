@@ -1,0 +1,150 @@
+"""The optional C accelerator for fast calls: `_fastc` nodes built from codec specs.
+
+`_fastc` (built by setup.py when a C compiler is there; `AVAILABLE` says
+whether it was) does in C what `fastnodes`/`fastgen` do in Python: the same
+val_t trees, checks, exception types and messages. `node(spec)` compiles a
+codec spec once into a `_fastc.Node` via a *plan*, the spec with what C
+needs resolved in Python: the slot descriptors of classes it may fill
+directly, and the `fastnodes` closures for the kinds left to Python (char,
+enum, flags, unit). `caller` binds an export for the whole call in C.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import dataclasses
+import inspect
+import threading
+import types
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from dataflare.bindgen.codec import Err, Ok, Some
+from dataflare.bindgen.fastmem import _func_call, _val_delete
+from dataflare.bindgen.fastnodes import compile_spec
+
+try:
+    from dataflare.bindgen import _fastc
+except ImportError:  # built without a C compiler: the Python fast path only
+    _fastc = None  # type: ignore[assignment]
+
+__all__ = ["AVAILABLE", "caller", "node", "plan", "slots"]
+
+AVAILABLE = _fastc is not None
+
+_C_KINDS = {"int", "float", "bool", "string", "bytes"}
+
+
+def slots(cls: type, names: Sequence[str]) -> tuple[Any, ...] | None:
+    """The slot descriptors of `names` when `cls(*values)` only stores values in them.
+
+    True of a slotted dataclass with exactly these init fields, its generated
+    `__init__`, `object.__new__` and no `__post_init__`: C then fills the
+    slots of a fresh instance instead of calling the class (a frozen
+    dataclass's `__init__` costs one `object.__setattr__` per field). Any
+    other class (None) is called.
+    """
+    if not dataclasses.is_dataclass(cls) or hasattr(cls, "__post_init__"):
+        return None
+    if cls.__new__ is not object.__new__:
+        return None
+    fields = dataclasses.fields(cls)
+    if tuple(f.name for f in fields) != tuple(names) or not all(f.init for f in fields):
+        return None
+    init = cls.__dict__.get("__init__")
+    # dataclass-generated: compiled from source text, so its file is "<string>"
+    if not isinstance(init, types.FunctionType) or init.__code__.co_filename != "<string>":
+        return None
+    params = list(inspect.signature(init).parameters)[1:]
+    if params != list(names):
+        return None
+    descrs = tuple(cls.__dict__.get(n) for n in names)
+    if not all(isinstance(d, types.MemberDescriptorType) for d in descrs):
+        return None
+    return descrs
+
+
+def plan(spec: tuple[Any, ...]) -> tuple[Any, ...]:
+    """The `_fastc.Node` plan for a codec spec (see _fastc.c `build`)."""
+    tag = spec[0]
+    if tag in _C_KINDS:
+        return spec
+    if tag == "list":
+        return ("list", plan(spec[1]))
+    if tag == "tuple":
+        return ("tuple", tuple(plan(e) for e in spec[1]))
+    if tag == "record":
+        cls, fields = spec[1], spec[2]
+        planned = tuple((py, wit, plan(s)) for py, wit, s in fields)
+        return ("record", cls, planned, slots(cls, [py for py, _, _ in fields]))
+    if tag in ("option", "nested_option"):
+        return ("option", plan(spec[1]), tag == "nested_option")
+    if tag == "result":
+        return ("result", _payload(spec[1]), _payload(spec[2]))
+    if tag == "variant":
+        cases = tuple(
+            (name, cls, _payload(s), slots(cls, () if s is None else ("value",)))
+            for name, cls, s in spec[1]
+        )
+        return ("variant", cases, ", ".join(cls.__name__ for _, cls, _ in spec[1]))
+    lower, lift = compile_spec(spec)  # char, enum, flags, unit; raises on unknown tags
+    return ("py", lower, lift)
+
+
+def _payload(spec: tuple[Any, ...] | None) -> tuple[Any, ...] | None:
+    return None if spec is None else plan(spec)
+
+
+_nodes: dict[int, tuple[tuple[Any, ...], Any]] = {}
+_nodes_lock = threading.Lock()
+
+
+def node(spec: tuple[Any, ...]) -> Any:
+    """The `_fastc.Node` for a codec spec, compiled once per spec object."""
+    hit = _nodes.get(id(spec))
+    if hit is not None and hit[0] is spec:
+        return hit[1]
+    if _fastc is None:
+        raise RuntimeError("the _fastc extension is not built")
+    out = _fastc.Node(plan(spec))
+    with _nodes_lock:
+        _nodes[id(spec)] = (spec, out)
+    return out
+
+
+def caller(
+    func_addr: int,
+    owner: Any,
+    params: Sequence[tuple[Any, ...]],
+    result: tuple[Any, ...] | None,
+    result_addr: int,
+    on_error: Callable[[int], Any],
+) -> Any:
+    """A `_fastc.Caller`: `c(ctx_addr, args, arena)` lowers, calls and lifts in C.
+
+    `owner` must keep `func_addr` and `result_addr` valid; `on_error(err)`
+    must raise for a `wasmtime_error_t *` the call returned.
+    """
+    if _fastc is None:
+        raise RuntimeError("the _fastc extension is not built")
+    return _fastc.Caller(
+        func=func_addr,
+        params=tuple(node(s) for s in params),
+        result=None if result is None else node(result),
+        result_addr=result_addr,
+        on_error=on_error,
+        owner=owner,
+    )
+
+
+if _fastc is not None:
+    _fastc.setup(
+        ctypes.cast(_func_call, ctypes.c_void_p).value,
+        ctypes.cast(_val_delete, ctypes.c_void_p).value,
+        Ok,
+        Err,
+        Some,
+        slots(Ok, ("value",)),
+        slots(Err, ("value",)),
+        slots(Some, ("value",)),
+    )
