@@ -7,7 +7,10 @@ host's copy on purpose: the conformance tests compare the two.
 """
 
 import json
+import json.encoder
 import math
+
+_encode_string = json.encoder.encode_basestring  # the C version when available
 
 INVALID_JSON = "value is not valid JSON"
 NOT_AN_OBJECT = "value is not a JSON object"
@@ -29,6 +32,12 @@ def _number(text):
 
 def _reject_constant(text):
     raise ValueError(text)
+
+
+# Built once: json.loads with hooks builds a decoder (and its scanner) per call.
+_DECODER = json.JSONDecoder(
+    parse_int=_number, parse_float=_number, parse_constant=_reject_constant
+)
 
 
 def _opens_too_deep(text):
@@ -79,12 +88,13 @@ def loads(data):
         text = data.decode("utf-8")
         if _opens_too_deep(text):
             raise JsonError(INVALID_JSON)
-        value = json.loads(
-            text, parse_int=_number, parse_float=_number, parse_constant=_reject_constant
-        )
+        value = _DECODER.decode(text)
     except (UnicodeDecodeError, ValueError):
         raise JsonError(INVALID_JSON) from None
-    if _breaks_rules(value):
+    # A lone surrogate can only come from a \u escape (the UTF-8 decode refuses
+    # encoded ones), and with at most MAX_DEPTH brackets nothing is deeper than
+    # MAX_DEPTH: most values need no walk at all.
+    if ("\\u" in text or text.count("[") + text.count("{") > MAX_DEPTH) and _breaks_rules(value):
         raise JsonError(INVALID_JSON)
     return value
 
@@ -114,10 +124,19 @@ def equal(a, b):
 
 def number_text(x):
     """ECMAScript Number::toString of a finite double."""
+    if x.is_integer() and -_EXACT < x < _EXACT:
+        return str(int(x))  # every such double is an integer printed exactly
+    return _number_text_by_hand(x)
+
+
+_EXACT = 2.0**53
+
+
+def _number_text_by_hand(x):
     if x == 0:
         return "0"
     if x < 0:
-        return "-" + number_text(-x)
+        return "-" + _number_text_by_hand(-x)
     text = repr(x)
     mantissa, _, exp = text.partition("e")
     whole, _, frac = mantissa.partition(".")
@@ -149,7 +168,16 @@ _SHORT_ESCAPES = {
 
 
 def string_text(s):
-    """An RFC 8785 string literal."""
+    """An RFC 8785 string literal.
+
+    `json`'s C encoder (ensure_ascii off) escapes exactly RFC 8785's set, with
+    the same short forms and lowercase hex; `_string_text_by_hand` is the
+    reference the tests compare it with.
+    """
+    return _encode_string(s)
+
+
+def _string_text_by_hand(s):
     out = ['"']
     for c in s:
         if c in _SHORT_ESCAPES:
@@ -176,6 +204,12 @@ def _utf16_key(s):
     return units
 
 
+def _all_bmp(keys):
+    """True if no key has a character beyond U+FFFF (then code point order is UTF-16 order)."""
+    joined = "".join(keys)
+    return not joined or max(joined) < "\U00010000"
+
+
 def _text(value):
     if value is None:
         return "null"
@@ -189,7 +223,7 @@ def _text(value):
         return string_text(value)
     if isinstance(value, list):
         return "[" + ",".join(_text(v) for v in value) + "]"
-    keys = sorted(value, key=_utf16_key)
+    keys = sorted(value) if _all_bmp(value) else sorted(value, key=_utf16_key)
     return "{" + ",".join(string_text(k) + ":" + _text(value[k]) for k in keys) + "}"
 
 
