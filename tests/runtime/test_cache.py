@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import hashlib
+import os
 from pathlib import Path
 
 import pytest
 from dataflare.model import PluginKind
 from dataflare.runtime import CompileCache, EngineConfig, cache_dir, fingerprint, load_component
+from dataflare.runtime.cache import cache_max_bytes
 from dataflare.runtime.engine import DEFAULT_CONFIG, wasmtime_version
 
 
@@ -119,3 +121,60 @@ def test_default_cache_follows_the_environment(components, monkeypatch, tmp_path
     load_component(components["transform"])
     assert default_cache().directory == tmp_path
     assert list(tmp_path.rglob("*.cwasm"))
+
+
+# ---------------------------------------------------------------- eviction
+
+
+def _fake_entry(root: Path, folder: str, name: str, size: int, mtime: float) -> Path:
+    path = root / folder / f"{name}-0000.cwasm"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(b"x" * size)
+    os.utime(path, (mtime, mtime))
+    return path
+
+
+def test_eviction_removes_least_recently_used_entries_across_engines(tmp_path):
+    old = _fake_entry(tmp_path, "wasmtime-49-old", "a", 400, 1000)
+    mid = _fake_entry(tmp_path, "wasmtime-50", "b", 400, 2000)
+    new = _fake_entry(tmp_path, "wasmtime-50", "c", 400, 3000)
+    (tmp_path / "wasmtime-50" / "notes.txt").write_text("not an entry")
+    cache = CompileCache(tmp_path, max_bytes=900)
+    assert cache.evict() == [old]
+    assert not old.exists() and mid.exists() and new.exists()
+    assert (tmp_path / "wasmtime-50" / "notes.txt").exists()
+    assert CompileCache(tmp_path, max_bytes=0).evict(keep=mid) == [new]
+    assert mid.exists()  # the entry just written always stays
+
+
+def test_a_hit_refreshes_an_entry_so_it_is_evicted_last(components, tmp_path):
+    cache = CompileCache(tmp_path)
+    load_component(components["filter"], cache=cache)
+    load_component(components["transform"], cache=cache)
+    used = entry_of(cache, components["filter"])
+    other = entry_of(cache, components["transform"])
+    os.utime(used, (1000, 1000))
+    os.utime(other, (2000, 2000))
+    load_component(components["filter"], cache=cache)  # a hit: now the most recent
+    assert cache.stats.hits == 1
+    bound = used.stat().st_size + other.stat().st_size - 1
+    assert CompileCache(tmp_path, max_bytes=bound).evict() == [other]
+
+
+def test_writing_past_the_bound_evicts_and_still_caches(components, tmp_path, monkeypatch):
+    monkeypatch.setenv("DATAFLARE_CACHE_MAX_MB", "0")
+    cache = CompileCache(tmp_path)
+    load_component(components["filter"], cache=cache)
+    load_component(components["transform"], cache=cache)
+    assert cache.entries(components["filter"].read_bytes(), DEFAULT_CONFIG) == []
+    entry_of(cache, components["transform"])  # the newest stays, even over the bound
+    load_component(components["transform"], cache=cache)
+    assert cache.stats.hits == 1
+
+
+def test_a_bad_size_bound_warns_and_uses_the_default(monkeypatch, caplog):
+    monkeypatch.setenv("DATAFLARE_CACHE_MAX_MB", "lots")
+    assert cache_max_bytes() == 2048 << 20
+    assert "DATAFLARE_CACHE_MAX_MB must be a whole number of megabytes, got 'lots'" in caplog.text
+    monkeypatch.setenv("DATAFLARE_CACHE_MAX_MB", "5")
+    assert cache_max_bytes() == 5 << 20

@@ -12,10 +12,18 @@ load: a truncated or altered entry is discarded and the component is
 recompiled. Entries are written to a temporary file and renamed into place,
 so readers never see a partial file. A cache that cannot be read or written
 only costs time; it never fails a load.
+
+The cache is bounded: after each write, the least recently used entries
+(a hit refreshes an entry's modification time) are removed until the whole
+cache, every engine fingerprint included, fits in ``$DATAFLARE_CACHE_MAX_MB``
+megabytes (default 2048). The entry just written is never removed, so one
+oversized component still caches. Another process may remove an entry this
+one is about to read: that read fails and the component is recompiled.
 """
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import logging
 import os
@@ -29,11 +37,30 @@ from wasmtime.component import Component
 
 from dataflare.runtime.engine import EngineConfig, fingerprint, get_engine
 
-__all__ = ["CacheStats", "CompileCache", "cache_dir", "default_cache"]
+__all__ = ["CacheStats", "CompileCache", "cache_dir", "cache_max_bytes", "default_cache"]
 
 _log = logging.getLogger(__name__)
 _DIGEST_CHARS = 32
 _SUFFIX = ".cwasm"
+_DEFAULT_MAX_MB = 2048
+
+
+def cache_max_bytes() -> int:
+    """The cache's size bound: ``$DATAFLARE_CACHE_MAX_MB`` megabytes, default 2048.
+
+    A value that is not a whole number is logged as a warning and the default
+    used: a cache setting must not fail a load.
+    """
+    configured = os.environ.get("DATAFLARE_CACHE_MAX_MB", "").strip()
+    if configured.isdigit():
+        return int(configured) << 20
+    if configured:
+        _log.warning(
+            "DATAFLARE_CACHE_MAX_MB must be a whole number of megabytes, got %r; using %d",
+            configured,
+            _DEFAULT_MAX_MB,
+        )
+    return _DEFAULT_MAX_MB << 20
 
 
 def cache_dir() -> Path:
@@ -57,8 +84,9 @@ class CacheStats:
 class CompileCache:
     """Compile components through an on-disk cache of wasmtime artifacts."""
 
-    def __init__(self, directory: Path | None = None) -> None:
+    def __init__(self, directory: Path | None = None, max_bytes: int | None = None) -> None:
         self._directory = directory
+        self._max_bytes = max_bytes
         self.stats = CacheStats()
         self._lock = threading.Lock()
 
@@ -66,6 +94,11 @@ class CompileCache:
     def directory(self) -> Path:
         """The cache root (resolved from the environment on each use if not given)."""
         return self._directory if self._directory is not None else cache_dir()
+
+    @property
+    def max_bytes(self) -> int:
+        """The size bound (resolved from the environment on each use if not given)."""
+        return self._max_bytes if self._max_bytes is not None else cache_max_bytes()
 
     def entries(self, wasm: bytes, config: EngineConfig) -> list[Path]:
         """Existing cache files for these component bytes under `config`."""
@@ -109,11 +142,14 @@ class CompileCache:
             self._discard(entry, "its content does not match its digest")
             return None
         try:
-            return Component.deserialize_file(engine, str(entry))
+            component = Component.deserialize_file(engine, str(entry))
         except wasmtime.WasmtimeError as exc:
             # e.g. made by another wasmtime build with the same version string
             self._discard(entry, f"wasmtime rejected it: {exc}")
             return None
+        with contextlib.suppress(OSError):  # recency for eviction; a failure costs nothing
+            os.utime(entry)
+        return component
 
     def _discard(self, entry: Path, why: str) -> None:
         _log.warning("discarding compile cache entry %s: %s", entry, why)
@@ -132,13 +168,52 @@ class CompileCache:
             try:
                 with os.fdopen(fd, "wb") as handle:
                     handle.write(artifact)
-                os.replace(tmp, folder / f"{key}-{digest}{_SUFFIX}")
+                entry = folder / f"{key}-{digest}{_SUFFIX}"
+                os.replace(tmp, entry)
             except BaseException:
                 Path(tmp).unlink(missing_ok=True)
                 raise
         except (OSError, wasmtime.WasmtimeError) as exc:
             self._count("write_failures")
             _log.warning("cannot write compile cache entry in %s: %s", folder, exc)
+            return
+        self.evict(keep=entry)
+
+    def evict(self, keep: Path | None = None) -> list[Path]:
+        """Remove least recently used entries until the cache fits `max_bytes`.
+
+        Returns the removed entries. `keep` is never removed.
+        """
+        entries: list[tuple[float, int, Path]] = []
+        for entry in self.directory.glob(f"*/*{_SUFFIX}"):
+            try:
+                st = entry.stat()
+            except OSError:
+                continue  # removed meanwhile
+            entries.append((st.st_mtime, st.st_size, entry))
+        total = sum(size for _, size, _ in entries)
+        removed = []
+        for _, size, entry in sorted(entries, key=lambda e: (e[0], e[2])):
+            if total <= self.max_bytes:
+                break
+            if entry == keep:
+                continue
+            try:
+                entry.unlink()
+            except FileNotFoundError:
+                pass  # another process evicted it
+            except OSError as exc:
+                _log.warning("cannot evict compile cache entry %s: %s", entry, exc)
+                continue
+            total -= size
+            removed.append(entry)
+        if removed:
+            _log.info(
+                "compile cache: evicted %d least recently used entries to stay under %d MB",
+                len(removed),
+                self.max_bytes >> 20,
+            )
+        return removed
 
     def _count(self, counter: str) -> None:
         with self._lock:
