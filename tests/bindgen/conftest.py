@@ -4,6 +4,9 @@ The component is built from `tests/fixtures/roundtrip/` with componentize-py
 (independent of guest-examples/) and cached under `build/bindgen/`, keyed by
 a hash of its sources; the compiled artifact is cached next to it, keyed by
 the wasmtime version too, because compiling an 18 MB component takes seconds.
+
+`world` is parametrized over the two fast-call codec paths, the C extension
+("native") and pure Python ("python"), so every round-trip test runs on both.
 """
 
 from __future__ import annotations
@@ -18,8 +21,9 @@ from typing import Any
 
 import pytest
 import wasmtime
-from dataflare.bindgen import generate
+from dataflare.bindgen import fastcodec, fastnative, generate
 from support.componentize import componentize_cached
+from support.tools import missing
 from wasmtime import component as wc
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -118,19 +122,50 @@ def host_fns() -> HostFns:
     return HostFns()
 
 
-@pytest.fixture(scope="module")
-def world(
+NATIVE_HINT = (
+    "the _fastc C extension is not built; install gcc and python3-dev, then pip install -e ."
+)
+
+
+def require_native() -> None:
+    """Skip (laptop) or fail (CI) unless the C extension is built."""
+    if not fastnative.AVAILABLE:
+        missing(NATIVE_HINT)
+
+
+def make_world(
     engine: wasmtime.Engine,
-    roundtrip_component: wc.Component,
+    component: wc.Component,
     rtbind: ModuleType,
     host_fns: HostFns,
+    *,
+    native: bool,
 ) -> Any:
-    """A fresh instance wrapped in the generated `Roundtrip` class (per test module)."""
+    """A fresh instance in the generated `Roundtrip` class, its exports on one codec path."""
     roundtrip = importlib.import_module("rtbind.roundtrip")
     linker = wc.Linker(engine)
     linker.add_wasip2()
     roundtrip.add_imports_to_linker(linker, host_fns=host_fns, host=Greeter())
     store = wasmtime.Store(engine)
     store.set_wasi(wasmtime.WasiConfig())  # before instantiating, or WASI calls abort
-    instance = linker.instantiate(store, roundtrip_component)
-    return roundtrip.Roundtrip(store, instance)
+    instance = linker.instantiate(store, component)
+    with pytest.MonkeyPatch.context() as mp:  # TypedFunc reads it when an export is bound
+        mp.setattr(fastcodec, "_use_native", native)
+        out = roundtrip.Roundtrip(store, instance)
+    assert out.kinds._echo_u32.native is native  # the path under test is the one in use
+    return out
+
+
+@pytest.fixture(scope="module", params=["native", "python"])
+def world(
+    request: pytest.FixtureRequest,
+    engine: wasmtime.Engine,
+    roundtrip_component: wc.Component,
+    rtbind: ModuleType,
+    host_fns: HostFns,
+) -> Any:
+    """A fresh instance wrapped in the generated `Roundtrip` class (per test module and path)."""
+    native = request.param == "native"
+    if native:
+        require_native()
+    return make_world(engine, roundtrip_component, rtbind, host_fns, native=native)

@@ -1,31 +1,48 @@
-"""The fast codec path and the stock `Func.__call__` path agree on every WIT type kind.
+"""Every codec path agrees with the stock `Func.__call__` path on every WIT type kind.
 
-Each generated export is a `TypedFunc` on the fast path; its twin built with
-`fast=False` lowers through the same codecs to wasmtime-py values and calls
-`Func.__call__`. Both call the round-trip echo guest (tests/fixtures/roundtrip).
+Each export is bound four times: the fast path in C (`native`, when the
+extension is built), the fast path in Python (generated source), the same
+with the reference closures, and `fast=False`, which lowers through the same
+codecs to wasmtime-py values and calls `Func.__call__`. All call the
+round-trip echo guest (tests/fixtures/roundtrip). The two fast paths must
+also raise the same exception messages.
 """
 
 from __future__ import annotations
 
 import enum
+from collections.abc import Callable
 from typing import Any
 
 import pytest
-from bindgen.test_roundtrip import INT_RANGES, STRATEGIES
-from dataflare.bindgen import fastnodes, rt
+import wasmtime
+from bindgen.conftest import HostFns, make_world, require_native
+from bindgen.test_roundtrip import INT_RANGES, STRATEGIES, kinds_module
+from dataflare.bindgen import fastmem, fastnative, fastnodes, rt
 from dataflare.bindgen.fastcodec import TypedFunc
+from dataflare.errors import GuestTrap
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 SETTINGS = settings(max_examples=60, suppress_health_check=[HealthCheck.function_scoped_fixture])
 
 
-def twins(world: Any, name: str) -> tuple[TypedFunc[Any], TypedFunc[Any]]:
-    """The generated (fast) export `name` and its stock-path twin."""
-    fast = getattr(world.kinds, "_" + name)
-    assert isinstance(fast, TypedFunc) and fast.fast
-    stock = TypedFunc(fast._cx, fast._func, fast._params, fast._ret, fast=False)
-    return fast, stock
+def paths(world: Any, name: str, monkeypatch: pytest.MonkeyPatch) -> dict[str, TypedFunc[Any]]:
+    """Export `name` bound on every codec path (no "native" when the extension is not built)."""
+    bound = getattr(world.kinds, "_" + name)
+    cx, func, params, ret = bound._cx, bound._func, bound._params, bound._ret
+    out: dict[str, TypedFunc[Any]] = {
+        "python": TypedFunc(cx, func, params, ret, native=False),
+        "stock": TypedFunc(cx, func, params, ret, fast=False),
+    }
+    if fastnative.AVAILABLE:
+        out["native"] = TypedFunc(cx, func, params, ret, native=True)
+        assert out["native"].native
+    monkeypatch.setattr(fastnodes, "_use_generated", False)
+    monkeypatch.setattr(fastnodes, "_compiled", {})
+    out["closures"] = TypedFunc(cx, func, params, ret, native=False)
+    assert out["python"].fast and not out["python"].native and not out["stock"].fast
+    return out
 
 
 def outcome(fn: TypedFunc[Any], value: Any) -> tuple[str, Any]:
@@ -33,6 +50,15 @@ def outcome(fn: TypedFunc[Any], value: Any) -> tuple[str, Any]:
         return "ok", fn(value)
     except Exception as exc:  # the kind of failure is what must agree
         return "raised", type(exc)
+
+
+def failure(fn: TypedFunc[Any], value: Any) -> tuple[type, str] | None:
+    """The exception type and message of `fn(value)`, None when it succeeds."""
+    try:
+        fn(value)
+    except Exception as exc:
+        return type(exc), str(exc)
+    return None
 
 
 def deep_repr(value: Any) -> str:
@@ -43,28 +69,18 @@ def deep_repr(value: Any) -> str:
     return f"{type(value).__name__}:{value!r}"
 
 
-def closure_twin(fast: TypedFunc[Any], monkeypatch: pytest.MonkeyPatch) -> TypedFunc[Any]:
-    """`fast` compiled with the reference closures instead of generated source."""
-    monkeypatch.setattr(fastnodes, "_use_generated", False)
-    monkeypatch.setattr(fastnodes, "_compiled", {})
-    return TypedFunc(fast._cx, fast._func, fast._params, fast._ret)
-
-
 @pytest.mark.parametrize("name", sorted(STRATEGIES))
 def test_valid_values_round_trip_identically(
     world: Any, name: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    fast, stock = twins(world, name)
-    closures = closure_twin(fast, monkeypatch)
+    fns = paths(world, name, monkeypatch)
 
     @SETTINGS
     @given(STRATEGIES[name]())
     def check(value: Any) -> None:
-        via_fast = fast(value)
-        via_stock = stock(value)
-        via_closures = closures(value)
-        assert via_fast == via_stock == via_closures == value
-        assert deep_repr(via_fast) == deep_repr(via_stock) == deep_repr(via_closures)
+        got = {path: fn(value) for path, fn in fns.items()}
+        assert all(v == value for v in got.values()), got
+        assert len({deep_repr(v) for v in got.values()}) == 1, got
 
     check()
 
@@ -99,15 +115,15 @@ def test_arbitrary_values_succeed_or_fail_alike(
     world: Any, name: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Wrong types, out-of-range integers, bad text: the same exception type, never a crash."""
-    fast, stock = twins(world, name)
-    closures = closure_twin(fast, monkeypatch)
+    fns = paths(world, name, monkeypatch)
+    fast, stock = fns["python"], fns["stock"]
 
     @SETTINGS
     @given(junk)
     def check(value: Any) -> None:
         got_fast, got_stock = outcome(fast, value), outcome(stock, value)
         assert got_fast[0] == got_stock[0], (value, got_fast, got_stock)
-        got_closures = outcome(closures, value)
+        got_closures = outcome(fns["closures"], value)
         assert got_closures[0] == got_fast[0]
         if got_fast[0] == "raised":
             assert got_closures[1] is got_fast[1]
@@ -115,6 +131,10 @@ def test_arbitrary_values_succeed_or_fail_alike(
             assert deep_repr(got_fast[1]) == deep_repr(got_stock[1])
         else:
             assert got_fast[1] is got_stock[1], (value, got_fast, got_stock)
+        if "native" in fns:  # C and Python: the same exception and message, or the same value
+            assert failure(fns["native"], value) == failure(fast, value), value
+            if got_fast[0] == "ok":
+                assert deep_repr(fns["native"](value)) == deep_repr(got_fast[1])
 
     check()
     assert world.kinds.echo_u32(7) == 7  # the instance is still usable
@@ -123,40 +143,157 @@ def test_arbitrary_values_succeed_or_fail_alike(
 @pytest.mark.parametrize(
     ("name", "bad"), [(n, v) for n, (lo, hi) in INT_RANGES.items() for v in (lo - 1, hi + 1)]
 )
-def test_integer_ranges_are_checked(world: Any, name: str, bad: int) -> None:
-    fast, _ = twins(world, "echo_" + name)
-    with pytest.raises(OverflowError, match=name):
-        fast(bad)
+def test_integer_ranges_are_checked(
+    world: Any, name: str, bad: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    fns = paths(world, "echo_" + name, monkeypatch)
+    for path in ("native", "python", "closures"):
+        if path in fns:
+            with pytest.raises(OverflowError, match=f"^{bad} is out of range for {name} "):
+                fns[path](bad)
 
 
-def test_large_and_many_values_cross_arena_blocks(world: Any) -> None:
+@pytest.mark.parametrize("native", [True, False])
+def test_large_and_many_values_cross_arena_blocks(world: Any, native: bool) -> None:
+    if native:
+        require_native()
+    kinds = world.kinds
+
+    def bind(name: str) -> TypedFunc[Any]:
+        f = getattr(kinds, "_" + name)
+        return TypedFunc(f._cx, f._func, f._params, f._ret, native=native)
+
+    echo_bytes, echo_strings = bind("echo_bytes"), bind("echo_strings")
     big = bytes(range(256)) * 4096  # 1 MiB: 32 MiB of value arrays
-    assert world.kinds.echo_bytes(big) == big
+    assert echo_bytes(big) == big
     many = [f"s{i}" * (i % 7) for i in range(5000)]
-    assert world.kinds.echo_strings(many) == many
-    assert world.kinds.echo_bytes(b"") == b""
-    assert world.kinds.echo_strings([]) == []
+    assert echo_strings(many) == many
+    assert echo_bytes(b"") == b""
+    assert echo_strings([]) == []
+
+
+def samples() -> dict[str, Any]:
+    """One valid, non-empty value for every echo export."""
+    k = kinds_module()
+    return {
+        "echo_bool": True, "echo_s8": -3, "echo_u8": 200, "echo_s16": -300, "echo_u16": 60000,
+        "echo_s32": -7, "echo_u32": 7, "echo_s64": -(2**40), "echo_u64": 2**63, "echo_f32": 1.5,
+        "echo_f64": -2.25, "echo_char": "é", "echo_string": "text", "echo_bytes": b"\x00\xff",
+        "echo_alias": b"ab", "echo_list": [1, -2], "echo_strings": ["a", ""],
+        "echo_tuple": (1, "a", 2.0), "echo_option": 5, "echo_nested_option": rt.Some(None),
+        "echo_result": rt.Err("e"), "echo_result_same": rt.Ok("o"),
+        "echo_result_no_ok": rt.Ok(None), "echo_result_no_err": rt.Err(None),
+        "echo_result_bare": rt.Ok(None), "echo_enum": k.Color.DARK_BLUE,
+        "echo_flags": k.Perms.READ | k.Perms.EXEC_ALL, "echo_shape": k.ShapeNamed("n"),
+        "echo_mixed": k.MixedNothing(), "echo_keywords": k.Keywords(1, "c", True),
+        "echo_nested": k.Nested(
+            k.Point(1, 2), None, [k.Point(3, 4)], k.Color.RED, k.Perms.WRITE,
+            k.ShapePair((5, 6)), [("p", b"q")], rt.Some(9),
+        ),
+    }  # fmt: skip
 
 
 def test_a_result_of_the_wrong_kind_raises_instead_of_being_misread(world: Any) -> None:
     echo = world.kinds._echo_u32
-    # skip the bind-time type check to reach the reader's own checks
-    misread = TypedFunc(echo._cx, echo._func, echo._params, rt.STRING, check=False)
-    with pytest.raises(TypeError, match="kind"):
-        misread(5)
+    for native in (False, True) if fastnative.AVAILABLE else (False,):
+        # skip the bind-time type check to reach the reader's own checks
+        misread = TypedFunc(
+            echo._cx, echo._func, echo._params, rt.STRING, check=False, native=native
+        )
+        with pytest.raises(TypeError, match="guest returned value kind 6 where string"):
+            misread(5)
+        assert bytes(misread._result) == bytes(fastmem.VAL)  # released and reset
     assert world.kinds.echo_u32(5) == 5
+
+
+@pytest.mark.parametrize("name", sorted(STRATEGIES))
+def test_every_result_read_as_every_other_type_fails_alike(
+    world: Any, name: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A guest's real result read as another WIT type: C and the reference closures agree."""
+    require_native()
+    echo = getattr(world.kinds, "_" + name)
+    value = samples()[name]
+    cx, func, params = echo._cx, echo._func, echo._params
+    readers = [getattr(world.kinds, "_" + other)._ret for other in sorted(STRATEGIES)]
+    native = [TypedFunc(cx, func, params, r, check=False, native=True) for r in readers]
+    monkeypatch.setattr(fastnodes, "_use_generated", False)
+    monkeypatch.setattr(fastnodes, "_compiled", {})
+    reference = [TypedFunc(cx, func, params, r, check=False, native=False) for r in readers]
+    for c, ref in zip(native, reference, strict=True):
+        got, want = outcome(c, value), outcome(ref, value)
+        assert failure(c, value) == failure(ref, value), (name, c._ret.spec)
+        if got[0] == "ok":
+            assert deep_repr(got[1]) == deep_repr(want[1])
+        assert bytes(c._result) == bytes(fastmem.VAL)  # released and reset either way
+    assert echo(value) == value  # the instance is still usable
 
 
 def test_a_function_type_mismatch_is_refused_when_bound(world: Any) -> None:
     from dataflare.errors import WorldMismatchError
 
     echo = world.kinds._echo_u32
-    for params, result in (((rt.STRING,), rt.U32), ((rt.U32,), rt.STRING), ((), rt.U32)):
-        with pytest.raises(WorldMismatchError):
-            TypedFunc(echo._cx, echo._func, params, result)
+    for native in (False, True):
+        for params, result in (((rt.STRING,), rt.U32), ((rt.U32,), rt.STRING), ((), rt.U32)):
+            with pytest.raises(WorldMismatchError):
+                TypedFunc(echo._cx, echo._func, params, result, native=native)
     assert world.kinds.echo_u32(9) == 9
 
 
-def test_wrong_argument_count_raises(world: Any) -> None:
-    with pytest.raises(TypeError, match="arguments"):
-        world.kinds._echo_u32(1, 2)
+@pytest.mark.parametrize("native", [True, False])
+def test_wrong_argument_count_raises(world: Any, native: bool) -> None:
+    echo = world.kinds._echo_u32
+    bound = TypedFunc(echo._cx, echo._func, echo._params, echo._ret, native=native)
+    with pytest.raises(TypeError, match="expected 1 arguments, got 2"):
+        bound(1, 2)
+
+
+class Failing(HostFns):
+    """Host functions whose `add` (the guest's `call-add` calls it) raises `make()`."""
+
+    def __init__(self, make: Callable[[], Exception]) -> None:
+        super().__init__()
+        self.make = make
+
+    def add(self, a: int, b: int) -> int:
+        # a fresh exception every time: wasmtime-py consumes a raised
+        # WasmtimeError, and raising the same one twice crashes the process
+        raise self.make()
+
+
+def _fails_on_each_path(
+    engine: Any, component: Any, rtbind: Any, make: Callable[[], Exception]
+) -> dict[bool, BaseException]:
+    """What `call_add` raises on a fresh instance per path whose host `add` raises `make()`."""
+    raised: dict[bool, BaseException] = {}
+    for native in (True, False) if fastnative.AVAILABLE else (False,):
+        w = make_world(engine, component, rtbind, Failing(make), native=native)
+        with pytest.raises(Exception) as info:
+            w.call_add(1, 2)
+        raised[native] = info.value
+    return raised
+
+
+def test_a_host_callback_exception_propagates_on_both_paths(
+    engine: Any, roundtrip_component: Any, rtbind: Any
+) -> None:
+    class Custom(Exception):
+        pass
+
+    raised = _fails_on_each_path(
+        engine, roundtrip_component, rtbind, lambda: Custom("from the host")
+    )
+    for exc in raised.values():
+        assert type(exc) is Custom and str(exc) == "from the host"
+
+
+def test_a_trap_is_the_same_guest_trap_on_both_paths(
+    engine: Any, roundtrip_component: Any, rtbind: Any
+) -> None:
+    raised = _fails_on_each_path(
+        engine, roundtrip_component, rtbind, lambda: wasmtime.WasmtimeError("host refused")
+    )
+    for exc in raised.values():
+        assert type(exc) is GuestTrap and "host refused" in str(exc)
+        assert isinstance(exc.__cause__, wasmtime.WasmtimeError)
+    assert len({str(exc) for exc in raised.values()}) == 1
