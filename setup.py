@@ -6,12 +6,17 @@ installs without `dataflare.bindgen._fastc`, and fast calls stay in Python.
 
 from setuptools import Extension, setup
 
+_DIR = "host/dataflare/bindgen/"
+
 setup(
     ext_modules=[
         Extension(
             "dataflare.bindgen._fastc",
-            sources=["host/dataflare/bindgen/_fastc.c"],
-            extra_compile_args=["-std=c99", "-O2"],
+            sources=[
+                _DIR + f for f in ("_fastc.c", "_fastc_plan.c", "_fastc_lower.c", "_fastc_lift.c")
+            ],
+            depends=[_DIR + "_fastc.h"],
+            extra_compile_args=["-std=c99", "-O2", "-fvisibility=hidden"],
             optional=True,
         )
     ]

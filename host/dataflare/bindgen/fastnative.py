@@ -65,7 +65,7 @@ def slots(cls: type, names: Sequence[str]) -> tuple[Any, ...] | None:
 
 
 def plan(spec: tuple[Any, ...]) -> tuple[Any, ...]:
-    """The `_fastc.Node` plan for a codec spec (see _fastc.c `build`)."""
+    """The `_fastc.Node` plan for a codec spec (see `fc_build` in _fastc_plan.c)."""
     tag = spec[0]
     if tag in _C_KINDS:
         return spec
