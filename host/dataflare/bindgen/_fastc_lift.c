@@ -2,8 +2,6 @@
  * node's kind byte checked, pointers followed only from checked nodes. */
 #include "_fastc.h"
 
-/* kind byte, seven zero bytes, then two payload words (the Python _HEAD) */
-
 static int kind_error(const char *a, const char *what)
 {
     PyErr_Format(PyExc_TypeError, "guest returned value kind %d where %s was expected",
@@ -11,12 +9,7 @@ static int kind_error(const char *a, const char *what)
     return -1;
 }
 
-/* isinstance(v, cls), with the exact-type case first */
-
-/* getattr(v, name) where `offset` is the slot of `name` in exact type `cls` */
-
 /* cls(*values); steals the references in `values` (even on failure) */
-
 static PyObject *construct(const Ctor *ctor, PyObject **values, Py_ssize_t n)
 {
     PyObject *out;
@@ -88,42 +81,51 @@ static PyObject *lift_bool(const char *a)
     return PyBool_FromLong(a[8] != 0);
 }
 
+/* A (size, pointer) node of `kind` (string, list): its size and pointer,
+ * or -1 with an exception for another kind or a size that cannot fit
+ * `each`-byte items in memory. */
+static int read_head(const char *a, unsigned char kind, const char *what, size_t each,
+                     Py_ssize_t *n, const char **p)
+{
+    uint64_t size;
+    if ((unsigned char)a[0] != kind)
+        return kind_error(a, what);
+    size = get_u64(a + 8);
+    if (size > (uint64_t)(PY_SSIZE_T_MAX / each)) {
+        PyErr_NoMemory();
+        return -1;
+    }
+    *n = (Py_ssize_t)size;
+    *p = (const char *)(uintptr_t)get_u64(a + 16);
+    return 0;
+}
+
 static PyObject *lift_string(const char *a)
 {
-    uint64_t n;
-    if ((unsigned char)a[0] != K_STRING) {
-        kind_error(a, "string");
+    Py_ssize_t n;
+    const char *p;
+    if (read_head(a, K_STRING, "string", 1, &n, &p) < 0)
         return NULL;
-    }
-    n = get_u64(a + 8);
     if (!n) {
         Py_INCREF(fc_empty_str);
         return fc_empty_str;
     }
-    if (n > PY_SSIZE_T_MAX)
-        return PyErr_NoMemory();
-    return PyUnicode_DecodeUTF8((const char *)(uintptr_t)get_u64(a + 16), (Py_ssize_t)n, NULL);
+    return PyUnicode_DecodeUTF8(p, n, NULL);
 }
 
 static PyObject *lift_bytes(const char *a)
 {
-    uint64_t n, i;
+    Py_ssize_t n, i;
     const char *p;
     PyObject *out;
     char *d;
-    if ((unsigned char)a[0] != K_LIST) {
-        kind_error(a, "list<u8>");
+    if (read_head(a, K_LIST, "list<u8>", VAL, &n, &p) < 0)
         return NULL;
-    }
-    n = get_u64(a + 8);
     if (!n) {
         Py_INCREF(fc_empty_bytes);
         return fc_empty_bytes;
     }
-    if (n > PY_SSIZE_T_MAX)
-        return PyErr_NoMemory();
-    p = (const char *)(uintptr_t)get_u64(a + 16);
-    out = PyBytes_FromStringAndSize(NULL, (Py_ssize_t)n);
+    out = PyBytes_FromStringAndSize(NULL, n);
     if (out == NULL)
         return NULL;
     d = PyBytes_AS_STRING(out);
@@ -140,58 +142,48 @@ static PyObject *lift_bytes(const char *a)
     return out;
 }
 
-static PyObject *lift_list(const Node *nd, const char *a)
+/* New list or tuple `out` filled with the n vals at p, read by `elem` each or
+ * by elems[i]; NULL (and `out` released) on failure */
+static PyObject *fill(PyObject *out, const Node *elem, Node *const *elems, const char *p,
+                      Py_ssize_t n)
 {
-    uint64_t n, i;
-    const char *p;
-    PyObject *out;
-    if ((unsigned char)a[0] != K_LIST) {
-        kind_error(a, "list");
-        return NULL;
-    }
-    n = get_u64(a + 8);
-    if (n > PY_SSIZE_T_MAX / VAL)
-        return PyErr_NoMemory();
-    p = (const char *)(uintptr_t)get_u64(a + 16);
-    out = PyList_New((Py_ssize_t)n);
+    Py_ssize_t i;
     if (out == NULL)
         return NULL;
     for (i = 0; i < n; i++) {
-        PyObject *x = fc_lift(nd->elem, p + i * VAL);
+        PyObject *x = fc_lift(elem != NULL ? elem : elems[i], p + i * VAL);
         if (x == NULL) {
             Py_DECREF(out);
             return NULL;
         }
-        PyList_SET_ITEM(out, (Py_ssize_t)i, x);
+        if (PyList_CheckExact(out))
+            PyList_SET_ITEM(out, i, x);
+        else
+            PyTuple_SET_ITEM(out, i, x);
     }
     return out;
+}
+
+static PyObject *lift_list(const Node *nd, const char *a)
+{
+    Py_ssize_t n;
+    const char *p;
+    if (read_head(a, K_LIST, "list", VAL, &n, &p) < 0)
+        return NULL;
+    return fill(PyList_New(n), nd->elem, NULL, p, n);
 }
 
 static PyObject *lift_tuple(const Node *nd, const char *a)
 {
     uint64_t size = get_u64(a + 8);
-    const char *p;
-    PyObject *out;
-    Py_ssize_t i;
     if ((unsigned char)a[0] != K_TUPLE || size != (uint64_t)nd->n) {
         PyErr_Format(PyExc_TypeError,
                      "guest returned kind %d (size %llu) where a %zd-tuple was expected",
                      (int)(unsigned char)a[0], (unsigned long long)size, nd->n);
         return NULL;
     }
-    p = (const char *)(uintptr_t)get_u64(a + 16);
-    out = PyTuple_New(nd->n);
-    if (out == NULL)
-        return NULL;
-    for (i = 0; i < nd->n; i++) {
-        PyObject *x = fc_lift(nd->elems[i], p + i * VAL);
-        if (x == NULL) {
-            Py_DECREF(out);
-            return NULL;
-        }
-        PyTuple_SET_ITEM(out, i, x);
-    }
-    return out;
+    return fill(PyTuple_New(nd->n), NULL, nd->elems, (const char *)(uintptr_t)get_u64(a + 16),
+                nd->n);
 }
 
 static PyObject *lift_record(const Node *nd, const char *a)

@@ -7,17 +7,43 @@ static PyObject *type_name(PyObject *v)
     return PyType_GetName(Py_TYPE(v));
 }
 
-static int type_error_got(const char *fmt, PyObject *v)
+/* TypeError "<what> expects <type>, got <type(v).__name__>" */
+static int expects_error(const char *what, const char *type, PyObject *v)
 {
-    /* fmt has one %U for type(v).__name__ */
     PyObject *name = type_name(v);
     if (name == NULL)
         return -1;
-    PyErr_Format(PyExc_TypeError, fmt, name);
+    PyErr_Format(PyExc_TypeError, "%s expects %s, got %U", what, type, name);
     Py_DECREF(name);
     return -1;
 }
 
+/* isinstance(v, (types[0], ..., types[n - 1])) */
+static int instance_of_any(PyObject *v, PyTypeObject *const *types, int n)
+{
+    int i, r = 0;
+    for (i = 0; i < n && r == 0; i++)
+        r = PyObject_IsInstance(v, (PyObject *)types[i]);
+    return r;
+}
+
+/* convert(v) (int(v), float(v)) when v is an instance of `types` but not a
+ * bool, else TypeError "<what> expects <type>, ..." */
+static PyObject *coerce(PyObject *v, PyTypeObject *const *types, int n, const char *what,
+                        const char *type, PyObject *(*convert)(PyObject *))
+{
+    int is_bool = PyObject_IsInstance(v, (PyObject *)&PyBool_Type);
+    int ok = is_bool == 0 ? instance_of_any(v, types, n) : 0;
+    if (is_bool < 0 || ok < 0)
+        return NULL;
+    if (is_bool || !ok) {
+        expects_error(what, type, v);
+        return NULL;
+    }
+    return convert(v);
+}
+
+/* isinstance(v, cls), with the exact-type case first */
 static int is_instance(PyObject *v, PyObject *cls)
 {
     if ((PyObject *)Py_TYPE(v) == cls)
@@ -25,6 +51,8 @@ static int is_instance(PyObject *v, PyObject *cls)
     return PyObject_IsInstance(v, cls);
 }
 
+/* getattr(v, name), read straight from slot i when v's type is exactly the
+ * class whose slots `ctor` knows */
 static PyObject *get_field(PyObject *v, const Ctor *ctor, Py_ssize_t i, PyObject *name)
 {
     if (ctor->offsets != NULL && Py_TYPE(v) == ctor->cls) {
@@ -38,7 +66,6 @@ static PyObject *get_field(PyObject *v, const Ctor *ctor, Py_ssize_t i, PyObject
 }
 
 /* ------------------------------------------------------------ the arena */
-
 
 static int read_addr(PyObject *obj, PyObject *name, char **out)
 {
@@ -122,19 +149,8 @@ static int lower_int(const Node *nd, PyObject *v, char *a)
     int overflow = 0;
     uint64_t bits = 0;
     if (!PyLong_CheckExact(v)) {
-        int is_int = PyObject_IsInstance(v, (PyObject *)&PyLong_Type);
-        int is_bool = is_int > 0 ? PyObject_IsInstance(v, (PyObject *)&PyBool_Type) : 0;
-        if (is_int < 0 || is_bool < 0)
-            return -1;
-        if (is_bool || !is_int) {
-            PyObject *name = type_name(v);
-            if (name != NULL) {
-                PyErr_Format(PyExc_TypeError, "%s expects int, got %U", nd->what, name);
-                Py_DECREF(name);
-            }
-            return -1;
-        }
-        x = PyNumber_Long(v);
+        static PyTypeObject *const ints[] = {&PyLong_Type};
+        x = coerce(v, ints, 1, nd->what, "int", PyNumber_Long);
         if (x == NULL)
             return -1;
     } else {
@@ -177,27 +193,8 @@ static int lower_float(const Node *nd, PyObject *v, char *a)
     if (PyFloat_CheckExact(v)) {
         d = PyFloat_AS_DOUBLE(v);
     } else {
-        PyObject *f;
-        int is_bool = PyObject_IsInstance(v, (PyObject *)&PyBool_Type);
-        int is_num = 0;
-        if (is_bool < 0)
-            return -1;
-        if (!is_bool) {
-            is_num = PyObject_IsInstance(v, (PyObject *)&PyLong_Type);
-            if (is_num == 0)
-                is_num = PyObject_IsInstance(v, (PyObject *)&PyFloat_Type);
-            if (is_num < 0)
-                return -1;
-        }
-        if (is_bool || !is_num) {
-            PyObject *name = type_name(v);
-            if (name != NULL) {
-                PyErr_Format(PyExc_TypeError, "%s expects float, got %U", nd->what, name);
-                Py_DECREF(name);
-            }
-            return -1;
-        }
-        f = PyNumber_Float(v);
+        static PyTypeObject *const numbers[] = {&PyLong_Type, &PyFloat_Type};
+        PyObject *f = coerce(v, numbers, 2, nd->what, "float", PyNumber_Float);
         if (f == NULL)
             return -1;
         d = PyFloat_AS_DOUBLE(f);
@@ -218,7 +215,7 @@ static int lower_float(const Node *nd, PyObject *v, char *a)
 static int lower_bool(PyObject *v, char *a)
 {
     if (!PyBool_Check(v))
-        return type_error_got("bool expects bool, got %U", v);
+        return expects_error("bool", "bool", v);
     put_u64(a, K_BOOL);
     put_u64(a + 8, v == Py_True);
     return 0;
@@ -251,7 +248,7 @@ static int lower_string(PyObject *v, char *a, Lw *w)
     const char *data;
     char *p;
     if (!PyUnicode_CheckExact(v))
-        return type_error_got("string expects str, got %U", v);
+        return expects_error("string", "str", v);
     data = utf8_of(v, &n, &owner);
     if (data == NULL)
         return -1;
@@ -274,18 +271,13 @@ static int lower_bytes(PyObject *v, char *a, Lw *w)
     Py_ssize_t n, i;
     char *p;
     if (!PyBytes_CheckExact(v)) {
-        PyObject *types = PyTuple_Pack(3, (PyObject *)&PyBytes_Type,
-                                       (PyObject *)&PyByteArray_Type,
-                                       (PyObject *)&PyMemoryView_Type);
-        int ok;
-        if (types == NULL)
-            return -1;
-        ok = PyObject_IsInstance(v, types);
-        Py_DECREF(types);
+        static PyTypeObject *const buffers[] = {&PyBytes_Type, &PyByteArray_Type,
+                                                &PyMemoryView_Type};
+        int ok = instance_of_any(v, buffers, 3);
         if (ok < 0)
             return -1;
         if (!ok)
-            return type_error_got("list<u8> expects bytes, got %U", v);
+            return expects_error("list<u8>", "bytes", v);
         b = PyObject_CallOneArg((PyObject *)&PyBytes_Type, v);
         if (b == NULL)
             return -1;
@@ -317,16 +309,12 @@ static int lower_list(const Node *nd, PyObject *v, char *a, Lw *w)
     PyObject *seq = v;
     char *p;
     if (!PyList_CheckExact(v) && !PyTuple_CheckExact(v)) {
-        PyObject *types = PyTuple_Pack(2, (PyObject *)&PyList_Type, (PyObject *)&PyTuple_Type);
-        int ok;
-        if (types == NULL)
-            return -1;
-        ok = PyObject_IsInstance(v, types);
-        Py_DECREF(types);
+        static PyTypeObject *const sequences[] = {&PyList_Type, &PyTuple_Type};
+        int ok = instance_of_any(v, sequences, 2);
         if (ok < 0)
             return -1;
         if (!ok)
-            return type_error_got("list expects list, got %U", v);
+            return expects_error("list", "list", v);
         n = PyObject_Length(v);
         if (n < 0)
             return -1;
@@ -415,7 +403,7 @@ static int lower_strings(const Node *nd, PyObject *v, char **out, Lw *w)
         if (items[i] == NULL)
             goto done;
         if (!PyUnicode_CheckExact(items[i])) {
-            type_error_got("string expects str, got %U", items[i]);
+            expects_error("string", "str", items[i]);
             goto done;
         }
     }

@@ -47,6 +47,15 @@ void fc_free_node(Node *nd)
     PyMem_Free(nd);
 }
 
+/* n zeroed items of `size` bytes (at least one item), or NULL with MemoryError */
+static void *calloc_n(Py_ssize_t n, size_t size)
+{
+    void *p = PyMem_Calloc((size_t)(n > 0 ? n : 1), size);
+    if (p == NULL)
+        PyErr_NoMemory();
+    return p;
+}
+
 static int plan_error(const char *msg)
 {
     PyErr_Format(PyExc_ValueError, "bad fast codec plan: %s", msg);
@@ -71,11 +80,9 @@ int fc_build_ctor(Build *b, Ctor *c, PyObject *cls, PyObject *descrs, Py_ssize_t
         return plan_error("slot descriptors");
     if (kept(b, descrs) == NULL)
         return -1;
-    c->offsets = PyMem_Calloc((size_t)(n ? n : 1), sizeof(Py_ssize_t));
-    if (c->offsets == NULL) {
-        PyErr_NoMemory();
+    c->offsets = calloc_n(n, sizeof(Py_ssize_t));
+    if (c->offsets == NULL)
         return -1;
-    }
     for (i = 0; i < n; i++) {
         PyObject *d = PyTuple_GET_ITEM(descrs, i);
         PyMemberDef *m;
@@ -169,14 +176,10 @@ static int build_record(Build *b, Node *nd, PyObject *plan)
     if (nd->cls_name == NULL)
         return -1;
     Py_DECREF(nd->cls_name); /* the keep list holds it */
-    nd->elems = PyMem_Calloc((size_t)(n ? n : 1), sizeof(Node *));
-    nd->attrs = PyMem_Calloc((size_t)(n ? n : 1), sizeof(PyObject *));
-    nd->names = PyMem_Calloc((size_t)(n ? n : 1), sizeof(char *));
-    nd->tpl = PyMem_Calloc((size_t)(n ? n : 1), ENTRY);
-    if (!nd->elems || !nd->attrs || !nd->names || !nd->tpl) {
-        PyErr_NoMemory();
+    if ((nd->elems = calloc_n(n, sizeof(Node *))) == NULL ||
+        (nd->attrs = calloc_n(n, sizeof(PyObject *))) == NULL ||
+        (nd->names = calloc_n(n, sizeof(char *))) == NULL || (nd->tpl = calloc_n(n, ENTRY)) == NULL)
         return -1;
-    }
     for (i = 0; i < n; i++) {
         PyObject *f = PyTuple_GET_ITEM(fields, i);
         Py_ssize_t len;
@@ -208,11 +211,9 @@ static int build_variant(Build *b, Node *nd, PyObject *plan)
     nd->case_names = PyTuple_GET_ITEM(plan, 2);
     n = PyTuple_GET_SIZE(cases);
     nd->n = n;
-    nd->cases = PyMem_Calloc((size_t)(n ? n : 1), sizeof(Case));
-    if (nd->cases == NULL) {
-        PyErr_NoMemory();
+    nd->cases = calloc_n(n, sizeof(Case));
+    if (nd->cases == NULL)
         return -1;
-    }
     for (i = 0; i < n; i++) {
         PyObject *c = PyTuple_GET_ITEM(cases, i);
         Case *k = &nd->cases[i];
@@ -291,11 +292,9 @@ Node *fc_build(Build *b, PyObject *plan)
             rc = plan_error("tuple");
         } else {
             nd->n = PyTuple_GET_SIZE(elems);
-            nd->elems = PyMem_Calloc((size_t)(nd->n ? nd->n : 1), sizeof(Node *));
-            if (nd->elems == NULL) {
-                PyErr_NoMemory();
+            nd->elems = calloc_n(nd->n, sizeof(Node *));
+            if (nd->elems == NULL)
                 rc = -1;
-            }
             nd->all_strings = 1;
             for (i = 0; rc == 0 && i < nd->n; i++) {
                 nd->elems[i] = fc_build(b, PyTuple_GET_ITEM(elems, i));
