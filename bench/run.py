@@ -6,9 +6,10 @@ table to stdout and to bench/RESULTS.md. Guests are built with `make` first.
 
     python bench/run.py [--quick]
 
-(a) typed call: the generated bindings' fast path (`dataflare.bindgen.fastcodec`)
-    vs the stock path (the same codecs lowering to wasmtime-py values, then
-    `Func.__call__`), on the Rust `echo` transform, `transform-batch`.
+(a) typed call: the generated bindings' fast path (`dataflare.bindgen.fastcodec`,
+    through the `_fastc` C extension when it is built) vs the stock path (the
+    same codecs lowering to wasmtime-py values, then `Func.__call__`), and the
+    fast path's pure-Python codec (the fallback without a C compiler).
 (b) the same fast call vs the C-API floor: the same call with its argument
     value arrays built once outside the timed loop (result still freed).
 (c) records/s through a whole pipeline, JSON Lines file in and out.
@@ -152,8 +153,8 @@ class Target:
             else None
         )
 
-    def bind(self) -> tuple[Any, TypedFunc[Any], TypedFunc[Any]]:
-        """A fresh configured instance, its fast export and the stock twin."""
+    def bind(self) -> tuple[Any, TypedFunc[Any], TypedFunc[Any], TypedFunc[Any]]:
+        """A fresh configured instance, its fast export (C), its Python-codec and stock twins."""
         from dataflare.runtime.instance import PluginInstance
 
         inst = PluginInstance(self.loaded, self.world)
@@ -161,17 +162,20 @@ class Target:
         assert isinstance(world.configure(self.config), rt.Ok)
         func = world._cx.func(None, self.export)
         fast = TypedFunc(world._cx, func, self.params, self.ret)
+        py = TypedFunc(world._cx, func, self.params, self.ret, native=False)
         stock = TypedFunc(world._cx, func, self.params, self.ret, fast=False)
-        assert fast.fast and not stock.fast
-        return inst, fast, stock
+        assert fast.fast and py.fast and not py.native and not stock.fast
+        if not fast.native:
+            log("  (a/b) the C extension is not built: the fast column is the Python codec")
+        return inst, fast, py, stock
 
 
 def typed_calls(repeats: int) -> list[str]:
     """Rows for (a) and (b)."""
     rows = [
-        "| guest export | value | batch | stock rec/s | fast rec/s | fast/stock"
-        " | floor rec/s | fast/floor |",
-        "|---|---:|---:|---:|---:|---:|---:|---:|",
+        "| guest export | value | batch | stock rec/s | Python codec rec/s | fast rec/s"
+        " | fast/stock | floor rec/s | fast/floor |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     targets = [
         Target("Rust echo `transform-batch`", "echo", PluginKind.TRANSFORM, "transform-batch"),
@@ -187,7 +191,7 @@ def typed_calls(repeats: int) -> list[str]:
         ),
     ]
     for target in targets:
-        inst, fast, stock = target.bind()
+        inst, fast, py, stock = target.bind()
         for size in target.sizes:
             for batch in (1, 64, 1024):
                 recs = [record(size) for _ in range(batch)]
@@ -197,20 +201,22 @@ def typed_calls(repeats: int) -> list[str]:
                     assert len(got) == batch
                     assert target.expect is None or got == target.expect(recs)
                 except GuestTrap as exc:  # wasmtime caps the bytes copied per call
-                    rows.append(f"{head} refused by wasmtime: {exc} |||||")
+                    rows.append(f"{head} refused by wasmtime: {exc} ||||||")
                     log(f"  (a/b) {rows[-1]}")
                     inst.close()
-                    inst, fast, stock = target.bind()
+                    inst, fast, py, stock = target.bind()
                     continue
+                assert py(recs) == got
                 fns: list[Callable[[], Any]] = [
                     lambda r=recs, f=fast: f(r),  # type: ignore[misc]
-                    floor_call(fast, recs),
+                    floor_call(py, recs),
+                    lambda r=recs, f=py: f(r),  # type: ignore[misc]
                 ]
                 run_stock = size * batch <= STOCK_BUDGET
                 if run_stock:
                     assert stock(recs) == fast(recs)
                     fns.append(lambda r=recs, f=stock: f(r))  # type: ignore[misc]
-                t_fast, t_floor, *t_rest = interleaved(fns, repeats)
+                t_fast, t_floor, t_py, *t_rest = interleaved(fns, repeats)
                 if run_stock:
                     t_stock = t_rest[0]
                     stock_cell = f"{batch / t_stock:,.0f}"
@@ -219,7 +225,7 @@ def typed_calls(repeats: int) -> list[str]:
                 else:
                     stock_cell, ratio, floor_ratio = "not run", "-", ""
                 rows.append(
-                    f"{head} {stock_cell} | {batch / t_fast:,.0f} | {ratio} |"
+                    f"{head} {stock_cell} | {batch / t_py:,.0f} | {batch / t_fast:,.0f} | {ratio} |"
                     f" {batch / t_floor:,.0f}{floor_ratio} | **{t_floor / t_fast:.0%}** |"
                 )
                 log(f"  (a/b) {rows[-1]}")
@@ -405,7 +411,7 @@ def main() -> None:
             guest(lang, name)
     started = time.perf_counter()
     load_before = os.getloadavg()[0]
-    log("(a)/(b) typed calls, Rust echo transform-batch")
+    log("(a)/(b) typed calls")
     ab = typed_calls(reps)
     log("(c) pipelines")
     c = pipelines(20_000 if args.quick else 50_000, 3)
@@ -430,8 +436,10 @@ def main() -> None:
         "Rust guests: `echo` `transform-batch` (records go in and come back) and",
         "`json_filter` `filter-batch` (records in, booleans out); the Python guest",
         "`mask_email` `transform-batch` (64 B only); records with a key, a",
-        "timestamp and two metadata pairs. Stock = the same codecs lowering to wasmtime-py",
-        "values + `Func.__call__` (not run above"
+        "timestamp and two metadata pairs. Fast = the generated bindings' call through the",
+        "`_fastc` C extension; Python codec = the same fast path lowering and lifting in",
+        "Python (what an install without a C compiler gets). Stock = the same codecs",
+        "lowering to wasmtime-py values + `Func.__call__` (not run above"
         f" {STOCK_BUDGET // 1024} KiB per call: tens of seconds per call). Floor = the same C",
         "call with the argument arrays built once outside the loop (in brackets: floor/stock,",
         "the most any host-side codec could gain); fast/floor is the fraction of the",
@@ -441,11 +449,13 @@ def main() -> None:
         "",
         "## (c) records/s through a whole pipeline (JSON Lines file in and out, batch 1024)",
         "",
-        "WASM stages run with the pipeline's default limits (fuel on: about 1.4x slower",
-        "guest code) unless the row says fuel off. `workers: N` rows set that key on the",
-        "stage: the executor runs it as a `runtime.pool.PooledPlugin` of N instances, each",
+        "WASM stages run with the pipeline's default limits (fuel and an epoch deadline:",
+        "1.3-1.5x slower guest code) unless the row says fuel off. `workers: N` rows set",
+        "that key on the stage: the executor runs it as a `runtime.pool.PooledPlugin` of N",
+        "instances, each",
         "batch cut into chunks of at most 64 records run on N threads, outputs in order.",
-        "Every batch is followed by a checkpoint (sink fsync + state file fsync).",
+        "Every batch is followed by a checkpoint (sink fsync + state file fsync). With a",
+        "WASM stage the source reads ahead on its own thread.",
         "",
         *c,
         "",
