@@ -6,7 +6,6 @@ from __future__ import annotations
 import csv
 import json
 import sqlite3
-import threading
 from pathlib import Path
 
 import dfpipe_plugins
@@ -16,11 +15,11 @@ from dataflare.pipeline import (
     META_KIND,
     META_MESSAGE,
     META_STAGE,
-    Executor,
     StageFailed,
     load_plan,
     run_pipeline,
 )
+from support.stopping import run_stopping_after
 
 
 def users(path: Path, n: int = 30) -> list[dict[str, object]]:
@@ -358,13 +357,7 @@ def test_a_stop_request_finishes_the_batch_and_skips_aggregates(write_yaml, tmp_
           - {id: log, type: plugin, config: {plugin_type: sink, plugin_name: test_log}}
         """
     )
-    stop = threading.Event()
-
-    def after_batch(stats):
-        if stats.records_read >= 15:
-            stop.set()
-
-    stats = Executor(load_plan(path), stop=stop, on_batch=after_batch).run()
+    stats = run_stopping_after(path, 15)
     assert stats.interrupted
     assert stats.records_read == 15
     assert dfpipe_plugins.LogSink.RECEIVED == []

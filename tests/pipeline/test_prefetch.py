@@ -10,9 +10,10 @@ import time
 
 import dfpipe_plugins
 import pytest
-from dataflare.pipeline import Executor, StageFailed, load_plan, run_pipeline
+from dataflare.pipeline import StageFailed, run_pipeline
 from dataflare.pipeline.prefetch import ReadAhead, ReadInline
 from support.guests import built_guest
+from support.stopping import run_stopping_after
 
 READERS = [ReadAhead, ReadInline]
 
@@ -146,13 +147,7 @@ def test_a_wasm_pipeline_reads_ahead_and_writes_everything_in_order(write_yaml, 
 
 def test_a_stop_with_read_ahead_writes_every_record_read(write_yaml, tmp_path):
     path = _wasm_pipeline(write_yaml, tmp_path, count=1000)
-    stop = threading.Event()
-
-    def after_batch(stats):
-        if stats.records_read >= 15:
-            stop.set()
-
-    stats = Executor(load_plan(path), stop=stop, on_batch=after_batch).run()
+    stats = run_stopping_after(path, 15)
     assert stats.interrupted
     assert 15 <= stats.records_read <= 15 + 3 * 5  # at most the batches already read ahead
     received = [json.loads(r.value)["n"] for r in dfpipe_plugins.LogSink.RECEIVED]
