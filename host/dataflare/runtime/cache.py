@@ -191,10 +191,11 @@ class CompileCache:
             except OSError:
                 continue  # removed meanwhile
             entries.append((st.st_mtime, st.st_size, entry))
+        limit = self.max_bytes  # read once: a bad setting warns once, not per entry
         total = sum(size for _, size, _ in entries)
         removed = []
         for _, size, entry in sorted(entries, key=lambda e: (e[0], e[2])):
-            if total <= self.max_bytes:
+            if total <= limit:
                 break
             if entry == keep:
                 continue
@@ -211,7 +212,7 @@ class CompileCache:
             _log.info(
                 "compile cache: evicted %d least recently used entries to stay under %d MB",
                 len(removed),
-                self.max_bytes >> 20,
+                limit >> 20,
             )
         return removed
 
