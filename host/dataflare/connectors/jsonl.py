@@ -23,11 +23,9 @@ shorter one is an error). ``stdin`` has no position.
 from __future__ import annotations
 
 import json
-import json.decoder
-import json.scanner
 import os
 import sys
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from typing import IO, ClassVar
 
 from dataflare.connectors._envelope import decode_envelope, encode_envelope
@@ -70,27 +68,20 @@ def _choice(plugin: str, name: str, value: str, choices: tuple[str, ...]) -> str
     return value
 
 
-# typeshed types make_scanner's argument as a scanner; it is the decoder (the context).
-_scan: Callable[[str, int], tuple[object, int]] = json.scanner.make_scanner(
-    json.decoder.JSONDecoder()  # type: ignore[arg-type]
-)
+_DECODER = json.JSONDecoder()
 _SPACE = " \t\n\r"  # JSON's whitespace (RFC 8259)
 
 
 def json_document(data: bytes) -> object:
     """The one JSON document in UTF-8 `data`; `ValueError` if there is not exactly one.
 
-    `json.loads` without its per-call encoding detection and wrappers: the
-    sink checks every value it writes, so this is on the hot path. JSON
+    `json.loads` without its per-call encoding detection and decoder lookup:
+    the sink checks every value it writes, so this is on the hot path. JSON
     Lines are UTF-8, so other encodings (which `json.loads` would detect)
     are refused here.
     """
     text = data.decode("utf-8")  # UnicodeDecodeError is a ValueError
-    start = len(text) - len(text.lstrip(_SPACE))
-    try:
-        doc, end = _scan(text, start)
-    except StopIteration as exc:
-        raise json.JSONDecodeError("Expecting value", text, exc.value) from None
+    doc, end = _DECODER.raw_decode(text, len(text) - len(text.lstrip(_SPACE)))
     if end != len(text.rstrip(_SPACE)):
         rest = text[end:]
         raise json.JSONDecodeError("Extra data", text, end + len(rest) - len(rest.lstrip(_SPACE)))
