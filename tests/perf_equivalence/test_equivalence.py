@@ -39,7 +39,7 @@ def paths(world: Any, name: str, monkeypatch: pytest.MonkeyPatch) -> dict[str, T
         out["native"] = TypedFunc(cx, func, params, ret, native=True)
         assert out["native"].native
     monkeypatch.setattr(fastnodes, "_use_generated", False)
-    monkeypatch.setattr(fastnodes, "_compiled", {})
+    monkeypatch.setattr(fastnodes, "_compiled", fastnodes.SpecMemo())
     out["closures"] = TypedFunc(cx, func, params, ret, native=False)
     assert out["python"].fast and not out["python"].native and not out["stock"].fast
     return out
@@ -218,7 +218,7 @@ def test_every_result_read_as_every_other_type_fails_alike(
     readers = [getattr(world.kinds, "_" + other)._ret for other in sorted(STRATEGIES)]
     native = [TypedFunc(cx, func, params, r, check=False, native=True) for r in readers]
     monkeypatch.setattr(fastnodes, "_use_generated", False)
-    monkeypatch.setattr(fastnodes, "_compiled", {})
+    monkeypatch.setattr(fastnodes, "_compiled", fastnodes.SpecMemo())
     reference = [TypedFunc(cx, func, params, r, check=False, native=False) for r in readers]
     for c, ref in zip(native, reference, strict=True):
         got, want = outcome(c, value), outcome(ref, value)

@@ -51,7 +51,7 @@ def _native_only(request: pytest.FixtureRequest) -> None:
 def closures(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     """compile_spec gives the reference closures (the strictest Python readers)."""
     monkeypatch.setattr(fastnodes, "_use_generated", False)
-    monkeypatch.setattr(fastnodes, "_compiled", {})
+    monkeypatch.setattr(fastnodes, "_compiled", fastnodes.SpecMemo())
     yield
 
 

@@ -14,14 +14,13 @@ from __future__ import annotations
 import ctypes
 import dataclasses
 import inspect
-import threading
 import types
 from collections.abc import Callable, Sequence
 from typing import Any
 
 from dataflare.bindgen.codec import Err, Ok, Some
 from dataflare.bindgen.fastmem import _func_call, _val_delete
-from dataflare.bindgen.fastnodes import compile_spec
+from dataflare.bindgen.fastnodes import SpecMemo, compile_spec
 
 try:
     from dataflare.bindgen import _fastc
@@ -95,21 +94,18 @@ def _payload(spec: tuple[Any, ...] | None) -> tuple[Any, ...] | None:
     return None if spec is None else plan(spec)
 
 
-_nodes: dict[int, tuple[tuple[Any, ...], Any]] = {}
-_nodes_lock = threading.Lock()
+_nodes: SpecMemo[Any] = SpecMemo()
 
 
 def node(spec: tuple[Any, ...]) -> Any:
     """The `_fastc.Node` for a codec spec, compiled once per spec object."""
-    hit = _nodes.get(id(spec))
-    if hit is not None and hit[0] is spec:
-        return hit[1]
+    return _nodes.get(spec, _node)
+
+
+def _node(spec: tuple[Any, ...]) -> Any:
     if _fastc is None:
         raise RuntimeError("the _fastc extension is not built")
-    out = _fastc.Node(plan(spec))
-    with _nodes_lock:
-        _nodes[id(spec)] = (spec, out)
-    return out
+    return _fastc.Node(plan(spec))
 
 
 def caller(

@@ -15,7 +15,8 @@ only dispatches on the spec tag and caches; the nodes live in `fastscalars`,
 from __future__ import annotations
 
 import threading
-from typing import Any
+from collections.abc import Callable
+from typing import Any, Generic, TypeVar
 
 from dataflare.bindgen.fastcontainers import _list, _record, _tuple
 from dataflare.bindgen.fastmem import _Lift, _Lower
@@ -35,21 +36,46 @@ from dataflare.bindgen.fastscalars import (
 )
 from dataflare.bindgen.fastvariants import _enum, _flags, _option, _result, _variant
 
-__all__ = ["compile_spec"]
+__all__ = ["SpecMemo", "compile_spec"]
 
 
 _GENERATED = {"list", "record", "option", "tuple", "result"}
 _use_generated = True  # False: composites use the reference closures
 
-_compiled: dict[int, tuple[tuple[Any, ...], tuple[_Lower, _Lift]]] = {}
-_compile_lock = threading.Lock()
+T = TypeVar("T")
+
+
+class SpecMemo(Generic[T]):
+    """What was compiled for each codec spec object, computed once per spec.
+
+    Keyed by identity, since specs hold classes and closures; each entry keeps
+    its spec alive, so an id is never reused for another spec.
+    """
+
+    def __init__(self) -> None:
+        self._items: dict[int, tuple[tuple[Any, ...], T]] = {}
+        self._lock = threading.Lock()
+
+    def get(self, spec: tuple[Any, ...], make: Callable[[tuple[Any, ...]], T]) -> T:
+        """`make(spec)`, from the memo when this spec object was seen before."""
+        hit = self._items.get(id(spec))
+        if hit is not None and hit[0] is spec:
+            return hit[1]
+        out = make(spec)
+        with self._lock:
+            self._items[id(spec)] = (spec, out)
+        return out
+
+
+_compiled: SpecMemo[tuple[_Lower, _Lift]] = SpecMemo()
 
 
 def compile_spec(spec: tuple[Any, ...]) -> tuple[_Lower, _Lift]:
     """The (lower, lift) pair for a codec spec, compiled once per spec object."""
-    hit = _compiled.get(id(spec))
-    if hit is not None and hit[0] is spec:
-        return hit[1]
+    return _compiled.get(spec, _compile)
+
+
+def _compile(spec: tuple[Any, ...]) -> tuple[_Lower, _Lift]:
     tag = spec[0]
     out: tuple[_Lower, _Lift]
     if tag in _GENERATED and _use_generated:
@@ -90,6 +116,4 @@ def compile_spec(spec: tuple[Any, ...]) -> tuple[_Lower, _Lift]:
         out = (_unit_lower, _unit_lift)
     else:
         raise ValueError(f"unknown codec spec {tag!r}")
-    with _compile_lock:
-        _compiled[id(spec)] = (spec, out)
     return out
