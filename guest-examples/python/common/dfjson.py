@@ -41,9 +41,10 @@ _DECODER = json.JSONDecoder(
 
 
 def _opens_too_deep(text):
-    """True if a container opens below MAX_DEPTH; scanned before the recursive parser runs."""
-    if text.count("[") + text.count("{") <= MAX_DEPTH:
-        return False
+    """True if a container opens below MAX_DEPTH; scanned before the recursive parser runs.
+
+    Only worth calling when the text has more than MAX_DEPTH brackets.
+    """
     depth = 0
     in_string = escaped = False
     for c in text:
@@ -86,15 +87,16 @@ def loads(data):
     """Decode one JSON text from UTF-8 bytes, or raise `JsonError`."""
     try:
         text = data.decode("utf-8")
-        if _opens_too_deep(text):
+        # counted once: with at most MAX_DEPTH brackets nothing can nest too deep
+        deep = text.count("[") + text.count("{") > MAX_DEPTH
+        if deep and _opens_too_deep(text):
             raise JsonError(INVALID_JSON)
         value = _DECODER.decode(text)
     except (UnicodeDecodeError, ValueError):
         raise JsonError(INVALID_JSON) from None
     # A lone surrogate can only come from a \u escape (the UTF-8 decode refuses
-    # encoded ones), and with at most MAX_DEPTH brackets nothing is deeper than
-    # MAX_DEPTH: most values need no walk at all.
-    if ("\\u" in text or text.count("[") + text.count("{") > MAX_DEPTH) and _breaks_rules(value):
+    # encoded ones): most values need no walk at all.
+    if (deep or "\\u" in text) and _breaks_rules(value):
         raise JsonError(INVALID_JSON)
     return value
 
