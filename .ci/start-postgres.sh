@@ -1,26 +1,27 @@
 #!/usr/bin/env bash
-# Start a throwaway PostgreSQL cluster for the test suite and print its DSN.
+# Start a throwaway PostgreSQL cluster and print its DSN. Installs nothing.
 #
-# Usage:  eval "$(.ci/start-postgres.sh)"   # exports DATAFLARE_PG_DSN
+# Usage:  eval "$(bash .ci/start-postgres.sh)"   # exports DATAFLARE_PG_DSN
+#         bash .ci/stop-postgres.sh               # stops it and deletes its folder
 #
-# Installs Debian's `postgresql` when missing, then runs a private cluster
-# (trust auth, localhost only) in $DATAFLARE_PG_DIR (default
-# /tmp/dataflare-pg) owned by the `postgres` user, because the server refuses
-# to run as root. It listens on $DATAFLARE_PG_PORT, else 5432 when free (so
-# the issue's example YAML, which names localhost:5432, runs unchanged), else
-# the first free port from 54320. Rerunning reuses a running cluster. Creates
-# the databases `dataflare` and `mydb` and a superuser role for the caller, so
-# libpq's default user works too. The last stdout line is the export.
+# Needs Debian's `postgresql` package (`.ci/run` installs it; on a laptop:
+# `apt-get install postgresql`); exits 3 with that hint when it is missing.
+# Runs a private cluster (trust auth, localhost only) in $DATAFLARE_PG_DIR
+# (default /tmp/dataflare-pg) owned by the `postgres` user, because the server
+# refuses to run as root. It listens on $DATAFLARE_PG_PORT, else 5432 when
+# free (so the README's example YAML, which names localhost:5432, runs
+# unchanged), else the first free port from 54320. Rerunning reuses a running
+# cluster. Creates the databases `dataflare` and `mydb` and a superuser role
+# for the caller, so libpq's default user works too. The last stdout line is
+# the export.
 set -euo pipefail
 
 DIR="${DATAFLARE_PG_DIR:-/tmp/dataflare-pg}"
 log() { echo "start-postgres: $*" >&2; }
 
 if ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then
-    log "installing postgresql from Debian packages"
-    export DEBIAN_FRONTEND=noninteractive
-    apt-get update -qq >&2
-    apt-get install -y -qq postgresql >&2
+    log "PostgreSQL is not installed; install it with: apt-get install postgresql"
+    exit 3
 fi
 BIN="$(dirname "$(ls -d /usr/lib/postgresql/*/bin/initdb | sort -V | tail -n1)")"
 

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
 
 import pytest
 from hypothesis import HealthCheck, settings
-from support.postgres import postgres_dsn
+from support.postgres import postgres_dsn, stop_owned_server
 
 # Guest calls cost tens of microseconds and a fresh instance about a
 # millisecond, so hypothesis' default deadline would flake on a busy 2-core
@@ -21,6 +22,9 @@ settings.load_profile("ci" if os.environ.get("CI") else "dataflare")
 
 
 @pytest.fixture(scope="session")
-def pg_dsn() -> str:
-    """A DSN of a real PostgreSQL server (see `support.postgres`)."""
-    return postgres_dsn()
+def pg_dsn() -> Iterator[str]:
+    """A DSN of a real PostgreSQL server; one this session started is stopped at its end."""
+    try:
+        yield postgres_dsn()
+    finally:
+        stop_owned_server()
