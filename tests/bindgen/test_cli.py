@@ -80,3 +80,20 @@ def test_generates_from_a_component_binary(tmp_path: Path) -> None:
     assert {"test_roundtrip_kinds.py", "test_roundtrip_host_fns.py", "root.py"} <= files
     assert not any(name.startswith("wasi") for name in files)
     assert "class Kinds:" in (tmp_path / "fromwasm" / "test_roundtrip_kinds.py").read_text()
+
+
+def test_bindgen_finds_wasm_tools_off_path(tmp_path: Path) -> None:
+    """An unactivated venv has wasm-tools only in its own folder: bindgen must still run."""
+    import subprocess
+    import sys
+
+    out = tmp_path / "b"
+    proc = subprocess.run(
+        [sys.executable, "-m", "dataflare", "bindgen", str(ROOT / "wit"), "-o", str(out)],
+        capture_output=True,
+        text=True,
+        env={"PATH": str(tmp_path), "PYTHONPATH": str(ROOT / "host")},
+        check=False,
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert (out / "filter.py").is_file()

