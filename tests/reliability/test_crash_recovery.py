@@ -8,7 +8,8 @@ afterwards every sink holds every source record exactly once:
   would show) and a JSON Lines file sink in ``mode: append``;
 - through a native transform into a ``jsonl`` or a ``csv`` file sink in the
   default ``mode: overwrite``, the records the transform rejects going to a
-  dead-letter file of the same kind. Each kill lands at a random fraction
+  dead-letter file of the same kind; the jsonl one also through the Rust
+  WASM build of the same transform. Each kill lands at a random fraction
   of the input plus a random delay, so it hits a write, an fsync or a state
   save at random.
 """
@@ -30,6 +31,7 @@ from collections import Counter
 from pathlib import Path
 
 import pytest
+from support.guests import built_guest
 
 RECORDS = 10_000
 BATCH = 20
@@ -113,7 +115,7 @@ FILE_KILLS = 5
 BAD_EVERY = 97  # these records have a non-string email: the transform sends them to dead letters
 
 
-def _file_pipeline(tmp: Path, kind: str) -> Path:
+def _file_pipeline(tmp: Path, kind: str, transform: str) -> Path:
     with (tmp / "in.jsonl").open("w") as handle:
         for n in range(FILE_RECORDS):
             email: object = n if n % BAD_EVERY == 0 else f"user{n}@example.org"
@@ -121,6 +123,9 @@ def _file_pipeline(tmp: Path, kind: str) -> Path:
     rejects = (
         "{path: rejects.jsonl, format: record}" if kind == "jsonl" else "{path: rejects.csv}"
     )
+    plugin = "plugin_name: mask_email"
+    if transform == "wasm":
+        plugin = f"plugin_source: wasm, plugin_path: {built_guest('rust', 'mask_email')}"
     path = tmp / "crash.yaml"
     path.write_text(
         f"batch_size: {FILE_BATCH}\n"
@@ -128,7 +133,7 @@ def _file_pipeline(tmp: Path, kind: str) -> Path:
         "  - {id: src, type: jsonl, config: {path: in.jsonl, resume: true}}\n"
         "processors:\n"
         "  - {id: mask, type: plugin, on_error: dead_letter, dead_letter: rejects, config: "
-        "{plugin_type: transform, plugin_name: mask_email}}\n"
+        f"{{plugin_type: transform, {plugin}}}}}\n"
         "sinks:\n"
         f"  - {{id: out, type: {kind}, config: {{path: out.{kind}}}}}\n"
         f"  - {{id: rejects, type: {kind}, config: {rejects}}}\n"
@@ -156,10 +161,11 @@ def _numbers(path: Path) -> Counter[int]:
     return numbers
 
 
-@pytest.mark.parametrize("kind", ["jsonl", "csv"])
-def test_sigkill_at_random_points_leaves_file_sinks_exactly_once(tmp_path, kind):
-    rng = random.Random(f"files-{kind}")
-    path = _file_pipeline(tmp_path, kind)
+@pytest.mark.parametrize(("kind", "transform"), [("jsonl", "native"), ("csv", "native"),
+                                                 ("jsonl", "wasm")])  # fmt: skip
+def test_sigkill_at_random_points_leaves_file_sinks_exactly_once(tmp_path, kind, transform):
+    rng = random.Random(f"files-{kind}-{transform}")
+    path = _file_pipeline(tmp_path, kind, transform)
     size = (tmp_path / "in.jsonl").stat().st_size
     state = tmp_path / ".dataflare" / "crash.state.json"
     kills = 0
