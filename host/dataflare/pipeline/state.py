@@ -143,8 +143,8 @@ class StateFile:
         except OSError as exc:
             reason = exc.strerror or str(exc)
             raise PipelineError(
-                f"cannot write the checkpoint file {self.path}: {reason}; the previous "
-                "checkpoint is kept, so a rerun repeats the work since then"
+                f"cannot write the checkpoint file {self.path}: {reason} (it was left as it "
+                "was: a rerun continues from the last checkpoint saved)"
             ) from exc
         finally:
             if tmp is not None:
