@@ -10,7 +10,9 @@ Writing: each value must be a JSON object. The columns are ``columns``
 (comma-separated) when given, else the header of the file being appended
 to, else the fields of the first record. A missing field is an empty cell;
 a field that is not a column fails that record; nested values are written
-as JSON text.
+as JSON text. The sink is exactly once across crashes: on a resumed run it
+is cut back to the size the checkpoint recorded and appended to under the
+header already there, whatever its ``mode`` (a fresh run follows ``mode``).
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ import re
 from collections.abc import Iterator, Mapping, Sequence
 from typing import IO, Any
 
+from dataflare.connectors._resume import Resume
 from dataflare.errors import ConfigurationError, PluginError, PluginIoError, SerializationError
 from dataflare.model import ParamInfo, Record
 from dataflare.plugins.base import SinkBase, SourceBase
@@ -146,6 +149,7 @@ class CsvSink(SinkBase):
         super().__init__()
         self._file: IO[str] | None = None
         self._columns: list[str] = []
+        self._resume = Resume()
 
     def configure(self, config: Mapping[str, str]) -> None:
         """Check the parameters."""
@@ -158,11 +162,27 @@ class CsvSink(SinkBase):
         if self.config.get("columns"):
             self._columns = [c.strip() for c in self.param("columns").split(",") if c.strip()]
 
+    def resume_at(self, size: int | None) -> None:
+        """Before `connect`: continue the file at `size` bytes (None: as it is), in any mode."""
+        self._resume.request(size)
+
+    def committed_size(self) -> int:
+        """The file's size in bytes; after `flush` all of it is durable."""
+        if self._file is None:
+            raise PluginIoError("plugin 'csv': committed_size before connect")
+        try:
+            return os.fstat(self._file.fileno()).st_size
+        except OSError as exc:
+            raise PluginIoError(f"plugin 'csv': {exc}") from exc
+
     def connect(self) -> None:
-        """Open the file; when appending, take the columns from its header."""
+        """Open the file; when appending or resuming, take the columns from its header."""
         path = self.param("path")
+        self._resume.cut("csv", path)
         append = (
-            self.param("mode") == "append" and os.path.isfile(path) and os.path.getsize(path) > 0
+            (self.param("mode") == "append" or self._resume.active)
+            and os.path.isfile(path)
+            and os.path.getsize(path) > 0
         )
         try:
             if append:
@@ -174,6 +194,7 @@ class CsvSink(SinkBase):
                     )
                 self._columns = header
             os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
+            # Resuming at 0 bytes (nothing committed yet) may still open with "w".
             self._file = open(path, "a" if append else "w", newline="", encoding="utf-8")  # noqa: SIM115
         except OSError as exc:
             raise PluginIoError(

@@ -12,7 +12,10 @@ it is written on one line (re-serialised compactly only if it spans lines).
 A value that is not JSON fails that record. ``format: record`` writes the
 whole record (key, value, timestamp, metadata) as an envelope: the natural
 format for dead letters. A batch is written with one call and made durable
-by `flush` (fsync for files).
+by `flush` (fsync for files). A ``jsonl`` file sink is exactly once across
+crashes: on a resumed run it is cut back to the size the checkpoint
+recorded and appended to, whatever its ``mode`` (a fresh run follows
+``mode``).
 
 A ``jsonl`` file is read whole on every run unless ``resume: true``: then
 its checkpoint is the byte offset after the last line read and a rerun
@@ -29,6 +32,7 @@ from collections.abc import Mapping, Sequence
 from typing import IO, ClassVar
 
 from dataflare.connectors._envelope import decode_envelope, encode_envelope
+from dataflare.connectors._resume import Resume
 from dataflare.errors import (
     ConfigurationError,
     PluginError,
@@ -327,16 +331,35 @@ class JsonlSink(_LineSink):
 
     params = (_PATH_OUT, _FORMAT, _MODE)
 
+    def __init__(self) -> None:
+        super().__init__()
+        self._resume = Resume()
+
     def configure(self, config: Mapping[str, str]) -> None:
         """Check the parameters."""
         super().configure(config)
         _choice("jsonl", "mode", self.param("mode"), ("overwrite", "append"))
 
+    def resume_at(self, size: int | None) -> None:
+        """Before `connect`: continue the file at `size` bytes (None: as it is), in any mode."""
+        self._resume.request(size)
+
+    def committed_size(self) -> int:
+        """The file's size in bytes; after `flush` all of it is durable."""
+        if self._stream is None:
+            raise PluginIoError("plugin 'jsonl': committed_size before connect")
+        try:
+            return os.fstat(self._stream.fileno()).st_size
+        except OSError as exc:
+            raise PluginIoError(f"plugin 'jsonl': {exc}") from exc
+
     def _open(self) -> IO[bytes]:
         path = self.param("path")
         try:
             os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
-            return open(path, "ab" if self.param("mode") == "append" else "wb")
+            self._resume.cut("jsonl", path)
+            append = self._resume.active or self.param("mode") == "append"
+            return open(path, "ab" if append else "wb")
         except OSError as exc:
             raise PluginIoError(
                 f"plugin 'jsonl': cannot open {path} for writing: {exc.strerror}"

@@ -1,4 +1,4 @@
-"""Committing source positions batch by batch, so a crash loses nothing.
+"""Committing source positions batch by batch, so a crash loses nothing and repeats nothing.
 
 When no stage aggregates and some source has a position, every batch is
 committed before the next is read:
@@ -6,20 +6,31 @@ committed before the next is read:
 1. the source's position after the batch is taken (`checkpoint`);
 2. each sink that can (SQLite, PostgreSQL: `write_batch_at`) writes the
    batch's records and that position in one transaction;
-3. every other sink is flushed (made durable);
-4. the positions of all sources are saved to the state file (atomic replace).
+3. every other sink is flushed (made durable), and each file sink
+   (`ResumableFileSink`: ``jsonl``, ``csv``) reports its size;
+4. the positions of all sources and the sizes of the file sinks are saved to
+   the state file together (atomic replace).
 
 A crash anywhere leaves the state file at the batch before or this batch,
 and a transactional sink at most one batch ahead of it. A rerun restores the
 state file's positions and replays from there; a sink found ahead skips
 exactly the first replayed batch, recognised by its end position (if the
-replay ends elsewhere, the run stops instead of guessing). So SQL sinks
-receive every record exactly once; file sinks, which cannot store a
-position, receive the replayed batch again: at least once, duplicates
-limited to the one batch in flight at the crash.
+replay ends elsewhere, the run stops instead of guessing). A file sink is
+first cut back to the size saved with those positions (whatever it wrote
+after them is the replayed part) and then appended to. So SQL and file
+sinks receive every record exactly once, dead-letter file sinks included.
 
-Aggregating pipelines keep whole-run semantics (positions saved at the end),
-because a crash would lose the accumulator anyway.
+Only a resumed run (some source restored a saved position) cuts and appends;
+a fresh run follows each file sink's ``mode``. A file sink with no saved
+size on a resumed run was added since the state was saved and also follows
+its ``mode``; a state file from before sizes were saved (version 1) has no
+sizes at all, so its file sinks are appended to as they are (at least once,
+as before). A file shorter than its saved size stops the run: records the
+checkpoint counts as written are missing.
+
+Aggregating pipelines keep whole-run semantics (positions and sizes saved at
+the end), because a crash would lose the accumulator anyway; a rerun cuts
+the file sinks back to the end of the last complete run.
 """
 
 from __future__ import annotations
@@ -31,7 +42,13 @@ from typing import Protocol, runtime_checkable
 from dataflare.errors import PipelineError, PluginError
 from dataflare.model import Record
 
-__all__ = ["Committer", "TransactionalSink", "is_transactional"]
+__all__ = [
+    "Committer",
+    "ResumableFileSink",
+    "TransactionalSink",
+    "is_resumable_file",
+    "is_transactional",
+]
 
 _log = logging.getLogger("dataflare.pipeline")
 
@@ -54,6 +71,28 @@ class TransactionalSink(Protocol):
 def is_transactional(plugin: object) -> bool:
     """Whether `plugin` can commit positions with its records."""
     return isinstance(plugin, TransactionalSink)
+
+
+@runtime_checkable
+class ResumableFileSink(Protocol):
+    """A sink writing one file, which a resumed run cuts back to its committed size."""
+
+    def committed_size(self) -> int:
+        """The file's size in bytes; called right after `flush`, so all of it is durable."""
+        ...
+
+    def resume_at(self, size: int | None) -> None:
+        """Called before `connect` on a resumed run: cut the file to `size` bytes and append.
+
+        None appends to the file as it is. A file shorter than `size` must
+        fail `connect` with a `PluginError` that says so.
+        """
+        ...
+
+
+def is_resumable_file(plugin: object) -> bool:
+    """Whether `plugin` can continue its file exactly where a checkpoint left it."""
+    return isinstance(plugin, ResumableFileSink)
 
 
 class Committer:

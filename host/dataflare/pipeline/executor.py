@@ -33,10 +33,13 @@ honoured between batches, so every batch is written whole; batches already
 read ahead go through first, so a stream such as stdin loses none. An interrupted
 run emits no aggregates (their input is incomplete). Without aggregates,
 positions are committed after every batch (`dataflare.pipeline.checkpoints`):
-SQL sinks get each record exactly once across crashes, file sinks at least
-once. With aggregates, positions are saved only at the end of a complete
-run, so a rerun reads again what this run did not finish. Every plugin is
-closed whatever happens.
+SQL sinks and file sinks (dead-letter ones included) get each record exactly
+once across crashes, file sinks by being cut back on a resumed run to the
+size saved with the positions. With aggregates, positions and sizes are
+saved only at the end of a complete run, so a rerun reads again what this
+run did not finish. A state file that cannot be written stops the run with
+a `PipelineError` naming it, checked before anything is written. Every
+plugin is closed whatever happens.
 """
 
 from __future__ import annotations
@@ -52,11 +55,17 @@ from typing import TypeVar, cast
 
 from dataflare.errors import DataFlareError, GuestTrap, PipelineError, PluginError
 from dataflare.model import PluginKind, Record
-from dataflare.pipeline.checkpoints import Committer, TransactionalSink, is_transactional
+from dataflare.pipeline.checkpoints import (
+    Committer,
+    ResumableFileSink,
+    TransactionalSink,
+    is_resumable_file,
+    is_transactional,
+)
 from dataflare.pipeline.isolate import Isolator
 from dataflare.pipeline.plan import Plan, Stage
 from dataflare.pipeline.prefetch import ReadAhead, Reader, ReadInline
-from dataflare.pipeline.state import StateFile
+from dataflare.pipeline.state import SavedState, StateFile
 from dataflare.pipeline.stats import RunStats
 from dataflare.plugins.kinds import (
     AggregatePlugin,
@@ -138,6 +147,12 @@ class Executor:
         self._saved: dict[str, bytes] = {}
         self._positions: dict[str, tuple[str, bytes]] = {}
         self._state = StateFile(plan.config.state_path)
+        # sinks (dead-letter ones too) whose committed size is saved with the positions
+        self._files = [
+            stage
+            for stage in [*plan.sinks, *plan.dead_letters.values()]
+            if is_resumable_file(stage.plugin)
+        ]
 
     def run(self) -> RunStats:
         """Run to the end of every source (or a stop request); always closes every plugin.
@@ -160,12 +175,14 @@ class Executor:
 
     def _run(self) -> None:
         plan = self.plan
+        saved = self._state.read()
+        self._resume_files(saved)
         for stage in [*plan.dead_letters.values(), *plan.sinks]:
             self._call(stage, "connect", cast(SinkPlugin, stage.plugin).connect)
         for stage in plan.sources:
             source = cast(SourcePlugin, stage.plugin)
             self._call(stage, "connect", source.connect)
-            position = self._state.position(stage.id, stage.config.plugin.label)
+            position = saved.position(stage.id, stage.config.plugin.label)
             self._saved[stage.id] = position
             if position:
                 _log.info("resuming from the saved position", extra={"stage": stage.id})
@@ -418,17 +435,57 @@ class Executor:
         self._touched.add(stage.id)
         return outcomes
 
+    def _resume_files(self, saved: SavedState) -> None:
+        """Before the sinks connect: on a resumed run, continue each file where it was committed.
+
+        A fresh run (no source has a saved position) leaves every file sink
+        to its ``mode``.
+        """
+        if not any(saved.position(s.id, s.config.plugin.label) for s in self.plan.sources):
+            return
+        for stage in self._files:
+            size = saved.size(stage.id, stage.config.plugin.label)
+            if size is None and saved.version >= 2:
+                _log.info(
+                    "no committed size saved for this sink (added since the last run?): "
+                    "it starts as its mode says",
+                    extra={"stage": stage.id},
+                )
+                continue
+            if size is None:
+                _log.warning(
+                    "the state file predates saved sink sizes: appending to the file as it "
+                    "is (the batch in flight at the last crash may appear twice)",
+                    extra={"stage": stage.id},
+                )
+            else:
+                _log.info("continuing the file at byte %d", size, extra={"stage": stage.id})
+            sink = cast(ResumableFileSink, stage.plugin)
+            self._call(stage, "resume", partial(sink.resume_at, size))
+
+    def _sizes(self) -> dict[str, tuple[str, int]]:
+        """Stage id -> (plugin label, size) of every file sink; call right after flushing."""
+        return {
+            stage.id: (
+                stage.config.plugin.label,
+                self._call(stage, "flush", cast(ResumableFileSink, stage.plugin).committed_size),
+            )
+            for stage in self._files
+        }
+
     def _start_commits(self) -> None:
         """Decide on per-batch commits and learn what transactional sinks hold."""
         plan = self.plan
-        if any(s.kind is PluginKind.AGGREGATE for s in plan.processors):
-            return
         probes = {}
         for stage in plan.sources:
             source = cast(SourcePlugin, stage.plugin)
             probes[stage.id] = self._call(stage, "checkpoint", source.checkpoint)
-        if not any(probes.values()) and not self._saved:
+        if not any(probes.values()) and not any(self._saved.values()):
             return  # no source can resume: nothing to commit
+        # Fail before any sink holds records that no state file would account for.
+        self._state.check_writable()
+        if any(s.kind is PluginKind.AGGREGATE for s in plan.processors):
+            return
         self._per_batch = True
         self._positions = {s.id: (s.config.plugin.label, probes[s.id]) for s in plan.sources}
         for stage in plan.sinks:
@@ -454,7 +511,7 @@ class Executor:
                                                    source.id, position))  # fmt: skip
         self._touched.clear()
         self._positions[source.id] = (source.config.plugin.label, position)
-        self._state.save(dict(self._positions))
+        self._state.save(dict(self._positions), self._sizes())
 
     def _save_positions(self) -> None:
         positions = {}
@@ -463,4 +520,4 @@ class Executor:
             position = self._call(stage, "checkpoint", source.checkpoint)
             positions[stage.id] = (stage.config.plugin.label, position)
         if any(pos for _, pos in positions.values()) or self._state.path.exists():
-            self._state.save(positions)
+            self._state.save(positions, self._sizes())
