@@ -159,3 +159,20 @@ def test_a_host_callback_that_raises_anyway_only_costs_the_instance(probe_loaded
             run_filter(instance, b"log")
         assert instance.traps == 1
         assert run_filter(instance, b"keep") is True
+
+
+def test_log_import_keeps_a_budget_per_call_and_reports_the_rest(caplog):
+    caplog.set_level(logging.INFO, logger=LOGGER)
+    log = PluginLog("probe", "s1", max_chars=10)
+    for text in ("12345", "12345", "x", "yy"):
+        log.log("info", text)
+    log.flush()
+    assert [r.getMessage() for r in plugin_records(caplog)] == [
+        "12345",
+        "12345",
+        "2 log lines (3 chars) dropped (limit 10 chars of log messages per call)",
+    ]
+    caplog.clear()
+    log.log("info", "again")  # flush started a new budget
+    log.flush()
+    assert [r.getMessage() for r in plugin_records(caplog)] == ["again"]

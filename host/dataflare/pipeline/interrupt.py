@@ -1,4 +1,10 @@
-"""Ctrl-C as a polite stop: the first one finishes the batch in flight, the second aborts."""
+"""Ctrl-C as a polite stop: the first one finishes the batch in flight, the second aborts.
+
+Guest calls run on their own threads while the main thread waits in a way
+Python interrupts for signals (`dataflare.runtime.guestcall`), so both
+presses are seen during a long guest call, and the second one abandons
+every guest call in progress instead of waiting for it.
+"""
 
 from __future__ import annotations
 
@@ -9,6 +15,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from types import FrameType
 
+from dataflare.runtime.guestcall import abort_guest_calls, allow_guest_calls
+
 __all__ = ["stop_on_sigint"]
 
 _log = logging.getLogger("dataflare.pipeline")
@@ -17,6 +25,10 @@ _log = logging.getLogger("dataflare.pipeline")
 @contextmanager
 def stop_on_sigint(stop: threading.Event) -> Iterator[threading.Event]:
     """While active, the first SIGINT sets `stop`; a second raises `KeyboardInterrupt`.
+
+    The second also aborts guest calls on every thread (new ones fail at
+    once, so closing the plugins does not wait for guests); leaving the
+    context allows them again.
 
     Outside the main thread (where Python cannot install signal handlers)
     this does nothing, and Ctrl-C keeps its default behaviour.
@@ -27,6 +39,7 @@ def stop_on_sigint(stop: threading.Event) -> Iterator[threading.Event]:
 
     def handler(signum: int, frame: FrameType | None) -> None:
         if stop.is_set():
+            abort_guest_calls()
             raise KeyboardInterrupt
         stop.set()
         _log.warning("interrupted: finishing the current batch and closing (Ctrl-C again to abort)")
@@ -36,3 +49,4 @@ def stop_on_sigint(stop: threading.Event) -> Iterator[threading.Event]:
         yield stop
     finally:
         signal.signal(signal.SIGINT, previous)
+        allow_guest_calls()

@@ -10,6 +10,11 @@ callback (it would deadlock).
 The world object handed to `call`'s function belongs to the current store
 only: keep no reference to it (or its functions) after `call` returns, or a
 later call could reach a discarded store.
+
+`call` runs the guest on the instance's `GuestThread` and waits at most the
+time limit plus `GRACE_SECONDS`: a guest blocked in a WASI call (a sleep, a
+poll) is out of the epoch deadline's reach, so it is abandoned with its
+store instead (see `dataflare.runtime.guestcall`).
 """
 
 from __future__ import annotations
@@ -26,6 +31,7 @@ from wasmtime.component import Func, Instance
 
 from dataflare.errors import ComponentLoadError, GuestTrap, PluginError
 from dataflare.runtime.capabilities import DENY_ALL, Capabilities
+from dataflare.runtime.guestcall import GRACE_SECONDS, CallAbandoned, GuestThread
 from dataflare.runtime.limits import NO_LIMITS, LimitExceeded, Limits, arm_call, arm_instance
 from dataflare.runtime.loader import LoadedComponent
 from dataflare.runtime.sandbox import GuestOutput, PluginLog, build_linker, new_store, sandbox_wasi
@@ -65,6 +71,18 @@ class _Live(Generic[W]):
     world: W
 
 
+@dataclass(slots=True)
+class _Slot(Generic[W]):
+    """The live instance one call works on; its guest thread's alone once abandoned."""
+
+    live: _Live[W] | None
+
+    def release(self) -> None:
+        if self.live is not None:
+            self.live.store.close()
+            self.live = None
+
+
 class PluginInstance(Generic[W]):
     """One sandboxed instance of a loaded component, re-created after each trap.
 
@@ -94,6 +112,7 @@ class PluginInstance(Generic[W]):
         self.instantiations = 0
         self._factory = world
         self._lock = threading.Lock()
+        self._thread = GuestThread(self.name)
         self._log = PluginLog(self.name, stage)
         self._stdout = GuestOutput(self._log, "stdout", logging.INFO, allowed=allowed)
         self._stderr = GuestOutput(self._log, "stderr", logging.WARNING, allowed=allowed)
@@ -118,36 +137,48 @@ class PluginInstance(Generic[W]):
         with self._lock:
             if self._closed:
                 raise ValueError(f"plugin instance {self.name!r} is closed")
+            limits = self.limits
+            if fuel is not None and self.loaded.engine_config.fuel:
+                limits = replace(limits, fuel_per_call=fuel)
+            self._armed = limits
+            slot: _Slot[W] = _Slot(self._live)
+            self._live = None  # back below, unless the call is abandoned
+
+            def job() -> T:
+                if slot.live is None:
+                    slot.live = self._instantiate()
+                arm_call(slot.live.store, limits, self.loaded.engine_config)
+                return fn(slot.live.world)
+
+            wait = None if limits.timeout is None else limits.timeout + GRACE_SECONDS
             try:
-                if self._live is None:
-                    self._live = self._instantiate()
-                live = self._live
-                limits = self.limits
-                if fuel is not None and self.loaded.engine_config.fuel:
-                    limits = replace(limits, fuel_per_call=fuel)
-                self._armed = limits
-                arm_call(live.store, limits, self.loaded.engine_config)
-                return fn(live.world)
+                return self._thread.run(job, timeout=wait, on_abandon=slot.release)
+            except CallAbandoned as exc:
+                self.traps += 1
+                raise self._blocked(exc) from None
             except (PluginError, ComponentLoadError):
                 raise
             except GuestTrap as exc:
                 # From generated bindings: restate it in the same words as below.
-                self._discard()
+                self._discard(slot)
                 cause = exc.__cause__
                 if isinstance(cause, wasmtime.WasmtimeError | wasmtime.Trap):
                     raise self._trap(cause) from cause
                 raise
             except (wasmtime.WasmtimeError, wasmtime.Trap) as exc:
-                self._discard()
+                self._discard(slot)
                 raise self._trap(exc) from exc
             except BaseException:
                 # A host-side failure mid-call can leave the guest half-way
                 # through; only a fresh instance is known to be sound.
-                self._discard()
+                self._discard(slot)
                 raise
             finally:
+                if not self._thread.abandoned and self._live is None and slot.live is not None:
+                    self._live = slot.live
                 self._stdout.flush()
                 self._stderr.flush()
+                self._log.flush()
 
     @property
     def closed(self) -> bool:
@@ -159,6 +190,7 @@ class PluginInstance(Generic[W]):
         with self._lock:
             self._closed = True
             self._drop_store()
+            self._thread.close()
 
     def __enter__(self) -> PluginInstance[W]:
         return self
@@ -196,14 +228,27 @@ class PluginInstance(Generic[W]):
         self.instantiations += 1
         return live
 
-    def _discard(self) -> None:
+    def _discard(self, slot: _Slot[W]) -> None:
+        """Count a failed call and close its store, unless its guest thread now owns it."""
         self.traps += 1
-        self._drop_store()
+        if not self._thread.abandoned:
+            slot.release()
 
     def _drop_store(self) -> None:
         if self._live is not None:
             self._live.store.close()
             self._live = None
+
+    def _blocked(self, exc: CallAbandoned) -> LimitExceeded:
+        limit = self._armed.timeout
+        return LimitExceeded(
+            f"plugin {self.name!r} trapped: blocked outside guest code, in a WASI call"
+            f" (e.g. a sleep or poll) or the host, for more than {exc.waited:.1f}s"
+            f" (time limit {limit}s per call, which interrupts only guest code);"
+            " the call was abandoned and its instance discarded",
+            limit="timeout",
+            value=limit,
+        )
 
     def _trap(self, exc: Exception) -> GuestTrap:
         reason = self._reason(exc)

@@ -24,6 +24,7 @@ from dataflare.runtime.capabilities import DENY_ALL, Capabilities, apply_capabil
 from dataflare.runtime.worlds import world_imports
 
 __all__ = [
+    "MAX_LOG_PER_CALL",
     "OOM_MARKERS",
     "TRACE",
     "GuestOutput",
@@ -49,6 +50,8 @@ _LEVELS = {
 }
 MAX_MESSAGE = 16 * 1024
 """Longer log messages from a guest are cut to this many characters."""
+MAX_LOG_PER_CALL = 64 * 1024
+"""Characters of `log` messages kept per guest call (like stdout's byte budget)."""
 
 _internal = logging.getLogger(__name__)
 
@@ -71,21 +74,50 @@ def _level_number(level: object) -> int:
 
 
 class PluginLog:
-    """The host side of the WIT `log` interface (satisfies the generated `LogHost`)."""
+    """The host side of the WIT `log` interface (satisfies the generated `LogHost`).
 
-    def __init__(self, plugin: str, stage: str | None = None) -> None:
+    At most `max_chars` characters of messages are emitted per guest call:
+    a guest logging in a loop would otherwise fill the disk (1M calls wrote
+    87 MB). `flush`, called by the instance after each call, reports how
+    many lines were dropped and starts a new budget.
+    """
+
+    def __init__(
+        self, plugin: str, stage: str | None = None, *, max_chars: int = MAX_LOG_PER_CALL
+    ) -> None:
         self.logger = plugin_logger(plugin)
         self.extra = {"plugin": plugin, "stage": stage}
+        self._max_chars = max_chars
+        self._used = 0
+        self._dropped_lines = 0
+        self._dropped_chars = 0
 
     def log(self, level: object, message: str) -> None:
-        """Emit one guest log line; never raises (a raise would trap the guest)."""
+        """Emit one guest log line, within budget; never raises (a raise would trap the guest)."""
         try:
             text = str(message)
             if len(text) > MAX_MESSAGE:
                 text = f"{text[:MAX_MESSAGE]}... [{len(text) - MAX_MESSAGE} chars cut]"
+            if self._used + len(text) > self._max_chars:
+                self._dropped_lines += 1
+                self._dropped_chars += len(text)
+                return
+            self._used += len(text)
             self.logger.log(_level_number(level), "%s", text, extra=self.extra)
         except Exception:
             _internal.exception("dropping a log line from plugin %s", self.extra["plugin"])
+
+    def flush(self) -> None:
+        """Report the lines dropped over budget since the last flush; start a new budget."""
+        if self._dropped_lines:
+            self.logger.warning(
+                "%d log lines (%d chars) dropped (limit %d chars of log messages per call)",
+                self._dropped_lines,
+                self._dropped_chars,
+                self._max_chars,
+                extra=self.extra,
+            )
+        self._used = self._dropped_lines = self._dropped_chars = 0
 
 
 class GuestOutput:
