@@ -6,7 +6,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from dataflare.model import PluginKind
-from dataflare.pipeline._checks import suggest, type_name
+from dataflare.pipeline._checks import U32_MAX, suggest, type_name
 from dataflare.pipeline._entries import EntryChecker
 from dataflare.pipeline._sandbox import SandboxChecker
 from dataflare.pipeline._schema import (
@@ -50,8 +50,10 @@ class Validator(EntryChecker, SandboxChecker, WorkersChecker):
             name = self.string(top["name"], "pipeline", "`name`") or name
         batch_size = DEFAULT_BATCH_SIZE
         if "batch_size" in top:
+            # A source's read(max) takes a u32.
             batch_size = (
-                self.positive_int(top["batch_size"], "pipeline", "`batch_size`") or batch_size
+                self.positive_int(top["batch_size"], "pipeline", "`batch_size`", U32_MAX)
+                or batch_size
             )
         state_path = self.base / ".dataflare" / f"{path.stem}.state.json"
         if "state" in top:
