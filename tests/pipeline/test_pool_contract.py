@@ -27,7 +27,7 @@ ROOT = Path(__file__).resolve().parents[2]
 # Loaded by the subprocess through sitecustomize: stands in for
 # `load_wasm_plugin`, so `python -m dataflare run` goes through the real
 # plan, pool and executor with a "guest" that answers `extra` outcomes too many.
-FAKE_WASM = '''
+FAKE_WASM = """
 from dataflare.model import PluginInfo, PluginKind
 import dataflare.plugins.wasm as wasm
 
@@ -58,7 +58,7 @@ def load_wasm_plugin(path, kind, **kwargs):
 
 
 wasm.load_wasm_plugin = load_wasm_plugin
-'''
+"""
 
 
 def _pipeline(tmp_path: Path, workers: int, extra: int, count: int = 126) -> Path:
