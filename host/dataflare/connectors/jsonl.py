@@ -185,6 +185,9 @@ class _LineSource(SourceBase):
             return json.loads(line)
         except ValueError as exc:
             raise SerializationError(f"{self._where()}: invalid JSON: {exc}") from exc
+        except RecursionError:
+            # json's C decoder recurses per level: a short line of [[[[... hits the limit.
+            raise SerializationError(f"{self._where()}: invalid JSON: nested too deeply") from None
 
     def _where(self) -> str:
         return f"{self._plugin_name()} line {self._line}"

@@ -41,7 +41,7 @@ class StateFile:
             data = json.loads(self.path.read_text(encoding="utf-8"))
         except FileNotFoundError:
             return {}
-        except (OSError, ValueError) as exc:
+        except (OSError, ValueError, RecursionError) as exc:
             raise PipelineError(f"cannot read the checkpoint file {self.path}: {exc}") from exc
         try:
             if data.get("version") != _VERSION:
