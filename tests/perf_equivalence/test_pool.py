@@ -79,7 +79,7 @@ def test_an_error_is_raised_after_every_chunk_finished() -> None:
 
 
 def test_a_wrong_number_of_outputs_is_refused() -> None:
-    with pool_of(2) as pool, pytest.raises(ValueError, match="outputs"):
+    with pool_of(2) as pool, pytest.raises(ValueError, match="broke the batch contract"):
         pooled_batch(pool, [1, 2, 3], lambda m, chunk: [0])
 
 

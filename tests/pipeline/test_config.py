@@ -3,7 +3,9 @@
 
 from __future__ import annotations
 
+import os
 import re
+import sqlite3
 from pathlib import Path
 
 import pytest
@@ -574,3 +576,215 @@ def test_config_that_is_not_a_mapping_is_located(write_yaml):
         f"{path}:4:13: sources entry 'a': `config`: expected a mapping, got a list"
         in problems_of(path)
     )
+
+
+# --- issue 11: nesting depth, numeric ranges, a source and a sink on one file ---
+
+FLAT_TAIL = "sinks:\n  - {id: out, type: jsonl, config: {path: out.jsonl}}\n"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "sources: " + "[" * 500 + "]" * 500 + "\n",
+        "sources: " + "{a: " * 500 + "1" + "}" * 500 + "\n",
+        "".join("  " * i + "a:\n" for i in range(500)),
+        "sources:\n" + "".join("  " * i + "- \n" for i in range(1, 500)),
+    ],
+    ids=["flow-seq", "flow-map", "block-map", "block-seq"],
+)
+def test_deep_nesting_is_a_located_error_not_a_recursion_error(write_yaml, text):
+    path = write_yaml(text)
+    message = only(problems_of(path))
+    assert re.match(rf"{re.escape(str(path))}:\d+:\d+: pipeline: nested more than 64 levels deep", message), message
+
+
+def test_aliases_cannot_chain_nesting_past_the_limit(write_yaml):
+    lines = ["x0: &x0 1"] + [f"x{i}: &x{i} " + "[" * 50 + f"*x{i - 1}" + "]" * 50 for i in range(1, 40)]
+    path = write_yaml("\n".join([*lines, "sources: *x39", ""]))
+    assert "nested more than 64 levels deep (through aliases)" in only(problems_of(path))
+
+
+def test_nesting_within_the_limit_is_fine(write_yaml, tmp_path):
+    (tmp_path / "in.jsonl").write_text("{}\n")
+    deep = "[" * 60 + "]" * 60
+    path = write_yaml(f"name: {deep!r}\nsources:\n  - {{id: a, type: jsonl, config: {{path: in.jsonl}}}}\n" + FLAT_TAIL)
+    load_plan(path).close()
+
+
+@pytest.mark.parametrize("value", [2**32, 2**64, 10**30])
+def test_batch_size_must_fit_a_u32(write_yaml, tmp_path, value):
+    (tmp_path / "in.jsonl").write_text("{}\n")
+    path = write_yaml(f"batch_size: {value}\nsources:\n  - {{id: a, type: jsonl, config: {{path: in.jsonl}}}}\n" + FLAT_TAIL)
+    assert only(problems_of(path)) == (
+        f"{path}:1:13: pipeline: `batch_size`: expected a positive integer of at most 4294967295, got an integer {value}"
+    )
+
+
+def test_the_largest_u32_batch_size_is_accepted(write_yaml, tmp_path):
+    (tmp_path / "in.jsonl").write_text("{}\n")
+    path = write_yaml(f"batch_size: {2**32 - 1}\nsources:\n  - {{id: a, type: jsonl, config: {{path: in.jsonl}}}}\n" + FLAT_TAIL)
+    plan = load_plan(path)
+    plan.close()
+    assert plan.config.batch_size == 2**32 - 1
+
+
+@pytest.mark.parametrize(
+    ("key", "value", "most"),
+    [
+        ("fuel_per_record", 2**64 + 5, 2**62),
+        ("timeout_ms_per_batch", 2**64, 2**32 - 1),
+        ("max_record_bytes", 2**32, 2**32 - 1),
+        ("memory_mb", 2**40, None),
+    ],
+)
+def test_limits_past_what_the_runtime_takes_are_located(write_yaml, tmp_path, key, value, most):
+    (tmp_path / "p.wasm").write_bytes(b"\0asm")
+    path = write_yaml(
+        f"""
+        sources:
+          - {{id: a, type: jsonl, config: {{path: in.jsonl}}}}
+        processors:
+          - id: w
+            type: plugin
+            limits: {{{key}: {value}}}
+            config: {{plugin_type: filter, plugin_source: wasm, plugin_path: p.wasm}}
+        """
+        + GOOD_TAIL
+    )
+    (tmp_path / "in.jsonl").write_text("{}\n")
+    message = only(problems_of(path))
+    column = len("    limits: {") + len(f"{key}: ") + 1
+    assert message.startswith(f"{path}:6:{column}: processors entry 'w': `limits.{key}`: "), message
+    if most is not None:
+        assert f"expected a positive integer of at most {most}, got an integer {value}" in message
+    else:
+        assert "at most 4096" in message
+
+
+def test_a_batch_fuel_past_u64_saturates_instead_of_wrapping():
+    import wasmtime
+    from dataflare.runtime.engine import EngineConfig
+    from dataflare.runtime.limits import UNLIMITED, Limits, arm_call
+
+    config = wasmtime.Config()
+    config.consume_fuel = True
+    config.epoch_interruption = True
+    store = wasmtime.Store(wasmtime.Engine(config))
+    arm_call(store, Limits(fuel_per_call=2**64 + 5, timeout=2.0**70), EngineConfig(fuel=True, epoch=True))
+    assert store.get_fuel() == UNLIMITED  # not 5
+
+
+@pytest.mark.parametrize("value", ["4294967296", "²", "99999999999999999999999", "0", "-1"])
+def test_max_line_bytes_is_bounded(write_yaml, tmp_path, value):
+    (tmp_path / "in.jsonl").write_text("{}\n")
+    path = write_yaml(f"sources:\n  - {{id: a, type: jsonl, config: {{path: in.jsonl, max_line_bytes: {value!r}}}}}\n" + FLAT_TAIL)
+    message = only(problems_of(path))
+    assert "max_line_bytes must be an integer from 1 to 4294967295" in message
+    assert message.startswith(f"{path}:2:")
+
+
+def _same_file_pipeline(write_yaml, tmp_path, source_path: str, sink: str) -> Path:
+    (tmp_path / "in.jsonl").write_text('{"a": 1}\n')
+    return write_yaml(
+        f"""
+        sources:
+          - {{id: src, type: jsonl, config: {{path: {source_path}}}}}
+        sinks:
+          - {sink}
+        """
+    )
+
+
+@pytest.mark.parametrize(
+    "sink",
+    [
+        "{id: out, type: jsonl, config: {path: in.jsonl, mode: append}}",
+        "{id: out, type: jsonl, config: {path: in.jsonl}}",
+        "{id: out, type: jsonl, config: {path: ./sub/../in.jsonl}}",
+        "{id: out, type: csv, config: {path: in.jsonl}}",
+        "{id: out, type: plugin, config: {plugin_type: sink, plugin_name: jsonl, params: {path: in.jsonl}}}",
+        "{id: out, type: jsonl, config: {path: link.jsonl}}",
+        "{id: out, type: jsonl, config: {path: hard.jsonl}}",
+        "{id: out, type: sqlite, config: {path: in.jsonl, table: t}}",
+    ],
+    ids=["append", "overwrite", "dotdot", "csv", "plugin", "symlink", "hardlink", "sqlite-on-jsonl"],
+)
+def test_a_sink_on_the_file_its_source_reads_is_refused(write_yaml, tmp_path, sink):
+    (tmp_path / "sub").mkdir()
+    (tmp_path / "in.jsonl").write_text('{"a": 1}\n')
+    (tmp_path / "link.jsonl").symlink_to(tmp_path / "in.jsonl")
+    os.link(tmp_path / "in.jsonl", tmp_path / "hard.jsonl")
+    path = _same_file_pipeline(write_yaml, tmp_path, "in.jsonl", sink)
+    message = only(problems_of(path))
+    assert message.startswith(f"{path}:4:"), message
+    assert "sinks entry 'out': `path` " in message
+    assert f"the same file that source 'src' reads (at {path}:2:" in message
+
+
+def test_a_source_symlink_onto_the_sink_is_refused(write_yaml, tmp_path):
+    (tmp_path / "link.jsonl").symlink_to(tmp_path / "out.jsonl")
+    path = _same_file_pipeline(write_yaml, tmp_path, "link.jsonl", "{id: out, type: jsonl, config: {path: out.jsonl}}")
+    (tmp_path / "out.jsonl").write_text('{"a": 1}\n')
+    assert "the same file that source 'src' reads" in only(problems_of(path))
+
+
+def test_a_dead_letter_sink_on_the_input_or_on_another_sink_is_refused(write_yaml, tmp_path):
+    (tmp_path / "in.jsonl").write_text('{"a": 1}\n')
+    path = write_yaml(
+        """
+        sources:
+          - {id: src, type: jsonl, config: {path: in.jsonl}}
+        processors:
+          - {id: f, type: plugin, on_error: dead_letter, dead_letter: dlq, config: {plugin_type: filter, plugin_name: json_filter, params: {field: a, value: "1"}}}
+          - {id: g, type: plugin, on_error: dead_letter, dead_letter: dlq2, config: {plugin_type: filter, plugin_name: json_filter, params: {field: a, value: "1"}}}
+        sinks:
+          - {id: out, type: jsonl, config: {path: out.jsonl}}
+          - {id: dlq, type: jsonl, config: {path: in.jsonl, format: record}}
+          - {id: dlq2, type: jsonl, config: {path: out.jsonl, format: record}}
+        """
+    )
+    problems = problems_of(path)
+    assert len(problems) == 2, problems
+    assert problems[0].startswith(f"{path}:8:") and "sinks entry 'dlq':" in problems[0]
+    assert "source 'src' reads" in problems[0]
+    assert problems[1].startswith(f"{path}:9:") and "sinks entry 'dlq2':" in problems[1]
+    assert "sink 'out' writes" in problems[1]
+
+
+def test_the_state_file_may_not_be_a_data_file(write_yaml, tmp_path):
+    (tmp_path / "in.jsonl").write_text('{"a": 1}\n')
+    path = write_yaml(
+        """
+        state: in.jsonl
+        sources:
+          - {id: src, type: jsonl, config: {path: in.jsonl}}
+        sinks:
+          - {id: out, type: jsonl, config: {path: out.jsonl}}
+        """
+    )
+    message = only(problems_of(path))
+    assert message.startswith(f"{path}:1:8: pipeline: `state` ")
+    assert "source 'src' reads" in message
+
+
+def test_sqlite_source_and_sink_on_one_database(write_yaml, tmp_path):
+    db = tmp_path / "db.sqlite"
+    with sqlite3.connect(db) as conn:
+        conn.execute("CREATE TABLE t (a INTEGER)")
+        conn.execute("CREATE TABLE u (a INTEGER)")
+    body = """
+        sources:
+          - {{id: src, type: sqlite, config: {{path: db.sqlite, {source}}}}}
+        sinks:
+          - {{id: out, type: sqlite, config: {{path: db.sqlite, table: {table}}}}}
+        """
+    # Another table of the same database is legitimate.
+    load_plan(write_yaml(body.format(source="table: t", table="other"), "ok.yaml")).close()
+    load_plan(write_yaml(body.format(source="query: 'SELECT * FROM u'", table="t"), "ok2.yaml")).close()
+    for source, table in [("table: t", "t"), ("table: t", "T"), ("query: 'SELECT a FROM \"u\" WHERE a > 1'", "u")]:
+        path = write_yaml(body.format(source=source, table=table), "loop.yaml")
+        message = only(problems_of(path))
+        assert message.startswith(f"{path}:4:"), message
+        assert f"writes table '{table.casefold()}' of the same file that source 'src' reads" in message
+        assert "use another table" in message

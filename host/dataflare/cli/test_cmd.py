@@ -131,6 +131,8 @@ def _record(path: Path, number: int, line: str) -> Record:
         return decode_envelope(obj)
     except (ValueError, PluginError) as exc:
         raise DataFlareError(f"{path}:{number}: not a record: {exc}") from None
+    except RecursionError:
+        raise DataFlareError(f"{path}:{number}: not a record: JSON nested too deeply") from None
 
 
 def _emit(obj: dict[str, Any]) -> None:

@@ -109,6 +109,8 @@ class FieldsCodec:
             doc = json.loads(record.value)
         except ValueError as exc:
             raise SerializationError(f"the value is not JSON: {exc}") from exc
+        except RecursionError:
+            raise SerializationError("the value is not JSON we accept: nested too deeply") from None
         if not isinstance(doc, dict):
             raise SerializationError(
                 f"expected a JSON object to map to columns, got {type(doc).__name__}"
@@ -161,7 +163,7 @@ def envelope_row_to_record(row: Mapping[str, object]) -> Record:
     key, value, timestamp, metadata = (row.get(c) for c in RECORD_COLUMNS)
     try:
         meta = json.loads(metadata) if isinstance(metadata, str) and metadata else {}
-    except ValueError as exc:
+    except (ValueError, RecursionError) as exc:
         raise SerializationError(f"the metadata column is not JSON: {exc}") from exc
     if not isinstance(meta, dict) or not all(isinstance(v, str) for v in meta.values()):
         raise SerializationError("the metadata column must hold a JSON object of strings")

@@ -264,6 +264,8 @@ def _object(record: Record) -> dict[str, Any]:
         doc = json.loads(record.value)
     except ValueError as exc:
         raise SerializationError(f"the value is not JSON: {exc}") from exc
+    except RecursionError:
+        raise SerializationError("the value is not JSON we accept: nested too deeply") from None
     if not isinstance(doc, dict):
         raise SerializationError(f"expected a JSON object, got {type(doc).__name__}")
     return doc

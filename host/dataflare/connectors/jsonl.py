@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import sys
 from collections.abc import Mapping, Sequence
 from typing import IO, ClassVar
@@ -55,6 +56,9 @@ _MODE = ParamInfo("mode", "overwrite or append", default="overwrite")
 _KEY = ParamInfo("key_field", "a top-level JSON field whose value becomes the record key")
 _TS = ParamInfo("timestamp_field", "a top-level JSON field holding epoch milliseconds")
 MAX_LINE_BYTES = 16 << 20
+MAX_LINE_LIMIT = (1 << 32) - 1
+"""The largest `max_line_bytes`: a record value (WIT list<u8>) has a u32 length."""
+_DIGITS = re.compile(r"[0-9]{1,20}")
 """Default longest input line: a longer one stops the read instead of filling memory."""
 _RESUME = ParamInfo(
     "resume", "true: a rerun continues after the last line committed", default="false"
@@ -109,10 +113,12 @@ class _LineSource(SourceBase):
         super().configure(config)
         _choice(self._plugin_name(), "format", self.param("format"), ("value", "record"))
         text = self.param("max_line_bytes")
-        if not text.isdigit() or int(text) <= 0:
+        # ASCII digits only ("²".isdigit() is true, int("²") fails), and bounded:
+        # a record's value is a WIT list<u8>, and readline takes a C ssize_t.
+        if not _DIGITS.fullmatch(text) or not 0 < int(text) <= MAX_LINE_LIMIT:
             raise ConfigurationError(
-                f"plugin {self._plugin_name()!r}: max_line_bytes must be a positive integer; "
-                f"got {text!r}"
+                f"plugin {self._plugin_name()!r}: max_line_bytes must be an integer from 1 to "
+                f"{MAX_LINE_LIMIT}; got {text!r}"
             )
         self._max_line = int(text)
         if self.param("format") == "record" and (
@@ -183,6 +189,9 @@ class _LineSource(SourceBase):
             return json.loads(line)
         except ValueError as exc:
             raise SerializationError(f"{self._where()}: invalid JSON: {exc}") from exc
+        except RecursionError:
+            # json's C decoder recurses per level: a short line of [[[[... hits the limit.
+            raise SerializationError(f"{self._where()}: invalid JSON: nested too deeply") from None
 
     def _where(self) -> str:
         return f"{self._plugin_name()} line {self._line}"

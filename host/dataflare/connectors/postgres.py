@@ -11,6 +11,8 @@ tables: BOOLEAN, BIGINT, DOUBLE PRECISION, TEXT, JSONB, BYTEA.
 
 from __future__ import annotations
 
+import getpass
+import os
 from collections.abc import Mapping, Sequence
 from typing import Any, ClassVar
 
@@ -20,10 +22,11 @@ from psycopg import conninfo
 from dataflare.connectors._sql import SINK_PARAMS, SOURCE_PARAMS
 from dataflare.connectors._sql_sink import SqlSink
 from dataflare.connectors._sql_source import SqlSource
+from dataflare.errors import PluginIoError
 from dataflare.model import ParamInfo
 from dataflare.plugins.registry import register
 
-__all__ = ["PostgresSink", "PostgresSource", "connection_string"]
+__all__ = ["PostgresSink", "PostgresSource", "connection_string", "describe_target"]
 
 _CONNECTION = (
     ParamInfo("dsn", "a libpq connection string or postgresql:// URL"),
@@ -62,6 +65,32 @@ def connection_string(config: dict[str, str]) -> str:
     return conninfo.make_conninfo(config.get("dsn", ""), **parts)
 
 
+def describe_target(info: Mapping[str, object]) -> str:
+    """Which server and database a connection is for, for messages; never the password.
+
+    Parts left out of the parameters are libpq's (environment or defaults).
+    """
+
+    def part(key: str, env: str, default: str) -> str:
+        return str(info.get(key) or os.environ.get(env) or default)
+
+    user = part("user", "PGUSER", getpass.getuser())
+    return (
+        f"database {part('dbname', 'PGDATABASE', user)!r} on host "
+        f"{part('host', 'PGHOST', 'localhost')} port {part('port', 'PGPORT', '5432')} as user "
+        f"{user!r}"
+    )
+
+
+def _hide(message: str, info: Mapping[str, object], config: Mapping[str, str]) -> str:
+    """`message` on one line, with any password it might quote replaced by ***."""
+    message = " ".join(message.split())
+    for secret in (info.get("password"), config.get("password")):
+        if secret:
+            message = message.replace(str(secret), "***")
+    return message
+
+
 class _Postgres:
     placeholder = "%s"
     types: ClassVar[Mapping[str, str]] = _TYPES
@@ -69,7 +98,23 @@ class _Postgres:
     config: dict[str, str]
 
     def _open(self) -> Any:
-        return psycopg.connect(connection_string(self.config), connect_timeout=10)
+        try:
+            dsn = connection_string(self.config)
+            info = conninfo.conninfo_to_dict(dsn)
+        except psycopg.Error:
+            # libpq's parse errors quote the text around the mistake, which may
+            # be the password: say what is wrong without echoing it.
+            raise PluginIoError(
+                "plugin 'postgres': the connection parameters are not a valid libpq connection "
+                "string or postgresql:// URL (check `dsn`)"
+            ) from None
+        try:
+            return psycopg.connect(dsn, connect_timeout=10)
+        except psycopg.Error as exc:
+            raise PluginIoError(
+                f"plugin 'postgres': cannot connect to {describe_target(info)}: "
+                f"{_hide(str(exc).strip(), info, self.config)}"
+            ) from exc
 
     def _data_errors(self) -> tuple[type[Exception], ...]:
         return (psycopg.DataError, psycopg.IntegrityError, psycopg.ProgrammingError)

@@ -15,7 +15,7 @@ from typing import Any, ClassVar
 from dataflare.connectors._sql import SINK_PARAMS, SOURCE_PARAMS, quote
 from dataflare.connectors._sql_sink import SqlSink
 from dataflare.connectors._sql_source import SqlSource
-from dataflare.errors import ConfigurationError
+from dataflare.errors import ConfigurationError, PluginIoError
 from dataflare.model import ParamInfo
 from dataflare.plugins.registry import register
 
@@ -38,10 +38,22 @@ class _Sqlite:
     config: dict[str, str]
 
     def _open(self) -> Any:
-        # Autocommit mode: transactions are begun explicitly per batch, so the
-        # savepoints in the shared sink code mean the same as on PostgreSQL.
-        conn = sqlite3.connect(self.config["path"], isolation_level=None, check_same_thread=False)
-        conn.execute("PRAGMA busy_timeout = 5000")
+        path = self.config["path"]
+        try:
+            # Autocommit mode: transactions are begun explicitly per batch, so the
+            # savepoints in the shared sink code mean the same as on PostgreSQL.
+            conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+            try:
+                conn.execute("PRAGMA busy_timeout = 5000")
+                # Reads the header now, so a file that is not a database fails
+                # here, with its path, rather than at the first read.
+                conn.execute("PRAGMA schema_version")
+            except BaseException:
+                conn.close()
+                raise
+        except sqlite3.Error as exc:
+            # sqlite3's messages ("unable to open database file") never say which file.
+            raise PluginIoError(f"plugin 'sqlite': cannot open database {path}: {exc}") from exc
         return conn
 
     def _begin(self, conn: Any) -> None:
@@ -94,5 +106,13 @@ class SqliteSink(_Sqlite, SqlSink):
     )
 
     def _open(self) -> Any:
-        os.makedirs(os.path.dirname(os.path.abspath(self.config["path"])), exist_ok=True)
+        path = self.config["path"]
+        folder = os.path.dirname(os.path.abspath(path))
+        try:
+            os.makedirs(folder, exist_ok=True)
+        except OSError as exc:
+            raise PluginIoError(
+                f"plugin 'sqlite': cannot create the folder {folder} of database {path}: "
+                f"{exc.strerror or exc}"
+            ) from exc
         return super()._open()

@@ -9,7 +9,10 @@ from pathlib import Path
 from dataflare.pipeline._schema import Problems
 from dataflare.pipeline._yaml import Located
 
-__all__ = ["Checker", "scalar_text", "suggest", "type_name"]
+__all__ = ["U32_MAX", "Checker", "scalar_text", "suggest", "type_name"]
+
+U32_MAX = (1 << 32) - 1
+"""The largest count a WIT `u32` (such as a source's `read(max)`) can carry."""
 
 
 class Checker:
@@ -49,14 +52,26 @@ class Checker:
         self.p.add(node.mark, where, f"{what}: expected a mapping, got {type_name(node.value)}")
         return False
 
-    def positive_int(self, node: Located, where: str, what: str) -> int | None:
-        """The positive integer at `node`, or None after reporting it."""
-        if isinstance(node.value, int) and not isinstance(node.value, bool) and node.value > 0:
-            return node.value
+    def positive_int(
+        self, node: Located, where: str, what: str, most: int | None = None
+    ) -> int | None:
+        """The integer from 1 to `most` (if given) at `node`, or None after reporting it.
+
+        The upper bound matters: YAML integers are unbounded, and a value past
+        what the runtime takes (a WIT u32, a u64 budget) would only fail, or
+        wrap, once the run has started.
+        """
+        value = node.value
+        is_int = isinstance(value, int) and not isinstance(value, bool)
+        if is_int and value > 0 and (most is None or value <= most):
+            return value  # type: ignore[no-any-return]
+        expected = "a positive integer"
+        if is_int and most is not None and value > most:
+            expected += f" of at most {most}"
         self.p.add(
             node.mark,
             where,
-            f"{what}: expected a positive integer, got {type_name(node.value)} {node.value!r}",
+            f"{what}: expected {expected}, got {type_name(value)} {value!r}",
         )
         return None
 

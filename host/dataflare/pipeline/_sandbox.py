@@ -5,10 +5,11 @@ from __future__ import annotations
 import re
 from pathlib import PurePosixPath
 
-from dataflare.pipeline._checks import Checker, type_name
+from dataflare.pipeline._checks import U32_MAX, Checker, type_name
 from dataflare.pipeline._yaml import Located
 from dataflare.pipeline.limits import DEFAULT_LIMITS, LIMIT_KEYS, StageLimits
 from dataflare.runtime.capabilities import DENY_ALL, Capabilities, DirGrant, DirMode
+from dataflare.runtime.limits import UNLIMITED
 
 __all__ = ["ALLOW_KEYS", "SandboxChecker"]
 
@@ -16,6 +17,14 @@ ALLOW_KEYS = ("dirs", "env", "stdout")
 DIR_KEYS = ("host", "guest", "mode")
 _ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 _MAX_MEMORY_MB = 4096  # wasm32 cannot address more
+_MOST: dict[str, int] = {
+    # Fuel is a u64 budget and wasmtime wraps a bigger one silently.
+    "fuel_per_record": UNLIMITED,
+    # About 49 days; epoch deadlines are u64 ticks, so far more would wrap.
+    "timeout_ms_per_batch": U32_MAX,
+    # A record's value is a WIT list<u8>, whose length is a u32.
+    "max_record_bytes": U32_MAX,
+}
 
 
 class SandboxChecker(Checker):
@@ -35,7 +44,7 @@ class SandboxChecker(Checker):
             if key == "fuel_per_record" and item.value is None:
                 values[key] = None
                 continue
-            number = self.positive_int(item, where, f"`limits.{key}`")
+            number = self.positive_int(item, where, f"`limits.{key}`", _MOST.get(key))
             if number is None:
                 ok = False
             elif key == "memory_mb" and number > _MAX_MEMORY_MB:

@@ -6,8 +6,9 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from dataflare.model import PluginKind
-from dataflare.pipeline._checks import suggest, type_name
+from dataflare.pipeline._checks import U32_MAX, suggest, type_name
 from dataflare.pipeline._entries import EntryChecker
+from dataflare.pipeline._samefile import FileUse, check_same_files, uses_of
 from dataflare.pipeline._sandbox import SandboxChecker
 from dataflare.pipeline._schema import (
     DEFAULT_BATCH_SIZE,
@@ -50,18 +51,26 @@ class Validator(EntryChecker, SandboxChecker, WorkersChecker):
             name = self.string(top["name"], "pipeline", "`name`") or name
         batch_size = DEFAULT_BATCH_SIZE
         if "batch_size" in top:
+            # A source's read(max) takes a u32.
             batch_size = (
-                self.positive_int(top["batch_size"], "pipeline", "`batch_size`") or batch_size
+                self.positive_int(top["batch_size"], "pipeline", "`batch_size`", U32_MAX)
+                or batch_size
             )
         state_path = self.base / ".dataflare" / f"{path.stem}.state.json"
+        state_mark = root.mark
         if "state" in top:
             text = self.string(top["state"], "pipeline", "`state` (a file path)")
             if text:
                 state_path = self.base / text
+                state_mark = top["state"].mark
         sections: dict[Section, list[StageConfig]] = {}
         for section in ("sources", "processors", "sinks"):
             sections[section] = self._section(root, section)
         self._cross_check(sections)
+        state = FileUse(
+            "the state file", state_mark, state_path, writes=True, where="pipeline", key="state"
+        )
+        check_same_files([state, *uses_of(s for g in sections.values() for s in g)], self.p)
         return PipelineConfig(
             path=path,
             name=name,

@@ -5,7 +5,9 @@ tags) and converts it to plain Python values wrapped in `Located`, which
 keeps the line and column of each node so every config error can point at
 the exact spot. Aliases are expanded while converting, under a budget of
 nodes: a "billion laughs" file fails with a clear error instead of eating
-memory, and recursive aliases are rejected.
+memory, and recursive aliases are rejected. Nesting is bounded too
+(`MAX_DEPTH`): composing and converting recurse once per level, so a small
+file of ``[[[[...]]]]`` would otherwise end in a `RecursionError`.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from typing import Any
 import yaml
 
 __all__ = [
+    "MAX_DEPTH",
     "MAX_FILE_BYTES",
     "MAX_NODES",
     "Located",
@@ -30,6 +33,9 @@ MAX_FILE_BYTES = 4 * 1024 * 1024
 
 MAX_NODES = 100_000
 """Nodes allowed after alias expansion; real pipelines use a few hundred."""
+
+MAX_DEPTH = 64
+"""Nesting levels allowed; a real pipeline needs about 6 (entry, config, params, ...)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -77,7 +83,12 @@ def load_located(path: Path, display: str | None = None) -> Located | None:
         )
     text = path.read_text(encoding="utf-8")
     try:
-        node = yaml.compose(text, Loader=yaml.SafeLoader)
+        node = yaml.compose(text, Loader=_DepthLoader)
+    except _TooDeep as exc:
+        raise YamlLoadError(
+            _mark(name, exc.mark),
+            f"nested more than {MAX_DEPTH} levels deep; a pipeline file needs far fewer",
+        ) from None
     except yaml.MarkedYAMLError as exc:
         where = exc.problem_mark or exc.context_mark
         mark = _mark(name, where) if where is not None else Mark(name, 1, 1)
@@ -88,6 +99,36 @@ def load_located(path: Path, display: str | None = None) -> Located | None:
     if node is None:
         return None
     return _Converter(name).convert(node, ())
+
+
+class _DepthLoader(yaml.SafeLoader):
+    """`SafeLoader` that refuses nesting deeper than `MAX_DEPTH` before recursing into it.
+
+    PyYAML's composer recurses once per level; counting here stops a deep
+    file at the first level too many, with its position, whatever the style
+    (block, flow sequences or flow mappings).
+    """
+
+    _depth = 0
+
+    def compose_node(self, parent: yaml.Node | None, index: int) -> yaml.Node | None:
+        event = self.peek_event()  # type: ignore[no-untyped-call]
+        nests = isinstance(event, yaml.SequenceStartEvent | yaml.MappingStartEvent)
+        if nests:
+            if self._depth >= MAX_DEPTH:
+                raise _TooDeep(event.start_mark)
+            self._depth += 1
+        try:
+            return super().compose_node(parent, index)
+        finally:
+            if nests:
+                self._depth -= 1
+
+
+class _TooDeep(Exception):
+    def __init__(self, mark: yaml.Mark) -> None:
+        super().__init__(mark)
+        self.mark = mark
 
 
 _PLAIN_TAGS = ("tag:yaml.org,2002:seq", "tag:yaml.org,2002:map")
@@ -118,6 +159,13 @@ class _Converter:
             )
         if id(node) in parents:
             raise YamlLoadError(mark, "recursive alias: a node contains itself")
+        if len(parents) >= MAX_DEPTH and not isinstance(node, yaml.ScalarNode):
+            # Each alias may be nested within limits where it is defined, yet chain deeper.
+            raise YamlLoadError(
+                mark,
+                f"nested more than {MAX_DEPTH} levels deep (through aliases); a pipeline "
+                "file needs far fewer",
+            )
         inner = (*parents, id(node))
         if isinstance(node, yaml.ScalarNode):
             try:

@@ -70,7 +70,7 @@ class StateFile:
             data = json.loads(self.path.read_text(encoding="utf-8"))
         except FileNotFoundError:
             return SavedState()
-        except (OSError, ValueError) as exc:
+        except (OSError, ValueError, RecursionError) as exc:
             raise PipelineError(f"cannot read the checkpoint file {self.path}: {exc}") from exc
         try:
             version = data.get("version")

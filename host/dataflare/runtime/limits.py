@@ -86,11 +86,13 @@ def arm_call(store: wasmtime.Store, limits: Limits, config: EngineConfig) -> Non
     Both default to zero in a fresh store (instant trap), so an engine that
     counts always gets a budget, unlimited if none was asked for.
     """
+    # Both are u64 in wasmtime, which wraps a bigger value silently (2**64 + 5
+    # fuel is 5): a budget scaled by a batch's length must saturate instead.
     if config.fuel:
-        store.set_fuel(limits.fuel_per_call or UNLIMITED)
+        store.set_fuel(min(limits.fuel_per_call or UNLIMITED, UNLIMITED))
     if config.epoch:
         ticks = UNLIMITED if limits.timeout is None else math.ceil(limits.timeout / TICK_SECONDS)
-        store.set_epoch_deadline(ticks)
+        store.set_epoch_deadline(min(ticks, UNLIMITED))
 
 
 class _Ticker:

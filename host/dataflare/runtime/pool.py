@@ -10,7 +10,9 @@ and stays in the pool.
 ctypes releases the GIL while wasm runs, so members called from different
 threads run their guests in parallel. `pooled_batch` splits one batch into
 contiguous chunks, one per member, and concatenates the per-chunk results in
-input order, so record order is preserved.
+input order, so record order is preserved. A member that answers a chunk
+with the wrong number of outcomes stops the run with `BatchContractError`,
+worded like the error a single instance gets for the same mistake.
 """
 
 from __future__ import annotations
@@ -22,7 +24,10 @@ from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, Generic, TypeVar
 
+from dataflare.errors import PipelineError
+
 __all__ = [
+    "BatchContractError",
     "InstancePool",
     "PooledPlugin",
     "chunks",
@@ -34,6 +39,26 @@ __all__ = [
 P = TypeVar("P")
 A = TypeVar("A")
 R = TypeVar("R")
+
+
+class BatchContractError(PipelineError, ValueError):
+    """A pooled member returned a different number of outcomes than the records it got.
+
+    A `PipelineError`, so the executor stops the run with this message rather
+    than wrapping it; worded like the executor's own check for one instance
+    (the counts are those of the member's call, the batch the plugin saw).
+    Also a `ValueError`, what `pooled_batch` raised before.
+    """
+
+    def __init__(self, records: int, outputs: int, stage: str | None = None) -> None:
+        who = f"stage {stage!r}" if stage is not None else "a pooled plugin"
+        super().__init__(
+            f"{who} broke the batch contract: processing: returned {outputs} outcomes for a "
+            f"batch of {records} records"
+        )
+        self.records = records
+        self.outputs = outputs
+        self.stage = stage
 
 
 def default_size() -> int:
@@ -141,12 +166,13 @@ def pooled_batch(
     *,
     min_chunk: int = 1,
     max_chunk: int | None = None,
+    stage: str | None = None,
 ) -> list[Any]:
     """One batch call split across the pool's members; the outputs concatenated in order.
 
     `call(member, chunk)` must return one output per record of its chunk
     (as every `*_batch` world function does); a shorter or longer answer
-    raises `ValueError`. Chunks hold at least `min_chunk` records (a small
+    raises `BatchContractError` naming `stage`. Chunks hold at least `min_chunk` records (a small
     batch is not worth a thread hand-off per record) and at most `max_chunk`
     (wasmtime's per-record cost grows with the size of one call's values).
     """
@@ -157,8 +183,10 @@ def pooled_batch(
     results = pool.run(call, parts)
     out: list[Any] = []
     for part, result in zip(parts, results, strict=True):
+        # Checked per chunk: one member's extra outcome and another's missing
+        # one would add up to the right total yet shift records onto others' outcomes.
         if len(result) != len(part):
-            raise ValueError(f"a batch of {len(part)} records got {len(result)} outputs")
+            raise BatchContractError(len(part), len(result), stage)
         out.extend(result)
     return out
 
@@ -179,8 +207,11 @@ class PooledPlugin:
         *,
         min_chunk: int = 32,
         max_chunk: int | None = 64,
+        stage: str | None = None,
     ) -> None:
         self.pool: InstancePool[Any] = InstancePool(make, size)
+        self.stage = stage
+        """The pipeline stage id, for errors."""
         # Measured on the Rust echo guest: the C-side cost per record at 64
         # records per call is ~60% of that at 1024 (bench/run.py, (b) floor).
         self.min_chunk = min_chunk
@@ -207,6 +238,7 @@ class PooledPlugin:
             lambda m, c: m.filter_batch(c),
             min_chunk=self.min_chunk,
             max_chunk=self.max_chunk,
+            stage=self.stage,
         )
 
     def transform(self, record: Any) -> Any:
@@ -221,6 +253,7 @@ class PooledPlugin:
             lambda m, c: m.transform_batch(c),
             min_chunk=self.min_chunk,
             max_chunk=self.max_chunk,
+            stage=self.stage,
         )
 
     def close(self) -> None:
@@ -245,6 +278,6 @@ def pooled_loader(
         members = size or default_size()
         if kind not in (PluginKind.FILTER, PluginKind.TRANSFORM) or members == 1:
             return loader(path, kind, name, stage)
-        return PooledPlugin(lambda: loader(path, kind, name, stage), members)
+        return PooledPlugin(lambda: loader(path, kind, name, stage), members, stage=stage)
 
     return load
