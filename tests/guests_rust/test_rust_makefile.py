@@ -54,7 +54,7 @@ def test_a_change_rebuilds_exactly_its_dependents(built, changed, json_filter, m
             "RUSTC=/nonexistent/rustc",
             "json_filter",
             "rustc with wasm32 std not found; install it with: "
-            "apt-get install rustc cargo libstd-rust-dev-wasm32",
+            "apt-get install rustc cargo libstd-rust-dev-wasm32 lld-14",
         ),
         (
             "WASM_TOOLS=/nonexistent/wasm-tools",
