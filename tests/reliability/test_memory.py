@@ -218,3 +218,57 @@ def test_peak_rss_is_a_small_multiple_of_the_bytes_in_flight(guest, kind, count,
     batch = count * size
     # generous: bench/memory.py reports against the target of 4x + 200 MB
     assert peak <= 6 * batch + 400 * MIB, f"peak RSS {peak / MIB:.0f} MiB for {batch / MIB} MiB"
+
+
+def _objects_line(count: int) -> bytes:
+    return b'{"id":1,"xs":[' + b",".join(b'{"a":%d}' % (i % 10) for i in range(count)) + b"]}"
+
+
+def test_jsonl_sink_checks_a_big_value_without_keeping_its_tree(tmp_path):
+    from dataflare.connectors.jsonl import JsonlSink
+    from dataflare.errors import SerializationError
+
+    good = _objects_line(300_000)  # 2.4 MB: over the plain decoder's threshold
+    sink = JsonlSink()
+    sink.configure({"path": str(tmp_path / "o.jsonl")})
+    sink.connect()
+    out = sink.write_batch([Record(value=good), Record(value=good[:-1]), Record(value=good + b"1")])
+    sink.close()
+    assert out[0] is None
+    assert isinstance(out[1], SerializationError) and isinstance(out[2], SerializationError)
+    assert (tmp_path / "o.jsonl").read_bytes() == good + b"\n"
+
+
+_SINK_CHILD = textwrap.dedent(
+    """
+    import resource, sys
+    from dataflare.connectors.jsonl import JsonlSink
+    from dataflare.model import Record
+
+    count, path = int(sys.argv[1]), sys.argv[2]
+    line = b'{"id":1,"xs":[' + b'{"a":1},' * (count - 1) + b'{"a":2}]}'
+    sink = JsonlSink()
+    sink.configure({"path": path})
+    sink.connect()
+    assert sink.write_batch([Record(value=line)]) == [None]
+    sink.close()
+    print(len(line), resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024)
+    """
+)
+
+
+def test_jsonl_sink_peak_rss_for_one_big_line(tmp_path):
+    # 2M small objects, 16 MB: the sink's check built ~400 MB of dicts
+    proc = subprocess.run(
+        [sys.executable, "-c", _SINK_CHILD, "2000000", str(tmp_path / "o.jsonl")],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "PYTHONPATH": str(HOST)},
+        timeout=300,
+        check=False,
+    )
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    size, peak = map(int, proc.stdout.split()[-2:])
+    assert peak <= 6 * size + 150 * MIB, (
+        f"peak RSS {peak / MIB:.0f} MiB for a {size / MIB:.0f} MiB line"
+    )
