@@ -15,6 +15,8 @@ table to stdout and to bench/RESULTS.md. Guests are built with `make` first.
 (c) records/s through a whole pipeline, JSON Lines file in and out.
 (d) cold (empty cache, fresh process) vs cached load per guest language.
 (e) 1 vs 2 threads: two pooled instances of the Rust filter on two threads.
+(f) peak RSS against the bytes in flight, one fresh process per case
+    (`bench/memory.py`; target: 4x the batch's bytes + 200 MB).
 """
 
 from __future__ import annotations
@@ -37,6 +39,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "bench"))
 
 import load_times  # noqa: E402
+import memory  # noqa: E402
 from dataflare.bindgen import fastmem, rt  # noqa: E402
 from dataflare.bindgen.fastcodec import TypedFunc  # noqa: E402
 from dataflare.bindings import filter as wit_filter  # noqa: E402
@@ -419,6 +422,8 @@ def main() -> None:
     d = loads(1 if args.quick else 3)
     log("(e) threads")
     e = threads(4 if args.quick else 10, 3)
+    log("(f) memory")
+    f = memory.rows(args.quick)
     cpu = platform.processor() or platform.machine()
     out = [
         "# `make bench` results",
@@ -466,6 +471,16 @@ def main() -> None:
         "## (e) 1 vs 2 threads (pooled instances, 10 batches of 1024 records)",
         "",
         *e,
+        "",
+        "## (f) peak RSS against the bytes in flight (fresh process per case)",
+        "",
+        "One batch call through the plugin adapter (or one JSON Lines run), default limits",
+        "unless the row says otherwise. Peak = VmHWM of the child; RSS after load = before",
+        "the call, the batch already built. Batch calls are cut by `list<u8>` bytes",
+        "(`limits.memory_mb` / 256 for a transform, / 128 otherwise: 1 and 2 MiB by",
+        "default); a record over that bound alone fails with kind `limit` (outcome column).",
+        "",
+        *f,
         "",
     ]
     text = "\n".join(out)

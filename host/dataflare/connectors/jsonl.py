@@ -96,6 +96,31 @@ def json_document(data: bytes) -> object:
     return doc
 
 
+def _nothing(_: object) -> None:
+    return None
+
+
+# Checks a document without keeping it: objects and numbers become None as
+# soon as they are parsed, so a 300 MB line does not turn into gigabytes of
+# dicts and ints (only arrays' slots and strings inside arrays are kept).
+_CHECKER = json.JSONDecoder(
+    object_pairs_hook=_nothing, parse_float=_nothing, parse_int=_nothing, parse_constant=_nothing
+)
+_BIG_DOCUMENT = 1 << 20  # below this the plain decoder is faster and its peak is small
+
+
+def check_json_document(data: bytes) -> None:
+    """`ValueError` unless UTF-8 `data` is exactly one JSON document; builds no big tree."""
+    if len(data) <= _BIG_DOCUMENT:
+        json_document(data)
+        return
+    text = data.decode("utf-8")
+    _, end = _CHECKER.raw_decode(text, len(text) - len(text.lstrip(_SPACE)))
+    if end != len(text.rstrip(_SPACE)):
+        rest = text[end:]
+        raise json.JSONDecodeError("Extra data", text, end + len(rest) - len(rest.lstrip(_SPACE)))
+
+
 class _LineSource(SourceBase):
     """Reads JSON Lines from a binary stream opened by `_open`."""
 
@@ -313,13 +338,18 @@ class _LineSink(SinkBase):
                 # Lone surrogates (e.g. a dead letter for bad metadata): \u escapes keep
                 # the record exactly and the line valid.
                 return json.dumps(envelope).encode("ascii") + b"\n"
+        newline = b"\n" in record.value or b"\r" in record.value
         try:
-            doc = json_document(record.value)
+            # the tree is only needed to re-write a value that spans lines
+            if newline:
+                doc = json_document(record.value)
+            else:
+                check_json_document(record.value)
         except ValueError as exc:
             raise SerializationError(
                 f"the value is not JSON ({exc}); use format: record to write any bytes"
             ) from exc
-        if b"\n" in record.value or b"\r" in record.value:
+        if newline:
             return (
                 json.dumps(doc, ensure_ascii=False, separators=(",", ":")).encode("utf-8") + b"\n"
             )

@@ -12,6 +12,21 @@ adapter then replays `configure` (and `connect`, for sources and sinks, and
 the fresh instance, so the next call sees a configured plugin. Other state
 inside the guest (records a source read since that position, a sink's
 unflushed writes) is lost with the trapped instance.
+
+Batch calls are cut by bytes as well as by count. In WIT 0.1 a record's
+value is a `list<u8>`, and the wasmtime C API moves lists one element at a
+time: every byte sent costs the host about 80 bytes during the call (our
+32-byte C value, then wasmtime's own 48-byte value), and every byte returned
+as much again. wasmtime also refuses to return more than about 2.7 MB of
+`list<u8>` from one call (`HOSTCALL_FUEL` / `LIFT_COST`). So each batch
+call is split into chunks whose `list<u8>` bytes stay under `call_bytes`
+(derived from `limits.memory_bytes`, see `call_bytes`); one outcome per
+record and the order are kept. A record too big for one call on its own
+gets a `LimitExceeded` (kind `limit`) in its slot, naming its size, the bound
+and the `limits.memory_mb` that would let it through. Each chunk is its own
+guest call with its own fuel and deadline; a trap in a later chunk fails the
+whole batch call as before, so a sink may see the earlier chunks again when
+the caller retries (sinks are at least once across traps).
 """
 
 from __future__ import annotations
@@ -49,6 +64,7 @@ __all__ = [
     "WasmSink",
     "WasmSource",
     "WasmTransform",
+    "call_bytes",
     "from_wit_record",
     "load_wasm_plugin",
     "open_plugin",
@@ -74,6 +90,55 @@ class _ConnectedWorld(_World, Protocol):
 
 W = TypeVar("W", bound=_World)
 C = TypeVar("C", bound=_ConnectedWorld)
+
+MIB = 1 << 20
+HOSTCALL_FUEL = 128 * MIB
+"""wasmtime's per-call budget for lifting guest data into the host (its default;
+the C API has no setter), spent by the values a call returns."""
+LIFT_COST = 48
+"""Hostcall fuel per lifted `list<u8>` element (measured: 2,796,196 bytes
+returned in one `list<u8>` pass, one more byte fails)."""
+RETURN_BYTES = 2 * MIB
+"""The most `list<u8>` bytes a transform chunk sends: under the ~2.67 MiB wasmtime
+lets one call return, with room for outputs a little bigger than inputs."""
+HOST_COST_SENT = 80
+"""Host bytes per `list<u8>` byte during a call that sends it (our 32-byte C value,
+then wasmtime's 48-byte value, alive together for the whole call)."""
+HOST_COST_ROUND_TRIP = 2 * HOST_COST_SENT
+"""The same for a call that also returns about as many bytes (transforms)."""
+MEMORY_PER_CALL_BYTE = 128
+"""`limits.memory_mb` bytes per `list<u8>` byte a one-way call may send: the host's
+transient memory per call stays under 5/8 of `memory_mb` (80/128; 160/256 for a
+transform), which with the 256 MB default leaves room for the target of 4x the
+batch's bytes + 200 MB peak RSS."""
+DEFAULT_MEMORY_BYTES = 256 * MIB
+"""`limits.memory_mb`'s pipeline default, used when no memory limit is set."""
+MIN_CALL_BYTES = 64 * 1024
+
+
+def _memory_per_byte(kind: PluginKind) -> int:
+    return 2 * MEMORY_PER_CALL_BYTE if kind is PluginKind.TRANSFORM else MEMORY_PER_CALL_BYTE
+
+
+def call_bytes(kind: PluginKind, memory_bytes: int | None) -> int:
+    """The most `list<u8>` bytes one batch call of a `kind` plugin sends.
+
+    `memory_bytes` (the instance's `limits.memory_mb`) / 128, or / 256 for a
+    transform, whose output crosses back too: 2 MiB and 1 MiB at the 256 MB
+    default. Raising `memory_mb` raises how big one record may be; a
+    transform is also capped by what wasmtime lets one call return
+    (`RETURN_BYTES`).
+    """
+    memory = DEFAULT_MEMORY_BYTES if memory_bytes is None else memory_bytes
+    bound = max(MIN_CALL_BYTES, memory // _memory_per_byte(kind))
+    return min(bound, RETURN_BYTES) if kind is PluginKind.TRANSFORM else bound
+
+
+def _wire_bytes(record: Record) -> int:
+    """The `list<u8>` bytes `record` sends (value and key; strings move as one value)."""
+    key = record.key
+    return len(record.value) + (len(key) if key else 0)
+
 
 _ERROR_KINDS: dict[type, str] = {
     wit.PluginErrorProcessing: "processing",
@@ -199,12 +264,15 @@ class WasmPlugin(Generic[W]):
         caps: Capabilities | None = None,
         fuel_per_record: int | None = None,
         max_record_bytes: int | None = None,
+        max_call_bytes: int | None = None,
     ) -> None:
         """Instantiate `loaded` (which must target this adapter's world) in a sandbox.
 
         `fuel_per_record` scales a batch call's fuel to its length (else every
         call gets `limits.fuel_per_call`); `max_record_bytes` refuses bigger
         records the guest returns, each as a `LimitExceeded` in its slot.
+        `max_call_bytes` bounds the `list<u8>` bytes of one batch call
+        (default: `call_bytes(kind, limits.memory_bytes)`).
         """
         if loaded.kind is not self.kind:
             raise ValueError(
@@ -218,6 +286,9 @@ class WasmPlugin(Generic[W]):
         self._close_lock = threading.Lock()
         self._fuel_per_record = fuel_per_record if loaded.engine_config.fuel else None
         self._max_record_bytes = max_record_bytes
+        self._memory_bytes = limits.memory_bytes
+        self.max_call_bytes = max_call_bytes or call_bytes(self.kind, limits.memory_bytes)
+        """The most `list<u8>` bytes (values and keys) one batch call sends."""
         self._instance: PluginInstance[W] = PluginInstance(
             loaded, self._make_world, name=name, stage=stage, limits=limits, caps=caps
         )
@@ -253,6 +324,62 @@ class WasmPlugin(Generic[W]):
             if error is None:
                 raise
             raise error from None
+
+    def _chunked(
+        self, records: Sequence[Record], call: Callable[[Sequence[Record]], list[T]]
+    ) -> list[T | LimitExceeded]:
+        """`call` over runs of `records` of at most `max_call_bytes`; outcomes in order.
+
+        A record over the bound on its own is not sent: its slot gets a
+        `LimitExceeded` saying how to let it through.
+        """
+        bound = self.max_call_bytes
+        sizes = [_wire_bytes(r) for r in records]
+        if sum(sizes) <= bound:  # the common case: one call, no copies
+            return list(call(records))
+        out: list[T | LimitExceeded] = []
+        chunk: list[Record] = []
+        total = 0
+        for record, size in zip(records, sizes, strict=True):
+            if chunk and total + size > bound:
+                out += call(chunk)
+                chunk, total = [], 0
+            if size > bound:
+                out.append(self._too_big(size))
+                continue
+            chunk.append(record)
+            total += size
+        if chunk:
+            out += call(chunk)
+        return out
+
+    def _too_big(self, size: int) -> LimitExceeded:
+        """The outcome of a record whose value and key cannot cross in one call."""
+        bound = self.max_call_bytes
+        name = self._instance.name
+        head = (
+            f"plugin {name!r}: a record of {size} bytes (value and key) is over the "
+            f"{bound}-byte bound of one WASM call"
+        )
+        if self.kind is PluginKind.TRANSFORM and size > RETURN_BYTES:
+            return LimitExceeded(
+                f"{head}; a transform cannot return more than {RETURN_BYTES} bytes of "
+                "list<u8> per call in WIT 0.1 (wasmtime's hostcall copy limit), so raising "
+                "limits.memory_mb does not help",
+                limit="call_bytes",
+                value=bound,
+            )
+        cost = HOST_COST_ROUND_TRIP if self.kind is PluginKind.TRANSFORM else HOST_COST_SENT
+        memory = self._memory_bytes
+        now = f"{(DEFAULT_MEMORY_BYTES if memory is None else memory) // MIB}"
+        need = -(-size * _memory_per_byte(self.kind) // MIB)
+        return LimitExceeded(
+            f"{head} (host memory per call is about {cost}x the bytes sent and is held "
+            f"under limits.memory_mb, now {now}); raise limits.memory_mb to at least "
+            f"{need} to let it through",
+            limit="call_bytes",
+            value=bound,
+        )
 
     def _checked(self, record: wit.Record) -> Record:
         """The model record, or `LimitExceeded` when it is over `max_record_bytes`."""
@@ -300,7 +427,10 @@ class WasmFilter(WasmPlugin[wit_filter.Filter]):
         return _unwrap(self._call_one(record, lambda w: w.filter(wr)))
 
     def filter_batch(self, records: Sequence[Record]) -> list[bool | PluginError]:
-        """One decision or error per record, from one guest call."""
+        """One decision or error per record, from guest calls cut by bytes."""
+        return self._chunked(records, self._screened_filter)  # type: ignore[return-value]
+
+    def _screened_filter(self, records: Sequence[Record]) -> list[bool | PluginError]:
         return _screened(records, self._filter_batch)
 
     def _filter_batch(self, records: Sequence[Record]) -> list[bool | PluginError]:
@@ -323,7 +453,10 @@ class WasmTransform(WasmPlugin[wit_transform.Transform]):
         return self._checked(_unwrap(self._call_one(record, lambda w: w.transform(wr))))
 
     def transform_batch(self, records: Sequence[Record]) -> list[Record | PluginError]:
-        """One new record or error per record, from one guest call."""
+        """One new record or error per record, from guest calls cut by bytes."""
+        return self._chunked(records, self._screened_transform)  # type: ignore[return-value]
+
+    def _screened_transform(self, records: Sequence[Record]) -> list[Record | PluginError]:
         return _screened(records, self._transform_batch)
 
     def _transform_batch(self, records: Sequence[Record]) -> list[Record | PluginError]:
@@ -362,16 +495,42 @@ class WasmAggregate(WasmPlugin[wit_aggregate.Aggregate]):
         return _unwrap(self._call_one(record, lambda w: w.aggregate(acc, wr)))
 
     def aggregate_batch(self, acc: bytes, records: Sequence[Record]) -> BatchFold:
-        """Fold records in one guest call; failed records are left out of the fold."""
+        """Fold records in guest calls cut by bytes; failed records are left out of the fold.
+
+        The accumulator crosses both ways on every call, so its size counts
+        against each call's bound (a call still takes at least one record).
+        """
         folded = acc
 
         def fold(part: Sequence[Record]) -> list[PluginError | None]:
             nonlocal folded
-            folded, outcomes = self._aggregate_batch(acc, part)
-            return outcomes
+            start = folded
 
-        outcomes = _screened(records, fold)
-        return folded, outcomes
+            # _screened may call twice; both tries fold from the same start
+            def once(rs: Sequence[Record]) -> list[PluginError | None]:
+                nonlocal folded
+                folded, outcomes = self._aggregate_batch(start, rs)
+                return outcomes
+
+            return _screened(part, once)
+
+        bound = self.max_call_bytes
+        out: list[PluginError | LimitExceeded | None] = []
+        chunk: list[Record] = []
+        total = len(folded)
+        for record in records:
+            size = _wire_bytes(record)
+            if size > bound:
+                out.append(self._too_big(size))
+                continue
+            if chunk and total + size > bound:
+                out += fold(chunk)
+                chunk, total = [], len(folded)
+            chunk.append(record)
+            total += size
+        if chunk:
+            out += fold(chunk)
+        return folded, out  # type: ignore[return-value]
 
     def _aggregate_batch(self, acc: bytes, records: Sequence[Record]) -> BatchFold:
         batch = [to_wit_record(r) for r in records]
@@ -455,7 +614,10 @@ class WasmSink(_Connected[wit_sink.Sink]):
         _unwrap(self._call_one(record, lambda w: w.write(wr)))
 
     def write_batch(self, records: Sequence[Record]) -> list[PluginError | None]:
-        """Write records in one guest call; None for each success."""
+        """Write records in guest calls cut by bytes; None for each success."""
+        return self._chunked(records, self._screened_write)  # type: ignore[return-value]
+
+    def _screened_write(self, records: Sequence[Record]) -> list[PluginError | None]:
         return _screened(records, self._write_batch)
 
     def _write_batch(self, records: Sequence[Record]) -> list[PluginError | None]:
@@ -491,6 +653,7 @@ def load_wasm_plugin(
     caps: Capabilities | None = None,
     fuel_per_record: int | None = None,
     max_record_bytes: int | None = None,
+    max_call_bytes: int | None = None,
 ) -> AnyPlugin:
     """Load a component and wrap it in the adapter for its world.
 
@@ -499,8 +662,8 @@ def load_wasm_plugin(
     `name` names the plugin's logger (default: the file stem), `stage` tags
     its log lines. Limits that need fuel or epochs pick an engine with them
     unless `engine_config` is given. `caps` grants dirs/env/stdout (None:
-    nothing granted, output logged); `fuel_per_record` and `max_record_bytes`
-    as for `WasmPlugin`.
+    nothing granted, output logged); `fuel_per_record`, `max_record_bytes`
+    and `max_call_bytes` as for `WasmPlugin`.
     """
     wanted = None if kind is None else parse_kind(kind)
     if engine_config is None:
@@ -520,6 +683,7 @@ def load_wasm_plugin(
         caps=caps,
         fuel_per_record=fuel_per_record,
         max_record_bytes=max_record_bytes,
+        max_call_bytes=max_call_bytes,
     )
     return adapter  # type: ignore[no-any-return]
 
