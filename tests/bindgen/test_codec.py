@@ -6,7 +6,7 @@ import dataclasses
 from typing import Any
 
 import pytest
-from dataflare.bindgen import rt
+from dataflare.abi import rt
 from dataflare.bindgen.parse import load_resolve
 from dataflare.bindgen.plan import make_plan
 from dataflare.bindgen.scope import Scope

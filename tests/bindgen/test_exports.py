@@ -6,7 +6,7 @@ import re
 from pathlib import Path
 
 import dataflare.bindgen
-from dataflare.bindgen import rt
+from dataflare.abi import rt
 from dataflare.bindgen.builder import natural
 
 from bindgen.conftest import ROOT

@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from dataflare.bindgen import rt
+from dataflare.abi import rt
 from dataflare.errors import GuestTrap
 from hypothesis import given
 from hypothesis import strategies as st

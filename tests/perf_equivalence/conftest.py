@@ -19,7 +19,7 @@ from bindgen.conftest import (  # noqa: F401  (fixtures, found by name)
     roundtrip_component,
     rtbind,
 )
-from dataflare.bindgen import fastnative
+from dataflare.abi import fastnative
 from wasmtime import component as wc
 
 

@@ -18,8 +18,8 @@ import pytest
 import wasmtime
 from bindgen.conftest import HostFns, make_world, require_native
 from bindgen.test_roundtrip import INT_RANGES, STRATEGIES, kinds_module
-from dataflare.bindgen import fastmem, fastnative, fastnodes, rt
-from dataflare.bindgen.fastcodec import TypedFunc
+from dataflare.abi import fastmem, fastnative, fastnodes, rt
+from dataflare.abi.fastcodec import TypedFunc
 from dataflare.errors import GuestTrap
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st

@@ -17,7 +17,7 @@ from typing import Any
 import pytest
 from bindgen.conftest import NATIVE_HINT, require_native
 from bindgen.test_roundtrip import STRATEGIES
-from dataflare.bindgen import fastmem, fastnative, fastnodes, rt
+from dataflare.abi import fastmem, fastnative, fastnodes, rt
 from dataflare.bindings import filter as wit_filter
 from dataflare.bindings import transform as wit_transform
 from dataflare.bindings import types as wit
@@ -36,7 +36,7 @@ def test_the_extension_is_built() -> None:
         from support.tools import missing
 
         missing(NATIVE_HINT)
-    from dataflare.bindgen import _fastc
+    from dataflare.abi import _fastc
 
     assert _fastc.VAL == fastmem.VAL
 

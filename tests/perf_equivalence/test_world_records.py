@@ -11,8 +11,8 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from dataflare.bindgen import fastnative, rt
-from dataflare.bindgen.fastcodec import TypedFunc
+from dataflare.abi import fastnative, rt
+from dataflare.abi.fastcodec import TypedFunc
 from dataflare.bindings import transform as wit_transform
 from dataflare.bindings import types as wit
 from dataflare.model import PluginKind

@@ -7,7 +7,7 @@ import types
 
 import dataflare.runtime
 import pytest
-from dataflare.bindgen import rt
+from dataflare.abi import rt
 from dataflare.bindings.filter import Filter
 from dataflare.bindings.types import Record
 from dataflare.errors import GuestTrap

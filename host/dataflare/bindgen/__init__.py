@@ -6,10 +6,9 @@ Python symbol (rules in `naming`); `render` (with `scope`, `builder`,
 `render_funcs` and the Jinja templates in `templates/`) writes the source;
 `generate` formats it with ruff and writes or checks files.
 
-Generated code imports only `rt`, which re-exports the runtime pieces:
-`codec` and `variants` (typed value <-> wasmtime value converters), `guest`
-(the single guest-call site and guest resource wrappers) and `host` (host
-function wrappers and host resource tables).
+The code it writes runs on `dataflare.abi` (imported as `dataflare.abi.rt`),
+never on this package: importing bindings or running a pipeline does not
+import the generator or Jinja.
 """
 
 from dataflare.bindgen.generate import check, generate

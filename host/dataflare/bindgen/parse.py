@@ -39,8 +39,7 @@ def wasm_tools() -> str:
     if beside is not None:
         return beside
     raise BindgenError(
-        f"`wasm-tools` is not on PATH nor beside {sys.executable}; install it with: "
-        f"{_INSTALL_HINT}"
+        f"`wasm-tools` is not on PATH nor beside {sys.executable}; install it with: {_INSTALL_HINT}"
     )
 
 

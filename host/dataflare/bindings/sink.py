@@ -9,7 +9,7 @@ from __future__ import annotations
 import wasmtime
 import wasmtime.component
 
-from dataflare.bindgen import rt
+from dataflare.abi import rt
 
 from .log import LogHost
 from .log import add_to_linker as _log_add_to_linker

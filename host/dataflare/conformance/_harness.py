@@ -21,7 +21,7 @@ from typing import Any
 import wasmtime
 from wasmtime.component import Instance
 
-from dataflare.bindgen import rt
+from dataflare.abi import rt
 from dataflare.bindings import types as wit
 from dataflare.conformance._model import Budget
 from dataflare.errors import ComponentLoadError, GuestTrap

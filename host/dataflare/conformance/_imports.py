@@ -25,7 +25,7 @@ import re
 from collections.abc import Collection
 from dataclasses import dataclass
 
-from dataflare.bindgen.rt import WorldSpec
+from dataflare.abi.rt import WorldSpec
 from dataflare.runtime.worlds import PACKAGE
 
 __all__ = ["BASELINE_WASI", "CAPABILITY_WASI", "ImportVerdict", "classify_imports"]

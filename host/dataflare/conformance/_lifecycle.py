@@ -9,7 +9,7 @@ from `checkpoint`.
 
 from __future__ import annotations
 
-from dataflare.bindgen import rt
+from dataflare.abi import rt
 from dataflare.conformance._harness import (
     Outcome,
     Refused,

@@ -9,7 +9,7 @@ from pathlib import Path
 
 from wasmtime.component import Component
 
-from dataflare.bindgen.rt import WorldSpec
+from dataflare.abi.rt import WorldSpec
 from dataflare.bindings import types as wit
 from dataflare.conformance._harness import (
     CHECK_ENGINE,

@@ -40,7 +40,7 @@ from typing import Any, ClassVar, Generic, Protocol, TypeVar
 import wasmtime
 import wasmtime.component
 
-from dataflare.bindgen import rt
+from dataflare.abi import rt
 from dataflare.bindings import aggregate as wit_aggregate
 from dataflare.bindings import filter as wit_filter
 from dataflare.bindings import sink as wit_sink

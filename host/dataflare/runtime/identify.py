@@ -11,7 +11,7 @@ import re
 from collections.abc import Collection
 from dataclasses import dataclass
 
-from dataflare.bindgen.rt import WorldSpec
+from dataflare.abi.rt import WorldSpec
 from dataflare.model import PluginKind
 from dataflare.runtime.worlds import PACKAGE, distinctive_exports, world_for
 

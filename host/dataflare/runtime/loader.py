@@ -14,7 +14,7 @@ from pathlib import Path
 import wasmtime
 from wasmtime.component import Component
 
-from dataflare.bindgen.rt import WorldSpec
+from dataflare.abi.rt import WorldSpec
 from dataflare.errors import ComponentLoadError, WorldMismatchError
 from dataflare.model import PluginKind
 from dataflare.runtime.cache import CompileCache, default_cache

@@ -14,7 +14,7 @@ from typing import Any
 import wasmtime
 from wasmtime.component import Instance
 
-from dataflare.bindgen.rt import WorldSpec
+from dataflare.abi.rt import WorldSpec
 from dataflare.bindings import aggregate, sink, source, transform
 from dataflare.bindings import filter as filter_
 from dataflare.model import PluginKind

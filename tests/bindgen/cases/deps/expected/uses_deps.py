@@ -8,7 +8,7 @@ import dataclasses
 import wasmtime
 import wasmtime.component
 
-from dataflare.bindgen import rt
+from dataflare.abi import rt
 
 from .other_lib_shared import Thing, _thing_codec
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 import wasmtime
 import wasmtime.component
 
-from dataflare.bindgen import rt
+from dataflare.abi import rt
 
 from .documented import Documented
 

@@ -13,7 +13,7 @@ import dataclasses
 import enum
 import typing
 
-from dataflare.bindgen import rt
+from dataflare.abi import rt
 
 __all__ = [
     "Choice",

@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from dataflare.bindgen import rt
+from dataflare.abi import rt
 
 from .logging import Level, _level_codec
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 import wasmtime
 import wasmtime.component
 
-from dataflare.bindgen import rt
+from dataflare.abi import rt
 
 __all__ = [
     "WORLD",

@@ -6,7 +6,7 @@ from __future__ import annotations
 import dataclasses
 import typing
 
-from dataflare.bindgen import rt
+from dataflare.abi import rt
 
 __all__ = [
     "Id",

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import dataclasses
 
-from dataflare.bindgen import rt
+from dataflare.abi import rt
 
 from .base import Id, Point, _id_codec, _point_codec
 

@@ -11,7 +11,7 @@ import typing
 import wasmtime
 import wasmtime.component
 
-from dataflare.bindgen import rt
+from dataflare.abi import rt
 
 __all__ = [
     "File",

@@ -6,7 +6,7 @@ from __future__ import annotations
 import wasmtime
 import wasmtime.component
 
-from dataflare.bindgen import rt
+from dataflare.abi import rt
 
 from .files import FilesHost
 from .files import add_to_linker as _files_add_to_linker

@@ -6,7 +6,7 @@ Bindings for WIT interface `golden:resources/store@0.3.0`.
 
 from __future__ import annotations
 
-from dataflare.bindgen import rt
+from dataflare.abi import rt
 
 __all__ = [
     "Cursor",

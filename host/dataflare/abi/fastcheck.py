@@ -8,7 +8,7 @@ from typing import Any
 from wasmtime.component import Func
 from wasmtime.component import _types as wt
 
-from dataflare.bindgen.codec import Codec
+from dataflare.abi.codec import Codec
 from dataflare.errors import WorldMismatchError
 
 __all__ = ["check_func_type"]

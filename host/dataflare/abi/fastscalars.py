@@ -11,7 +11,7 @@ import math
 import struct
 from typing import Any
 
-from dataflare.bindgen.fastmem import (
+from dataflare.abi.fastmem import (
     _BOOL,
     _F32,
     _F64,

@@ -116,7 +116,7 @@ static PyMethodDef Node_methods[] = {
 
 static PyTypeObject Node_Type = {
     PyVarObject_HEAD_INIT(NULL, 0)
-    .tp_name = "dataflare.bindgen._fastc.Node",
+    .tp_name = "dataflare.abi._fastc.Node",
     .tp_basicsize = sizeof(NodeObject),
     .tp_dealloc = (destructor)Node_dealloc,
     .tp_flags = Py_TPFLAGS_DEFAULT,
@@ -277,7 +277,7 @@ lower_failed:
 
 static PyTypeObject Caller_Type = {
     PyVarObject_HEAD_INIT(NULL, 0)
-    .tp_name = "dataflare.bindgen._fastc.Caller",
+    .tp_name = "dataflare.abi._fastc.Caller",
     .tp_basicsize = sizeof(CallerObject),
     .tp_dealloc = (destructor)Caller_dealloc,
     .tp_flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_HAVE_VECTORCALL,
@@ -320,7 +320,7 @@ static PyMethodDef fastc_methods[] = {
 };
 
 static struct PyModuleDef fastc_module = {
-    PyModuleDef_HEAD_INIT, "dataflare.bindgen._fastc",
+    PyModuleDef_HEAD_INIT, "dataflare.abi._fastc",
     "C lowering and lifting of typed WIT values for fast guest calls.", -1, fastc_methods,
     NULL, NULL, NULL, NULL,
 };

@@ -34,7 +34,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TypeVar
 
-from dataflare.bindgen.codec import (
+from dataflare.abi.codec import (
     BOOL,
     BYTES,
     CHAR,
@@ -60,11 +60,11 @@ from dataflare.bindgen.codec import (
     record,
     tuple_of,
 )
-from dataflare.bindgen.fastcodec import TypedFunc
-from dataflare.bindgen.fastcodec import typed_func as typed
-from dataflare.bindgen.guest import GuestContext, GuestResource, call_export
-from dataflare.bindgen.host import HostContext, define_unavailable, handle, host_func
-from dataflare.bindgen.variants import nested_option, option, resource, result, variant
+from dataflare.abi.fastcodec import TypedFunc
+from dataflare.abi.fastcodec import typed_func as typed
+from dataflare.abi.guest import GuestContext, GuestResource, call_export
+from dataflare.abi.host import HostContext, define_unavailable, handle, host_func
+from dataflare.abi.variants import nested_option, option, resource, result, variant
 
 __all__ = [
     "BOOL",

@@ -14,7 +14,7 @@ from typing import Any, TypeVar
 
 from wasmtime.component import ResourceAny, ResourceHost, Variant
 
-from dataflare.bindgen.codec import Codec, Err, Ok, Some
+from dataflare.abi.codec import Codec, Err, Ok, Some
 
 __all__ = ["nested_option", "option", "resource", "result", "variant"]
 

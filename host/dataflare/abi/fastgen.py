@@ -15,9 +15,9 @@ import itertools
 import struct
 from typing import Any
 
-from dataflare.bindgen import fastmem as fc
-from dataflare.bindgen.codec import Err, Ok
-from dataflare.bindgen.fastnodes import compile_spec
+from dataflare.abi import fastmem as fc
+from dataflare.abi.codec import Err, Ok
+from dataflare.abi.fastnodes import compile_spec
 
 __all__ = ["generate"]
 

@@ -18,12 +18,12 @@ import types
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from dataflare.bindgen.codec import Err, Ok, Some
-from dataflare.bindgen.fastmem import _func_call, _val_delete
-from dataflare.bindgen.fastnodes import SpecMemo, compile_spec
+from dataflare.abi.codec import Err, Ok, Some
+from dataflare.abi.fastmem import _func_call, _val_delete
+from dataflare.abi.fastnodes import SpecMemo, compile_spec
 
 try:
-    from dataflare.bindgen import _fastc
+    from dataflare.abi import _fastc
 except ImportError:  # built without a C compiler: the Python fast path only
     _fastc = None  # type: ignore[assignment]
 

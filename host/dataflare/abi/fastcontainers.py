@@ -14,7 +14,7 @@ import operator
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from dataflare.bindgen.fastmem import (
+from dataflare.abi.fastmem import (
     _HEAD,
     _WORDS,
     ENTRY,
@@ -29,13 +29,13 @@ from dataflare.bindgen.fastmem import (
     _Lower,
     _static,
 )
-from dataflare.bindgen.fastscalars import _strings_tuple
+from dataflare.abi.fastscalars import _strings_tuple
 
 __all__ = ["_list", "_record", "_tuple"]
 
 
 def _list(elem: tuple[Any, ...]) -> tuple[_Lower, _Lift]:
-    from dataflare.bindgen.fastnodes import compile_spec
+    from dataflare.abi.fastnodes import compile_spec
 
     el_lower, el_lift = compile_spec(elem)
 
@@ -60,7 +60,7 @@ def _list(elem: tuple[Any, ...]) -> tuple[_Lower, _Lift]:
 
 
 def _tuple(elems: Sequence[tuple[Any, ...]]) -> tuple[_Lower, _Lift]:
-    from dataflare.bindgen.fastnodes import compile_spec
+    from dataflare.abi.fastnodes import compile_spec
 
     parts = [compile_spec(e) for e in elems]
     n = len(parts)
@@ -94,7 +94,7 @@ def _tuple_lift(n: int, lifts: tuple[_Lift, ...]) -> _Lift:
 
 
 def _record(cls: type, fields: Sequence[tuple[str, str, tuple[Any, ...]]]) -> tuple[_Lower, _Lift]:
-    from dataflare.bindgen.fastnodes import compile_spec
+    from dataflare.abi.fastnodes import compile_spec
 
     n = len(fields)
     # The entries array with every name filled in: one copy per record.

@@ -12,8 +12,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from dataflare.bindgen.codec import Err, Ok, Some
-from dataflare.bindgen.fastmem import (
+from dataflare.abi.codec import Err, Ok, Some
+from dataflare.abi.fastmem import (
     _HEAD,
     _OPT,
     _RES,
@@ -32,13 +32,13 @@ from dataflare.bindgen.fastmem import (
     _Lower,
     _static,
 )
-from dataflare.bindgen.fastscalars import _read_name
+from dataflare.abi.fastscalars import _read_name
 
 __all__ = ["_enum", "_flags", "_option", "_result", "_variant"]
 
 
 def _option(inner: tuple[Any, ...], nested: bool) -> tuple[_Lower, _Lift]:
-    from dataflare.bindgen.fastnodes import compile_spec
+    from dataflare.abi.fastnodes import compile_spec
 
     in_lower, in_lift = compile_spec(inner)
     pack, unpack = _OPT.pack_into, _OPT.unpack_from
@@ -67,7 +67,7 @@ def _option(inner: tuple[Any, ...], nested: bool) -> tuple[_Lower, _Lift]:
 
 
 def _payload(spec: tuple[Any, ...] | None) -> tuple[_Lower | None, _Lift | None]:
-    from dataflare.bindgen.fastnodes import compile_spec
+    from dataflare.abi.fastnodes import compile_spec
 
     if spec is None:
         return None, None

@@ -18,9 +18,9 @@ import threading
 from collections.abc import Callable
 from typing import Any, Generic, TypeVar
 
-from dataflare.bindgen.fastcontainers import _list, _record, _tuple
-from dataflare.bindgen.fastmem import _Lift, _Lower
-from dataflare.bindgen.fastscalars import (
+from dataflare.abi.fastcontainers import _list, _record, _tuple
+from dataflare.abi.fastmem import _Lift, _Lower
+from dataflare.abi.fastscalars import (
     _bool_lift,
     _bool_lower,
     _bytes_lift,
@@ -34,7 +34,7 @@ from dataflare.bindgen.fastscalars import (
     _unit_lift,
     _unit_lower,
 )
-from dataflare.bindgen.fastvariants import _enum, _flags, _option, _result, _variant
+from dataflare.abi.fastvariants import _enum, _flags, _option, _result, _variant
 
 __all__ = ["SpecMemo", "compile_spec"]
 
@@ -79,7 +79,7 @@ def _compile(spec: tuple[Any, ...]) -> tuple[_Lower, _Lift]:
     tag = spec[0]
     out: tuple[_Lower, _Lift]
     if tag in _GENERATED and _use_generated:
-        from dataflare.bindgen import fastgen
+        from dataflare.abi import fastgen
 
         out = fastgen.generate(spec)
     elif tag == "int":

@@ -41,11 +41,11 @@ from wasmtime import _ffi as ffi
 from wasmtime.component import Func
 from wasmtime.component._enter import maybe_raise_last_exn
 
-from dataflare.bindgen import fastnative
-from dataflare.bindgen.codec import Codec
-from dataflare.bindgen.fastcheck import check_func_type
-from dataflare.bindgen.fastmem import VAL, _Arena, _func_call, release
-from dataflare.bindgen.fastnodes import compile_spec
+from dataflare.abi import fastnative
+from dataflare.abi.codec import Codec
+from dataflare.abi.fastcheck import check_func_type
+from dataflare.abi.fastmem import VAL, _Arena, _func_call, release
+from dataflare.abi.fastnodes import compile_spec
 from dataflare.errors import GuestTrap
 
 __all__ = ["TypedFunc", "fast_supported", "typed_func"]
@@ -180,7 +180,7 @@ class TypedFunc(Generic[R]):
             release(res)
 
     def _stock(self, args: Sequence[Any]) -> R:
-        from dataflare.bindgen.guest import call_export
+        from dataflare.abi.guest import call_export
 
         cx = self._cx
         raw = call_export(
