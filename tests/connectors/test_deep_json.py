@@ -15,11 +15,12 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+import psycopg
 import pytest
 from dataflare.builtin.count_sum import CountSum
 from dataflare.builtin.json_filter import JsonFilter
 from dataflare.builtin.mask_email import MaskEmail
-from dataflare.connectors import CsvSink, JsonlSink, JsonlSource, SqliteSink
+from dataflare.connectors import CsvSink, JsonlSink, JsonlSource, PostgresSource, SqliteSink
 from dataflare.connectors._envelope import decode_envelope
 from dataflare.connectors._rows import FieldsCodec, envelope_row_to_record
 from dataflare.errors import SerializationError
@@ -185,3 +186,20 @@ def test_count_sum_groups_by_a_value_as_deep_as_the_rules_allow() -> None:
     assert outcomes == [None]
     [record] = plugin.emit(acc)
     assert record.key == _WITHIN.encode()
+
+
+def test_postgres_source_reports_a_deep_json_column_as_its_error(
+    pg_dsn: str, table_name: str
+) -> None:
+    # psycopg parses jsonb with json.loads: the RecursionError used to escape the read.
+    with psycopg.connect(pg_dsn, autocommit=True) as conn:
+        conn.execute(f'CREATE TABLE "{table_name}" (id int, doc jsonb)')
+        conn.execute(f'INSERT INTO "{table_name}" VALUES (1, %s::jsonb)', (nested(1500),))
+    source = PostgresSource()
+    source.configure({"dsn": pg_dsn, "table": table_name})
+    source.connect()
+    try:
+        with pytest.raises(SerializationError, match="a json column is nested too deeply to parse"):
+            source.read(10)
+    finally:
+        source.close()

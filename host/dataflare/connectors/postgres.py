@@ -16,7 +16,9 @@ from typing import Any, ClassVar
 
 import psycopg
 from psycopg import conninfo
+from psycopg.types.json import set_json_loads
 
+from dataflare import jsonio
 from dataflare.connectors._sql import SINK_PARAMS, SOURCE_PARAMS
 from dataflare.connectors._sql_sink import SqlSink
 from dataflare.connectors._sql_source import SqlSource
@@ -62,6 +64,10 @@ def connection_string(config: dict[str, str]) -> str:
     return conninfo.make_conninfo(config.get("dsn", ""), **parts)
 
 
+def _json_column(data: str | bytes) -> Any:
+    return jsonio.loads(data, "a json column")
+
+
 class _Postgres:
     placeholder = "%s"
     types: ClassVar[Mapping[str, str]] = _TYPES
@@ -69,7 +75,11 @@ class _Postgres:
     config: dict[str, str]
 
     def _open(self) -> Any:
-        return psycopg.connect(connection_string(self.config), connect_timeout=10)
+        conn = psycopg.connect(connection_string(self.config), connect_timeout=10)
+        # psycopg parses json/jsonb columns with json.loads: a document nested too
+        # deeply must be an error of this plugin, not a RecursionError that ends the run.
+        set_json_loads(_json_column, conn)
+        return conn
 
     def _data_errors(self) -> tuple[type[Exception], ...]:
         return (psycopg.DataError, psycopg.IntegrityError, psycopg.ProgrammingError)
