@@ -241,3 +241,12 @@ def test_ctrl_c_closes_every_plugin_and_leaves_sinks_consistent(write_yaml, tmp_
     # Whole batches only (5 even numbers per batch of 10), identical in both sinks.
     assert [r["n"] for r in written] == stored == list(range(0, 2 * len(stored), 2))
     assert len(stored) % 5 == 0 and len(stored) >= 15
+
+
+def test_test_command_reports_a_too_deep_input_line(tmp_path, capsys):
+    # `dataflare test` reads record envelopes with json: a deep line used to crash it.
+    bad = tmp_path / "deep.jsonl"
+    bad.write_text('{"value": "{}"}\n{"value": ' + "[" * 50_000 + "]" * 50_000 + "}\n")
+    assert main(["test", "mask_email", "-i", str(bad)]) == 2
+    err = capsys.readouterr().err
+    assert f"{bad}:2: not a record: the line is nested too deeply to parse" in err

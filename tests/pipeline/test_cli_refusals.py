@@ -60,10 +60,9 @@ def test_deep_json_in_a_jsonl_source(tmp_path):
     (tmp_path / "in.jsonl").write_text("[" * 100_000 + "]" * 100_000 + "\n")
     proc = dataflare(tmp_path, "run", "--quiet", "x.yaml")
     assert proc.returncode == 2 and "Traceback" not in proc.stderr, proc.stderr
-    assert (
-        "stage 'src' failed in read: serialization: jsonl line 1: invalid JSON: nested too deeply"
-        in proc.stderr
-    )
+    assert "stage 'src' failed on a record: serialization: " in proc.stderr
+    assert "in.jsonl:1: the value is nested too deeply to parse" in proc.stderr
+    assert "on_error" in proc.stderr
 
 
 def test_deep_json_given_to_dataflare_test(tmp_path):
@@ -72,7 +71,7 @@ def test_deep_json_given_to_dataflare_test(tmp_path):
         tmp_path, "test", "transform/mask_email", "-p", "field=email", "-i", "deep.jsonl"
     )
     assert proc.returncode == 2 and "Traceback" not in proc.stderr, proc.stderr
-    assert "deep.jsonl:1: not a record: JSON nested too deeply" in proc.stderr
+    assert "deep.jsonl:1: not a record: the line is nested too deeply to parse" in proc.stderr
 
 
 @pytest.mark.parametrize("mode", ["append", "overwrite"])

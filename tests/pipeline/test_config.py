@@ -366,16 +366,41 @@ def test_sandbox_keys_on_a_native_stage_are_rejected_clearly(write_yaml, tmp_pat
     )
 
 
-def test_source_policy_must_be_fail(write_yaml, tmp_path):
+def test_a_native_source_may_skip_or_divert_what_it_cannot_decode(write_yaml, tmp_path):
     (tmp_path / "in.jsonl").write_text("{}\n")
     path = write_yaml(
         """
         sources:
           - {id: a, type: jsonl, on_error: skip, config: {path: in.jsonl}}
+          - {id: b, type: jsonl, on_error: dead_letter, dead_letter: rej, config: {path: in.jsonl}}
+        sinks:
+          - {id: out, type: jsonl, config: {path: out.jsonl}}
+          - {id: rej, type: jsonl, config: {path: rej.jsonl, format: record}}
+        """
+    )
+    plan = load_plan(path)
+    try:
+        assert [s.config.on_error for s in plan.sources] == ["skip", "dead_letter"]
+    finally:
+        plan.close()
+
+
+def test_a_wasm_source_policy_must_be_fail(write_yaml, tmp_path):
+    (tmp_path / "src.wasm").write_bytes(b"\0asm")
+    path = write_yaml(
+        """
+        sources:
+          - id: a
+            type: plugin
+            on_error: skip
+            config: {plugin_type: source, plugin_source: wasm, plugin_path: src.wasm}
         """
         + GOOD_TAIL
     )
-    assert "`on_error` of a source can only be `fail`" in only(problems_of(path))
+    assert (
+        f"{path}:4:15: sources entry 'a': `on_error` of a WASM source can only be `fail`: its "
+        "read succeeds or fails whole, so there is no record to skip or divert"
+    ) == only(problems_of(path))
 
 
 def test_alias_bomb_is_refused(write_yaml):

@@ -117,9 +117,13 @@ def test_files_example(examples):
     assert active[0]["email"] == "a***@example.org"
     (letter,) = [json.loads(line) for line in (out / "rejects.jsonl").read_text().splitlines()]
     assert letter["value"] == "not a json line"
-    assert letter["metadata"]["dataflare.error.stage"] == "active_only"
+    assert letter["metadata"]["dataflare.error.stage"] == "users"
     assert letter["metadata"]["dataflare.error.kind"] == "serialization"
+    assert letter["metadata"]["dataflare.error.message"].endswith(
+        "users.jsonl:6: invalid JSON: Expecting value: line 1 column 1 (char 0)"
+    )
     assert stats.stages["rejects"].records_out == 1
+    assert stats.stages["users"].errors == 1
 
 
 def test_mixed_native_and_wasm_match_all_native(examples):
@@ -176,17 +180,17 @@ def test_wasm_plugin_logs_are_tagged_with_the_stage(examples):
     assert proc.returncode == 0, proc.stderr
     lines = proc.stderr.splitlines()
     assert (
-        "debug: [active_only] dataflare.plugin.json_filter: json_filter: batch of 8 records"
+        "debug: [active_only] dataflare.plugin.json_filter: json_filter: batch of 7 records"
         in lines
     )
     assert (
         "debug: [per_country] dataflare.plugin.count_sum: count_sum: grouping by 'country', summing 'id'"
         in lines
     )
-    assert (
-        "debug: [active_only] dataflare.pipeline: skipped a record: serialization: value is not valid JSON"
-        in lines
-    )
+    skipped = "debug: [users] dataflare.pipeline: skipped a record: serialization: "
+    assert [line.split(": ", 4)[-1] for line in lines if line.startswith(skipped)] == [
+        f"{examples / 'data' / 'users.jsonl'}:6: invalid JSON: Expecting value: line 1 column 1 (char 0)"
+    ]
 
 
 def test_the_demo_runs_on_a_small_dataset(tmp_path):

@@ -259,11 +259,13 @@ def test_sink_errors_follow_the_sink_policy(write_yaml, tmp_path):
 
 
 def test_serialization_errors_in_a_file_sink_are_per_record(write_yaml, tmp_path):
-    (tmp_path / "in.jsonl").write_text('{"a": 1}\nnot json\n{"a": 2}\n')
+    # Envelopes: a value line that is not JSON would be refused by the source itself.
+    values = ['{"a": 1}', "not json", '{"a": 2}']
+    (tmp_path / "in.jsonl").write_text("".join(json.dumps({"value": v}) + "\n" for v in values))
     path = write_yaml(
         """
         sources:
-          - {id: src, type: jsonl, config: {path: in.jsonl}}
+          - {id: src, type: jsonl, config: {path: in.jsonl, format: record}}
         sinks:
           - {id: out, type: jsonl, on_error: skip, config: {path: out.jsonl}}
         """

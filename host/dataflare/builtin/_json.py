@@ -46,10 +46,12 @@ import math
 import re
 import sys
 import threading
+from collections.abc import Callable
 from decimal import Decimal
-from typing import Any
+from typing import Any, TypeVar
 
 from dataflare.errors import SerializationError
+from dataflare.jsonio import deep_guard
 
 __all__ = [
     "INVALID_JSON",
@@ -74,6 +76,8 @@ _limit_lock = threading.Lock()
 
 JsonValue = Any
 """A decoded value: dict, list, str, float, bool or None (numbers are always float)."""
+
+T = TypeVar("T")
 
 
 def _number(text: str) -> float:
@@ -104,15 +108,28 @@ def parse_json(value: bytes) -> JsonValue:
 
 
 def _loads(text: str) -> JsonValue:
+    return _with_room(
+        lambda: json.loads(
+            text, parse_int=_number, parse_float=_number, parse_constant=_no_constant
+        ),
+        "parse",
+    )
+
+
+def _with_room(call: Callable[[], T], action: str) -> T:
+    """`call()`, which recurses once per nesting level of a value within MAX_DEPTH.
+
+    Such a value is valid, so a `RecursionError` means only that the limit
+    is lower than the nesting needs (two frames a level, plus the caller's):
+    make room (never lowering the limit) and call again. Should that still
+    not do, the value fails as too deep (`jsonio.deep_guard`), never the run.
+    """
     try:
-        return json.loads(text, parse_int=_number, parse_float=_number, parse_constant=_no_constant)
+        return call()
     except RecursionError:
-        # `_too_deep_to_parse` let it through, so the nesting is within
-        # MAX_DEPTH and only this thread's stack was already deep: make room
-        # (never lowering the limit) and parse again.
         with _limit_lock:
             sys.setrecursionlimit(max(sys.getrecursionlimit(), 4 * MAX_DEPTH))
-        return json.loads(text, parse_int=_number, parse_float=_number, parse_constant=_no_constant)
+    return deep_guard(call, "the value", action)
 
 
 def _too_deep_to_parse(value: bytes) -> bool:
@@ -165,18 +182,22 @@ def _well_formed(root: JsonValue) -> bool:
 
 def json_equal(a: JsonValue, b: JsonValue) -> bool:
     """Structural equality by the rules above."""
+    return _with_room(lambda: _equal(a, b), "compare")
+
+
+def _equal(a: JsonValue, b: JsonValue) -> bool:
     if type(a) is not type(b):
         return False
     if isinstance(a, dict):
-        return a.keys() == b.keys() and all(json_equal(a[k], b[k]) for k in a)
+        return a.keys() == b.keys() and all(_equal(a[k], b[k]) for k in a)
     if isinstance(a, list):
-        return len(a) == len(b) and all(json_equal(x, y) for x, y in zip(a, b, strict=True))
+        return len(a) == len(b) and all(_equal(x, y) for x, y in zip(a, b, strict=True))
     return bool(a == b)
 
 
 def canonical(value: JsonValue) -> bytes:
     """The RFC 8785 encoding of `value`, as UTF-8 bytes."""
-    return _encode(value).encode("utf-8")
+    return _with_room(lambda: _encode(value), "serialise").encode("utf-8")
 
 
 def _encode(value: JsonValue) -> str:

@@ -9,6 +9,7 @@ from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any, TextIO
 
+from dataflare import jsonio
 from dataflare.connectors._envelope import decode_envelope, encode_envelope
 from dataflare.errors import DataFlareError, PluginError
 from dataflare.model import Record
@@ -125,9 +126,9 @@ def read_records(path: Path) -> Iterator[tuple[int, Record]]:
 
 def _record(path: Path, number: int, line: str) -> Record:
     try:
-        obj = json.loads(line)
+        obj = jsonio.loads(line, "the line")  # a line nested too deep is this line's error
         if isinstance(obj, dict) and "value" in obj and not isinstance(obj["value"], str | None):
-            obj["value"] = json.dumps(obj["value"], separators=(",", ":"), ensure_ascii=False)
+            obj["value"] = jsonio.dumps(obj["value"], separators=(",", ":"), ensure_ascii=False)
         return decode_envelope(obj)
     except (ValueError, PluginError) as exc:
         raise DataFlareError(f"{path}:{number}: not a record: {exc}") from None

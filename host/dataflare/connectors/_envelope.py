@@ -15,9 +15,9 @@ from __future__ import annotations
 
 import base64
 import binascii
-import json
 from typing import Any
 
+from dataflare import jsonio
 from dataflare.errors import SerializationError
 from dataflare.model import Record
 
@@ -76,5 +76,6 @@ def _get_bytes(obj: dict[str, Any], name: str) -> bytes | None:
     if text is None:
         return None
     if not isinstance(text, str):
-        raise SerializationError(f"`{name}` must be a string or null, got {json.dumps(text)[:40]}")
+        got = jsonio.dumps(text, f"`{name}`")[:40]
+        raise SerializationError(f"`{name}` must be a string or null, got {got}")
     return text.encode("utf-8")

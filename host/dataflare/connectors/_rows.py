@@ -27,6 +27,7 @@ import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
+from dataflare import jsonio
 from dataflare.errors import SerializationError
 from dataflare.model import Record
 
@@ -105,18 +106,15 @@ class FieldsCodec:
 
     def to_row(self, record: Record) -> dict[str, object]:
         """Column -> SQL value; `SerializationError` unless the value is a JSON object."""
-        try:
-            doc = json.loads(record.value)
-        except ValueError as exc:
-            raise SerializationError(f"the value is not JSON: {exc}") from exc
-        except RecursionError:
-            raise SerializationError("the value is not JSON we accept: nested too deeply") from None
+        doc = jsonio.loads(record.value)
         if not isinstance(doc, dict):
             raise SerializationError(
                 f"expected a JSON object to map to columns, got {type(doc).__name__}"
             )
         row: dict[str, object] = {
-            k: json.dumps(v, ensure_ascii=False) if isinstance(v, dict | list) else v
+            k: jsonio.dumps(v, f"field {k!r}", ensure_ascii=False)
+            if isinstance(v, dict | list)
+            else v
             for k, v in doc.items()
         }
         if self.key_column and record.key is not None and self.key_column not in row:
@@ -134,17 +132,24 @@ class FieldsCodec:
 
     def from_row(self, row: Mapping[str, object]) -> Record:
         """The record for one row (a mapping in column order)."""
-        doc = {str(k): jsonable(v) for k, v in row.items()}
+        # A JSON column can hold a document nested deeper than Python recurses.
+        doc = jsonio.deep_guard(
+            lambda: {str(k): jsonable(v) for k, v in row.items()}, "a column", "read"
+        )
         key = None
         if self.key_column and row.get(self.key_column) is not None:
             found = doc[self.key_column]
-            key = (found if isinstance(found, str) else json.dumps(found)).encode("utf-8")
+            key = (found if isinstance(found, str) else jsonio.dumps(found, "the key")).encode(
+                "utf-8"
+            )
         timestamp = (
             _millis(row.get(self.timestamp_column), self.timestamp_column)
             if self.timestamp_column
             else None
         )
-        value = json.dumps(doc, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+        value = jsonio.dumps(doc, "the row", ensure_ascii=False, separators=(",", ":")).encode(
+            "utf-8"
+        )
         return Record(value=value, key=key, timestamp=timestamp)
 
 
@@ -161,10 +166,11 @@ def record_to_envelope_row(record: Record) -> dict[str, object]:
 def envelope_row_to_record(row: Mapping[str, object]) -> Record:
     """The record stored by `record_to_envelope_row`."""
     key, value, timestamp, metadata = (row.get(c) for c in RECORD_COLUMNS)
-    try:
-        meta = json.loads(metadata) if isinstance(metadata, str) and metadata else {}
-    except (ValueError, RecursionError) as exc:
-        raise SerializationError(f"the metadata column is not JSON: {exc}") from exc
+    meta = (
+        jsonio.loads(metadata, "the metadata column")
+        if isinstance(metadata, str) and metadata
+        else {}
+    )
     if not isinstance(meta, dict) or not all(isinstance(v, str) for v in meta.values()):
         raise SerializationError("the metadata column must hold a JSON object of strings")
     if value is None:

@@ -4,7 +4,11 @@ Reading: the first row is the header; each later row becomes the value
 ``{"<column>": <cell>, ...}`` (JSON, header order). With ``infer_types:
 true`` (the default) cells that read as integers or decimals become
 numbers; everything else stays a string (CSV has no types). ``key_field``
-picks a column as the record key.
+picks a column as the record key. A row that cannot be read (more cells
+than columns, not UTF-8, a CSV syntax error) fails alone: it is reported
+beside the good rows, named ``file:line``, and follows the source's
+``on_error`` with the row's bytes as the dead letter's value. A row with
+fewer cells than columns leaves the missing fields out.
 
 Writing: each value must be a JSON object. The columns are ``columns``
 (comma-separated) when given, else the header of the file being appended
@@ -25,10 +29,12 @@ import re
 from collections.abc import Iterator, Mapping, Sequence
 from typing import IO, Any
 
+from dataflare import jsonio
 from dataflare.connectors._resume import Resume
 from dataflare.errors import ConfigurationError, PluginError, PluginIoError, SerializationError
 from dataflare.model import ParamInfo, Record
 from dataflare.plugins.base import SinkBase, SourceBase
+from dataflare.plugins.kinds import ReadFailure, SourceBatch
 from dataflare.plugins.registry import register
 
 __all__ = ["CsvSink", "CsvSource"]
@@ -68,6 +74,7 @@ class CsvSource(SourceBase):
         self._file: IO[str] | None = None
         self._reader: Any = None
         self._header: list[str] = []
+        self._lines: list[str] = []  # the physical lines of the row being read
 
     def configure(self, config: Mapping[str, str]) -> None:
         """Check the parameters; the input file must exist now."""
@@ -80,16 +87,24 @@ class CsvSource(SourceBase):
 
     def connect(self) -> None:
         """Open the file and read the header."""
+        path = self.param("path")
         try:
-            self._file = open(self.param("path"), newline="", encoding="utf-8")  # noqa: SIM115
+            # surrogateescape: a row that is not UTF-8 fails alone, with its bytes kept.
+            self._file = open(  # noqa: SIM115
+                path, newline="", encoding="utf-8", errors="surrogateescape"
+            )
         except OSError as exc:
-            raise PluginIoError(
-                f"plugin 'csv': cannot open {self.param('path')}: {exc.strerror}"
-            ) from exc
+            raise PluginIoError(f"plugin 'csv': cannot open {path}: {exc.strerror}") from exc
         self._reader = csv.reader(
-            _bounded_lines(self._file, self.param("path")), delimiter=self.param("delimiter")
+            _bounded_lines(self._file, path, self._lines), delimiter=self.param("delimiter")
         )
-        self._header = next(self._reader, [])
+        try:
+            self._header = next(self._reader, [])
+        except csv.Error as exc:
+            raise SerializationError(f"plugin 'csv': {path}:1: header: {exc}") from exc
+        if not _is_utf8("".join(self._lines)):
+            raise SerializationError(f"plugin 'csv': {path}:1: the header is not UTF-8")
+        self._lines.clear()
         key = self.config.get("key_field")
         if key and key not in self._header:
             raise PluginIoError(
@@ -98,33 +113,49 @@ class CsvSource(SourceBase):
             )
 
     def read(self, max_records: int) -> list[Record]:
-        """Up to `max_records` rows as records."""
+        """Up to `max_records` rows as records; a bad row raises."""
+        batch = self.read_batch(max_records)
+        if batch.failures:
+            raise batch.failures[0].error
+        return batch.records
+
+    def read_batch(self, max_records: int) -> SourceBatch:
+        """Up to `max_records` rows: good ones as records, bad ones beside them."""
         if self._reader is None:
             raise PluginIoError("plugin 'csv': read before connect")
         infer = self.param("infer_types") == "true"
         key_field = self.config.get("key_field")
-        out: list[Record] = []
-        try:
-            for row in self._reader:
-                if not row:
-                    continue
-                if len(row) > len(self._header):
-                    raise SerializationError(
-                        f"plugin 'csv': line {self._reader.line_num}: {len(row)} cells for "
-                        f"{len(self._header)} columns"
-                    )
-                doc = {
-                    name: _cell(text, infer) for name, text in zip(self._header, row, strict=False)
-                }
-                key = row[self._header.index(key_field)].encode("utf-8") if key_field else None
-                out.append(
-                    Record(value=json.dumps(doc, ensure_ascii=False).encode("utf-8"), key=key)
-                )
-                if len(out) >= max_records:
-                    break
-        except (csv.Error, UnicodeDecodeError) as exc:
-            raise SerializationError(f"plugin 'csv': {self.param('path')}: {exc}") from exc
-        return out
+        key_at = self._header.index(key_field) if key_field else -1
+        path = self.param("path")
+        batch = SourceBatch([])
+        while len(batch.records) + len(batch.failures) < max_records:
+            line = self._reader.line_num + 1
+            try:
+                row = next(self._reader, None)
+                error = None
+            except csv.Error as exc:
+                row, error = [], str(exc)
+            text = "".join(self._lines)
+            self._lines.clear()
+            if row is None:
+                break
+            if error is None and not _is_utf8(text):
+                error = "the row is not UTF-8"
+            elif error is None and len(row) > len(self._header):
+                error = f"{len(row)} cells for {len(self._header)} columns"
+            if error is not None:
+                kept = text.rstrip("\r\n").encode("utf-8", "surrogateescape")
+                failure = SerializationError(f"plugin 'csv': {path}:{line}: {error}")
+                batch.failures.append(ReadFailure(kept, failure))
+                continue
+            if not row:
+                continue
+            doc = {name: _cell(cell, infer) for name, cell in zip(self._header, row, strict=False)}
+            key = row[key_at].encode("utf-8") if 0 <= key_at < len(row) else None
+            batch.records.append(
+                Record(value=json.dumps(doc, ensure_ascii=False).encode("utf-8"), key=key)
+            )
+        return batch
 
     def close(self) -> None:
         """Close the file (safe twice)."""
@@ -260,12 +291,7 @@ class CsvSink(SinkBase):
 
 
 def _object(record: Record) -> dict[str, Any]:
-    try:
-        doc = json.loads(record.value)
-    except ValueError as exc:
-        raise SerializationError(f"the value is not JSON: {exc}") from exc
-    except RecursionError:
-        raise SerializationError("the value is not JSON we accept: nested too deeply") from None
+    doc = jsonio.loads(record.value)
     if not isinstance(doc, dict):
         raise SerializationError(f"expected a JSON object, got {type(doc).__name__}")
     return doc
@@ -278,15 +304,30 @@ def _text(value: object) -> str:
         return "true" if value else "false"
     if isinstance(value, str | int | float):
         return str(value)
-    return json.dumps(value, ensure_ascii=False)
+    return jsonio.dumps(value, "a field", ensure_ascii=False)
+
+
+def _is_utf8(text: str) -> bool:
+    """False if `text` holds undecodable bytes (as surrogate escapes)."""
+    if text.isascii():
+        return True
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 MAX_LINE_CHARS = 16 << 20
 """Longest physical line read: a longer one stops the read instead of filling memory."""
 
 
-def _bounded_lines(stream: IO[str], path: str) -> Iterator[str]:
-    """The lines of `stream`, refusing one longer than `MAX_LINE_CHARS` before it is all read."""
+def _bounded_lines(stream: IO[str], path: str, seen: list[str]) -> Iterator[str]:
+    """The lines of `stream`, refusing one longer than `MAX_LINE_CHARS` before it is all read.
+
+    Each line is also appended to `seen`, so the reader's caller has the
+    physical lines of the row just parsed (to keep a bad row's bytes).
+    """
     number = 0
     while True:
         line = stream.readline(MAX_LINE_CHARS + 2)
@@ -297,4 +338,5 @@ def _bounded_lines(stream: IO[str], path: str) -> Iterator[str]:
             raise SerializationError(
                 f"plugin 'csv': {path}: line {number} is longer than {MAX_LINE_CHARS} characters"
             )
+        seen.append(line)
         yield line

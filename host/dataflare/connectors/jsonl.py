@@ -1,11 +1,13 @@
 """JSON Lines sources and sinks: files (``jsonl``) and the standard streams (``stdin``, ``stdout``).
 
 Reading (``format: value``, the default): each non-blank line is one
-record's value, as is; the reader does not parse it unless ``key_field`` or
-``timestamp_field`` asks for a field, so a bad line becomes a per-record
-error in the first stage that parses it, where ``on_error`` applies. With
-``format: record`` each line is a record envelope
-(`dataflare.connectors._envelope`), as the sink writes it.
+record's value, as is (bytes unchanged), once it has been checked to be one
+JSON document. With ``format: record`` each line is a record envelope
+(`dataflare.connectors._envelope`), as the sink writes it. A line that does
+not decode (not UTF-8, not JSON, nested too deeply, a bad envelope, a
+``key_field`` that cannot be read) fails alone: it is reported beside the
+good records (`SourceBatch`), named ``file:line``, and follows the source's
+``on_error`` with the line's bytes as the dead letter's value.
 
 Writing (``format: value``): each record's value must be one JSON document;
 it is written on one line (re-serialised compactly only if it spans lines).
@@ -32,6 +34,7 @@ import sys
 from collections.abc import Mapping, Sequence
 from typing import IO, ClassVar
 
+from dataflare import jsonio
 from dataflare.connectors._envelope import decode_envelope, encode_envelope
 from dataflare.connectors._resume import Resume
 from dataflare.errors import (
@@ -43,6 +46,7 @@ from dataflare.errors import (
 )
 from dataflare.model import ParamInfo, Record
 from dataflare.plugins.base import SinkBase, SourceBase
+from dataflare.plugins.kinds import ReadFailure, SourceBatch
 from dataflare.plugins.registry import register
 
 __all__ = ["JsonlSink", "JsonlSource", "StdinSource", "StdoutSink"]
@@ -76,49 +80,11 @@ def _choice(plugin: str, name: str, value: str, choices: tuple[str, ...]) -> str
     return value
 
 
-_DECODER = json.JSONDecoder()
-_SPACE = " \t\n\r"  # JSON's whitespace (RFC 8259)
+json_document = jsonio.document
+"""The sink's check that a value is one JSON document (see `jsonio.document`)."""
 
-
-def json_document(data: bytes) -> object:
-    """The one JSON document in UTF-8 `data`; `ValueError` if there is not exactly one.
-
-    `json.loads` without its per-call encoding detection and decoder lookup:
-    the sink checks every value it writes, so this is on the hot path. JSON
-    Lines are UTF-8, so other encodings (which `json.loads` would detect)
-    are refused here.
-    """
-    text = data.decode("utf-8")  # UnicodeDecodeError is a ValueError
-    doc, end = _DECODER.raw_decode(text, len(text) - len(text.lstrip(_SPACE)))
-    if end != len(text.rstrip(_SPACE)):
-        rest = text[end:]
-        raise json.JSONDecodeError("Extra data", text, end + len(rest) - len(rest.lstrip(_SPACE)))
-    return doc
-
-
-def _nothing(_: object) -> None:
-    return None
-
-
-# Checks a document without keeping it: objects and numbers become None as
-# soon as they are parsed, so a 300 MB line does not turn into gigabytes of
-# dicts and ints (only arrays' slots and strings inside arrays are kept).
-_CHECKER = json.JSONDecoder(
-    object_pairs_hook=_nothing, parse_float=_nothing, parse_int=_nothing, parse_constant=_nothing
-)
-_BIG_DOCUMENT = 1 << 20  # below this the plain decoder is faster and its peak is small
-
-
-def check_json_document(data: bytes) -> None:
-    """`ValueError` unless UTF-8 `data` is exactly one JSON document; builds no big tree."""
-    if len(data) <= _BIG_DOCUMENT:
-        json_document(data)
-        return
-    text = data.decode("utf-8")
-    _, end = _CHECKER.raw_decode(text, len(text) - len(text.lstrip(_SPACE)))
-    if end != len(text.rstrip(_SPACE)):
-        rest = text[end:]
-        raise json.JSONDecodeError("Extra data", text, end + len(rest) - len(rest.lstrip(_SPACE)))
+check_json_document = jsonio.check_document
+"""The same check without keeping the parsed tree (see `jsonio.check_document`)."""
 
 
 class _LineSource(SourceBase):
@@ -161,11 +127,23 @@ class _LineSource(SourceBase):
         self._stream = self._open()
 
     def read(self, max_records: int) -> list[Record]:
-        """Up to `max_records` records from the next non-blank lines."""
+        """Up to `max_records` records from the next non-blank lines; a bad line raises."""
+        batch = self.read_batch(max_records)
+        if batch.failures:
+            raise batch.failures[0].error
+        return batch.records
+
+    def read_batch(self, max_records: int) -> SourceBatch:
+        """The next non-blank lines (up to `max_records`) as records, bad lines beside them.
+
+        A bad line counts toward `max_records`, so a file of bad lines is
+        still read a batch at a time. A line longer than ``max_line_bytes``
+        stops the read: it was not read whole, so there is no line to keep.
+        """
         if self._stream is None:
             raise PluginIoError(f"plugin {self._plugin_name()!r}: read before connect")
-        out: list[Record] = []
-        while len(out) < max_records:
+        batch = SourceBatch([])
+        while len(batch.records) + len(batch.failures) < max_records:
             try:
                 # Bounded: a huge line must not be read into memory whole.
                 raw = self._stream.readline(self._max_line + 2)
@@ -181,16 +159,25 @@ class _LineSource(SourceBase):
                     "raise max_line_bytes if such lines are expected"
                 )
             line = raw.rstrip(b"\r\n")
-            if line.strip():
-                out.append(self._record(line))
-        return out
+            if not line.strip():
+                continue
+            try:
+                batch.records.append(self._record(line))
+            except PluginError as exc:
+                batch.failures.append(ReadFailure(line, exc))
+        return batch
 
     def _record(self, line: bytes) -> Record:
         if self.config["format"] == "record":
-            return decode_envelope(self._parse(line))
+            envelope = self._parse(line)
+            try:
+                return decode_envelope(envelope)
+            except SerializationError as exc:
+                raise SerializationError(f"{self._where()}: {exc.message}") from exc
         key_field = self.config.get("key_field")
         ts_field = self.config.get("timestamp_field")
         if not key_field and not ts_field:
+            self._parse(line)  # refused here, where the line is known, not in a later stage
             return Record(value=line)
         doc = self._parse(line)
         if not isinstance(doc, dict):
@@ -198,28 +185,36 @@ class _LineSource(SourceBase):
         key = None
         if key_field and doc.get(key_field) is not None:
             found = doc[key_field]
-            key = (found if isinstance(found, str) else json.dumps(found)).encode("utf-8")
+            key = (
+                found
+                if isinstance(found, str)
+                else jsonio.dumps(found, f"{self._where()}: {key_field!r}")
+            ).encode("utf-8")
         timestamp = None
         if ts_field and doc.get(ts_field) is not None:
             found = doc[ts_field]
             if isinstance(found, bool) or not isinstance(found, int):
                 raise SerializationError(
-                    f"{self._where()}: {ts_field!r} must be integer milliseconds, got {found!r}"
+                    f"{self._where()}: {ts_field!r} must be integer milliseconds, got "
+                    f"{str(found)[:40]}"
                 )
             timestamp = found
         return Record(value=line, key=key, timestamp=timestamp)
 
     def _parse(self, line: bytes) -> object:
         try:
-            return json.loads(line)
+            return jsonio.document(line)
         except ValueError as exc:
             raise SerializationError(f"{self._where()}: invalid JSON: {exc}") from exc
-        except RecursionError:
-            # json's C decoder recurses per level: a short line of [[[[... hits the limit.
-            raise SerializationError(f"{self._where()}: invalid JSON: nested too deeply") from None
+        except SerializationError as exc:
+            raise SerializationError(f"{self._where()}: {exc.message}") from None
+
+    def _input(self) -> str:
+        """What is read, as error messages name it."""
+        return self._plugin_name()
 
     def _where(self) -> str:
-        return f"{self._plugin_name()} line {self._line}"
+        return f"{self._input()}:{self._line}"
 
     def close(self) -> None:
         """Close the input (safe twice)."""
@@ -233,6 +228,9 @@ class JsonlSource(_LineSource):
     """Reads a JSON Lines file: one record per non-blank line."""
 
     params = (_PATH_IN, _FORMAT, _KEY, _TS, _MAX_LINE, _RESUME)
+
+    def _input(self) -> str:
+        return self.param("path")
 
     def _open(self) -> IO[bytes]:
         path = self.param("path")
@@ -281,6 +279,9 @@ class StdinSource(_LineSource):
 
     def _open(self) -> IO[bytes]:
         return sys.stdin.buffer
+
+    def _input(self) -> str:
+        return "<stdin>"
 
 
 class _LineSink(SinkBase):
@@ -351,7 +352,7 @@ class _LineSink(SinkBase):
             ) from exc
         if newline:
             return (
-                json.dumps(doc, ensure_ascii=False, separators=(",", ":")).encode("utf-8") + b"\n"
+                jsonio.dumps(doc, ensure_ascii=False, separators=(",", ":")).encode("utf-8") + b"\n"
             )
         return record.value + b"\n"
 

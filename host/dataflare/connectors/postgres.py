@@ -18,7 +18,9 @@ from typing import Any, ClassVar
 
 import psycopg
 from psycopg import conninfo
+from psycopg.types.json import set_json_loads
 
+from dataflare import jsonio
 from dataflare.connectors._sql import SINK_PARAMS, SOURCE_PARAMS
 from dataflare.connectors._sql_sink import SqlSink
 from dataflare.connectors._sql_source import SqlSource
@@ -91,6 +93,10 @@ def _hide(message: str, info: Mapping[str, object], config: Mapping[str, str]) -
     return message
 
 
+def _json_column(data: str | bytes) -> Any:
+    return jsonio.loads(data, "a json column")
+
+
 class _Postgres:
     placeholder = "%s"
     types: ClassVar[Mapping[str, str]] = _TYPES
@@ -109,12 +115,16 @@ class _Postgres:
                 "string or postgresql:// URL (check `dsn`)"
             ) from None
         try:
-            return psycopg.connect(dsn, connect_timeout=10)
+            conn = psycopg.connect(dsn, connect_timeout=10)
         except psycopg.Error as exc:
             raise PluginIoError(
                 f"plugin 'postgres': cannot connect to {describe_target(info)}: "
                 f"{_hide(str(exc).strip(), info, self.config)}"
             ) from exc
+        # psycopg parses json/jsonb columns with json.loads: a document nested too
+        # deeply must be an error of this plugin, not a RecursionError that ends the run.
+        set_json_loads(_json_column, conn)
+        return conn
 
     def _data_errors(self) -> tuple[type[Exception], ...]:
         return (psycopg.DataError, psycopg.IntegrityError, psycopg.ProgrammingError)

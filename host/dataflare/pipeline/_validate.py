@@ -216,6 +216,21 @@ class Validator(EntryChecker, SandboxChecker, WorkersChecker):
             checked_workers = self.workers(entry["workers"], item.key_marks["workers"], ref, where)
             ok &= checked_workers is not None
             workers = checked_workers or workers
+        if (
+            section == "sources"
+            and ref is not None
+            and ref.wasm_path is not None
+            and on_error not in (None, "fail")
+        ):
+            # A native source reports input it cannot decode per record; a
+            # component's read succeeds or fails whole, leaving nothing to divert.
+            self.p.add(
+                entry["on_error"].mark,
+                where,
+                "`on_error` of a WASM source can only be `fail`: its read succeeds or fails "
+                "whole, so there is no record to skip or divert",
+            )
+            return None
         if ref is None or params is None or not ok or on_error is None:
             return None
         values, marks = params
@@ -250,14 +265,6 @@ class Validator(EntryChecker, SandboxChecker, WorkersChecker):
                     )
                 return None, None
             on_error = text
-        if section == "sources" and on_error != "fail":
-            self.p.add(
-                entry["on_error"].mark,
-                where,
-                "`on_error` of a source can only be `fail`: a failed read has no record to skip "
-                "or divert",
-            )
-            return None, None
         dead_letter = None
         if "dead_letter" in entry:
             dead_letter = self.string(entry["dead_letter"], where, "`dead_letter` (a sink id)")

@@ -26,7 +26,11 @@ whole batch call it was in, or a limit: kind ``limit``) follows the stage's
 ``on_error``: ``fail`` stops the run with `StageFailed`, ``skip`` drops it,
 ``dead_letter`` writes the record as it entered the stage to the named sink
 with three metadata entries added: `META_STAGE`, `META_KIND` (the
-`plugin-error` case, or ``trap``) and `META_MESSAGE`.
+`plugin-error` case, or ``trap``) and `META_MESSAGE`. Input a source read
+but could not decode (the failures of a `SourceBatch`, e.g. a line that is
+not JSON) follows the source's ``on_error`` the same way, on the main thread
+and before the batch's records go on; its dead letter's value is the raw
+input. A source's read that fails as a whole stops the run.
 
 A stop request (the `stop` event; the CLI sets it on the first Ctrl-C) is
 honoured between batches, so every batch is written whole; batches already
@@ -69,8 +73,10 @@ from dataflare.pipeline.state import SavedState, StateFile
 from dataflare.pipeline.stats import RunStats
 from dataflare.plugins.kinds import (
     AggregatePlugin,
+    BatchedSource,
     FilterPlugin,
     SinkPlugin,
+    SourceBatch,
     SourcePlugin,
     TransformPlugin,
 )
@@ -100,11 +106,11 @@ class StageFailed(PipelineError):
 _FAILED = (PluginError, GuestTrap)
 
 
-_Batch = tuple[list[Record], bytes | None]  # records read, the position after them
+_Batch = tuple[SourceBatch, bytes | None]  # what was read, the position after it
 
 
 def _no_records(item: _Batch) -> bool:
-    return not item[0]
+    return not item[0].records and not item[0].failures
 
 
 def _error_parts(exc: PluginError | GuestTrap) -> tuple[str, str]:
@@ -227,15 +233,14 @@ class Executor:
                         active.remove(stage)
                         continue
                     batch, position = item
-                    self.stats.stages[stage.id].records_out += len(batch)
                     if position is not None:
                         self._committer.begin_batch(stage.id, position)
                         self._batch_at = (stage.id, position)
-                        self._push(batch, 0)
+                        self._take(stage, batch)
                         self._batch_at = None
                         self._commit(stage, position)
                     else:
-                        self._push(batch, 0)
+                        self._take(stage, batch)
                     if self.on_batch is not None:
                         self.on_batch(self.stats)
         except BaseException:
@@ -249,10 +254,25 @@ class Executor:
         Runs on the source's `ReadAhead` thread.
         """
         source = cast(SourcePlugin, stage.plugin)
-        batch = self._call(stage, "read", partial(source.read, self.plan.config.batch_size))
-        if not batch or not self._per_batch:
+        size = self.plan.config.batch_size
+        if isinstance(source, BatchedSource):
+            batch = self._call(stage, "read", partial(source.read_batch, size))
+        else:
+            batch = SourceBatch(self._call(stage, "read", partial(source.read, size)))
+        if _no_records((batch, None)) or not self._per_batch:
             return batch, None
         return batch, self._call(stage, "checkpoint", source.checkpoint)
+
+    def _take(self, stage: Stage, batch: SourceBatch) -> None:
+        """Route what a source could not decode by its ``on_error``, then push its records.
+
+        On the main thread, inside the batch's commit, like any failed record:
+        a dead letter of a source holds the input as read (the raw line).
+        """
+        for failure in batch.failures:
+            self._failed(stage, Record(value=failure.raw), failure.error)
+        self.stats.stages[stage.id].records_out += len(batch.records)
+        self._push(batch.records, 0)
 
     def _emit_aggregates(self) -> None:
         for index, stage in enumerate(self.plan.processors):
@@ -395,6 +415,12 @@ class Executor:
         self.stats.stages[stage.id].errors += 1
         policy = stage.config.on_error
         if policy == "fail":
+            if stage.kind is PluginKind.SOURCE:
+                # The input is at fault, not a plugin: say how to get past it.
+                message += (
+                    " (the source's on_error is fail; set it to skip or dead_letter "
+                    "to keep going without such records)"
+                )
             raise StageFailed(stage.id, kind, message, what="failed on a record") from exc
         if policy == "skip":
             _log.debug("skipped a record: %s: %s", kind, message, extra={"stage": stage.id})

@@ -23,7 +23,7 @@ from typing import ClassVar
 
 from dataflare.errors import ConfigurationError, PluginError, ProcessingError
 from dataflare.model import ParamInfo, PluginInfo, PluginKind, Record
-from dataflare.plugins.kinds import BatchFold
+from dataflare.plugins.kinds import BatchFold, SourceBatch
 
 __all__ = [
     "AggregateBase",
@@ -181,7 +181,12 @@ class AggregateBase(NativePlugin):
 
 
 class SourceBase(NativePlugin):
-    """A native source: write `read`; `connect` is a no-op and positions are unsupported."""
+    """A native source: write `read`; `connect` is a no-op and positions are unsupported.
+
+    A source whose input can hold undecodable items (bad lines) overrides
+    `read_batch` to return them beside the good records, so they follow the
+    stage's ``on_error``; `read` then raises the first one.
+    """
 
     kind = PluginKind.SOURCE
 
@@ -192,6 +197,10 @@ class SourceBase(NativePlugin):
     def read(self, max_records: int) -> list[Record]:
         """Up to `max_records` records; an empty list means end of stream."""
         raise NotImplementedError
+
+    def read_batch(self, max_records: int) -> SourceBatch:
+        """`read` with no failures beside it: an error from `read` fails the whole read."""
+        return SourceBatch(self.read(max_records))
 
     def checkpoint(self) -> bytes:
         """The empty position: a source that cannot resume starts over."""

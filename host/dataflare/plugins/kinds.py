@@ -12,6 +12,12 @@ which it holds. Each protocol mirrors its WIT world in `wit/`:
   neighbours;
 * `close` releases everything the plugin holds and is safe to call twice.
 
+A source may also have `read_batch` (`BatchedSource`): it returns the good
+records of a read beside the ones it could not decode (`SourceBatch`), so a
+bad line follows the source's ``on_error`` instead of failing the whole read.
+Every native source has it (`SourceBase` derives it from `read`); a source
+without it, such as a WASM component, is read with `read`.
+
 Native authors rarely implement these directly: `dataflare.plugins.base`
 has base classes that derive the batch forms from the single-record forms.
 """
@@ -19,6 +25,7 @@ has base classes that derive the batch forms from the single-record forms.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 from typing import Protocol, TypeAlias, TypeVar, runtime_checkable
 
 from dataflare.errors import PluginError
@@ -28,10 +35,13 @@ __all__ = [
     "AggregatePlugin",
     "AnyPlugin",
     "BatchFold",
+    "BatchedSource",
     "FilterPlugin",
     "Outcome",
     "Plugin",
+    "ReadFailure",
     "SinkPlugin",
+    "SourceBatch",
     "SourcePlugin",
     "TransformPlugin",
 ]
@@ -127,6 +137,36 @@ class SourcePlugin(Plugin, Protocol):
 
     def restore(self, position: bytes) -> None:
         """Resume after a position returned by `checkpoint`."""
+        ...
+
+
+@dataclass(frozen=True, slots=True)
+class ReadFailure:
+    """Input a source read but could not turn into a record."""
+
+    raw: bytes
+    """The input as read (a line, a CSV row), kept as the dead letter's value."""
+    error: PluginError
+    """Why, naming where: ``file:line``, a row or an offset."""
+
+
+@dataclass(frozen=True, slots=True)
+class SourceBatch:
+    """One read: the records, and the input that failed to decode between them.
+
+    Both empty means end of stream; only failures is not the end.
+    """
+
+    records: list[Record]
+    failures: list[ReadFailure] = field(default_factory=list)
+
+
+@runtime_checkable
+class BatchedSource(Protocol):
+    """A source that reports undecodable input per record instead of failing the read."""
+
+    def read_batch(self, max_records: int) -> SourceBatch:
+        """Up to `max_records` records and failures together; both empty at end of stream."""
         ...
 
 
