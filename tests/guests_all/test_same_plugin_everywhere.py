@@ -50,7 +50,11 @@ def open_all(name: str) -> dict[str, AnyPlugin]:
     """Every form of plugin `name`, configured with the same parameters."""
     forms: dict[str, AnyPlugin] = {"native": registry.get(KIND[name], name)()}
     for lang in LANGUAGES[name]:
-        forms[lang] = load_wasm_plugin(built_guest(lang, name), KIND[name], name=f"{lang}-{name}")
+        # The 1 MiB edge case is over a transform's default bytes per call
+        # (memory_mb / 256): raise the bound, as a user with such records would.
+        forms[lang] = load_wasm_plugin(
+            built_guest(lang, name), KIND[name], name=f"{lang}-{name}", max_call_bytes=2 << 20
+        )
     for plugin in forms.values():
         plugin.configure(PARAMS[name])
     return forms
