@@ -281,3 +281,17 @@ def test_jsonl_sink_peak_rss_for_one_big_line(tmp_path):
     assert peak <= 6 * size + 150 * MIB, (
         f"peak RSS {peak / MIB:.0f} MiB for a {size / MIB:.0f} MiB line"
     )
+
+
+def test_a_wasm_source_of_big_records_never_hits_the_copy_limit():
+    """1024 records of 16 KiB asked for in one read: wasmtime would refuse to return them."""
+    source = load_wasm_plugin(built_guest("rust", "gen_source"), "source")
+    source.configure({"count": "1024", "pad": str(16 * 1024)})
+    source.connect()
+    try:
+        batch = source.read(1024)  # several guest calls under the hood, each under the limit
+        assert source.read(1024) == []
+        assert source.instance.traps == 0
+    finally:
+        source.close()
+    assert [json.loads(r.value)["id"] for r in batch] == list(range(1024))

@@ -35,6 +35,7 @@ import dataclasses
 import os
 import threading
 from collections.abc import Callable, Mapping, Sequence
+from functools import partial
 from typing import Any, ClassVar, Generic, Protocol, TypeVar
 
 import wasmtime
@@ -572,18 +573,47 @@ class _Connected(WasmPlugin[C]):
                 self._instance.close()
 
 
+def _read(world: wit_source.Source, max_records: int) -> Any:
+    return world.read(max_records)
+
+
 class WasmSource(_Connected[wit_source.Source]):
     """A `SourcePlugin` backed by a component targeting world `source`."""
 
     kind = PluginKind.SOURCE
     _world_type = wit_source.Source
 
+    _largest = 0  # the most list<u8> bytes one record read so far carried
+
     def read(self, max_records: int) -> list[Record]:
-        """Up to `max_records` records; an empty list means end of stream."""
+        """Up to `max_records` records; an empty list means end of stream.
+
+        The records may come from several guest calls: each asks for no more
+        records than the largest one seen so far says fit in `read_bytes`
+        (the first asks for one, since nothing is known yet). Over wasmtime's
+        copy limit a call would trap, and the host's memory per call grows
+        with the bytes it returns. A call that returns fewer than asked ends
+        the read, so a guest with nothing more yet is not asked again.
+        """
         if not 0 <= max_records < 1 << 32:
             raise ValueError(f"max_records must fit in a u32, got {max_records}")
-        records = _unwrap(self._call(lambda w: w.read(max_records), max_records))
-        return [self._checked(r) for r in records]
+        out: list[Record] = []
+        while len(out) < max_records:
+            want = max_records - len(out)
+            ask = max(1, min(want, self.read_bytes // self._largest)) if self._largest else 1
+            records = _unwrap(self._call(partial(_read, max_records=ask), ask))
+            if records:
+                largest = max(len(r.value) + len(r.key or b"") for r in records)
+                self._largest = max(self._largest, largest, 1)
+            out.extend(self._checked(r) for r in records)
+            if len(records) < ask:
+                break
+        return out
+
+    @property
+    def read_bytes(self) -> int:
+        """The `list<u8>` bytes one `read` call aims to stay under."""
+        return min(self.max_call_bytes, RETURN_BYTES)
 
     def _replay(self, world: wit_source.Source) -> None:
         super()._replay(world)

@@ -7,6 +7,8 @@
 //! its timestamp `1700000000000 + 1000 * i`, and its metadata
 //! `[("source", "gen_source")]`. The position is the index of the next
 //! record as 8 little-endian bytes, so `checkpoint`/`restore` resume exactly.
+//! `pad` (default `0`) adds a `"pad"` field of that many `x` to every value,
+//! for tests and benchmarks that need big records.
 #![forbid(unsafe_code)]
 
 use std::collections::BTreeMap;
@@ -20,6 +22,7 @@ const STATUSES: [&str; 3] = ["active", "inactive", "pending"];
 pub struct GenSource {
     count: u64,
     seed: u64,
+    pad: u64,
     next: u64,
     connected: bool,
     closed: bool,
@@ -33,8 +36,8 @@ fn mix(x: u64) -> u64 {
     z ^ (z >> 31)
 }
 
-/// Record number `i` for `seed`.
-pub fn record(seed: u64, i: u64) -> Record {
+/// Record number `i` for `seed`, its value padded by `pad` bytes.
+pub fn record(seed: u64, i: u64, pad: u64) -> Record {
     let r = mix(seed.wrapping_mul(0x1000_0000_01B3).wrapping_add(i));
     let user = format!("user{}", r % 1000);
     let mut obj = BTreeMap::new();
@@ -43,6 +46,9 @@ pub fn record(seed: u64, i: u64) -> Record {
     obj.insert("email".to_string(), Value::String(format!("{}@example.com", user)));
     obj.insert("status".to_string(), Value::String(STATUSES[((r >> 10) % 3) as usize].to_string()));
     obj.insert("amount".to_string(), Value::Number(((r >> 20) % 100_000) as f64 / 100.0));
+    if pad > 0 {
+        obj.insert("pad".to_string(), Value::String("x".repeat(pad as usize)));
+    }
     Record {
         key: Some(i.to_string().into_bytes()),
         value: json::canonical(&Value::Object(obj)),
@@ -83,12 +89,14 @@ impl Source for GenSource {
         )
         .param(ParamInfo::optional("count", "how many records to generate", Some("10")))
         .param(ParamInfo::optional("seed", "varies the generated values", Some("0")))
+        .param(ParamInfo::optional("pad", "bytes of padding added to each value", Some("0")))
     }
 
     fn configure(&mut self, config: Config) -> Result<(), PluginError> {
         let config = config.validate(&self.describe())?;
         self.count = number(&config, "count")?;
         self.seed = number(&config, "seed")?;
+        self.pad = number(&config, "pad")?;
         self.next = 0;
         Ok(())
     }
@@ -104,7 +112,7 @@ impl Source for GenSource {
     fn read(&mut self, max: u32) -> Result<Vec<Record>, PluginError> {
         self.ready()?;
         let end = self.count.min(self.next.saturating_add(max as u64));
-        let records = (self.next..end).map(|i| record(self.seed, i)).collect();
+        let records = (self.next..end).map(|i| record(self.seed, i, self.pad)).collect();
         self.next = end.max(self.next);
         Ok(records)
     }
@@ -154,8 +162,8 @@ mod tests {
         let b = s.read(3).unwrap();
         assert_eq!((a.len(), b.len()), (3, 2));
         assert!(s.read(3).unwrap().is_empty());
-        assert_eq!(a[1], record(7, 1));
-        assert_ne!(record(7, 1), record(8, 1));
+        assert_eq!(a[1], record(7, 1, 0));
+        assert_ne!(record(7, 1, 0), record(8, 1, 0));
         assert!(json::parse(&a[0].value).is_ok());
     }
 
