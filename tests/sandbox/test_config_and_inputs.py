@@ -162,16 +162,24 @@ def test_a_1_gib_line_stops_the_read_without_reading_it(tmp_path):
         handle.truncate(1 << 30)  # sparse: no disk used, a 1 GiB line of NULs
     with pytest.raises(StageFailed) as info:
         _run(tmp_path, "{path: big.jsonl}").run()
-    assert "stage 'src' failed in read: serialization: jsonl line 2: line longer than " in str(
-        info.value
-    )
+    assert "stage 'src' failed in read: serialization: " in str(info.value)
+    assert "big.jsonl:2: line longer than " in str(info.value)
     assert "max_line_bytes=16777216" in str(info.value)
 
 
 def test_nul_bytes_in_an_input_file_fail_only_their_records(tmp_path):
+    """The jsonl source decodes every line: NUL-broken lines are its errors, per record."""
     (tmp_path / "nul.jsonl").write_bytes(b'{"a": 1}\n{"a"\x00: 1}\n\x00\x00\x00\n{"a": 1}\n')
-    stats = _run(tmp_path, "{path: nul.jsonl}").run()
+    path = tmp_path / "p.yaml"
+    path.write_text(
+        "sources:\n  - {id: src, type: jsonl, on_error: dead_letter, dead_letter: dlq, "
+        "config: {path: nul.jsonl}}\n"
+        "sinks:\n  - {id: out, type: jsonl, config: {path: out.jsonl}}\n"
+        "  - {id: dlq, type: jsonl, config: {path: dlq.jsonl, format: record}}\n"
+    )
+    stats = Executor(load_plan(path)).run()
     assert (tmp_path / "out.jsonl").read_text().splitlines() == ['{"a": 1}', '{"a": 1}']
     letters = [json.loads(x) for x in (tmp_path / "dlq.jsonl").read_text().splitlines()]
     assert [x["metadata"]["dataflare.error.kind"] for x in letters] == ["serialization"] * 2
-    assert stats.stages["f"].errors == 2
+    assert [x["metadata"]["dataflare.error.stage"] for x in letters] == ["src"] * 2
+    assert stats.stages["src"].errors == 2
