@@ -3,13 +3,18 @@
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
-from typing import Any, Self
+from contextlib import contextmanager, nullcontext
+from typing import TYPE_CHECKING, Any, Self
 
 import wasmtime
 from wasmtime.component import ExportIndex, Func, Instance, ResourceAny
 
 from dataflare.errors import GuestTrap, WorldMismatchError
+
+if TYPE_CHECKING:
+    from contextlib import AbstractContextManager
+
+    from dataflare.abi.host import HostContext
 
 __all__ = ["GuestContext", "GuestResource", "call_export", "guest_errors"]
 
@@ -30,15 +35,26 @@ def call_export(store: wasmtime.Store, func: Func, args: Sequence[Any]) -> Any:
 
 
 class GuestContext:
-    """One instantiated component: its store and its exports, looked up once."""
+    """One instantiated component: its store and its exports, looked up once.
 
-    __slots__ = ("_funcs", "_indexes", "instance", "store")
+    `host` is the linker's `HostContext` when guest exports take or return
+    host-implemented resources: those objects live in its tables.
+    """
 
-    def __init__(self, store: wasmtime.Store, instance: Instance) -> None:
+    __slots__ = ("_funcs", "_indexes", "host", "instance", "store")
+
+    def __init__(
+        self, store: wasmtime.Store, instance: Instance, host: HostContext | None = None
+    ) -> None:
         self.store = store
         self.instance = instance
+        self.host = host
         self._indexes: dict[str, ExportIndex] = {}
         self._funcs: dict[tuple[str | None, str], Func] = {}
+
+    def lending(self) -> AbstractContextManager[None]:
+        """Scope of a call that borrows host objects to the guest (see `HostContext.lend`)."""
+        return nullcontext() if self.host is None else self.host.lending()
 
     def func(self, interface: str | None, name: str) -> Func:
         """The export `name`, top-level or inside exported `interface` (cached)."""

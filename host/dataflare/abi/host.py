@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import itertools
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from typing import Any
 
 from wasmtime.component import LinkerInstance, ResourceAny, ResourceHost, ResourceType
@@ -21,14 +22,19 @@ class HostContext:
     """Host-side state for one linker: tables of host resources handed to guests.
 
     `store` is the store of the callback being served (set per call), which
-    converting a guest's handle back to our table entry needs.
+    converting a guest's handle back to our table entry needs. The world
+    class takes the same context (`host_cx`) when its exports take or return
+    host resources, so objects passed to the guest land in these tables.
     """
 
-    __slots__ = ("_tables", "store")
+    __slots__ = ("_lending", "_lent", "_tables", "store")
 
     def __init__(self) -> None:
         self.store: Any = None
         self._tables: dict[str, tuple[int, dict[int, Any], itertools.count[int]]] = {}
+        # entries made for `borrow<...>` arguments, released when their call returns
+        self._lent: list[tuple[dict[int, Any], int]] = []
+        self._lending = 0
 
     def define_resource(self, inst: LinkerInstance, key: str) -> None:
         """Define host resource `key` ("iface#name") in linker instance `inst`."""
@@ -38,29 +44,69 @@ class HostContext:
         name = key.rpartition("#")[2]
         inst.add_resource(name, ResourceType.host(type_id), lambda store, rep: table.pop(rep, None))
 
-    def add(self, key: str, obj: Any) -> ResourceHost:
-        """Enter host object `obj` in the table of resource `key`; an owned handle."""
+    def _table(self, key: str) -> tuple[int, dict[int, Any], itertools.count[int]]:
         try:
-            type_id, table, reps = self._tables[key]
+            return self._tables[key]
         except KeyError:
             raise TypeError(f"host resource {key!r} is not linked in this linker") from None
+
+    def add(self, key: str, obj: Any) -> ResourceHost:
+        """Enter host object `obj` in the table of resource `key`; an owned handle.
+
+        The guest owns the entry from now on: dropping its handle removes it.
+        """
+        type_id, table, reps = self._table(key)
         rep = next(reps)
         table[rep] = obj
         return ResourceHost.own(rep, type_id)
 
-    def get(self, key: str, raw: ResourceAny, own: bool) -> Any:
-        """The host object a guest handle refers to; `own` removes it from the table."""
-        _, table, _ = self._tables[key]
-        rep = raw.to_host(self.store).rep
+    def lend(self, key: str, obj: Any) -> ResourceHost:
+        """Enter `obj` for one guest call only; a borrowed handle.
+
+        A borrow ends when the call returns and the guest never drops it
+        through our destructor, so `lending()` removes the entry instead.
+        """
+        if not self._lending:
+            raise RuntimeError(f"a borrowed {key} can only be lent inside `lending()`")
+        type_id, table, reps = self._table(key)
+        rep = next(reps)
+        table[rep] = obj
+        self._lent.append((table, rep))
+        return ResourceHost.borrow(rep, type_id)
+
+    @contextmanager
+    def lending(self) -> Iterator[None]:
+        """Scope of one guest call: entries `lend` makes inside it are removed at its end."""
+        mark = len(self._lent)
+        self._lending += 1
+        try:
+            yield
+        finally:
+            self._lending -= 1
+            for table, rep in self._lent[mark:]:
+                del table[rep]
+            del self._lent[mark:]
+
+    def get(self, key: str, raw: ResourceAny, own: bool, store: Any = None) -> Any:
+        """The host object a guest handle refers to; `own` removes it from the table.
+
+        `store` is the store the handle belongs to; by default the one of the
+        callback being served.
+        """
+        _, table, _ = self._table(key)
+        rep = raw.to_host(self.store if store is None else store).rep
         return table.pop(rep) if own else table[rep]
 
 
 def handle(key: str, cls: type[GuestResource] | None, own: bool) -> Codec[Any]:
     """Codec for `own<R>`/`borrow<R>`; `key` is "iface#resource".
 
-    A `GuestResource` travels as its wasmtime handle. Any other object is a
-    host implementation: it is entered in the `HostContext` table and sent
-    as a host handle; handles arriving in host callbacks map back to it.
+    `cls` is the wrapper class of a guest-exported resource, None for a
+    resource only the host implements. A `GuestResource` travels as its
+    wasmtime handle. Any other object is a host implementation: it is
+    entered in a `HostContext` table (the linker's own in host callbacks,
+    the world's `host_cx` in calls to guest exports) and sent as a host
+    handle; handles coming back map to it again.
     """
 
     def lower(v: Any, cx: Any) -> Any:
@@ -68,24 +114,47 @@ def handle(key: str, cls: type[GuestResource] | None, own: bool) -> Codec[Any]:
             return v._own() if own else v._borrow()
         if isinstance(cx, HostContext):
             return cx.add(key, v)
+        if cls is None and isinstance(cx, GuestContext):
+            host = _host_cx(cx, key)
+            return host.add(key, v) if own else host.lend(key, v)
         raise TypeError(f"expected a {key} resource object, got {type(v).__name__}")
 
     def lift(raw: Any, cx: Any) -> Any:
         if isinstance(cx, HostContext) and key in cx._tables:
             return cx.get(key, raw, own)
-        if cls is None or not isinstance(cx, GuestContext):
-            raise TypeError(f"cannot lift a {key} handle here")
-        return cls._from_handle(cx, raw)
+        if isinstance(cx, GuestContext):
+            if cls is not None:
+                return cls._from_handle(cx, raw)
+            return _host_cx(cx, key).get(key, raw, own, cx.store)
+        raise TypeError(f"cannot lift a {key} handle here")
 
     return resource(lower, lift)
 
 
-def define_unavailable(inst: LinkerInstance, names: Sequence[str]) -> None:
-    """Define functions a world imports only for their types; calling one traps."""
+def _host_cx(cx: GuestContext, key: str) -> HostContext:
+    host = cx.host
+    if not isinstance(host, HostContext):
+        raise TypeError(
+            f"a host {key} object needs the linker's HostContext: pass the one"
+            " add_imports_to_linker returned to the world class as `host_cx`"
+        )
+    return host
+
+
+def define_unavailable(
+    inst: LinkerInstance, interface: str, names: Sequence[str], hint: str
+) -> None:
+    """Define the functions of an import the host does not serve; calling one traps.
+
+    componentize-py imports every function of an interface its world both
+    imports and exports, so the linker needs them even when the host passes
+    no implementation. A guest that does call one gets `NotImplementedError`
+    naming the function and `hint`, the way to serve it.
+    """
     for name in names:
 
         def unavailable(store: Any, *args: Any, _name: str = name) -> Any:
-            raise NotImplementedError(f"the host does not implement {_name!r}")
+            raise NotImplementedError(f"the host does not implement {interface}#{_name}: {hint}")
 
         inst.add_func(name, unavailable)
 

@@ -12,9 +12,13 @@ What wasmtime-py 50 allows, and therefore what bindings can do:
 - Guest-exported resources: constructor, methods, static functions, `own`
   and `borrow` parameters, resources inside lists/options/results, and
   `drop()` all work (`GuestResource`).
-- Host-implemented (imported) resources: the guest can construct them,
-  call their methods and statics, and hand them back; the host object lives
-  in a per-linker `HostContext` table until the guest drops the handle.
+- Host-implemented (imported or world-level) resources: the guest can
+  construct them, call their methods and statics, and hand them back; the
+  host object lives in a per-linker `HostContext` table until the guest
+  drops the handle. Host objects can also be passed to guest exports and
+  come back from them: the world class then takes that `HostContext`
+  (`host_cx`, returned by `add_imports_to_linker`); a `borrow` enters the
+  table only for the length of its call (`HostContext.lending`).
 - Not supported by these bindings (untested in wasmtime-py): a
   guest-exported resource passed *into* a host import; a host callback has
   no `GuestContext` to wrap it in, so that lift raises `TypeError`.
@@ -24,9 +28,10 @@ What wasmtime-py 50 allows, and therefore what bindings can do:
   `isinstance` in case order, so a value that an earlier case would claim (a bool
   after an integer case, anything after an `option` case) cannot be sent;
   the codec raises `TypeError` instead of sending the wrong case.
-- An interface a world imports only for its types (because it also exports
-  it) still needs an instance in the linker; its functions are defined as
-  stubs that trap if ever called (componentize-py imports them all).
+- An interface a world both imports and exports may be served by the host
+  (an optional argument of `add_imports_to_linker`). Unserved, it still
+  needs an instance in the linker (componentize-py imports all its
+  functions); its functions are then stubs whose error says how to serve them.
 """
 
 from __future__ import annotations

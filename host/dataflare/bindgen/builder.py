@@ -11,7 +11,7 @@ import jinja2
 from dataflare.bindgen import ir
 from dataflare.bindgen import render_funcs as rf
 from dataflare.bindgen.naming import Namespace, constant, pascal, snake
-from dataflare.bindgen.plan import Plan
+from dataflare.bindgen.plan import Plan, named_in
 from dataflare.bindgen.scope import Scope
 
 __all__ = ["ModuleBuilder", "docstring", "render_package"]
@@ -80,6 +80,22 @@ def _all_key(name: str) -> tuple[int, list[Any]]:
     return kind, natural(name)
 
 
+def _in_dependency_order(items: list[tuple[int, list[str], set[int]]]) -> list[str]:
+    """The blocks of `items` (key, blocks, deps) in their order, each after its deps."""
+    keys = {key for key, _, _ in items}
+    pending = [(key, blocks, deps & keys) for key, blocks, deps in items]
+    done: set[int] = set()
+    out: list[str] = []
+    while pending:
+        ready = next((n for n, (_, _, deps) in enumerate(pending) if deps <= done), None)
+        if ready is None:
+            raise AssertionError(f"cyclic type definitions: {[k for k, _, _ in pending]}")
+        key, blocks, _ = pending.pop(ready)
+        done.add(key)
+        out.extend(blocks)
+    return out
+
+
 class ModuleBuilder:
     """Collects the blocks, codec constants and exported names of one module."""
 
@@ -112,18 +128,48 @@ class ModuleBuilder:
             self._emitted.add(name)
             self.codecs.append(f"{name}: rt.Codec[{ann}] = {expr}")
 
-    def types(self, indexes: tuple[int, ...], owner_iface: str | None) -> None:
-        """Definitions and codecs of named types, then the resource classes."""
-        for t in indexes:
-            td = self.plan.resolve.types[t]
-            if td is None or self.plan.transparent(t) != t:
-                continue
-            self._typedef(td, owner_iface)
-        # resource methods may use types defined after the resource
-        for td, doc, iface in self._deferred:
-            self._resource_classes(td, doc, iface)
+    def types(self, indexes: tuple[int, ...], owner_key: str | None) -> None:
+        """Definitions and codecs of named types, then the resource classes.
 
-    def _typedef(self, td: ir.TypeDef, owner_iface: str | None) -> None:
+        `owner_key` names the interface (or world) that owns the resources,
+        as in their handle keys. Blocks come out in WIT order, resource
+        classes last, except that a block is held back until the types its
+        run-time expression names (an alias such as `tuple[Thing, int]`)
+        are defined. Resource handle codecs come first, so any order of
+        `indexes` gives a module that imports.
+        """
+        items: list[tuple[int, list[str], set[int]]] = []
+        defs = [
+            td
+            for t in indexes
+            if (td := self.plan.resolve.types[t]) is not None and self.plan.transparent(t) == t
+        ]
+        # resources first: their handle codecs depend on nothing, others' may on them
+        defs.sort(key=lambda td: not isinstance(td.kind, ir.ResourceDef))
+        for td in defs:
+            t = td.index
+            mark = len(self.blocks)
+            self._typedef(td, owner_key)
+            if not isinstance(td.kind, ir.ResourceDef):  # its classes come below
+                items.append((t, self.blocks[mark:], self._runtime_deps(td)))
+            del self.blocks[mark:]
+        # resource methods may use types defined after the resource
+        for td, doc, key in self._deferred:
+            mark = len(self.blocks)
+            self._resource_classes(td, doc, key)
+            items.append((td.index, self.blocks[mark:], set()))
+            del self.blocks[mark:]
+        self._deferred.clear()
+        self.blocks.extend(_in_dependency_order(items))
+
+    def _runtime_deps(self, td: ir.TypeDef) -> set[int]:
+        # Only an alias's right-hand side is evaluated at import; annotations
+        # elsewhere are lazy (`from __future__ import annotations`).
+        if not isinstance(td.kind, ir.AliasDef):
+            return set()
+        return {self.plan.transparent(i) for i in named_in(td.kind.target)}
+
+    def _typedef(self, td: ir.TypeDef, owner_key: str | None) -> None:
         sym = self.plan.symbols[td.index]
         doc = td.docs or f"WIT {type(td.kind).__name__[:-3].lower()} `{td.name}`."
         sc = self.scope
@@ -194,8 +240,8 @@ class ModuleBuilder:
                 self.exports.append(sym.name)
                 self.codec(sym.codec, sym.name, sc.codec(target))
             case ir.ResourceDef():
-                assert owner_iface is not None
-                key = f"{owner_iface}#{td.name}"
+                assert owner_key is not None
+                key = f"{owner_key}#{td.name}"
                 guest = self.plan.guest_class.get(td.index)
                 ann = guest or self.plan.host_proto.get(td.index) or "typing.Any"
                 for own in (True, False):
@@ -203,20 +249,20 @@ class ModuleBuilder:
                     self.codec(name, ann, f"rt.handle({key!r}, {guest}, own={own})")
                 if ann == "typing.Any":
                     self.stdlib.add("typing")
-                self._deferred.append((td, doc, owner_iface))
+                self._deferred.append((td, doc, owner_key))
 
     def _resource_classes(self, td: ir.TypeDef, doc: str, iface: str) -> None:
         plan, t = self.plan, td.index
         owner = plan.resolve.types[t]
         assert owner is not None
-        funcs = [
-            f
-            for i in plan.interfaces
-            if ("interface", i.index) == owner.owner
-            for f in i.functions
-            if f.resource == t
-        ]
-        exports_cls = plan.exports_class.get(owner.owner[1], "object")
+        kind, index = owner.owner
+        owned = (
+            plan.resolve.worlds[index].import_functions
+            if kind == "world"
+            else plan.resolve.interfaces[index].functions
+        )
+        funcs = [f for f in owned if f.resource == t]
+        exports_cls = plan.exports_class.get(index, "object") if kind == "interface" else "object"
         guest = plan.guest_class.get(t)
         if guest is not None:
             view = rf.resource_class(self.scope, guest, doc, funcs, iface, exports_cls)

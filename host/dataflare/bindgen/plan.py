@@ -14,7 +14,7 @@ from dataflare.bindgen import ir
 from dataflare.bindgen.naming import Namespace, pascal, snake
 from dataflare.errors import BindgenError
 
-__all__ = ["Plan", "Symbol", "make_plan"]
+__all__ = ["Plan", "Symbol", "make_plan", "named_in"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,6 +70,33 @@ class Plan:
         other = self.resolve.types[target]
         return other is not None and (td.owner[0] == "world" or other.owner != td.owner)
 
+    def is_host_resource(self, index: int) -> bool:
+        """Whether resource `index` is only ever implemented by the host (never a guest class)."""
+        index = self.transparent(index)
+        return index in self.host_proto and index not in self.guest_class
+
+    def exports_host_resources(self, world: ir.World) -> bool:
+        """Whether a guest export of `world` takes or returns a host-implemented resource.
+
+        Then the world class needs the linker's `HostContext`: host objects
+        passed to the guest live in its tables.
+        """
+        funcs = list(world.export_functions)
+        for i in world.export_interfaces:
+            funcs.extend(self.resolve.interfaces[i].functions)
+        todo = [i for f in funcs for i in _named_in_func(f)]
+        seen: set[int] = set()
+        while todo:
+            index = self.transparent(todo.pop())
+            td = self.resolve.types[index]
+            if index in seen or td is None:
+                continue
+            seen.add(index)
+            if isinstance(td.kind, ir.ResourceDef) and self.is_host_resource(index):
+                return True
+            todo.extend(_named_in_kind(td.kind))
+        return False
+
     def is_wasi(self, iface: ir.Interface) -> bool:
         """WASI interfaces are linked by `add_wasip2`, never by generated code."""
         if iface.package is None:
@@ -84,9 +111,10 @@ def make_plan(resolve: ir.Resolve, worlds: Sequence[str] | None) -> Plan:
     wanted: set[int] = set()
     plan = Plan(resolve=resolve, worlds=chosen, interfaces=[])
     for w in chosen:
-        # a world also "imports" the interfaces it exports when another import
-        # uses their types; those imports carry types only, never host code
-        plan.imported.update(set(w.import_interfaces) - set(w.export_interfaces))
+        # An interface both imported and exported (`import x; export x;`, or an
+        # export another import uses types of) gets host code too: the host may
+        # serve the import, or leave it to trapping stubs.
+        plan.imported.update(w.import_interfaces)
         plan.exported.update(w.export_interfaces)
         wanted.update(w.import_interfaces + w.export_interfaces)
     if not chosen:
@@ -155,33 +183,34 @@ def _close_over_types(resolve: ir.Resolve, wanted: set[int], worlds: list[ir.Wor
             return wanted
 
 
-def _named_in(ty: ir.Ty | None) -> list[int]:
+def named_in(ty: ir.Ty | None) -> list[int]:
+    """Indexes of the named types and resources `ty` mentions directly."""
     match ty:
         case ir.Named(index):
             return [index]
         case ir.Handle(resource, _):
             return [resource]
         case ir.ListT(elem) | ir.OptionT(elem):
-            return _named_in(elem)
+            return named_in(elem)
         case ir.TupleT(elems):
-            return [i for e in elems for i in _named_in(e)]
+            return [i for e in elems for i in named_in(e)]
         case ir.ResultT(ok, err):
-            return _named_in(ok) + _named_in(err)
+            return named_in(ok) + named_in(err)
     return []
 
 
 def _named_in_func(f: ir.Func) -> list[int]:
-    return [i for p in f.params for i in _named_in(p.ty)] + _named_in(f.result)
+    return [i for p in f.params for i in named_in(p.ty)] + named_in(f.result)
 
 
 def _named_in_kind(kind: ir.TypeKind) -> list[int]:
     match kind:
         case ir.RecordDef(fields):
-            return [i for f in fields for i in _named_in(f.ty)]
+            return [i for f in fields for i in named_in(f.ty)]
         case ir.VariantDef(cases):
-            return [i for c in cases for i in _named_in(c.ty)]
+            return [i for c in cases for i in named_in(c.ty)]
         case ir.AliasDef(target):
-            return _named_in(target)
+            return named_in(target)
     return []
 
 
@@ -209,10 +238,18 @@ def _name_world_types(plan: Plan, world: ir.World) -> None:
         td = plan.resolve.types[t]
         if td is None or plan.transparent(t) != t:
             continue
-        if isinstance(td.kind, ir.ResourceDef):
-            raise BindgenError(f"world {world.name!r}: world-level resources are not supported")
         name = ns.claim(pascal(td.name))
         plan.symbols[t] = Symbol(module, name, ns.claim(f"_{snake(td.name).rstrip('_')}_codec"))
+        if isinstance(td.kind, ir.ResourceDef):
+            # world-level types are always imports: the host implements them
+            plan.host_proto[t] = name
+            _name_handle_codecs(plan, ns, td)
+
+
+def _name_handle_codecs(plan: Plan, ns: Namespace, td: ir.TypeDef) -> None:
+    for own in (True, False):
+        kind = "own" if own else "borrow"
+        plan.handle_codec[(td.index, own)] = ns.claim(f"_{snake(td.name).rstrip('_')}_{kind}_codec")
 
 
 def _name_interface(plan: Plan, iface: ir.Interface) -> None:
@@ -231,11 +268,7 @@ def _name_interface(plan: Plan, iface: ir.Interface) -> None:
             if iface.index in plan.imported or unused:
                 host = name + "Host" if t in plan.guest_class else name
                 plan.host_proto[t] = ns.claim(host) if host != name else host
-            for own in (True, False):
-                kind = "own" if own else "borrow"
-                plan.handle_codec[(t, own)] = ns.claim(
-                    f"_{snake(td.name).rstrip('_')}_{kind}_codec"
-                )
+            _name_handle_codecs(plan, ns, td)
     if any(f.kind == "freestanding" or f.resource is not None for f in iface.functions):
         if iface.index in plan.exported or unused:
             plan.exports_class[iface.index] = ns.claim(pascal(iface.name))

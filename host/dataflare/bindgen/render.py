@@ -79,7 +79,8 @@ def _world_module(plan: Plan, world: ir.World) -> str:
     module = plan.world_module[world.index]
     summary = f"Bindings for WIT world `{pkg.id}/{world.name}`."
     b = ModuleBuilder(plan, module, _join(world.docs, summary))
-    b.types(world.types, None)
+    world_key = f"{pkg.id}/{world.name}"
+    b.types(world.types, world_key)
     b.needs_wasmtime = True
     ns = b.scope.ns
     cls = ns.claim(pascal(world.name))
@@ -91,7 +92,10 @@ def _world_module(plan: Plan, world: ir.World) -> str:
             children.append((snake(resolve.interfaces[i].name), ref))
     b.block("funcs.j2", "text", {"text": _world_spec(plan, world)}, "WORLD")
     doc = world.docs or f"A component instance targeting world `{world.name}`."
-    view = rf.exports_class(b.scope, cls, doc, world.export_functions, None, children)
+    host_cx = plan.exports_host_resources(world)
+    view = rf.exports_class(
+        b.scope, cls, doc, world.export_functions, None, children, host_cx=host_cx
+    )
     b.block("funcs.j2", "exports_class", view, cls)
 
     params = Namespace({"linker", "cx"})
@@ -102,51 +106,78 @@ def _world_module(plan: Plan, world: ir.World) -> str:
         proto = plan.host_class.get(i)
         if plan.is_wasi(iface):
             continue
-        if proto is None or i in world.export_interfaces:
-            body += _type_only_instance(plan, iface)
+        if proto is None:
+            body += _type_only_instance(plan, iface, None)
             continue
         mod = plan.iface_module[i]
         arg = params.claim(snake(iface.name))
-        sig.append(f"{arg}: {b.scope.ref(mod, proto)}")
-        body.append(f"{b.scope.ref(mod, 'add_to_linker')}(linker, {arg}, cx)")
-    if world.import_functions:
+        add = f"{b.scope.ref(mod, 'add_to_linker')}(linker, {arg}, cx)"
+        if i in world.export_interfaces:
+            # The guest may never call its own import (componentize-py imports
+            # every exported interface), so serving it is optional.
+            sig.append(f"{arg}: {b.scope.ref(mod, proto)} | None = None")
+            body.append(f"if {arg} is None:")
+            body += ["    " + line for line in _type_only_instance(plan, iface, arg)]
+            body += ["else:", f"    {add}"]
+        else:
+            sig.append(f"{arg}: {b.scope.ref(mod, proto)}")
+            body.append(add)
+    world_resources = [
+        t
+        for t in world.types
+        if plan.transparent(t) == t
+        and isinstance(getattr(resolve.types[t], "kind", None), ir.ResourceDef)
+    ]
+    if world.import_functions or world_resources:
         b.stdlib.add("typing")
         host_cls = ns.claim(pascal(world.name) + "Host")
         host_doc = f"What the host implements for the functions world `{world.name}` imports."
-        view = rf.host_protocol(b.scope, host_cls, host_doc, world.import_functions, {})
+        res_names = _res_names(plan, world.import_functions)
+        view = rf.host_protocol(b.scope, host_cls, host_doc, world.import_functions, res_names)
         b.block("funcs.j2", "protocol", view, host_cls)
         host = params.claim("host")
         sig.append(f"{host}: {host_cls}")
         body.append("with linker.root() as root:")
-        wiring = rf.host_wiring(b.scope, world.import_functions, {}, "root")
+        body += [
+            f"    cx.define_resource(root, {world_key + '#' + resolve.types[r].name!r})"  # type: ignore[union-attr]
+            for r in world_resources
+        ]
+        wiring = rf.host_wiring(b.scope, world.import_functions, res_names, "root")
         body += ["    " + line.replace("host.", f"{host}.", 1) for line in wiring]
     if len(sig) > 1:
         sig.insert(1, "*")
-    if not any("cx" in line for line in body[1:]):
+    if host_cx:
+        body.append("return cx")
+    elif not any("cx" in line for line in body[1:]):
         body = body[1:] or ["del linker  # the world imports nothing but WASI"]
+    doc = f"Define everything world `{world.name}` imports, except WASI, in `linker`."
+    if host_cx:
+        doc += "\n\nReturns the `HostContext` the world class takes as `host_cx`."
     linker = {
         "name": "add_imports_to_linker",
         "signature": ", ".join(sig),
-        "doc": f"Define everything world `{world.name}` imports, except WASI, in `linker`.",
+        "doc": doc,
+        "ret": "rt.HostContext" if host_cx else "None",
         "body": body,
     }
     b.block("funcs.j2", "linker", linker, "add_imports_to_linker")
     return b.source()
 
 
-def _type_only_instance(plan: Plan, iface: ir.Interface) -> list[str]:
-    # An import that only carries types still needs an instance in the linker,
+def _type_only_instance(plan: Plan, iface: ir.Interface, arg: str | None) -> list[str]:
+    # An import the host does not serve still needs an instance in the linker,
     # and its resource types need (never used) host definitions.
     qualified = plan.resolve.qualified(iface)
     lines = [f"with linker.root() as root, root.add_instance({qualified!r}) as inst:"]
     for r in _resources(plan, iface):
         key = f"{qualified}#{plan.resolve.types[r].name}"  # type: ignore[union-attr]
         lines.append(f"    cx.define_resource(inst, {key!r})")
-    # Some toolchains (componentize-py) import every function of such an
-    # interface anyway; the guest never calls them.
+    # componentize-py imports every function of such an interface; a guest
+    # that calls one gets an error saying how to serve it, not a link failure.
     names = tuple(f.name for f in iface.functions)
     if names:
-        lines.append(f"    rt.define_unavailable(inst, {names!r})")
+        hint = f"pass `{arg}=` to add_imports_to_linker" if arg else "the world serves no host"
+        lines.append(f"    rt.define_unavailable(inst, {qualified!r}, {names!r}, {hint!r})")
     if len(lines) == 1:
         return [lines[0].replace(" as inst:", ":"), "    pass"]
     return lines

@@ -62,6 +62,7 @@ def _guest_method(
         "typed": False,
         "names": ", ".join(names),
         "codecs": _tuple(codecs) if codecs else "()",
+        "lends": any(_lends(scope, p.ty) for p in params),
     }
     if f.kind == "method":
         args[0] = "self._borrow()"
@@ -82,6 +83,30 @@ def _guest_method(
     return view
 
 
+def _lends(scope: Scope, ty: ir.Ty | None) -> bool:
+    """Whether lowering `ty` lends a host object: a `borrow` of a host resource."""
+    plan = scope.plan
+    match ty:
+        case ir.Handle(resource, own):
+            return not own and plan.is_host_resource(resource)
+        case ir.ListT(elem) | ir.OptionT(elem):
+            return _lends(scope, elem)
+        case ir.TupleT(elems):
+            return any(_lends(scope, e) for e in elems)
+        case ir.ResultT(ok, err):
+            return _lends(scope, ok) or _lends(scope, err)
+        case ir.Named(index):
+            td = plan.resolve.types[plan.transparent(index)]
+            match None if td is None else td.kind:
+                case ir.AliasDef(target):
+                    return _lends(scope, target)
+                case ir.RecordDef(fields):
+                    return any(_lends(scope, f.ty) for f in fields)
+                case ir.VariantDef(cases):
+                    return any(_lends(scope, c.ty) for c in cases)
+    return False
+
+
 def exports_class(
     scope: Scope,
     name: str,
@@ -89,8 +114,14 @@ def exports_class(
     funcs: tuple[ir.Func, ...],
     iface: str | None,
     children: list[tuple[str, str]],
+    *,
+    host_cx: bool = False,
 ) -> dict[str, Any]:
-    """The typed class for an exported interface (or, with `iface=None`, a world)."""
+    """The typed class for an exported interface (or, with `iface=None`, a world).
+
+    With `host_cx` the world class takes the linker's `HostContext`, where
+    host resources passed to its exports live.
+    """
     free = [f for f in funcs if f.kind == "freestanding"]
     methods = [_guest_method(scope, f, iface, None) for f in free]
     # attributes share the class namespace with the method names
@@ -102,6 +133,9 @@ def exports_class(
     if iface is None:
         params = ", store: wasmtime.Store, instance: wasmtime.component.Instance"
         lookups = ["cx = self._cx = rt.GuestContext(store, instance)"]
+        if host_cx:
+            params += ", host_cx: rt.HostContext | None = None"
+            lookups = ["cx = self._cx = rt.GuestContext(store, instance, host_cx)"]
     else:
         params = ", cx: rt.GuestContext"
         lookups = ["self._cx = cx"]
@@ -116,7 +150,7 @@ def exports_class(
         lookups += warm
     lookups += [f"self.{attr} = {cls}(cx)" for attr, cls in child_attrs]
     if iface is None and len(lookups) == 1:
-        lookups = ["self._cx = rt.GuestContext(store, instance)"]
+        lookups = [lookups[0].replace("cx = self._cx", "self._cx", 1)]
     slots = ["_cx"] + [m["target"][5:] for m in methods] + [a for a, _ in child_attrs]
     return {
         "name": name,
@@ -147,6 +181,11 @@ def resource_class(
     }
 
 
+def _res_name(res_names: dict[int, str], f: ir.Func) -> str:
+    # not `f.resource or ...`: a resource may well be type 0
+    return "" if f.resource is None else res_names.get(f.resource, "")
+
+
 def _host_name(f: ir.Func, res_name: str) -> str:
     if f.kind == "constructor":
         return f"new_{res_name}"
@@ -171,7 +210,7 @@ def host_protocol(
 ) -> dict[str, Any]:
     """The Protocol a host implements for an imported interface or world."""
     methods = [
-        _host_method(scope, f, _host_name(f, res_names.get(f.resource or -1, "")), False)
+        _host_method(scope, f, _host_name(f, _res_name(res_names, f)), False)
         for f in funcs
         if f.kind != "method"
     ]
@@ -195,7 +234,7 @@ def host_wiring(
         if f.kind == "method":
             impl = f"lambda this, *args: this.{snake(f.short_name)}(*args)"
         else:
-            impl = "host." + _host_name(f, res_names.get(f.resource or -1, ""))
+            impl = "host." + _host_name(f, _res_name(res_names, f))
         lines.append(f"{target}.add_func({f.name!r}, rt.host_func(cx, {impl}, {params}, {result}))")
     return lines
 
@@ -224,5 +263,6 @@ def iface_linker(
         "signature": f"linker: wasmtime.component.Linker, host: {proto}, "
         "cx: rt.HostContext | None = None",
         "doc": f"Define `{qualified}` in `linker`, served by `host`.",
+        "ret": "None",
         "body": body,
     }
