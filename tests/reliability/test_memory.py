@@ -295,3 +295,36 @@ def test_a_wasm_source_of_big_records_never_hits_the_copy_limit():
     finally:
         source.close()
     assert [json.loads(r.value)["id"] for r in batch] == list(range(1024))
+
+
+_PIPELINE_CHILD = _PEAK + textwrap.dedent(
+    """
+    import sys
+    from dataflare.pipeline import run_pipeline
+
+    run_pipeline(sys.argv[1])
+    print(peak())
+    """
+)
+
+
+def test_jsonl_to_jsonl_pipeline_peak_rss_for_one_big_line(tmp_path):
+    """The source checks every line too: checking must not build the line's tree either."""
+    line = _objects_line(2_000_000)  # 16 MB of small objects: ~400 MB as dicts
+    (tmp_path / "in.jsonl").write_bytes(line + b"\n")
+    (tmp_path / "p.yaml").write_text(
+        "sources:\n  - {id: src, type: jsonl, config: {path: in.jsonl}}\n"
+        "sinks:\n  - {id: out, type: jsonl, config: {path: out.jsonl}}\n"
+    )
+    proc = subprocess.run(
+        [sys.executable, "-c", _PIPELINE_CHILD, str(tmp_path / "p.yaml")],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "PYTHONPATH": str(HOST)},
+        timeout=300,
+        check=False,
+    )
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    assert (tmp_path / "out.jsonl").read_bytes() == line + b"\n"
+    peak = int(proc.stdout.split()[-1])
+    assert peak <= 6 * len(line) + 150 * MIB, f"peak RSS {peak / MIB:.0f} MiB"

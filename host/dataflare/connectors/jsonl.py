@@ -177,7 +177,9 @@ class _LineSource(SourceBase):
         key_field = self.config.get("key_field")
         ts_field = self.config.get("timestamp_field")
         if not key_field and not ts_field:
-            self._parse(line)  # refused here, where the line is known, not in a later stage
+            # Refused here, where the line is known, not in a later stage; only
+            # checked, so a big line does not become a tree many times its size.
+            self._parse(line, keep=False)
             return Record(value=line)
         doc = self._parse(line)
         if not isinstance(doc, dict):
@@ -201,8 +203,12 @@ class _LineSource(SourceBase):
             timestamp = found
         return Record(value=line, key=key, timestamp=timestamp)
 
-    def _parse(self, line: bytes) -> object:
+    def _parse(self, line: bytes, *, keep: bool = True) -> object:
+        """The line's JSON document (None with `keep=False`: only checked)."""
         try:
+            if not keep:
+                jsonio.check_document(line)
+                return None
             return jsonio.document(line)
         except ValueError as exc:
             raise SerializationError(f"{self._where()}: invalid JSON: {exc}") from exc
