@@ -40,11 +40,11 @@ sys.path.insert(0, str(ROOT / "bench"))
 
 import load_times  # noqa: E402
 import memory  # noqa: E402
+from dataflare._wit import filter as wit_filter  # noqa: E402
+from dataflare._wit import transform as wit_transform  # noqa: E402
+from dataflare._wit import types as wit  # noqa: E402
 from dataflare.abi import fastmem, rt  # noqa: E402
 from dataflare.abi.fastcodec import TypedFunc  # noqa: E402
-from dataflare.bindings import filter as wit_filter  # noqa: E402
-from dataflare.bindings import transform as wit_transform  # noqa: E402
-from dataflare.bindings import types as wit  # noqa: E402
 from dataflare.errors import GuestTrap  # noqa: E402
 from dataflare.model import PluginKind, Record  # noqa: E402
 from dataflare.plugins.wasm import WasmFilter, WasmTransform  # noqa: E402

@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 from dataflare.model import PluginInfo, PluginKind, Record
 from dataflare.pipeline.executor import Executor
-from dataflare.pipeline.plan import load_plan
+from dataflare.pipeline.planner import load_plan
 from dataflare.runtime.pool import BatchContractError, InstancePool, pooled_batch
 from hypothesis import given
 from hypothesis import strategies as st

@@ -18,7 +18,7 @@ import pytest
 from dataflare.cli import main
 from dataflare.errors import PipelineError
 from dataflare.pipeline.executor import Executor, StageFailed
-from dataflare.pipeline.plan import load_plan
+from dataflare.pipeline.planner import load_plan
 
 JUNK = b'{"n": -1, "from": "a batch written after the last commit"}\n'
 

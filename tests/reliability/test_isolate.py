@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 from dataflare.errors import GuestTrap, ProcessingError
-from dataflare.pipeline.isolate import MAX_CONSECUTIVE_TRAPS, Isolator, PluginStopped
+from dataflare.pipeline.poison_bisect import MAX_CONSECUTIVE_TRAPS, Isolator, PluginStopped
 from hypothesis import given
 from hypothesis import strategies as st
 

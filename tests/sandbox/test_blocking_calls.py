@@ -18,10 +18,10 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from dataflare.bindings.types import Record
+from dataflare._wit.types import Record
 from dataflare.model import PluginKind
 from dataflare.pipeline.executor import Executor
-from dataflare.pipeline.plan import load_plan
+from dataflare.pipeline.planner import load_plan
 from dataflare.runtime.engine import EngineConfig
 from dataflare.runtime.guestcall import stuck_calls
 from dataflare.runtime.instance import PluginInstance, open_instance

@@ -13,7 +13,7 @@ import os
 
 import pytest
 from dataflare.model import Record
-from dataflare.pipeline.isolate import MAX_CONSECUTIVE_TRAPS, PluginStopped
+from dataflare.pipeline.poison_bisect import MAX_CONSECUTIVE_TRAPS, PluginStopped
 
 KIND = "dataflare.error.kind"
 MESSAGE = "dataflare.error.message"

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 from dataflare.pipeline.executor import Executor, StageFailed
-from dataflare.pipeline.plan import load_plan
+from dataflare.pipeline.planner import load_plan
 from support.guests import built_guest
 
 

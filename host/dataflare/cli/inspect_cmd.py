@@ -8,7 +8,7 @@ from typing import Any
 
 from dataflare.model import PluginInfo
 from dataflare.plugins.kinds import AnyPlugin
-from dataflare.plugins.spec import open_spec
+from dataflare.plugins.resolve import open_spec
 from dataflare.plugins.wasm import WasmPlugin
 from dataflare.runtime.worlds import world_for
 

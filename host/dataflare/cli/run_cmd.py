@@ -11,9 +11,9 @@ from typing import Any
 
 from rich.console import Console
 
+from dataflare.cli.run_display import Progress, StageLogHandler, summary_table
 from dataflare.pipeline import Executor, load_plan
 from dataflare.pipeline.interrupt import stop_on_sigint
-from dataflare.pipeline.report import Progress, StageLogHandler, summary_table
 
 __all__ = ["register"]
 

@@ -20,7 +20,7 @@ from dataflare.plugins.kinds import (
     SourcePlugin,
     TransformPlugin,
 )
-from dataflare.plugins.spec import open_spec
+from dataflare.plugins.resolve import open_spec
 
 __all__ = ["read_records", "register"]
 

@@ -21,9 +21,9 @@ from typing import Any
 import wasmtime
 from wasmtime.component import Instance
 
+from dataflare._wit import types as wit
 from dataflare.abi import rt
-from dataflare.bindings import types as wit
-from dataflare.conformance._model import Budget
+from dataflare.conformance._results import Budget
 from dataflare.errors import ComponentLoadError, GuestTrap
 from dataflare.model import PluginKind
 from dataflare.runtime import EngineConfig, Limits, LoadedComponent, PluginInstance
@@ -166,7 +166,7 @@ class Subject:
 
     def world_class(self) -> Callable[[wasmtime.Store, Instance], Any]:
         """The generated class for the component's world (e.g. `Filter`)."""
-        module = importlib.import_module(f"dataflare.bindings.{self.kind.value}")
+        module = importlib.import_module(f"dataflare._wit.{self.kind.value}")
         cls: Callable[[wasmtime.Store, Instance], Any] = getattr(
             module, self.kind.value.capitalize()
         )

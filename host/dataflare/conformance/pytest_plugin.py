@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING, Any
 import pytest
 
 if TYPE_CHECKING:
-    from dataflare.conformance._model import Report
+    from dataflare.conformance._results import Report
 
 __all__ = [
     "ConformanceItem",
@@ -112,7 +112,7 @@ class _PluginFile(pytest.Collector):
 
     def collect(self) -> Iterator[pytest.Item]:
         """One item per check, in report order."""
-        from dataflare.conformance._model import CHECK_NAMES
+        from dataflare.conformance._results import CHECK_NAMES
 
         for name in CHECK_NAMES:
             yield ConformanceItem.from_parent(self, name=name, check=name)

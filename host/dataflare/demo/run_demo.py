@@ -1,4 +1,4 @@
-"""`python -m dataflare.demo`: the README's `make demo`, with no server needed.
+"""The demo run behind `python -m dataflare.demo` (the README's `make demo`), with no server.
 
 Generates the sample events into ``build/demo/`` (once), runs
 ``pipeline.yaml`` (WASM filter -> WASM transform -> native aggregate -> a
@@ -70,7 +70,3 @@ def main(argv: Sequence[str] | None = None) -> int:
     console.print(table)
     console.print(f"wall time: {time.monotonic() - started:.1f}s")
     return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())

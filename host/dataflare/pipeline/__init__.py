@@ -23,7 +23,7 @@ from dataflare.pipeline.executor import (
     Executor,
     StageFailed,
 )
-from dataflare.pipeline.plan import Plan, Stage, WasmLoader, build_plan, load_plan
+from dataflare.pipeline.planner import Plan, Stage, WasmLoader, build_plan, load_plan
 from dataflare.pipeline.stats import RunStats, StageStats
 
 __all__ = [

@@ -33,7 +33,7 @@ Rules worth knowing:
   WASM plugins, whose paths are guest paths).
 * A sink named by some stage's ``dead_letter`` receives only dead letters,
   not the main flow.
-* WASM stages take ``limits`` (`dataflare.pipeline.limits`, defaults applied
+* WASM stages take ``limits`` (`dataflare.pipeline.stage_limits`, defaults applied
   when absent) and ``allow: {dirs: [{host, guest, mode}], env, stdout}``
   (default: nothing granted); native stages reject both.
 * A WASM filter or transform stage may take ``workers: N`` (or ``auto``, the

@@ -19,7 +19,7 @@ declared order, emits its records, which continue through the stages after
 it.
 
 A batch call that traps is retried by halves on fresh instances until the
-trapping records are alone (`dataflare.pipeline.isolate`); a plugin that
+trapping records are alone (`dataflare.pipeline.poison_bisect`); a plugin that
 traps on every record is stopped with `PluginStopped`. A record that fails
 in a stage (a `PluginError` or trap for that record, a `PluginError` for the
 whole batch call it was in, or a limit: kind ``limit``) follows the stage's
@@ -66,8 +66,8 @@ from dataflare.pipeline.checkpoints import (
     is_resumable_file,
     is_transactional,
 )
-from dataflare.pipeline.isolate import Isolator
-from dataflare.pipeline.plan import Plan, Stage
+from dataflare.pipeline.planner import Plan, Stage
+from dataflare.pipeline.poison_bisect import Isolator
 from dataflare.pipeline.prefetch import ReadAhead, Reader, ReadInline
 from dataflare.pipeline.state import SavedState, StateFile
 from dataflare.pipeline.stats import RunStats
@@ -385,7 +385,7 @@ class Executor:
         """One outcome per record.
 
         A `PluginError` for the whole call fails every record in it; a trap is
-        narrowed down to the records that cause it (see `isolate`).
+        narrowed down to the records that cause it (see `poison_bisect`).
         """
         isolator = self._isolators[stage.id]
         try:

@@ -2,7 +2,7 @@
 
 `WasmFilter`, `WasmTransform`, `WasmAggregate`, `WasmSource` and `WasmSink`
 satisfy the protocols in `dataflare.plugins.kinds` on top of the runtime's
-`PluginInstance` and the generated bindings (`dataflare.bindings`). This is
+`PluginInstance` and the generated bindings (`dataflare._wit`). This is
 the only module that converts between `dataflare.model.Record` and the WIT
 record, and between the WIT `plugin-error` and `dataflare.errors.PluginError`.
 
@@ -40,13 +40,13 @@ from typing import Any, ClassVar, Generic, Protocol, TypeVar
 import wasmtime
 import wasmtime.component
 
+from dataflare._wit import aggregate as wit_aggregate
+from dataflare._wit import filter as wit_filter
+from dataflare._wit import sink as wit_sink
+from dataflare._wit import source as wit_source
+from dataflare._wit import transform as wit_transform
+from dataflare._wit import types as wit
 from dataflare.abi import rt
-from dataflare.bindings import aggregate as wit_aggregate
-from dataflare.bindings import filter as wit_filter
-from dataflare.bindings import sink as wit_sink
-from dataflare.bindings import source as wit_source
-from dataflare.bindings import transform as wit_transform
-from dataflare.bindings import types as wit
 from dataflare.errors import PluginError, plugin_error
 from dataflare.model import ParamInfo, PluginInfo, PluginKind, Record
 from dataflare.plugins.kinds import AnyPlugin, BatchFold

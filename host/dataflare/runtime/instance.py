@@ -299,7 +299,7 @@ def open_instance(
 ) -> PluginInstance[Any]:
     """An instance whose world object is the generated class for `loaded.kind`.
 
-    For a filter that is `dataflare.bindings.filter.Filter`; callers that
+    For a filter that is `dataflare._wit.filter.Filter`; callers that
     know the kind statically get a precise type from `PluginInstance(loaded,
     Filter)` instead.
     """
