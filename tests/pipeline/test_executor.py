@@ -10,12 +10,12 @@ from pathlib import Path
 
 import dfpipe_plugins
 import pytest
+from dataflare import StageFailed
 from dataflare.errors import PipelineError
 from dataflare.pipeline import (
     META_KIND,
     META_MESSAGE,
     META_STAGE,
-    StageFailed,
     load_plan,
     run_pipeline,
 )

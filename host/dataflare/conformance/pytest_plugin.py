@@ -25,6 +25,8 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
+from dataflare.errors import ConformanceFailure
+
 if TYPE_CHECKING:
     from dataflare.conformance._results import Report
 
@@ -42,10 +44,6 @@ _REPORT_KEY = pytest.StashKey["Report"]()
 
 class ConformanceWarning(UserWarning):
     """A check passed with a warning (e.g. a capability import the sandbox does not grant)."""
-
-
-class ConformanceFailure(Exception):
-    """A conformance check failed; the message holds its reason and smallest input."""
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:

@@ -57,7 +57,14 @@ from functools import partial
 from itertools import compress
 from typing import TypeVar, cast
 
-from dataflare.errors import DataFlareError, GuestTrap, PipelineError, PluginError
+from dataflare.errors import (
+    DataFlareError,
+    GuestTrap,
+    LimitExceeded,
+    PipelineError,
+    PluginError,
+    StageFailed,
+)
 from dataflare.model import PluginKind, Record
 from dataflare.pipeline.checkpoints import (
     Committer,
@@ -80,9 +87,8 @@ from dataflare.plugins.kinds import (
     SourcePlugin,
     TransformPlugin,
 )
-from dataflare.runtime.limits import LimitExceeded
 
-__all__ = ["META_KIND", "META_MESSAGE", "META_STAGE", "Executor", "StageFailed"]
+__all__ = ["META_KIND", "META_MESSAGE", "META_STAGE", "Executor"]
 
 META_STAGE = "dataflare.error.stage"
 META_KIND = "dataflare.error.kind"
@@ -91,16 +97,6 @@ META_MESSAGE = "dataflare.error.message"
 _log = logging.getLogger("dataflare.pipeline")
 
 T = TypeVar("T")
-
-
-class StageFailed(PipelineError):
-    """A stage failed and its policy (or the nature of the failure) stops the run."""
-
-    def __init__(self, stage: str, kind: str, message: str, *, what: str = "failed") -> None:
-        super().__init__(f"stage {stage!r} {what}: {kind}: {message}")
-        self.stage = stage
-        self.kind = kind
-        self.message = message
 
 
 _FAILED = (PluginError, GuestTrap)

@@ -29,10 +29,10 @@ from typing import Any, Generic, TypeVar
 import wasmtime
 from wasmtime.component import Func, Instance
 
-from dataflare.errors import ComponentLoadError, GuestTrap, PluginError
+from dataflare.errors import ComponentLoadError, GuestTrap, LimitExceeded, PluginError
 from dataflare.runtime.capabilities import DENY_ALL, Capabilities
 from dataflare.runtime.guestcall import GRACE_SECONDS, CallAbandoned, GuestThread
-from dataflare.runtime.limits import NO_LIMITS, LimitExceeded, Limits, arm_call, arm_instance
+from dataflare.runtime.limits import NO_LIMITS, Limits, arm_call, arm_instance
 from dataflare.runtime.loader import LoadedComponent
 from dataflare.runtime.sandbox import GuestOutput, PluginLog, build_linker, new_store, sandbox_wasi
 from dataflare.runtime.worlds import world_class
