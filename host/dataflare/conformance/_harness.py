@@ -12,7 +12,6 @@ later calls return the same trap, so a check sees one instance's story.
 from __future__ import annotations
 
 import collections
-import importlib
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -28,6 +27,7 @@ from dataflare.errors import ComponentLoadError, GuestTrap
 from dataflare.model import PluginKind
 from dataflare.runtime import EngineConfig, Limits, LoadedComponent, PluginInstance
 from dataflare.runtime.sandbox import plugin_logger
+from dataflare.runtime.worlds import world_class
 
 __all__ = [
     "CHECK_ENGINE",
@@ -166,11 +166,7 @@ class Subject:
 
     def world_class(self) -> Callable[[wasmtime.Store, Instance], Any]:
         """The generated class for the component's world (e.g. `Filter`)."""
-        module = importlib.import_module(f"dataflare._wit.{self.kind.value}")
-        cls: Callable[[wasmtime.Store, Instance], Any] = getattr(
-            module, self.kind.value.capitalize()
-        )
-        return cls
+        return world_class(self.kind)
 
     def probe(
         self,
