@@ -71,8 +71,7 @@ CASES: list[tuple[str, str, str, int, int, int | None, bool]] = [
 
 def child(args: list[str]) -> None:
     """Run one case in this process and print a JSON line of figures."""
-    from dataflare import RecordTooLarge
-    from dataflare.model import Record
+    from dataflare import Record, RecordTooLarge
     from dataflare.runtime.limits import Limits
 
     kind, guest, count, size = args[0], args[1], int(args[2]), int(args[3])
@@ -106,7 +105,7 @@ def child(args: list[str]) -> None:
 
 
 def _child_jsonl(size: int) -> None:
-    from dataflare.pipeline import run_pipeline
+    from dataflare import run_pipeline
 
     with tempfile.TemporaryDirectory() as tmp:
         src, dst, pipe = Path(tmp, "in.jsonl"), Path(tmp, "out.jsonl"), Path(tmp, "p.yaml")
