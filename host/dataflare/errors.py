@@ -25,7 +25,7 @@
     │   ├── ConfigFileError             a YAML file is invalid (lists every problem)
     │   ├── StageFailed                 a stage failed and its `on_error` stops the run
     │   ├── PluginStopped               a plugin trapped on too many records in a row
-    │   └── BatchContractError          a batch call returned the wrong number of outcomes
+    │   └── BatchContractError          a pooled call returned the wrong number of outcomes
     └── ConformanceFailure              a `dataflare check` check failed (pytest plugin)
 
 `PluginError` subclasses mirror the four cases of the WIT variant
@@ -233,10 +233,12 @@ class PluginStopped(PipelineError):
 
 
 class BatchContractError(PipelineError, ValueError):
-    """A batch call returned a different number of outcomes than the records it got.
+    """A pooled member returned a different number of outcomes than the records it got.
 
     A `PipelineError`, so the executor stops the run with this message rather
-    than wrapping it. Also a `ValueError`, what pooled calls raised before.
+    than wrapping it; worded like the executor's own check for one instance
+    (the counts are those of the member's call, the batch the plugin saw).
+    Also a `ValueError`, what `pooled_batch` raised before.
     """
 
     def __init__(self, records: int, outputs: int, stage: str | None = None) -> None:
@@ -247,6 +249,7 @@ class BatchContractError(PipelineError, ValueError):
         )
         self.records = records
         self.outputs = outputs
+        self.stage = stage
 
 
 class ConformanceFailure(DataFlareError):
