@@ -23,7 +23,7 @@ test: lint  ## every test (lint first: it is the cheapest failure)
 	$(PYTHON) -m pytest
 
 bindings:  ## regenerate the checked-in WIT bindings for our worlds
-	$(PYTHON) -m dataflare bindgen wit -o host/dataflare/bindings
+	$(PYTHON) -m dataflare bindgen wit -o host/dataflare/_wit
 
 bench:  ## benchmarks; prints the README table
 	$(PYTHON) bench/run.py

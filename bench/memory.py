@@ -71,8 +71,8 @@ CASES: list[tuple[str, str, str, int, int, int | None, bool]] = [
 
 def child(args: list[str]) -> None:
     """Run one case in this process and print a JSON line of figures."""
-    from dataflare.model import Record
-    from dataflare.runtime.limits import LimitExceeded, Limits
+    from dataflare import Record, RecordTooLarge
+    from dataflare.runtime.limits import Limits
 
     kind, guest, count, size = args[0], args[1], int(args[2]), int(args[3])
     memory_mb = None if args[4] == "-" else int(args[4])
@@ -92,7 +92,7 @@ def child(args: list[str]) -> None:
     call = plugin.filter_batch if kind == "filter" else plugin.transform_batch
     try:
         out = call(records)
-        limited = sum(isinstance(o, LimitExceeded) for o in out)
+        limited = sum(isinstance(o, RecordTooLarge) for o in out)
         failed = sum(isinstance(o, Exception) for o in out) - limited
         outcome = "ok" if not limited and not failed else f"{limited} limit, {failed} other"
         if kind == "transform":
@@ -105,7 +105,7 @@ def child(args: list[str]) -> None:
 
 
 def _child_jsonl(size: int) -> None:
-    from dataflare.pipeline import run_pipeline
+    from dataflare import run_pipeline
 
     with tempfile.TemporaryDirectory() as tmp:
         src, dst, pipe = Path(tmp, "in.jsonl"), Path(tmp, "out.jsonl"), Path(tmp, "p.yaml")

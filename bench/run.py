@@ -17,6 +17,8 @@ table to stdout and to bench/RESULTS.md. Guests are built with `make` first.
 (e) 1 vs 2 threads: two pooled instances of the Rust filter on two threads.
 (f) peak RSS against the bytes in flight, one fresh process per case
     (`bench/memory.py`; target: 4x the batch's bytes + 200 MB).
+(g) start-up of the `dataflare` command, best of 3 fresh processes
+    (`bench/startup.py`; target: `dataflare --help` within 0.3 s).
 """
 
 from __future__ import annotations
@@ -40,13 +42,13 @@ sys.path.insert(0, str(ROOT / "bench"))
 
 import load_times  # noqa: E402
 import memory  # noqa: E402
+import startup  # noqa: E402
+from dataflare import GuestTrap, PluginKind, Record  # noqa: E402
+from dataflare._wit import filter as wit_filter  # noqa: E402
+from dataflare._wit import transform as wit_transform  # noqa: E402
+from dataflare._wit import types as wit  # noqa: E402
 from dataflare.abi import fastmem, rt  # noqa: E402
 from dataflare.abi.fastcodec import TypedFunc  # noqa: E402
-from dataflare.bindings import filter as wit_filter  # noqa: E402
-from dataflare.bindings import transform as wit_transform  # noqa: E402
-from dataflare.bindings import types as wit  # noqa: E402
-from dataflare.errors import GuestTrap  # noqa: E402
-from dataflare.model import PluginKind, Record  # noqa: E402
 from dataflare.plugins.wasm import WasmFilter, WasmTransform  # noqa: E402
 from dataflare.runtime import load_component  # noqa: E402
 from dataflare.runtime.pool import InstancePool, default_size, pooled_batch  # noqa: E402
@@ -424,6 +426,8 @@ def main() -> None:
     e = threads(4 if args.quick else 10, 3)
     log("(f) memory")
     f = memory.rows(args.quick)
+    log("(g) start-up")
+    g = startup.rows(3)
     cpu = platform.processor() or platform.machine()
     out = [
         "# `make bench` results",
@@ -481,6 +485,14 @@ def main() -> None:
         "default); a record over that bound alone fails with kind `limit` (outcome column).",
         "",
         *f,
+        "",
+        "## (g) start-up of the `dataflare` command (best of 3 fresh processes)",
+        "",
+        "Wall time from process start to exit, `PYTHONPATH` at this tree; `python -c pass`",
+        "is the interpreter's own share. Subcommands import their work when they run, so",
+        "the help loads neither wasmtime, nor the generator, nor a connector's dependencies.",
+        "",
+        *g,
         "",
     ]
     text = "\n".join(out)

@@ -1,4 +1,4 @@
-"""Every error DataFlare raises, in one tree.
+"""Every error DataFlare raises to its callers, in one tree.
 
 ::
 
@@ -8,20 +8,38 @@
     │   └── WorldMismatchError          wrong world, missing export, incompatible version
     ├── BindgenError                    WIT the generator cannot read or map
     ├── PluginNotFoundError             no native plugin of that kind and name
+    ├── InvalidPluginError              a class or entry point cannot serve as the
+    │                                   plugin it claims to be (checked when registered)
     ├── GuestTrap                       the guest trapped (panic, fuel, epoch, OOM);
-    │                                   the instance that trapped is discarded
-    ├── PluginError                     a plugin reported a failure (WIT `plugin-error`)
-    │   ├── ProcessingError
+    │   │                               the instance that trapped is discarded
+    │   ├── LimitExceeded               a limit stopped the call (`.limit`, `.value`)
+    │   └── CallAborted                 the run is aborting: the call was abandoned
+    │                                   or never started
+    ├── PluginError                     one record or call failed, the plugin lives on
+    │   ├── ProcessingError             (the first four are WIT `plugin-error`)
     │   ├── ConfigurationError
     │   ├── PluginIoError
-    │   └── SerializationError
-    └── PipelineError                   a pipeline could not be built or run
-        └── ConfigFileError             a YAML file is invalid (lists every problem)
+    │   ├── SerializationError
+    │   └── RecordTooLarge              the host refused a record over a size limit
+    ├── PipelineError                   a pipeline could not be built or run
+    │   ├── ConfigFileError             a YAML file is invalid (lists every problem)
+    │   ├── StageFailed                 a stage failed and its `on_error` stops the run
+    │   ├── PluginStopped               a plugin trapped on too many records in a row
+    │   └── BatchContractError          a pooled call returned the wrong number of outcomes
+    └── ConformanceFailure              a `dataflare check` check failed (pytest plugin)
 
 `PluginError` subclasses mirror the four cases of the WIT variant
 `dataflare:plugin/types.plugin-error`; `PluginError.kind` gives the case
 name, so a native plugin and a WASM plugin that fail the same way compare
-equal by `(kind, message)`.
+equal by `(kind, message)`. `RecordTooLarge` has the kind ``limit``: the
+plugin never saw the record (or its output was refused), so it is a
+per-record outcome like the others, not a trap.
+
+Exceptions outside this tree never reach a caller: each is a signal between
+two host modules and is turned into one of these where it is caught
+(`runtime.guestcall.CallAbandoned` into `LimitExceeded`,
+`runtime.identify.WorldProblem` into `WorldMismatchError`,
+`pipeline._yaml.YamlLoadError` into `ConfigFileError`).
 """
 
 from __future__ import annotations
@@ -29,25 +47,34 @@ from __future__ import annotations
 from typing import ClassVar, Literal
 
 __all__ = [
+    "BatchContractError",
     "BindgenError",
+    "CallAborted",
     "ComponentError",
     "ComponentLoadError",
     "ConfigFileError",
     "ConfigurationError",
+    "ConformanceFailure",
     "DataFlareError",
     "ErrorKind",
     "GuestTrap",
+    "InvalidPluginError",
+    "LimitExceeded",
     "PipelineError",
     "PluginError",
     "PluginIoError",
     "PluginNotFoundError",
+    "PluginStopped",
     "ProcessingError",
+    "RecordTooLarge",
     "SerializationError",
+    "StageFailed",
     "WorldMismatchError",
     "plugin_error",
 ]
 
-ErrorKind = Literal["processing", "configuration", "io", "serialization"]
+ErrorKind = Literal["processing", "configuration", "io", "serialization", "limit"]
+"""`PluginError.kind`: the four WIT `plugin-error` cases, and ``limit`` (`RecordTooLarge`)."""
 
 
 class DataFlareError(Exception):
@@ -74,12 +101,29 @@ class PluginNotFoundError(DataFlareError):
     """No registered native plugin has the requested kind and name."""
 
 
+class InvalidPluginError(DataFlareError):
+    """A class or entry point cannot be used as a plugin of the kind it claims."""
+
+
 class GuestTrap(DataFlareError):
     """The guest trapped; the instance that trapped is dead and was discarded."""
 
 
+class LimitExceeded(GuestTrap):
+    """A guest call was stopped by a limit; `limit` names it and `value` is its setting."""
+
+    def __init__(self, message: str, *, limit: str, value: object) -> None:
+        super().__init__(message)
+        self.limit = limit
+        self.value = value
+
+
+class CallAborted(GuestTrap):
+    """A guest call abandoned, or not started, because the run is being aborted."""
+
+
 class PluginError(DataFlareError):
-    """A failure a plugin reports on purpose (the WIT `plugin-error` variant)."""
+    """One record or call failed and the plugin lives on (the WIT `plugin-error` variant)."""
 
     kind: ClassVar[ErrorKind]
 
@@ -123,6 +167,21 @@ class SerializationError(PluginError):
     kind = "serialization"
 
 
+class RecordTooLarge(PluginError):
+    """The host refused one record by a size limit; `limit` names it, `value` is its setting.
+
+    Either the record was too big to send in one call (it never reached the
+    plugin) or the plugin returned a record over `max_record_bytes`.
+    """
+
+    kind = "limit"
+
+    def __init__(self, message: str, *, limit: str, value: object) -> None:
+        super().__init__(message)
+        self.limit = limit
+        self.value = value
+
+
 _BY_KIND: dict[str, type[PluginError]] = {
     cls.kind: cls
     for cls in (ProcessingError, ConfigurationError, PluginIoError, SerializationError)
@@ -149,3 +208,49 @@ class ConfigFileError(PipelineError):
         self.problems = problems
         lines = "\n".join(f"  - {p}" for p in problems)
         super().__init__(f"{path}: {len(problems)} problem(s):\n{lines}")
+
+
+class StageFailed(PipelineError):
+    """A stage failed and its policy (or the nature of the failure) stops the run."""
+
+    def __init__(self, stage: str, kind: str, message: str, *, what: str = "failed") -> None:
+        super().__init__(f"stage {stage!r} {what}: {kind}: {message}")
+        self.stage = stage
+        self.kind = kind
+        self.message = message
+
+
+class PluginStopped(PipelineError):
+    """A stage's plugin trapped on every record tried; the run cannot go on with it."""
+
+    def __init__(self, stage: str, traps: int, last: GuestTrap, *, limit: int) -> None:
+        super().__init__(
+            f"stage {stage!r} stopped: its plugin trapped on {traps} records in a row "
+            f"(limit {limit} consecutive traps); last: {last}"
+        )
+        self.stage = stage
+        self.last = last
+
+
+class BatchContractError(PipelineError, ValueError):
+    """A pooled member returned a different number of outcomes than the records it got.
+
+    A `PipelineError`, so the executor stops the run with this message rather
+    than wrapping it; worded like the executor's own check for one instance
+    (the counts are those of the member's call, the batch the plugin saw).
+    Also a `ValueError`, what `pooled_batch` raised before.
+    """
+
+    def __init__(self, records: int, outputs: int, stage: str | None = None) -> None:
+        who = f"stage {stage!r}" if stage is not None else "a pooled plugin"
+        super().__init__(
+            f"{who} broke the batch contract: processing: returned {outputs} outcomes for a "
+            f"batch of {records} records"
+        )
+        self.records = records
+        self.outputs = outputs
+        self.stage = stage
+
+
+class ConformanceFailure(DataFlareError):
+    """A conformance check failed; the message holds its reason and smallest input."""

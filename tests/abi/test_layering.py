@@ -16,7 +16,7 @@ def _imported_after(code: str) -> set[str]:
 
 def test_bindings_and_pipelines_do_not_import_the_generator() -> None:
     loaded = _imported_after(
-        "import dataflare.bindings.filter, dataflare.plugins.wasm, dataflare.pipeline"
+        "import dataflare._wit.filter, dataflare.plugins.wasm, dataflare.pipeline"
     )
     assert not {m for m in loaded if m.startswith("dataflare.bindgen")}
     assert "jinja2" not in loaded

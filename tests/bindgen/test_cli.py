@@ -17,7 +17,7 @@ CASES = Path(__file__).parent / "cases"
 
 
 def test_checked_in_bindings_match_wit() -> None:
-    stale = check(ROOT / "wit", ROOT / "host" / "dataflare" / "bindings")
+    stale = check(ROOT / "wit", ROOT / "host" / "dataflare" / "_wit")
     assert stale == [], f"stale bindings {stale}: run `make bindings`"
 
 

@@ -31,7 +31,7 @@ def test_rt_all_is_sorted_and_resolvable() -> None:
 def test_every_rt_name_generated_code_uses_is_public() -> None:
     generated = [
         *Path(__file__).parent.glob("cases/*/expected/*.py"),
-        *(ROOT / "host" / "dataflare" / "bindings").glob("*.py"),
+        *(ROOT / "host" / "dataflare" / "_wit").glob("*.py"),
     ]
     used = {m for p in generated for m in re.findall(r"\brt\.([A-Za-z_]\w*)", p.read_text())}
     assert used, "no generated code found"

@@ -51,7 +51,7 @@ def test_mypy_strict_passes_on_generated_code(packages: Path) -> None:
             "3.11",
             "--no-incremental",
             *sorted(str(p) for p in packages.iterdir()),
-            str(ROOT / "host" / "dataflare" / "bindings"),
+            str(ROOT / "host" / "dataflare" / "_wit"),
         ],
         capture_output=True,
         text=True,

@@ -251,7 +251,7 @@ def test_call_export_turns_wasmtime_errors_into_guest_trap() -> None:
 
 
 def test_a_world_class_names_the_first_missing_export(world: Any) -> None:
-    from dataflare.bindings.filter import Filter
+    from dataflare._wit.filter import Filter
     from dataflare.errors import WorldMismatchError
 
     cx = world.kinds._cx

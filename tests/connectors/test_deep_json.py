@@ -21,10 +21,10 @@ from dataflare.builtin.count_sum import CountSum
 from dataflare.builtin.json_filter import JsonFilter
 from dataflare.builtin.mask_email import MaskEmail
 from dataflare.connectors import CsvSink, JsonlSink, JsonlSource, PostgresSource, SqliteSink
-from dataflare.connectors._envelope import decode_envelope
 from dataflare.connectors._rows import FieldsCodec, envelope_row_to_record
 from dataflare.errors import SerializationError
 from dataflare.model import Record
+from dataflare.record_json import decode_envelope
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 

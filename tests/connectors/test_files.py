@@ -6,9 +6,9 @@ import json
 
 import pytest
 from dataflare.connectors import CsvSink, CsvSource, JsonlSink, JsonlSource
-from dataflare.connectors._envelope import decode_envelope, encode_envelope
 from dataflare.errors import ConfigurationError, SerializationError
 from dataflare.model import Record
+from dataflare.record_json import decode_envelope, encode_envelope
 from hypothesis import given
 from hypothesis import strategies as st
 

@@ -10,7 +10,7 @@ import pytest
 from dataflare.builtin.count_sum import CountSum
 from dataflare.builtin.json_filter import JsonFilter
 from dataflare.builtin.mask_email import MaskEmail
-from dataflare.errors import ConfigurationError, GuestTrap, PluginError, WorldMismatchError
+from dataflare.errors import ConfigurationError, GuestTrap, WorldMismatchError
 from dataflare.model import PluginKind, Record
 from dataflare.plugins.kinds import AnyPlugin
 from dataflare.plugins.wasm import (
@@ -19,7 +19,6 @@ from dataflare.plugins.wasm import (
     WasmTransform,
     from_wit_record,
     load_wasm_plugin,
-    open_plugin,
     to_wit_record,
 )
 from dataflare.runtime.limits import Limits
@@ -126,11 +125,3 @@ def test_close_is_idempotent_and_final(open_guest: OpenGuest) -> None:
     guest.close()
     with pytest.raises(ValueError, match="closed"):
         guest.describe()
-
-
-def test_open_plugin_gives_a_configured_native_twin() -> None:
-    plugin = open_plugin("filter", "json_filter", {"field": "a", "value": "1"})
-    assert isinstance(plugin, JsonFilter)
-    assert plugin.filter(Record(b'{"a": 1}')) is True
-    with pytest.raises(PluginError):
-        open_plugin(PluginKind.FILTER, "json_filter", {"nope": "1"})

@@ -17,10 +17,10 @@ from typing import Any
 import pytest
 from bindgen.conftest import NATIVE_HINT, require_native
 from bindgen.test_roundtrip import STRATEGIES
+from dataflare._wit import filter as wit_filter
+from dataflare._wit import transform as wit_transform
+from dataflare._wit import types as wit
 from dataflare.abi import fastmem, fastnative, fastnodes, rt
-from dataflare.bindings import filter as wit_filter
-from dataflare.bindings import transform as wit_transform
-from dataflare.bindings import types as wit
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 

@@ -11,10 +11,10 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
+from dataflare._wit import transform as wit_transform
+from dataflare._wit import types as wit
 from dataflare.abi import fastnative, rt
 from dataflare.abi.fastcodec import TypedFunc
-from dataflare.bindings import transform as wit_transform
-from dataflare.bindings import types as wit
 from dataflare.model import PluginKind
 from dataflare.runtime import load_component
 from dataflare.runtime.instance import PluginInstance

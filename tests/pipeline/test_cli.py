@@ -15,7 +15,7 @@ import time
 from pathlib import Path
 
 from dataflare.cli import main
-from dataflare.pipeline.report import StageLogHandler
+from dataflare.cli.run_display import StageLogHandler
 
 HERE = Path(__file__).resolve().parent
 

@@ -10,12 +10,12 @@ from pathlib import Path
 
 import dfpipe_plugins
 import pytest
+from dataflare import StageFailed
 from dataflare.errors import PipelineError
 from dataflare.pipeline import (
     META_KIND,
     META_MESSAGE,
     META_STAGE,
-    StageFailed,
     load_plan,
     run_pipeline,
 )
@@ -463,7 +463,7 @@ def test_a_sink_failing_a_whole_batch_stops_the_run(write_yaml, tmp_path):
 def test_progress_renders_counts_on_a_terminal():
     import io
 
-    from dataflare.pipeline.report import Progress
+    from dataflare.cli.run_display import Progress
     from dataflare.pipeline.stats import RunStats
     from rich.console import Console
 

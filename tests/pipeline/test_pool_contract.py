@@ -15,10 +15,11 @@ from collections.abc import Sequence
 from pathlib import Path
 
 import pytest
+from dataflare import BatchContractError
 from dataflare.model import PluginInfo, PluginKind, Record
 from dataflare.pipeline.executor import Executor
-from dataflare.pipeline.plan import load_plan
-from dataflare.runtime.pool import BatchContractError, InstancePool, pooled_batch
+from dataflare.pipeline.planner import load_plan
+from dataflare.runtime.pool import InstancePool, pooled_batch
 from hypothesis import given
 from hypothesis import strategies as st
 

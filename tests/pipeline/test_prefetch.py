@@ -10,7 +10,8 @@ import time
 
 import dfpipe_plugins
 import pytest
-from dataflare.pipeline import StageFailed, run_pipeline
+from dataflare import StageFailed
+from dataflare.pipeline import run_pipeline
 from dataflare.pipeline.prefetch import ReadAhead, ReadInline
 from support.guests import built_guest
 from support.stopping import run_stopping_after

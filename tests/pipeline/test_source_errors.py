@@ -9,6 +9,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from dataflare import StageFailed
 from dataflare.errors import ProcessingError
 from dataflare.model import Record
 from dataflare.pipeline import (
@@ -16,7 +17,6 @@ from dataflare.pipeline import (
     META_MESSAGE,
     META_STAGE,
     Executor,
-    StageFailed,
     load_plan,
     run_pipeline,
 )

@@ -10,9 +10,10 @@ from pathlib import Path
 
 import dfpipe_plugins
 import pytest
+from dataflare import StageFailed
 from dataflare.errors import ConfigFileError
 from dataflare.model import PluginKind
-from dataflare.pipeline import StageFailed, load_plan, run_pipeline
+from dataflare.pipeline import load_plan, run_pipeline
 from dataflare.runtime.pool import PooledPlugin, default_size
 from support.guests import built_guest
 

@@ -1,1 +1,6 @@
-"""A module the registry tests import as a `builtins` module (it only has to import)."""
+"""A `builtins` table for the registry tests: names plugins without importing them."""
+
+PLUGINS = {
+    "filter.lazy_keep": "plugins.sample_lazy_plugin:LazyKeep",
+    "filter.broken": "plugins.sample_broken_builtins:Broken",
+}

@@ -10,7 +10,7 @@ import pytest
 MODULES = [
     "dataflare.plugins.base",
     "dataflare.plugins.registry",
-    "dataflare.plugins.spec",
+    "dataflare.plugins.resolve",
     "dataflare.plugins.wasm",
     "dataflare.builtin",
     "dataflare.builtin._json",

@@ -8,11 +8,12 @@ from importlib.metadata import EntryPoint
 from pathlib import Path
 
 import pytest
+from dataflare import InvalidPluginError
 from dataflare.errors import PluginError, PluginNotFoundError
 from dataflare.model import PluginInfo, PluginKind, Record
 from dataflare.plugins import registry
 from dataflare.plugins.base import FilterBase, TransformBase
-from dataflare.plugins.registry import ENTRY_POINT_GROUP, InvalidPluginError, Registry
+from dataflare.plugins.registry import ENTRY_POINT_GROUP, Registry
 
 from plugins import sample_plugins
 
@@ -256,14 +257,38 @@ def test_default_registry_has_the_builtins() -> None:
     assert registry.get("filter", "json_filter").__name__ == "JsonFilter"
 
 
-def test_builtin_modules_are_imported_on_first_lookup_and_missing_ones_skipped() -> None:
-    reg = Registry(no_entry_points, builtins=("plugins.no_such_module", "plugins.sample_builtins"))
-    assert "plugins.sample_builtins" not in sys.modules
-    assert reg.available("filter") == []  # sample_builtins registers on the default registry
-    assert "plugins.sample_builtins" in sys.modules
+def test_builtins_are_listed_without_importing_their_modules() -> None:
+    reg = Registry(no_entry_points, builtins=("plugins.sample_builtins",))
+    assert reg.available("filter") == ["broken", "lazy_keep"]
+    assert "plugins.sample_lazy_plugin" not in sys.modules
+    cls = reg.get("filter", "lazy_keep")
+    assert cls.__name__ == "LazyKeep"
+    assert "plugins.sample_lazy_plugin" in sys.modules
+
+
+def test_a_missing_builtins_table_is_an_error_not_skipped() -> None:
+    reg = Registry(no_entry_points, builtins=("plugins.no_such_module",))
+    with pytest.raises(ModuleNotFoundError, match="no_such_module"):
+        reg.available("filter")
 
 
 def test_a_builtin_module_that_fails_inside_is_not_hidden() -> None:
-    reg = Registry(no_entry_points, builtins=("plugins.sample_broken_builtins",))
-    with pytest.raises(ModuleNotFoundError, match="not_installed_dependency"):
-        reg.available("filter")
+    reg = Registry(no_entry_points, builtins=("plugins.sample_builtins",))
+    with pytest.raises(InvalidPluginError, match="not_installed_dependency"):
+        reg.get("filter", "broken")
+
+
+def test_builtins_win_over_entry_points_of_the_same_name() -> None:
+    eps = [EntryPoint("filter.lazy_keep", f"{SAMPLES}:KeepAll", ENTRY_POINT_GROUP)]
+    reg = Registry(lambda: eps, builtins=("plugins.sample_builtins",))
+    assert reg.get("filter", "lazy_keep").__name__ == "LazyKeep"
+
+
+@pytest.mark.parametrize("package", ["dataflare.builtin", "dataflare.connectors"])
+def test_each_builtins_table_entry_is_the_class_its_module_registers(package: str) -> None:
+    import importlib
+
+    for key, target in importlib.import_module(package).PLUGINS.items():
+        kind, _, name = key.partition(".")
+        module, _, attr = target.partition(":")
+        assert registry.get(kind, name) is getattr(importlib.import_module(module), attr)

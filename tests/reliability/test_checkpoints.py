@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from dataflare.errors import PipelineError
 from dataflare.pipeline.executor import Executor
-from dataflare.pipeline.plan import load_plan
+from dataflare.pipeline.planner import load_plan
 
 
 def _setup(tmp_path: Path, count: int) -> Path:

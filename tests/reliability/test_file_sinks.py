@@ -15,10 +15,11 @@ import os
 from pathlib import Path
 
 import pytest
+from dataflare import StageFailed
 from dataflare.cli import main
 from dataflare.errors import PipelineError
-from dataflare.pipeline.executor import Executor, StageFailed
-from dataflare.pipeline.plan import load_plan
+from dataflare.pipeline.executor import Executor
+from dataflare.pipeline.planner import load_plan
 
 JUNK = b'{"n": -1, "from": "a batch written after the last commit"}\n'
 

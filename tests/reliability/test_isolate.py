@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import pytest
+from dataflare import PluginStopped
 from dataflare.errors import GuestTrap, ProcessingError
-from dataflare.pipeline.isolate import MAX_CONSECUTIVE_TRAPS, Isolator, PluginStopped
+from dataflare.pipeline.poison_bisect import MAX_CONSECUTIVE_TRAPS, Isolator
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -57,7 +58,7 @@ def test_a_plugin_error_for_the_whole_call_is_not_bisected():
 
 
 def test_a_batch_stopped_by_a_limit_is_retried_record_by_record():
-    from dataflare.runtime.limits import LimitExceeded
+    from dataflare import LimitExceeded
 
     calls: list[list[int]] = []
 

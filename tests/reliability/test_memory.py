@@ -20,6 +20,8 @@ import textwrap
 from pathlib import Path
 
 import pytest
+from dataflare import RecordTooLarge
+from dataflare.errors import PluginError
 from dataflare.model import PluginKind, Record
 from dataflare.plugins.wasm import (
     RETURN_BYTES,
@@ -30,7 +32,7 @@ from dataflare.plugins.wasm import (
     call_bytes,
     load_wasm_plugin,
 )
-from dataflare.runtime.limits import LimitExceeded, Limits
+from dataflare.runtime.limits import Limits
 from support.guests import built_guest
 
 MIB = 1 << 20
@@ -112,7 +114,9 @@ def test_a_record_too_big_for_one_call_fails_alone_with_a_limit(json_filter):
         plugin.close()
     assert out[0] is True and out[2] is False
     error = out[1]
-    assert isinstance(error, LimitExceeded)
+    # a per-record outcome like any plugin error, so `on_error` applies; not a trap
+    assert isinstance(error, RecordTooLarge) and isinstance(error, PluginError)
+    assert error.kind == "limit"
     assert error.limit == "call_bytes" and error.value == bound
     message = str(error)
     assert f"{bound + 1} bytes" in message and f"{bound}-byte bound" in message
@@ -126,7 +130,7 @@ def test_a_transform_record_over_the_return_limit_says_memory_does_not_help(echo
     finally:
         plugin.close()
     assert out[0] == Record(value=b"a")
-    assert isinstance(out[1], LimitExceeded)
+    assert isinstance(out[1], RecordTooLarge)
     assert "raising limits.memory_mb does not help" in str(out[1])
 
 

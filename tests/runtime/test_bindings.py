@@ -7,9 +7,9 @@ import types
 
 import dataflare.runtime
 import pytest
+from dataflare._wit.filter import Filter
+from dataflare._wit.types import Record
 from dataflare.abi import rt
-from dataflare.bindings.filter import Filter
-from dataflare.bindings.types import Record
 from dataflare.errors import GuestTrap
 from dataflare.runtime import PluginInstance, open_instance
 

@@ -8,9 +8,9 @@ import time
 from collections.abc import Iterator
 
 import pytest
+from dataflare import CallAborted
 from dataflare.runtime.guestcall import (
     CallAbandoned,
-    CallAborted,
     GuestThread,
     abort_guest_calls,
     allow_guest_calls,

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import subprocess
 
-from dataflare.bindings import filter as filter_world
+from dataflare._wit import filter as filter_world
 from dataflare.model import PluginKind
 from dataflare.runtime.worlds import all_worlds, distinctive_exports, world_class, world_for
 from support.tools import require_tool

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from dataflare.model import Record
 from dataflare.pipeline.executor import Executor
-from dataflare.pipeline.plan import load_plan
+from dataflare.pipeline.planner import load_plan
 from dataflare.pipeline.stats import RunStats
 from hostile_build import hostile_transform
 

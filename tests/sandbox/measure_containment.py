@@ -19,13 +19,14 @@ from pathlib import Path
 
 sys.path[:0] = [str(Path(__file__).parent), str(Path(__file__).parents[1])]
 
+from dataflare import PluginStopped  # noqa: E402
 from dataflare.errors import ConfigFileError, DataFlareError  # noqa: E402
 from dataflare.model import Record  # noqa: E402
 from dataflare.pipeline.config import load_config  # noqa: E402
 from dataflare.pipeline.executor import Executor  # noqa: E402
-from dataflare.pipeline.isolate import Isolator, PluginStopped  # noqa: E402
-from dataflare.pipeline.limits import DEFAULT_LIMITS, StageLimits  # noqa: E402
-from dataflare.pipeline.plan import load_plan  # noqa: E402
+from dataflare.pipeline.planner import load_plan  # noqa: E402
+from dataflare.pipeline.poison_bisect import Isolator  # noqa: E402
+from dataflare.pipeline.stage_limits import DEFAULT_LIMITS, StageLimits  # noqa: E402
 from dataflare.plugins.wasm import WasmTransform, load_wasm_plugin  # noqa: E402
 from dataflare.runtime.capabilities import Capabilities  # noqa: E402
 from hostile_build import hostile_transform  # noqa: E402

@@ -18,14 +18,15 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from dataflare.bindings.types import Record
+from dataflare import LimitExceeded
+from dataflare._wit.types import Record
 from dataflare.model import PluginKind
 from dataflare.pipeline.executor import Executor
-from dataflare.pipeline.plan import load_plan
+from dataflare.pipeline.planner import load_plan
 from dataflare.runtime.engine import EngineConfig
 from dataflare.runtime.guestcall import stuck_calls
 from dataflare.runtime.instance import PluginInstance, open_instance
-from dataflare.runtime.limits import LimitExceeded, Limits
+from dataflare.runtime.limits import Limits
 from dataflare.runtime.loader import LoadedComponent, load_component
 from hostile_build import ROOT, sleepy_transform
 

@@ -12,11 +12,12 @@ import textwrap
 from pathlib import Path
 
 import pytest
+from dataflare import StageFailed
 from dataflare.errors import ConfigFileError
 from dataflare.pipeline.config import load_config
-from dataflare.pipeline.executor import Executor, StageFailed
-from dataflare.pipeline.limits import DEFAULT_LIMITS, StageLimits
-from dataflare.pipeline.plan import load_plan
+from dataflare.pipeline.executor import Executor
+from dataflare.pipeline.planner import load_plan
+from dataflare.pipeline.stage_limits import DEFAULT_LIMITS, StageLimits
 from dataflare.runtime.capabilities import DENY_ALL, Capabilities, DirGrant
 from hypothesis import given
 from hypothesis import strategies as st

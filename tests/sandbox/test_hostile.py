@@ -12,8 +12,9 @@ import logging
 import os
 
 import pytest
+from dataflare import PluginStopped
 from dataflare.model import Record
-from dataflare.pipeline.isolate import MAX_CONSECUTIVE_TRAPS, PluginStopped
+from dataflare.pipeline.poison_bisect import MAX_CONSECUTIVE_TRAPS
 
 KIND = "dataflare.error.kind"
 MESSAGE = "dataflare.error.message"

@@ -5,8 +5,9 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from dataflare.pipeline.executor import Executor, StageFailed
-from dataflare.pipeline.plan import load_plan
+from dataflare import StageFailed
+from dataflare.pipeline.executor import Executor
+from dataflare.pipeline.planner import load_plan
 from support.guests import built_guest
 
 

@@ -2,7 +2,10 @@
 
 Each subcommand lives in its own module exposing `register(subparsers)`,
 which adds its parser and sets `func` (a callable taking the parsed args and
-returning an exit code).
+returning an exit code). A subcommand module imports only what its parser
+needs at the top and the rest inside `func`, so that `dataflare --help`
+loads neither wasmtime, nor the generator, nor any connector's dependencies
+(`bench/startup.py` times it; a test lists what it imports).
 """
 
 from __future__ import annotations
@@ -16,8 +19,7 @@ from dataflare.errors import DataFlareError
 
 __all__ = ["main"]
 
-# Subcommand modules, in help order. A module that does not exist yet is
-# simply not offered, so the CLI works while subcommands are being built.
+# Subcommand modules (`dataflare.cli.<name>_cmd`), in help order.
 _SUBCOMMANDS = ("run", "inspect", "test", "check", "bindgen")
 
 
@@ -26,16 +28,17 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="dataflare", description="Run data pipelines of native and WebAssembly plugins."
     )
+    parser.add_argument("--version", action="version", version=f"%(prog)s {_version()}")
     subparsers = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     for name in _SUBCOMMANDS:
-        try:
-            module = importlib.import_module(f"dataflare.cli.{name}_cmd")
-        except ModuleNotFoundError as exc:
-            if exc.name != f"dataflare.cli.{name}_cmd":
-                raise
-            continue
-        module.register(subparsers)
+        importlib.import_module(f"dataflare.cli.{name}_cmd").register(subparsers)
     return parser
+
+
+def _version() -> str:
+    import dataflare
+
+    return dataflare.__version__
 
 
 def main(argv: Sequence[str] | None = None) -> int:

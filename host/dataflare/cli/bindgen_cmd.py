@@ -6,8 +6,6 @@ import argparse
 import sys
 from pathlib import Path
 
-from dataflare.bindgen import check, generate
-
 __all__ = ["register"]
 
 
@@ -37,6 +35,9 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
 
 def run(args: argparse.Namespace) -> int:
     """Generate (or with --check, verify) the bindings; the exit code."""
+    # Imported on use: the generator needs Jinja, which `dataflare --help` must not load.
+    from dataflare.bindgen import check, generate
+
     if args.check:
         stale = check(args.source, args.out, worlds=args.worlds)
         for name in stale:

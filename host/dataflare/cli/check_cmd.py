@@ -6,7 +6,7 @@ import argparse
 import sys
 from typing import Any
 
-from dataflare.conformance._model import DEFAULT_EXAMPLES, Budget
+from dataflare.conformance import DEFAULT_EXAMPLES, Budget
 from dataflare.model import PluginKind
 
 __all__ = ["parse_param", "register"]

@@ -4,13 +4,12 @@ from __future__ import annotations
 
 import argparse
 import json
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from dataflare.model import PluginInfo
-from dataflare.plugins.kinds import AnyPlugin
-from dataflare.plugins.spec import open_spec
-from dataflare.plugins.wasm import WasmPlugin
-from dataflare.runtime.worlds import world_for
+from dataflare.plugins.resolve import open_plugin
+
+if TYPE_CHECKING:
+    from dataflare.plugins.kinds import AnyPlugin
 
 __all__ = ["describe_plugin", "register"]
 
@@ -38,7 +37,7 @@ def register(subparsers: Any) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Open the plugin, print its description, close it."""
-    plugin = open_spec(args.plugin, args.world, stage="inspect")
+    plugin = open_plugin(args.plugin, args.world, stage="inspect")
     try:
         facts = describe_plugin(plugin)
     finally:
@@ -49,7 +48,11 @@ def run(args: argparse.Namespace) -> int:
 
 def describe_plugin(plugin: AnyPlugin) -> dict[str, Any]:
     """Everything `inspect` shows, as a JSON-ready dict."""
-    info: PluginInfo = plugin.describe()
+    # Imported on use: they load wasmtime, which `dataflare --help` must not.
+    from dataflare.plugins.wasm import WasmPlugin
+    from dataflare.runtime.worlds import world_for
+
+    info = plugin.describe()
     if isinstance(plugin, WasmPlugin):
         loaded = plugin.loaded
         world = loaded.world

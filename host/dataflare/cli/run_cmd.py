@@ -9,12 +9,6 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from rich.console import Console
-
-from dataflare.pipeline import Executor, load_plan
-from dataflare.pipeline.interrupt import stop_on_sigint
-from dataflare.pipeline.report import Progress, StageLogHandler, summary_table
-
 __all__ = ["register"]
 
 
@@ -49,6 +43,13 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _run(args: argparse.Namespace) -> int:
+    # Imported on use, like every subcommand's work: `dataflare --help` loads none of it.
+    from rich.console import Console
+
+    from dataflare.cli.run_display import Progress, summary_table
+    from dataflare.pipeline import Executor, load_plan
+    from dataflare.pipeline.interrupt import stop_on_sigint
+
     plan = load_plan(args.pipeline)
     # A pipeline writing records to stdout keeps stdout for them alone.
     data_on_stdout = any(
@@ -81,6 +82,8 @@ def _stage_logging(verbose: int) -> Iterator[None]:
     The previous logger state comes back afterwards, so calling the CLI
     in-process (tests, notebooks) leaves the host's logging as it was.
     """
+    from dataflare.cli.run_display import StageLogHandler
+
     logger = logging.getLogger("dataflare")
     saved = (logger.level, logger.propagate)
     handler = StageLogHandler()

@@ -10,7 +10,6 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from dataflare import jsonio
-from dataflare.connectors._envelope import decode_envelope, encode_envelope
 from dataflare.errors import DataFlareError, PluginError
 from dataflare.model import Record
 from dataflare.plugins.kinds import (
@@ -20,7 +19,8 @@ from dataflare.plugins.kinds import (
     SourcePlugin,
     TransformPlugin,
 )
-from dataflare.plugins.spec import open_spec
+from dataflare.plugins.resolve import open_plugin
+from dataflare.record_json import decode_envelope, encode_envelope
 
 __all__ = ["read_records", "register"]
 
@@ -97,7 +97,7 @@ def run(args: argparse.Namespace) -> int:
     """Open and configure the plugin, feed it the records, print one line per outcome."""
     if args.batch_size < 1:
         raise DataFlareError("--batch-size must be at least 1")
-    plugin = open_spec(args.plugin, args.world, stage="test")
+    plugin = open_plugin(args.plugin, args.world, stage="test")
     try:
         plugin.configure(dict(args.param))
         if isinstance(plugin, SourcePlugin):

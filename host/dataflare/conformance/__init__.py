@@ -52,7 +52,8 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from dataflare.conformance._imports import classify_imports
-    from dataflare.conformance._model import (
+    from dataflare.conformance._render import render_json, render_text
+    from dataflare.conformance._results import (
         CHECK_NAMES,
         DEFAULT_EXAMPLES,
         SCHEMA_VERSION,
@@ -61,7 +62,6 @@ if TYPE_CHECKING:
         Report,
         Status,
     )
-    from dataflare.conformance._report import render_json, render_text
     from dataflare.conformance._runner import run_checks
 
 __all__ = [
@@ -79,16 +79,16 @@ __all__ = [
 ]
 
 _WHERE = {
-    "CHECK_NAMES": "_model",
-    "DEFAULT_EXAMPLES": "_model",
-    "SCHEMA_VERSION": "_model",
-    "Budget": "_model",
-    "CheckResult": "_model",
-    "Report": "_model",
-    "Status": "_model",
+    "CHECK_NAMES": "_results",
+    "DEFAULT_EXAMPLES": "_results",
+    "SCHEMA_VERSION": "_results",
+    "Budget": "_results",
+    "CheckResult": "_results",
+    "Report": "_results",
+    "Status": "_results",
     "classify_imports": "_imports",
-    "render_json": "_report",
-    "render_text": "_report",
+    "render_json": "_render",
+    "render_text": "_render",
     "run_checks": "_runner",
 }
 

@@ -18,11 +18,11 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from dataflare.bindings.types import Record
+from dataflare._wit.types import Record
 from dataflare.conformance._drivers import Driver, SourceOp, standard_source_ops
 from dataflare.conformance._harness import Outcome, Refused, Returned, Subject, Trapped
 from dataflare.conformance._inputs import large_record, render, standard_records
-from dataflare.conformance._model import CheckResult, Status
+from dataflare.conformance._results import CheckResult, Status
 from dataflare.model import PluginKind
 
 __all__ = ["StandardRun", "check_budget"]

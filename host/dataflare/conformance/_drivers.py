@@ -14,8 +14,8 @@ from typing import Any
 
 from hypothesis import strategies as st
 
+from dataflare._wit.types import Record
 from dataflare.abi import rt
-from dataflare.bindings.types import Record
 from dataflare.conformance._harness import Outcome, Probe, Refused, Returned, Trapped, error_kind
 from dataflare.conformance._inputs import record_size
 from dataflare.model import PluginKind

@@ -12,7 +12,6 @@ later calls return the same trap, so a check sees one instance's story.
 from __future__ import annotations
 
 import collections
-import importlib
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -21,13 +20,14 @@ from typing import Any
 import wasmtime
 from wasmtime.component import Instance
 
+from dataflare._wit import types as wit
 from dataflare.abi import rt
-from dataflare.bindings import types as wit
-from dataflare.conformance._model import Budget
+from dataflare.conformance._results import Budget
 from dataflare.errors import ComponentLoadError, GuestTrap
 from dataflare.model import PluginKind
 from dataflare.runtime import EngineConfig, Limits, LoadedComponent, PluginInstance
 from dataflare.runtime.sandbox import plugin_logger
+from dataflare.runtime.worlds import world_class
 
 __all__ = [
     "CHECK_ENGINE",
@@ -166,11 +166,7 @@ class Subject:
 
     def world_class(self) -> Callable[[wasmtime.Store, Instance], Any]:
         """The generated class for the component's world (e.g. `Filter`)."""
-        module = importlib.import_module(f"dataflare.bindings.{self.kind.value}")
-        cls: Callable[[wasmtime.Store, Instance], Any] = getattr(
-            module, self.kind.value.capitalize()
-        )
-        return cls
+        return world_class(self.kind)
 
     def probe(
         self,

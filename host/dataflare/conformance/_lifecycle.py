@@ -19,7 +19,7 @@ from dataflare.conformance._harness import (
     describe_outcome,
 )
 from dataflare.conformance._inputs import standard_records
-from dataflare.conformance._model import CheckResult, Status
+from dataflare.conformance._results import CheckResult, Status
 from dataflare.model import PluginKind
 
 __all__ = ["check_lifecycle"]

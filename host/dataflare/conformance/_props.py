@@ -13,7 +13,7 @@ from typing import Any, TypeVar
 
 from hypothesis import strategies as st
 
-from dataflare.bindings.types import Record
+from dataflare._wit.types import Record
 from dataflare.conformance._budget import StandardRun, label
 from dataflare.conformance._drivers import BATCH_EXPORT, Driver, SourceOp, source_ops
 from dataflare.conformance._harness import (
@@ -24,7 +24,7 @@ from dataflare.conformance._harness import (
     describe_outcome,
 )
 from dataflare.conformance._inputs import batches, render_records, standard_records
-from dataflare.conformance._model import CheckResult, Status
+from dataflare.conformance._results import CheckResult, Status
 from dataflare.conformance._search import smallest_failure
 from dataflare.model import PluginKind
 

@@ -9,20 +9,20 @@ from pathlib import Path
 from dataflare.conformance._budget import check_budget
 from dataflare.conformance._harness import Subject
 from dataflare.conformance._lifecycle import check_lifecycle
-from dataflare.conformance._model import (
-    CHECK_NAMES,
-    DEFAULT_EXAMPLES,
-    Budget,
-    CheckResult,
-    Report,
-    Status,
-)
 from dataflare.conformance._props import (
     PropertyRun,
     check_aggregate_fold,
     check_batch,
     check_determinism,
     check_no_trap,
+)
+from dataflare.conformance._results import (
+    CHECK_NAMES,
+    DEFAULT_EXAMPLES,
+    Budget,
+    CheckResult,
+    Report,
+    Status,
 )
 from dataflare.conformance._static import check_configure, check_describe, check_world_and_imports
 from dataflare.model import PluginKind

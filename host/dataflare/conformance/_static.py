@@ -9,8 +9,8 @@ from pathlib import Path
 
 from wasmtime.component import Component
 
+from dataflare._wit import types as wit
 from dataflare.abi.rt import WorldSpec
-from dataflare.bindings import types as wit
 from dataflare.conformance._harness import (
     CHECK_ENGINE,
     Outcome,
@@ -20,7 +20,7 @@ from dataflare.conformance._harness import (
     describe_outcome,
 )
 from dataflare.conformance._imports import classify_imports
-from dataflare.conformance._model import CheckResult, Status
+from dataflare.conformance._results import CheckResult, Status
 from dataflare.errors import ComponentLoadError, WorldMismatchError
 from dataflare.model import PluginKind
 from dataflare.runtime import LoadedComponent, default_cache, get_engine, load_component

@@ -25,8 +25,10 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
+from dataflare.errors import ConformanceFailure
+
 if TYPE_CHECKING:
-    from dataflare.conformance._model import Report
+    from dataflare.conformance._results import Report
 
 __all__ = [
     "ConformanceItem",
@@ -42,10 +44,6 @@ _REPORT_KEY = pytest.StashKey["Report"]()
 
 class ConformanceWarning(UserWarning):
     """A check passed with a warning (e.g. a capability import the sandbox does not grant)."""
-
-
-class ConformanceFailure(Exception):
-    """A conformance check failed; the message holds its reason and smallest input."""
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -112,7 +110,7 @@ class _PluginFile(pytest.Collector):
 
     def collect(self) -> Iterator[pytest.Item]:
         """One item per check, in report order."""
-        from dataflare.conformance._model import CHECK_NAMES
+        from dataflare.conformance._results import CHECK_NAMES
 
         for name in CHECK_NAMES:
             yield ConformanceItem.from_parent(self, name=name, check=name)

@@ -1,7 +1,5 @@
 """Built-in connectors: native source and sink plugins for files, streams and databases.
 
-Importing this package registers them with `dataflare.plugins.registry`:
-
 =========  ======================================  ==========================
 name       source                                  sink
 =========  ======================================  ==========================
@@ -12,14 +10,25 @@ stdout     -                                       JSON Lines on standard output
 sqlite     SQLite table or query (incremental)     SQLite table, insert/upsert
 postgres   PostgreSQL table or query (incremental) PostgreSQL table, insert/upsert
 =========  ======================================  ==========================
+
+`PLUGINS` declares them to `dataflare.plugins.registry`, which imports a
+connector's module (and its dependencies: psycopg for ``postgres``) only
+when a pipeline looks that connector up. The classes load on first use too.
 """
 
-from dataflare.connectors.csvfile import CsvSink, CsvSource
-from dataflare.connectors.jsonl import JsonlSink, JsonlSource, StdinSource, StdoutSink
-from dataflare.connectors.postgres import PostgresSink, PostgresSource
-from dataflare.connectors.sqlite import SqliteSink, SqliteSource
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from dataflare.connectors.csvfile import CsvSink, CsvSource
+    from dataflare.connectors.jsonl import JsonlSink, JsonlSource, StdinSource, StdoutSink
+    from dataflare.connectors.postgres import PostgresSink, PostgresSource
+    from dataflare.connectors.sqlite import SqliteSink, SqliteSource
 
 __all__ = [
+    "PLUGINS",
     "CsvSink",
     "CsvSource",
     "JsonlSink",
@@ -31,3 +40,28 @@ __all__ = [
     "StdinSource",
     "StdoutSink",
 ]
+
+PLUGINS: dict[str, str] = {
+    "source.jsonl": "dataflare.connectors.jsonl:JsonlSource",
+    "sink.jsonl": "dataflare.connectors.jsonl:JsonlSink",
+    "source.stdin": "dataflare.connectors.jsonl:StdinSource",
+    "sink.stdout": "dataflare.connectors.jsonl:StdoutSink",
+    "source.csv": "dataflare.connectors.csvfile:CsvSource",
+    "sink.csv": "dataflare.connectors.csvfile:CsvSink",
+    "source.sqlite": "dataflare.connectors.sqlite:SqliteSource",
+    "sink.sqlite": "dataflare.connectors.sqlite:SqliteSink",
+    "source.postgres": "dataflare.connectors.postgres:PostgresSource",
+    "sink.postgres": "dataflare.connectors.postgres:PostgresSink",
+}
+"""Each connector as ``"<kind>.<name>"`` -> ``"module:Class"``, like an entry point."""
+
+_WHERE = {target.partition(":")[2]: target.partition(":")[0] for target in PLUGINS.values()}
+
+
+def __getattr__(name: str) -> Any:
+    module = _WHERE.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value

@@ -3,7 +3,7 @@
 Reading (``format: value``, the default): each non-blank line is one
 record's value, as is (bytes unchanged), once it has been checked to be one
 JSON document. With ``format: record`` each line is a record envelope
-(`dataflare.connectors._envelope`), as the sink writes it. A line that does
+(`dataflare.record_json`), as the sink writes it. A line that does
 not decode (not UTF-8, not JSON, nested too deeply, a bad envelope, a
 ``key_field`` that cannot be read) fails alone: it is reported beside the
 good records (`SourceBatch`), named ``file:line``, and follows the source's
@@ -35,7 +35,6 @@ from collections.abc import Mapping, Sequence
 from typing import IO, ClassVar
 
 from dataflare import jsonio
-from dataflare.connectors._envelope import decode_envelope, encode_envelope
 from dataflare.connectors._resume import Resume
 from dataflare.errors import (
     ConfigurationError,
@@ -48,6 +47,7 @@ from dataflare.model import ParamInfo, Record
 from dataflare.plugins.base import SinkBase, SourceBase
 from dataflare.plugins.kinds import ReadFailure, SourceBatch
 from dataflare.plugins.registry import register
+from dataflare.record_json import decode_envelope, encode_envelope
 
 __all__ = ["JsonlSink", "JsonlSource", "StdinSource", "StdoutSink"]
 

@@ -10,7 +10,7 @@ from typing import Literal
 from dataflare.errors import ConfigFileError
 from dataflare.model import PluginKind
 from dataflare.pipeline._yaml import Mark
-from dataflare.pipeline.limits import DEFAULT_LIMITS, StageLimits
+from dataflare.pipeline.stage_limits import DEFAULT_LIMITS, StageLimits
 from dataflare.runtime.capabilities import DENY_ALL, Capabilities
 
 __all__ = [

@@ -6,10 +6,11 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from dataflare.model import PluginKind
+from dataflare.pipeline._check_sandbox import SandboxChecker
+from dataflare.pipeline._check_workers import WorkersChecker
 from dataflare.pipeline._checks import U32_MAX, suggest, type_name
 from dataflare.pipeline._entries import EntryChecker
 from dataflare.pipeline._samefile import FileUse, check_same_files, uses_of
-from dataflare.pipeline._sandbox import SandboxChecker
 from dataflare.pipeline._schema import (
     DEFAULT_BATCH_SIZE,
     ENTRY_KEYS,
@@ -25,9 +26,8 @@ from dataflare.pipeline._schema import (
     Section,
     StageConfig,
 )
-from dataflare.pipeline._workers import WorkersChecker
 from dataflare.pipeline._yaml import Located
-from dataflare.pipeline.limits import DEFAULT_LIMITS
+from dataflare.pipeline.stage_limits import DEFAULT_LIMITS
 from dataflare.runtime.capabilities import DENY_ALL
 
 __all__ = ["Validator"]

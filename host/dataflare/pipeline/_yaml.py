@@ -26,6 +26,7 @@ __all__ = [
     "Mark",
     "YamlLoadError",
     "load_located",
+    "parse_located",
 ]
 
 MAX_FILE_BYTES = 4 * 1024 * 1024
@@ -81,7 +82,11 @@ def load_located(path: Path, display: str | None = None) -> Located | None:
             Mark(name, 1, 1),
             f"file is {size} bytes; a pipeline file may be at most {MAX_FILE_BYTES}",
         )
-    text = path.read_text(encoding="utf-8")
+    return parse_located(path.read_text(encoding="utf-8"), name)
+
+
+def parse_located(text: str, name: str) -> Located | None:
+    """Parse YAML `text`, marks naming `name`; None for an empty document."""
     try:
         node = yaml.compose(text, Loader=_DepthLoader)
     except _TooDeep as exc:

@@ -33,7 +33,7 @@ Rules worth knowing:
   WASM plugins, whose paths are guest paths).
 * A sink named by some stage's ``dead_letter`` receives only dead letters,
   not the main flow.
-* WASM stages take ``limits`` (`dataflare.pipeline.limits`, defaults applied
+* WASM stages take ``limits`` (`dataflare.pipeline.stage_limits`, defaults applied
   when absent) and ``allow: {dirs: [{host, guest, mode}], env, stdout}``
   (default: nothing granted); native stages reject both.
 * A WASM filter or transform stage may take ``workers: N`` (or ``auto``, the
@@ -60,7 +60,7 @@ from dataflare.pipeline._schema import (
     StageConfig,
 )
 from dataflare.pipeline._validate import Validator
-from dataflare.pipeline._yaml import Mark, YamlLoadError, load_located
+from dataflare.pipeline._yaml import Mark, YamlLoadError, load_located, parse_located
 
 __all__ = [
     "DEFAULT_BATCH_SIZE",
@@ -90,20 +90,26 @@ def load_config(
 
 
 def parse_config(
-    path: Path | str, *, direct_types: Callable[[PluginKind], Sequence[str]]
+    path: Path | str,
+    *,
+    direct_types: Callable[[PluginKind], Sequence[str]],
+    text: str | None = None,
+    display: str | None = None,
 ) -> tuple[PipelineConfig, Problems]:
     """Like `load_config`, but returns the problems with the entries that are valid.
 
     Raises `ConfigFileError` only when the file cannot be read as YAML at all;
     otherwise the caller can go on checking the valid entries (the plan does)
-    and report everything together.
+    and report everything together. With `text`, that YAML is read instead of
+    the file, as if it were at `path` (relative paths, the state file);
+    `display` names it in messages (default: `path`).
     """
     path = Path(path)
-    display = str(path)
+    display = display or str(path)
     problems = Problems(display)
     origin = Mark(display, 1, 1)
     try:
-        root = load_located(path, display)
+        root = load_located(path, display) if text is None else parse_located(text, display)
     except FileNotFoundError:
         raise ConfigFileError(
             display, [f"{origin}: pipeline: file not found: {path.resolve()}"]

@@ -19,7 +19,7 @@ declared order, emits its records, which continue through the stages after
 it.
 
 A batch call that traps is retried by halves on fresh instances until the
-trapping records are alone (`dataflare.pipeline.isolate`); a plugin that
+trapping records are alone (`dataflare.pipeline.poison_bisect`); a plugin that
 traps on every record is stopped with `PluginStopped`. A record that fails
 in a stage (a `PluginError` or trap for that record, a `PluginError` for the
 whole batch call it was in, or a limit: kind ``limit``) follows the stage's
@@ -57,7 +57,14 @@ from functools import partial
 from itertools import compress
 from typing import TypeVar, cast
 
-from dataflare.errors import DataFlareError, GuestTrap, PipelineError, PluginError
+from dataflare.errors import (
+    DataFlareError,
+    GuestTrap,
+    LimitExceeded,
+    PipelineError,
+    PluginError,
+    StageFailed,
+)
 from dataflare.model import PluginKind, Record
 from dataflare.pipeline.checkpoints import (
     Committer,
@@ -66,8 +73,8 @@ from dataflare.pipeline.checkpoints import (
     is_resumable_file,
     is_transactional,
 )
-from dataflare.pipeline.isolate import Isolator
-from dataflare.pipeline.plan import Plan, Stage
+from dataflare.pipeline.planner import Plan, Stage
+from dataflare.pipeline.poison_bisect import Isolator
 from dataflare.pipeline.prefetch import ReadAhead, Reader, ReadInline
 from dataflare.pipeline.state import SavedState, StateFile
 from dataflare.pipeline.stats import RunStats
@@ -80,9 +87,8 @@ from dataflare.plugins.kinds import (
     SourcePlugin,
     TransformPlugin,
 )
-from dataflare.runtime.limits import LimitExceeded
 
-__all__ = ["META_KIND", "META_MESSAGE", "META_STAGE", "Executor", "StageFailed"]
+__all__ = ["META_KIND", "META_MESSAGE", "META_STAGE", "Executor"]
 
 META_STAGE = "dataflare.error.stage"
 META_KIND = "dataflare.error.kind"
@@ -91,16 +97,6 @@ META_MESSAGE = "dataflare.error.message"
 _log = logging.getLogger("dataflare.pipeline")
 
 T = TypeVar("T")
-
-
-class StageFailed(PipelineError):
-    """A stage failed and its policy (or the nature of the failure) stops the run."""
-
-    def __init__(self, stage: str, kind: str, message: str, *, what: str = "failed") -> None:
-        super().__init__(f"stage {stage!r} {what}: {kind}: {message}")
-        self.stage = stage
-        self.kind = kind
-        self.message = message
 
 
 _FAILED = (PluginError, GuestTrap)
@@ -385,7 +381,7 @@ class Executor:
         """One outcome per record.
 
         A `PluginError` for the whole call fails every record in it; a trap is
-        narrowed down to the records that cause it (see `isolate`).
+        narrowed down to the records that cause it (see `poison_bisect`).
         """
         isolator = self._isolators[stage.id]
         try:

@@ -15,7 +15,12 @@ and no abstract methods left. A bad class raises `InvalidPluginError` naming
 the plugin, the method and what is wrong.
 
 The built-in plugins (`dataflare.builtin`, and the pipeline's connectors in
-`dataflare.connectors`) are imported on the first lookup.
+`dataflare.connectors`) are declared the way entry points are: each of those
+packages has a `PLUGINS` table mapping ``"<kind>.<name>"`` to
+``"module:Class"``, and a plugin's module is imported only when that plugin
+is looked up. So listing names imports nothing, and psycopg loads only for a
+pipeline that uses ``postgres``. Built-ins win over entry points of the same
+name.
 """
 
 from __future__ import annotations
@@ -28,13 +33,12 @@ from collections.abc import Callable, Iterable
 from importlib.metadata import EntryPoint, entry_points
 from typing import Any, TypeVar
 
-from dataflare.errors import DataFlareError, PluginNotFoundError
+from dataflare.errors import InvalidPluginError, PluginNotFoundError
 from dataflare.model import PluginKind
 from dataflare.plugins import kinds
 
 __all__ = [
     "ENTRY_POINT_GROUP",
-    "InvalidPluginError",
     "Registry",
     "available",
     "get",
@@ -58,10 +62,6 @@ _PROTOCOLS: dict[PluginKind, type] = {
 }
 
 
-class InvalidPluginError(DataFlareError):
-    """A class or entry point cannot be used as a plugin of the kind it claims."""
-
-
 def parse_kind(kind: PluginKind | str) -> PluginKind:
     """`kind` as a `PluginKind`; raises `PluginNotFoundError` listing the kinds."""
     if isinstance(kind, PluginKind):
@@ -82,8 +82,8 @@ class Registry:
         *,
         builtins: tuple[str, ...] = (),
     ) -> None:
-        """`entry_points_fn` lists the group's entry points; `builtins` modules are imported
-        on first use (one that does not exist is skipped)."""
+        """`entry_points_fn` lists the group's entry points; each of the `builtins` modules
+        has a `PLUGINS` table (``"<kind>.<name>"`` -> ``"module:Class"``), read on first use."""
         self._classes: dict[PluginKind, dict[str, type]] = {k: {} for k in PluginKind}
         self._entry_points_fn = entry_points_fn or _group_entry_points
         self._builtins = builtins
@@ -167,13 +167,17 @@ class Registry:
         return sorted(names)
 
     def _load_builtins(self) -> None:
-        modules, self._builtins = self._builtins, ()
-        for module in modules:
-            try:
-                importlib.import_module(module)
-            except ModuleNotFoundError as exc:
-                if exc.name != module:
-                    raise
+        """Read the builtins' `PLUGINS` tables into the pending plugins (nothing is loaded)."""
+        with self._lock:
+            modules, self._builtins = self._builtins, ()
+            pending = self._pending_points() if modules else {}
+            for module in modules:
+                table: dict[str, str] = importlib.import_module(module).PLUGINS
+                for key, target in table.items():
+                    kind_text, _, name = key.partition(".")
+                    kind = PluginKind(kind_text)
+                    if name not in self._classes[kind]:
+                        pending[(kind, name)] = EntryPoint(key, target, f"{module}.PLUGINS")
 
     def _pending_points(self) -> dict[tuple[PluginKind, str], EntryPoint]:
         if self._pending is None:
@@ -275,12 +279,12 @@ def _load_class(point: EntryPoint) -> type:
         loaded: Any = point.load()
     except Exception as exc:
         raise InvalidPluginError(
-            f"entry point {point.name!r} ({point.value}) in group {ENTRY_POINT_GROUP!r} "
+            f"entry point {point.name!r} ({point.value}) in group {point.group!r} "
             f"failed to load: {type(exc).__name__}: {exc}"
         ) from exc
     if not isinstance(loaded, type):
         raise InvalidPluginError(
-            f"entry point {point.name!r} ({point.value}) in group {ENTRY_POINT_GROUP!r} "
+            f"entry point {point.name!r} ({point.value}) in group {point.group!r} "
             f"is not a class: {loaded!r}"
         )
     return loaded

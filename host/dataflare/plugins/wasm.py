@@ -1,8 +1,8 @@
-"""Adapters that make WASM components look like native plugins, and plugin openers.
+"""Adapters that make WASM components look like native plugins, and `load_wasm_plugin`.
 
 `WasmFilter`, `WasmTransform`, `WasmAggregate`, `WasmSource` and `WasmSink`
 satisfy the protocols in `dataflare.plugins.kinds` on top of the runtime's
-`PluginInstance` and the generated bindings (`dataflare.bindings`). This is
+`PluginInstance` and the generated bindings (`dataflare._wit`). This is
 the only module that converts between `dataflare.model.Record` and the WIT
 record, and between the WIT `plugin-error` and `dataflare.errors.PluginError`.
 
@@ -22,7 +22,7 @@ as much again. wasmtime also refuses to return more than about 2.7 MB of
 call is split into chunks whose `list<u8>` bytes stay under `call_bytes`
 (derived from `limits.memory_bytes`, see `call_bytes`); one outcome per
 record and the order are kept. A record too big for one call on its own
-gets a `LimitExceeded` (kind `limit`) in its slot, naming its size, the bound
+gets a `RecordTooLarge` (kind `limit`) in its slot, naming its size, the bound
 and the `limits.memory_mb` that would let it through. Each chunk is its own
 guest call with its own fuel and deadline; a trap in a later chunk fails the
 whole batch call as before, so a sink may see the earlier chunks again when
@@ -41,22 +41,22 @@ from typing import Any, ClassVar, Generic, Protocol, TypeVar
 import wasmtime
 import wasmtime.component
 
+from dataflare._wit import aggregate as wit_aggregate
+from dataflare._wit import filter as wit_filter
+from dataflare._wit import sink as wit_sink
+from dataflare._wit import source as wit_source
+from dataflare._wit import transform as wit_transform
+from dataflare._wit import types as wit
 from dataflare.abi import rt
-from dataflare.bindings import aggregate as wit_aggregate
-from dataflare.bindings import filter as wit_filter
-from dataflare.bindings import sink as wit_sink
-from dataflare.bindings import source as wit_source
-from dataflare.bindings import transform as wit_transform
-from dataflare.bindings import types as wit
-from dataflare.errors import PluginError, plugin_error
+from dataflare.errors import PluginError, RecordTooLarge, plugin_error
 from dataflare.model import ParamInfo, PluginInfo, PluginKind, Record
 from dataflare.plugins.kinds import AnyPlugin, BatchFold
-from dataflare.plugins.registry import get, parse_kind
+from dataflare.plugins.registry import parse_kind
 from dataflare.runtime import CompileCache, EngineConfig, LoadedComponent, load_component
 from dataflare.runtime.capabilities import Capabilities
 from dataflare.runtime.engine import DEFAULT_CONFIG
 from dataflare.runtime.instance import PluginInstance
-from dataflare.runtime.limits import NO_LIMITS, LimitExceeded, Limits
+from dataflare.runtime.limits import NO_LIMITS, Limits
 
 __all__ = [
     "WasmAggregate",
@@ -68,7 +68,6 @@ __all__ = [
     "call_bytes",
     "from_wit_record",
     "load_wasm_plugin",
-    "open_plugin",
     "to_wit_record",
 ]
 
@@ -271,7 +270,7 @@ class WasmPlugin(Generic[W]):
 
         `fuel_per_record` scales a batch call's fuel to its length (else every
         call gets `limits.fuel_per_call`); `max_record_bytes` refuses bigger
-        records the guest returns, each as a `LimitExceeded` in its slot.
+        records the guest returns, each as a `RecordTooLarge` in its slot.
         `max_call_bytes` bounds the `list<u8>` bytes of one batch call
         (default: `call_bytes(kind, limits.memory_bytes)`).
         """
@@ -328,17 +327,17 @@ class WasmPlugin(Generic[W]):
 
     def _chunked(
         self, records: Sequence[Record], call: Callable[[Sequence[Record]], list[T]]
-    ) -> list[T | LimitExceeded]:
+    ) -> list[T | PluginError]:
         """`call` over runs of `records` of at most `max_call_bytes`; outcomes in order.
 
         A record over the bound on its own is not sent: its slot gets a
-        `LimitExceeded` saying how to let it through.
+        `RecordTooLarge` saying how to let it through.
         """
         bound = self.max_call_bytes
         sizes = [_wire_bytes(r) for r in records]
         if sum(sizes) <= bound:  # the common case: one call, no copies
             return list(call(records))
-        out: list[T | LimitExceeded] = []
+        out: list[T | PluginError] = []
         chunk: list[Record] = []
         total = 0
         for record, size in zip(records, sizes, strict=True):
@@ -354,7 +353,7 @@ class WasmPlugin(Generic[W]):
             out += call(chunk)
         return out
 
-    def _too_big(self, size: int) -> LimitExceeded:
+    def _too_big(self, size: int) -> RecordTooLarge:
         """The outcome of a record whose value and key cannot cross in one call."""
         bound = self.max_call_bytes
         name = self._instance.name
@@ -363,7 +362,7 @@ class WasmPlugin(Generic[W]):
             f"{bound}-byte bound of one WASM call"
         )
         if self.kind is PluginKind.TRANSFORM and size > RETURN_BYTES:
-            return LimitExceeded(
+            return RecordTooLarge(
                 f"{head}; a transform cannot return more than {RETURN_BYTES} bytes of "
                 "list<u8> per call in WIT 0.1 (wasmtime's hostcall copy limit), so raising "
                 "limits.memory_mb does not help",
@@ -374,7 +373,7 @@ class WasmPlugin(Generic[W]):
         memory = self._memory_bytes
         now = f"{(DEFAULT_MEMORY_BYTES if memory is None else memory) // MIB}"
         need = -(-size * _memory_per_byte(self.kind) // MIB)
-        return LimitExceeded(
+        return RecordTooLarge(
             f"{head} (host memory per call is about {cost}x the bytes sent and is held "
             f"under limits.memory_mb, now {now}); raise limits.memory_mb to at least "
             f"{need} to let it through",
@@ -383,14 +382,14 @@ class WasmPlugin(Generic[W]):
         )
 
     def _checked(self, record: wit.Record) -> Record:
-        """The model record, or `LimitExceeded` when it is over `max_record_bytes`."""
+        """The model record, or `RecordTooLarge` when it is over `max_record_bytes`."""
         limit = self._max_record_bytes
         if limit is not None:
             size = len(record.value) + len(record.key or b"")
             if record.metadata:
                 size += sum(len(k) + len(v) for k, v in record.metadata)
             if size > limit:
-                raise LimitExceeded(
+                raise RecordTooLarge(
                     f"plugin {self._instance.name!r} returned a record of {size} bytes; "
                     f"limit max_record_bytes={limit}",
                     limit="max_record_bytes",
@@ -429,7 +428,7 @@ class WasmFilter(WasmPlugin[wit_filter.Filter]):
 
     def filter_batch(self, records: Sequence[Record]) -> list[bool | PluginError]:
         """One decision or error per record, from guest calls cut by bytes."""
-        return self._chunked(records, self._screened_filter)  # type: ignore[return-value]
+        return self._chunked(records, self._screened_filter)
 
     def _screened_filter(self, records: Sequence[Record]) -> list[bool | PluginError]:
         return _screened(records, self._filter_batch)
@@ -455,14 +454,14 @@ class WasmTransform(WasmPlugin[wit_transform.Transform]):
 
     def transform_batch(self, records: Sequence[Record]) -> list[Record | PluginError]:
         """One new record or error per record, from guest calls cut by bytes."""
-        return self._chunked(records, self._screened_transform)  # type: ignore[return-value]
+        return self._chunked(records, self._screened_transform)
 
     def _screened_transform(self, records: Sequence[Record]) -> list[Record | PluginError]:
         return _screened(records, self._transform_batch)
 
     def _transform_batch(self, records: Sequence[Record]) -> list[Record | PluginError]:
         batch = [to_wit_record(r) for r in records]
-        out: list[Record | PluginError | LimitExceeded] = []
+        out: list[Record | PluginError] = []
         ok = rt.Ok
         checked = self._checked
         for outcome in self._call(lambda w: w.transform_batch(batch), len(batch)):
@@ -475,9 +474,9 @@ class WasmTransform(WasmPlugin[wit_transform.Transform]):
                 value = outcome.value
             try:
                 out.append(checked(value))
-            except LimitExceeded as exc:
+            except RecordTooLarge as exc:
                 out.append(exc)
-        return out  # type: ignore[return-value]
+        return out
 
 
 class WasmAggregate(WasmPlugin[wit_aggregate.Aggregate]):
@@ -516,7 +515,7 @@ class WasmAggregate(WasmPlugin[wit_aggregate.Aggregate]):
             return _screened(part, once)
 
         bound = self.max_call_bytes
-        out: list[PluginError | LimitExceeded | None] = []
+        out: list[PluginError | None] = []
         chunk: list[Record] = []
         total = len(folded)
         for record in records:
@@ -531,7 +530,7 @@ class WasmAggregate(WasmPlugin[wit_aggregate.Aggregate]):
             total += size
         if chunk:
             out += fold(chunk)
-        return folded, out  # type: ignore[return-value]
+        return folded, out
 
     def _aggregate_batch(self, acc: bytes, records: Sequence[Record]) -> BatchFold:
         batch = [to_wit_record(r) for r in records]
@@ -645,7 +644,7 @@ class WasmSink(_Connected[wit_sink.Sink]):
 
     def write_batch(self, records: Sequence[Record]) -> list[PluginError | None]:
         """Write records in guest calls cut by bytes; None for each success."""
-        return self._chunked(records, self._screened_write)  # type: ignore[return-value]
+        return self._chunked(records, self._screened_write)
 
     def _screened_write(self, records: Sequence[Record]) -> list[PluginError | None]:
         return _screened(records, self._write_batch)
@@ -716,16 +715,3 @@ def load_wasm_plugin(
         max_call_bytes=max_call_bytes,
     )
     return adapter  # type: ignore[no-any-return]
-
-
-def open_plugin(
-    kind: PluginKind | str, name: str, config: Mapping[str, str] | None = None
-) -> AnyPlugin:
-    """A new instance of the native plugin `kind`/`name`, configured when `config` is given.
-
-    Raises `PluginNotFoundError` (listing what is available) for an unknown name.
-    """
-    plugin: Any = get(kind, name)()
-    if config is not None:
-        plugin.configure(config)
-    return plugin  # type: ignore[no-any-return]

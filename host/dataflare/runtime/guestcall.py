@@ -26,12 +26,11 @@ import time
 from collections.abc import Callable
 from typing import Generic, TypeVar
 
-from dataflare.errors import GuestTrap
+from dataflare.errors import CallAborted
 
 __all__ = [
     "GRACE_SECONDS",
     "CallAbandoned",
-    "CallAborted",
     "GuestThread",
     "abort_guest_calls",
     "allow_guest_calls",
@@ -50,10 +49,6 @@ _ABORT = threading.Event()
 _stuck_lock = threading.Lock()
 _stuck = 0
 _log = logging.getLogger(__name__)
-
-
-class CallAborted(GuestTrap):
-    """A guest call abandoned, or not started, because the run is being aborted."""
 
 
 class CallAbandoned(Exception):

@@ -29,10 +29,10 @@ from typing import Any, Generic, TypeVar
 import wasmtime
 from wasmtime.component import Func, Instance
 
-from dataflare.errors import ComponentLoadError, GuestTrap, PluginError
+from dataflare.errors import ComponentLoadError, GuestTrap, LimitExceeded, PluginError
 from dataflare.runtime.capabilities import DENY_ALL, Capabilities
 from dataflare.runtime.guestcall import GRACE_SECONDS, CallAbandoned, GuestThread
-from dataflare.runtime.limits import NO_LIMITS, LimitExceeded, Limits, arm_call, arm_instance
+from dataflare.runtime.limits import NO_LIMITS, Limits, arm_call, arm_instance
 from dataflare.runtime.loader import LoadedComponent
 from dataflare.runtime.sandbox import GuestOutput, PluginLog, build_linker, new_store, sandbox_wasi
 from dataflare.runtime.worlds import world_class
@@ -299,7 +299,7 @@ def open_instance(
 ) -> PluginInstance[Any]:
     """An instance whose world object is the generated class for `loaded.kind`.
 
-    For a filter that is `dataflare.bindings.filter.Filter`; callers that
+    For a filter that is `dataflare._wit.filter.Filter`; callers that
     know the kind statically get a precise type from `PluginInstance(loaded,
     Filter)` instead.
     """

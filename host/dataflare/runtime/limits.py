@@ -15,14 +15,12 @@ from dataclasses import dataclass
 
 import wasmtime
 
-from dataflare.errors import GuestTrap
 from dataflare.runtime.engine import EngineConfig
 
 __all__ = [
     "NO_LIMITS",
     "TICK_SECONDS",
     "UNLIMITED",
-    "LimitExceeded",
     "Limits",
     "arm_call",
     "arm_instance",
@@ -60,15 +58,6 @@ class Limits:
 
 
 NO_LIMITS = Limits()
-
-
-class LimitExceeded(GuestTrap):
-    """A guest call was stopped by a limit; `limit` names it and `value` is its setting."""
-
-    def __init__(self, message: str, *, limit: str, value: object) -> None:
-        super().__init__(message)
-        self.limit = limit
-        self.value = value
 
 
 def arm_instance(store: wasmtime.Store, limits: Limits, config: EngineConfig) -> None:

@@ -24,10 +24,9 @@ from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, Generic, TypeVar
 
-from dataflare.errors import PipelineError
+from dataflare.errors import BatchContractError
 
 __all__ = [
-    "BatchContractError",
     "InstancePool",
     "PooledPlugin",
     "chunks",
@@ -39,26 +38,6 @@ __all__ = [
 P = TypeVar("P")
 A = TypeVar("A")
 R = TypeVar("R")
-
-
-class BatchContractError(PipelineError, ValueError):
-    """A pooled member returned a different number of outcomes than the records it got.
-
-    A `PipelineError`, so the executor stops the run with this message rather
-    than wrapping it; worded like the executor's own check for one instance
-    (the counts are those of the member's call, the batch the plugin saw).
-    Also a `ValueError`, what `pooled_batch` raised before.
-    """
-
-    def __init__(self, records: int, outputs: int, stage: str | None = None) -> None:
-        who = f"stage {stage!r}" if stage is not None else "a pooled plugin"
-        super().__init__(
-            f"{who} broke the batch contract: processing: returned {outputs} outcomes for a "
-            f"batch of {records} records"
-        )
-        self.records = records
-        self.outputs = outputs
-        self.stage = stage
 
 
 def default_size() -> int:

@@ -1,6 +1,6 @@
 """The five DataFlare worlds, one per plugin kind, from the generated bindings.
 
-`dataflare.bindings.<world>` (generated from `wit/`) is the single source
+`dataflare._wit.<world>` (generated from `wit/`) is the single source
 of truth: its `WORLD` spec says what a component must export and import, its
 world class wraps an instance, and its `add_imports_to_linker` serves the
 world's imports.
@@ -14,9 +14,9 @@ from typing import Any
 import wasmtime
 from wasmtime.component import Instance
 
+from dataflare._wit import aggregate, sink, source, transform
+from dataflare._wit import filter as filter_
 from dataflare.abi.rt import WorldSpec
-from dataflare.bindings import aggregate, sink, source, transform
-from dataflare.bindings import filter as filter_
 from dataflare.model import PluginKind
 
 __all__ = [

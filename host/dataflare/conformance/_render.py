@@ -9,7 +9,7 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from dataflare.conformance._model import Report, Status
+from dataflare.conformance._results import Report, Status
 
 __all__ = ["render_json", "render_text"]
 

@@ -25,10 +25,9 @@ import logging
 from collections.abc import Callable, Sequence
 from typing import TypeVar
 
-from dataflare.errors import GuestTrap, PipelineError, PluginError
-from dataflare.runtime.limits import LimitExceeded
+from dataflare.errors import GuestTrap, LimitExceeded, PluginError, PluginStopped
 
-__all__ = ["MAX_CONSECUTIVE_TRAPS", "Isolator", "PluginStopped"]
+__all__ = ["MAX_CONSECUTIVE_TRAPS", "Isolator"]
 
 T = TypeVar("T")
 R = TypeVar("R")
@@ -37,18 +36,6 @@ MAX_CONSECUTIVE_TRAPS = 8
 """Trapping records in a row after which a stage is stopped."""
 
 _log = logging.getLogger("dataflare.pipeline")
-
-
-class PluginStopped(PipelineError):
-    """A stage's plugin trapped on every record tried; the run cannot go on with it."""
-
-    def __init__(self, stage: str, traps: int, last: GuestTrap) -> None:
-        super().__init__(
-            f"stage {stage!r} stopped: its plugin trapped on {traps} records in a row "
-            f"(limit {MAX_CONSECUTIVE_TRAPS} consecutive traps); last: {last}"
-        )
-        self.stage = stage
-        self.last = last
 
 
 class Isolator:
@@ -84,7 +71,9 @@ class Isolator:
                 self._streak += 1
                 _log.warning("poison record isolated: %s", exc, extra={"stage": self.stage})
                 if self._streak >= self.max_consecutive:
-                    raise PluginStopped(self.stage, self._streak, exc) from exc
+                    raise PluginStopped(
+                        self.stage, self._streak, exc, limit=self.max_consecutive
+                    ) from exc
                 return [exc]
             if isinstance(exc, LimitExceeded):
                 # A limit (time, fuel, memory) costs its whole budget at every

@@ -1,11 +1,14 @@
-"""Naming a plugin on a command line: a `.wasm` path, `kind/name`, or a bare native name.
+"""From a plugin reference (a `.wasm` path, `kind/name`, or a bare native name) to a plugin.
 
-`open_spec` is what `dataflare inspect` and `dataflare test` use to turn the
-user's PLUGIN argument into a plugin object.
+`open_plugin` is the one place that opens a plugin by reference: the public
+API (`dataflare.open_plugin`) and `dataflare inspect` / `dataflare test`
+use it. Pipelines open theirs through the plan, which knows the stage.
 """
 
 from __future__ import annotations
 
+import os
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -13,9 +16,9 @@ from dataflare.errors import PluginNotFoundError
 from dataflare.model import PluginKind
 from dataflare.plugins import registry
 from dataflare.plugins.kinds import AnyPlugin
-from dataflare.plugins.wasm import load_wasm_plugin
+from dataflare.plugins.registry import parse_kind
 
-__all__ = ["PluginSpec", "open_spec", "parse_spec"]
+__all__ = ["PluginSpec", "open_plugin", "parse_spec"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -34,12 +37,12 @@ def parse_spec(text: str, kind: PluginKind | str | None = None) -> PluginSpec:
     name needs `kind`, unless exactly one kind has a native plugin of that name.
     Raises `PluginNotFoundError` when the text names no plugin.
     """
-    wanted = None if kind is None else registry.parse_kind(kind)
+    wanted = None if kind is None else parse_kind(kind)
     if text.endswith(".wasm") or Path(text).is_file():
         return PluginSpec(path=Path(text), kind=wanted)
     kind_text, slash, name = text.rpartition("/")
     if slash:
-        found = registry.parse_kind(kind_text)
+        found = parse_kind(kind_text)
         if wanted is not None and wanted is not found:
             raise PluginNotFoundError(
                 f"{text!r} is a {found.value} plugin but --world asks for {wanted.value}"
@@ -59,16 +62,41 @@ def parse_spec(text: str, kind: PluginKind | str | None = None) -> PluginSpec:
     )
 
 
-def open_spec(
-    text: str, kind: PluginKind | str | None = None, *, stage: str | None = None
+def open_plugin(
+    plugin: str | os.PathLike[str],
+    kind: PluginKind | str | None = None,
+    *,
+    config: Mapping[str, str] | None = None,
+    stage: str | None = None,
 ) -> AnyPlugin:
-    """The plugin `text` names (see `parse_spec`), loaded or instantiated, not configured."""
-    spec = parse_spec(text, kind)
+    """Open the plugin `plugin` names: a component file, ``kind/name`` or a native name.
+
+    A path object is always a component; text is read as `parse_spec` says.
+    `kind` is the world a component must target, or the kind of a bare native
+    name. With `config` the plugin is configured (and closed again if that
+    fails); `stage` tags a component's log records. Raises
+    `PluginNotFoundError` listing the alternatives, or a `ComponentError`.
+    """
+    if isinstance(plugin, os.PathLike):
+        spec = PluginSpec(path=Path(plugin), kind=None if kind is None else parse_kind(kind))
+    else:
+        spec = parse_spec(plugin, kind)
+    opened: AnyPlugin
     if spec.path is not None:
-        return load_wasm_plugin(spec.path, spec.kind, stage=stage)
-    assert spec.kind is not None and spec.name is not None
-    plugin: AnyPlugin = registry.get(spec.kind, spec.name)()
-    return plugin
+        # Imported here: loading a component needs wasmtime, naming a native plugin does not.
+        from dataflare.plugins.wasm import load_wasm_plugin
+
+        opened = load_wasm_plugin(spec.path, spec.kind, stage=stage)
+    else:
+        assert spec.kind is not None and spec.name is not None
+        opened = registry.get(spec.kind, spec.name)()
+    if config is not None:
+        try:
+            opened.configure(config)
+        except BaseException:
+            opened.close()
+            raise
+    return opened
 
 
 def _all_native() -> str:

@@ -7,7 +7,7 @@ from pathlib import PurePosixPath
 
 from dataflare.pipeline._checks import U32_MAX, Checker, type_name
 from dataflare.pipeline._yaml import Located
-from dataflare.pipeline.limits import DEFAULT_LIMITS, LIMIT_KEYS, StageLimits
+from dataflare.pipeline.stage_limits import DEFAULT_LIMITS, LIMIT_KEYS, StageLimits
 from dataflare.runtime.capabilities import DENY_ALL, Capabilities, DirGrant, DirMode
 from dataflare.runtime.limits import UNLIMITED
 

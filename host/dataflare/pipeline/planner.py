@@ -11,7 +11,6 @@ Nothing connects to anything here: that is the executor's job.
 from __future__ import annotations
 
 import contextlib
-import importlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -115,14 +114,12 @@ def _shown(key: str, value: str) -> str:
 
 def load_plan(path: Path | str, *, wasm_loader: WasmLoader | None = None) -> Plan:
     """Validate the file at `path` and build its plan; raises `ConfigFileError`."""
-    _load_connectors()
     config, problems = parse_config(path, direct_types=_direct_types)
     return _build(config, problems, wasm_loader)
 
 
 def build_plan(config: PipelineConfig, *, wasm_loader: WasmLoader | None = None) -> Plan:
     """Instantiate and configure every stage of `config`; raises `ConfigFileError`."""
-    _load_connectors()
     return _build(config, Problems(str(config.path)), wasm_loader)
 
 
@@ -156,13 +153,6 @@ def _build_stage(
     try:
         if ref.wasm_path is not None:
             loader = wasm_loader or _default_wasm_loader(cfg)
-            if loader is None:
-                problems.add(
-                    cfg.ref_mark,
-                    cfg.where,
-                    "WASM plugins are not available: dataflare.plugins.wasm is missing",
-                )
-                return None
             if cfg.workers > 1:
                 # Each member comes from the stage's own loader: same limits and grants.
                 loader = cast(WasmLoader, pooled_loader(loader, cfg.workers))
@@ -248,35 +238,23 @@ def _direct_types(kind: PluginKind) -> list[str]:
     return registry.available(kind)
 
 
-def _load_connectors() -> None:
-    importlib.import_module("dataflare.connectors")
-
-
-def _default_wasm_loader(cfg: StageConfig) -> WasmLoader | None:
+def _default_wasm_loader(cfg: StageConfig) -> WasmLoader:
     """`load_wasm_plugin` with the stage's limits and grants (always some limits)."""
-    try:
-        module = importlib.import_module("dataflare.plugins.wasm")
-    except ModuleNotFoundError as exc:
-        if exc.name != "dataflare.plugins.wasm":
-            raise
-        return None
-    load = module.load_wasm_plugin
+    # Imported on use: a pipeline of native plugins never loads wasmtime.
+    from dataflare.plugins.wasm import load_wasm_plugin as load
 
     def loader(path: Path, kind: PluginKind, name: str | None, stage: str) -> AnyPlugin:
         lim = cfg.limits
-        return cast(
-            AnyPlugin,
-            load(
-                path,
-                kind,
-                name=name,
-                stage=stage,
-                limits=lim.runtime_limits(),
-                engine_config=lim.engine_config(),
-                caps=cfg.allow,
-                fuel_per_record=lim.fuel_per_record,
-                max_record_bytes=lim.max_record_bytes,
-            ),
+        return load(
+            path,
+            kind,
+            name=name,
+            stage=stage,
+            limits=lim.runtime_limits(),
+            engine_config=lim.engine_config(),
+            caps=cfg.allow,
+            fuel_per_record=lim.fuel_per_record,
+            max_record_bytes=lim.max_record_bytes,
         )
 
     return loader
