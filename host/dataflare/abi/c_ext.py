@@ -19,8 +19,8 @@ import types
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from dataflare.abi.codec import Err, Ok, Some
 from dataflare.abi._wasmtime_private import check_layout, func_call, val_delete
+from dataflare.abi.codec import Err, Ok, Some
 from dataflare.abi.val_nodes import SpecMemo, compile_spec
 
 try:
