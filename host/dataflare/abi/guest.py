@@ -1,26 +1,22 @@
-"""Guest side: the one place the host calls into a guest, and guest resource wrappers."""
+"""Guest side: looking up a component's exports, guest resource wrappers, untyped calls.
+
+Typed export calls go through `typedfunc.TypedFunc`; `call_export` is the
+untyped call (resource constructors and methods, codecs without a fast
+path). Both translate wasmtime errors with `traps`.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Sequence
 from typing import Any, Self
 
 import wasmtime
 from wasmtime.component import ExportIndex, Func, Instance, ResourceAny
 
-from dataflare.errors import GuestTrap, WorldMismatchError
+from dataflare.abi.traps import guest_errors
+from dataflare.errors import WorldMismatchError
 
 __all__ = ["GuestContext", "GuestResource", "call_export", "guest_errors"]
-
-
-@contextmanager
-def guest_errors() -> Iterator[None]:
-    """Turn any wasmtime error or trap raised inside the block into `GuestTrap`."""
-    try:
-        yield
-    except (wasmtime.WasmtimeError, wasmtime.Trap) as exc:
-        raise GuestTrap(f"guest trapped: {exc}") from exc
 
 
 def call_export(store: wasmtime.Store, func: Func, args: Sequence[Any]) -> Any:
@@ -30,13 +26,20 @@ def call_export(store: wasmtime.Store, func: Func, args: Sequence[Any]) -> Any:
 
 
 class GuestContext:
-    """One instantiated component: its store and its exports, looked up once."""
+    """One instantiated component: its store and its exports, looked up once.
 
-    __slots__ = ("_funcs", "_indexes", "instance", "store")
+    `native` picks the codec path of every export bound on it (see
+    `typedfunc.TypedFunc`): None is C when the extension is built.
+    """
 
-    def __init__(self, store: wasmtime.Store, instance: Instance) -> None:
+    __slots__ = ("_funcs", "_indexes", "instance", "native", "store")
+
+    def __init__(
+        self, store: wasmtime.Store, instance: Instance, *, native: bool | None = None
+    ) -> None:
         self.store = store
         self.instance = instance
+        self.native = native
         self._indexes: dict[str, ExportIndex] = {}
         self._funcs: dict[tuple[str | None, str], Func] = {}
 
