@@ -11,8 +11,8 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from dataflare.abi import fastnative, rt
-from dataflare.abi.fastcodec import TypedFunc
+from dataflare.abi import c_ext, rt
+from dataflare.abi.typedfunc import TypedFunc
 from dataflare.bindings import transform as wit_transform
 from dataflare.bindings import types as wit
 from dataflare.model import PluginKind
@@ -45,7 +45,7 @@ def echo() -> Iterator[dict[str, TypedFunc[Any]]]:
         "python": TypedFunc(*args, native=False),
         "stock": TypedFunc(*args, fast=False),
     }
-    if fastnative.AVAILABLE:
+    if c_ext.AVAILABLE:
         paths["native"] = TypedFunc(*args, native=True)
     yield paths
     inst.close()

@@ -97,11 +97,14 @@ def exports_class(
     attrs = Namespace({"_cx", *(m["name"] for m in methods)})
     for m in methods:
         m["target"] = "self." + attrs.claim("_" + m["name"])
-        m["typed"] = True  # bound once to its codecs: `fastcodec` moves the values
+        m["typed"] = True  # bound once to its codecs: `typedfunc` moves the values
     child_attrs = [(attrs.claim(attr), cls) for attr, cls in children]
     if iface is None:
-        params = ", store: wasmtime.Store, instance: wasmtime.component.Instance"
-        lookups = ["cx = self._cx = rt.GuestContext(store, instance)"]
+        params = (
+            ", store: wasmtime.Store, instance: wasmtime.component.Instance,"
+            " *, native: bool | None = None"
+        )
+        lookups = ["cx = self._cx = rt.GuestContext(store, instance, native=native)"]
     else:
         params = ", cx: rt.GuestContext"
         lookups = ["self._cx = cx"]
@@ -116,7 +119,7 @@ def exports_class(
         lookups += warm
     lookups += [f"self.{attr} = {cls}(cx)" for attr, cls in child_attrs]
     if iface is None and len(lookups) == 1:
-        lookups = ["self._cx = rt.GuestContext(store, instance)"]
+        lookups = ["self._cx = rt.GuestContext(store, instance, native=native)"]
     slots = ["_cx"] + [m["target"][5:] for m in methods] + [a for a, _ in child_attrs]
     return {
         "name": name,
