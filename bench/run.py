@@ -6,7 +6,7 @@ table to stdout and to bench/RESULTS.md. Guests are built with `make` first.
 
     python bench/run.py [--quick]
 
-(a) typed call: the generated bindings' fast path (`dataflare.abi.fastcodec`,
+(a) typed call: the generated bindings' fast path (`dataflare.abi.typedfunc`,
     through the `_fastc` C extension when it is built) vs the stock path (the
     same codecs lowering to wasmtime-py values, then `Func.__call__`), and the
     fast path's pure-Python codec (the fallback without a C compiler).
@@ -47,8 +47,9 @@ from dataflare import GuestTrap, PluginKind, Record  # noqa: E402
 from dataflare._wit import filter as wit_filter  # noqa: E402
 from dataflare._wit import transform as wit_transform  # noqa: E402
 from dataflare._wit import types as wit  # noqa: E402
-from dataflare.abi import fastmem, rt  # noqa: E402
-from dataflare.abi.fastcodec import TypedFunc  # noqa: E402
+from dataflare.abi import rt, val_memory  # noqa: E402
+from dataflare.abi._wasmtime_private import context_address, func_call  # noqa: E402
+from dataflare.abi.typedfunc import TypedFunc  # noqa: E402
 from dataflare.plugins.wasm import WasmFilter, WasmTransform  # noqa: E402
 from dataflare.runtime import load_component  # noqa: E402
 from dataflare.runtime.pool import InstancePool, default_size, pooled_batch  # noqa: E402
@@ -240,18 +241,17 @@ def typed_calls(repeats: int) -> list[str]:
 
 def floor_call(tf: TypedFunc[Any], args: list[wit.Record]) -> Callable[[], None]:
     """The C call alone: argument arrays prebuilt once, result freed, nothing lifted."""
-    arena = fastmem._Arena()
-    params = arena.alloc(fastmem.VAL)
+    arena = val_memory._Arena()
+    params = arena.alloc(val_memory.VAL)
     tf._lowers[0](args, params, arena)
-    result = (ctypes.c_ubyte * fastmem.VAL)()
+    result = (ctypes.c_ubyte * val_memory.VAL)()
     res = ctypes.addressof(result)
     store = tf._cx.store
 
     def call() -> None:
-        ctx = ctypes.addressof(store._context().contents)
-        err = fastmem._func_call(tf._func_addr, ctx, params, 1, res, 1)
+        err = func_call(tf._func_addr, context_address(store), params, 1, res, 1)
         assert not err, "floor call failed"
-        fastmem.release(res)
+        val_memory.release(res)
 
     # the closure must own what the addresses point into
     call.keep_alive = (arena, result)  # type: ignore[attr-defined]

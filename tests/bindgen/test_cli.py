@@ -6,12 +6,11 @@ import shutil
 from pathlib import Path
 
 import pytest
+from abi.conftest import ROOT, build_roundtrip_component
 from dataflare.bindgen import check, generate
 from dataflare.bindgen.parse import load_resolve
 from dataflare.cli import main
 from dataflare.errors import BindgenError
-
-from bindgen.conftest import ROOT, build_roundtrip_component
 
 CASES = Path(__file__).parent / "cases"
 

@@ -6,10 +6,9 @@ import re
 from pathlib import Path
 
 import dataflare.bindgen
+from abi.conftest import ROOT
 from dataflare.abi import rt
 from dataflare.bindgen.builder import natural
-
-from bindgen.conftest import ROOT
 
 
 def test_bindgen_exports_generate_and_check() -> None:

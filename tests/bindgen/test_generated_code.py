@@ -10,8 +10,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-
-from bindgen.conftest import ROOT
+from abi.conftest import ROOT
 
 CASES = Path(__file__).parent / "cases"
 

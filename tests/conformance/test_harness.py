@@ -7,7 +7,7 @@ from dataflare._wit.types import Record
 from dataflare.conformance import Budget
 from dataflare.conformance._harness import Refused, Returned, Subject, Trapped, classify_trap
 from dataflare.conformance._static import check_world_and_imports
-from dataflare.errors import GuestTrap
+from dataflare.errors import GuestTrap, LimitExceeded
 from support.guests import built_guest
 
 
@@ -18,30 +18,28 @@ def _subject(path, budget=None):
 
 
 @pytest.mark.parametrize(
-    ("message", "cause"),
-    [
-        (
-            "error while executing\nCaused by:\n    wasm trap: all fuel consumed by WebAssembly",
-            "fuel",
-        ),
-        ("error while executing\nCaused by:\n    wasm trap: interrupt", "timeout"),
-        (
-            "error while executing\nCaused by:\n    0: wasm trap: wasm `unreachable` instruction",
-            "trap",
-        ),
-    ],
+    ("limit", "cause"), [("fuel", "fuel"), ("timeout", "timeout"), ("memory", "trap")]
 )
-def test_traps_are_classified_from_wasmtime_messages(message, cause):
-    try:
-        raise GuestTrap("guest trapped") from RuntimeError(message)
-    except GuestTrap as exc:
-        trap = classify_trap(exc, budget=1000, fuel=7)
+def test_limits_are_classified_by_the_limit_not_the_message(limit, cause):
+    # the message says nothing about the limit: only `.limit` can tell
+    exc = LimitExceeded("plugin 'p' trapped: wasm trap: wasm `unreachable`", limit=limit, value=1)
+    trap = classify_trap(exc, budget=1000, fuel=7)
     assert trap.cause == cause
     assert trap.fuel == 7
-    if cause == "trap":
-        assert trap.message == "wasm trap: wasm `unreachable` instruction"
     if cause == "fuel":
         assert "1,000" in trap.message
+
+
+def test_a_message_that_mentions_fuel_is_still_a_plain_trap():
+    try:
+        raise GuestTrap("guest trapped") from RuntimeError(
+            "error while executing\nCaused by:\n    0: wasm trap: wasm `unreachable` instruction"
+            "\n    1: all fuel consumed? interrupt?"
+        )
+    except GuestTrap as exc:
+        trap = classify_trap(exc, budget=1000, fuel=7)
+    assert trap.cause == "trap"
+    assert trap.message == "wasm trap: wasm `unreachable` instruction"
 
 
 def test_a_probe_returns_outcomes_counts_fuel_and_stays_dead_after_a_trap(broken_corpus):

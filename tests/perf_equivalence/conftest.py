@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 import wasmtime
-from bindgen.conftest import (  # noqa: F401  (fixtures, found by name)
+from abi.conftest import (  # noqa: F401  (fixtures, found by name)
     HostFns,
     engine,
     host_fns,
@@ -19,7 +19,7 @@ from bindgen.conftest import (  # noqa: F401  (fixtures, found by name)
     roundtrip_component,
     rtbind,
 )
-from dataflare.abi import fastnative
+from dataflare.abi import c_ext
 from wasmtime import component as wc
 
 
@@ -31,4 +31,4 @@ def world(
     host_fns: HostFns,  # noqa: F811
 ) -> Any:
     """One fresh instance of the round-trip guest per test module."""
-    return make_world(engine, roundtrip_component, rtbind, host_fns, native=fastnative.AVAILABLE)
+    return make_world(engine, roundtrip_component, rtbind, host_fns, native=c_ext.AVAILABLE)

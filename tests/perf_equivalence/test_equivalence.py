@@ -1,11 +1,11 @@
-"""Every codec path agrees with the stock `Func.__call__` path on every WIT type kind.
+"""The C path and the Python path agree with each other, and with stock calls, on every WIT kind.
 
-Each export is bound four times: the fast path in C (`native`, when the
-extension is built), the fast path in Python (generated source), the same
-with the reference closures, and `fast=False`, which lowers through the same
-codecs to wasmtime-py values and calls `Func.__call__`. All call the
-round-trip echo guest (tests/fixtures/roundtrip). The two fast paths must
-also raise the same exception messages.
+Each export is bound three times: the fast path in C (`native`, when the
+extension is built), the same path in Python (`val_nodes`, the reference),
+and `fast=False`, which lowers through the same codecs to wasmtime-py values
+and calls `Func.__call__`. All call the round-trip echo guest
+(tests/fixtures/roundtrip). C and Python must also raise the same exception
+messages, on junk values and on results read as the wrong kind.
 """
 
 from __future__ import annotations
@@ -16,10 +16,10 @@ from typing import Any
 
 import pytest
 import wasmtime
-from bindgen.conftest import HostFns, make_world, require_native
-from bindgen.test_roundtrip import INT_RANGES, STRATEGIES, kinds_module
-from dataflare.abi import fastmem, fastnative, fastnodes, rt
-from dataflare.abi.fastcodec import TypedFunc
+from abi.conftest import HostFns, make_world, require_native
+from abi.test_roundtrip import INT_RANGES, STRATEGIES, kinds_module
+from dataflare.abi import c_ext, rt, val_memory
+from dataflare.abi.typedfunc import TypedFunc
 from dataflare.errors import GuestTrap
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -27,7 +27,7 @@ from hypothesis import strategies as st
 SETTINGS = settings(max_examples=60, suppress_health_check=[HealthCheck.function_scoped_fixture])
 
 
-def paths(world: Any, name: str, monkeypatch: pytest.MonkeyPatch) -> dict[str, TypedFunc[Any]]:
+def paths(world: Any, name: str) -> dict[str, TypedFunc[Any]]:
     """Export `name` bound on every codec path (no "native" when the extension is not built)."""
     bound = getattr(world.kinds, "_" + name)
     cx, func, params, ret = bound._cx, bound._func, bound._params, bound._ret
@@ -35,12 +35,9 @@ def paths(world: Any, name: str, monkeypatch: pytest.MonkeyPatch) -> dict[str, T
         "python": TypedFunc(cx, func, params, ret, native=False),
         "stock": TypedFunc(cx, func, params, ret, fast=False),
     }
-    if fastnative.AVAILABLE:
+    if c_ext.AVAILABLE:
         out["native"] = TypedFunc(cx, func, params, ret, native=True)
         assert out["native"].native
-    monkeypatch.setattr(fastnodes, "_use_generated", False)
-    monkeypatch.setattr(fastnodes, "_compiled", fastnodes.SpecMemo())
-    out["closures"] = TypedFunc(cx, func, params, ret, native=False)
     assert out["python"].fast and not out["python"].native and not out["stock"].fast
     return out
 
@@ -70,10 +67,8 @@ def deep_repr(value: Any) -> str:
 
 
 @pytest.mark.parametrize("name", sorted(STRATEGIES))
-def test_valid_values_round_trip_identically(
-    world: Any, name: str, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    fns = paths(world, name, monkeypatch)
+def test_valid_values_round_trip_identically(world: Any, name: str) -> None:
+    fns = paths(world, name)
 
     @SETTINGS
     @given(STRATEGIES[name]())
@@ -111,11 +106,9 @@ junk = st.one_of(
 
 
 @pytest.mark.parametrize("name", sorted(STRATEGIES))
-def test_arbitrary_values_succeed_or_fail_alike(
-    world: Any, name: str, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_arbitrary_values_succeed_or_fail_alike(world: Any, name: str) -> None:
     """Wrong types, out-of-range integers, bad text: the same exception type, never a crash."""
-    fns = paths(world, name, monkeypatch)
+    fns = paths(world, name)
     fast, stock = fns["python"], fns["stock"]
 
     @SETTINGS
@@ -123,10 +116,6 @@ def test_arbitrary_values_succeed_or_fail_alike(
     def check(value: Any) -> None:
         got_fast, got_stock = outcome(fast, value), outcome(stock, value)
         assert got_fast[0] == got_stock[0], (value, got_fast, got_stock)
-        got_closures = outcome(fns["closures"], value)
-        assert got_closures[0] == got_fast[0]
-        if got_fast[0] == "raised":
-            assert got_closures[1] is got_fast[1]
         if got_fast[0] == "ok":
             assert deep_repr(got_fast[1]) == deep_repr(got_stock[1])
         else:
@@ -143,11 +132,9 @@ def test_arbitrary_values_succeed_or_fail_alike(
 @pytest.mark.parametrize(
     ("name", "bad"), [(n, v) for n, (lo, hi) in INT_RANGES.items() for v in (lo - 1, hi + 1)]
 )
-def test_integer_ranges_are_checked(
-    world: Any, name: str, bad: int, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    fns = paths(world, "echo_" + name, monkeypatch)
-    for path in ("native", "python", "closures"):
+def test_integer_ranges_are_checked(world: Any, name: str, bad: int) -> None:
+    fns = paths(world, "echo_" + name)
+    for path in ("native", "python"):
         if path in fns:
             with pytest.raises(OverflowError, match=f"^{bad} is out of range for {name} "):
                 fns[path](bad)
@@ -195,37 +182,33 @@ def samples() -> dict[str, Any]:
 
 def test_a_result_of_the_wrong_kind_raises_instead_of_being_misread(world: Any) -> None:
     echo = world.kinds._echo_u32
-    for native in (False, True) if fastnative.AVAILABLE else (False,):
+    for native in (False, True) if c_ext.AVAILABLE else (False,):
         # skip the bind-time type check to reach the reader's own checks
         misread = TypedFunc(
             echo._cx, echo._func, echo._params, rt.STRING, check=False, native=native
         )
         with pytest.raises(TypeError, match="guest returned value kind 6 where string"):
             misread(5)
-        assert bytes(misread._result) == bytes(fastmem.VAL)  # released and reset
+        assert bytes(misread._result) == bytes(val_memory.VAL)  # released and reset
     assert world.kinds.echo_u32(5) == 5
 
 
 @pytest.mark.parametrize("name", sorted(STRATEGIES))
-def test_every_result_read_as_every_other_type_fails_alike(
-    world: Any, name: str, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """A guest's real result read as another WIT type: C and the reference closures agree."""
+def test_every_result_read_as_every_other_type_fails_alike(world: Any, name: str) -> None:
+    """A guest's real result read as another WIT type: C and the Python reference agree."""
     require_native()
     echo = getattr(world.kinds, "_" + name)
     value = samples()[name]
     cx, func, params = echo._cx, echo._func, echo._params
     readers = [getattr(world.kinds, "_" + other)._ret for other in sorted(STRATEGIES)]
     native = [TypedFunc(cx, func, params, r, check=False, native=True) for r in readers]
-    monkeypatch.setattr(fastnodes, "_use_generated", False)
-    monkeypatch.setattr(fastnodes, "_compiled", fastnodes.SpecMemo())
     reference = [TypedFunc(cx, func, params, r, check=False, native=False) for r in readers]
     for c, ref in zip(native, reference, strict=True):
         got, want = outcome(c, value), outcome(ref, value)
         assert failure(c, value) == failure(ref, value), (name, c._ret.spec)
         if got[0] == "ok":
             assert deep_repr(got[1]) == deep_repr(want[1])
-        assert bytes(c._result) == bytes(fastmem.VAL)  # released and reset either way
+        assert bytes(c._result) == bytes(val_memory.VAL)  # released and reset either way
     assert echo(value) == value  # the instance is still usable
 
 
@@ -242,6 +225,8 @@ def test_a_function_type_mismatch_is_refused_when_bound(world: Any) -> None:
 
 @pytest.mark.parametrize("native", [True, False])
 def test_wrong_argument_count_raises(world: Any, native: bool) -> None:
+    if native:
+        require_native()
     echo = world.kinds._echo_u32
     bound = TypedFunc(echo._cx, echo._func, echo._params, echo._ret, native=native)
     with pytest.raises(TypeError, match="expected 1 arguments, got 2"):
@@ -266,7 +251,7 @@ def _fails_on_each_path(
 ) -> dict[bool, BaseException]:
     """What `call_add` raises on a fresh instance per path whose host `add` raises `make()`."""
     raised: dict[bool, BaseException] = {}
-    for native in (True, False) if fastnative.AVAILABLE else (False,):
+    for native in (True, False) if c_ext.AVAILABLE else (False,):
         w = make_world(engine, component, rtbind, Failing(make), native=native)
         with pytest.raises(Exception) as info:
             w.call_add(1, 2)

@@ -11,16 +11,15 @@ from __future__ import annotations
 import ctypes
 import dataclasses
 import struct
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from bindgen.conftest import NATIVE_HINT, require_native
-from bindgen.test_roundtrip import STRATEGIES
+from abi.conftest import NATIVE_HINT, require_native
+from abi.test_roundtrip import STRATEGIES
 from dataflare._wit import filter as wit_filter
 from dataflare._wit import transform as wit_transform
 from dataflare._wit import types as wit
-from dataflare.abi import fastmem, fastnative, fastnodes, rt
+from dataflare.abi import c_ext, rt, val_memory, val_nodes
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -32,27 +31,19 @@ SETTINGS = settings(max_examples=60, suppress_health_check=[HealthCheck.function
 
 def test_the_extension_is_built() -> None:
     """Fails in CI (where .ci/run installs gcc and python3-dev) and skips elsewhere."""
-    if not fastnative.AVAILABLE:
+    if not c_ext.AVAILABLE:
         from support.tools import missing
 
         missing(NATIVE_HINT)
     from dataflare.abi import _fastc
 
-    assert _fastc.VAL == fastmem.VAL
+    assert _fastc.VAL == val_memory.VAL
 
 
 @pytest.fixture(autouse=True)
 def _native_only(request: pytest.FixtureRequest) -> None:
     if request.node.name != "test_the_extension_is_built":
         require_native()
-
-
-@pytest.fixture
-def closures(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    """compile_spec gives the reference closures (the strictest Python readers)."""
-    monkeypatch.setattr(fastnodes, "_use_generated", False)
-    monkeypatch.setattr(fastnodes, "_compiled", fastnodes.SpecMemo())
-    yield
 
 
 def specs(world: Any) -> dict[str, tuple[Any, ...]]:
@@ -77,17 +68,17 @@ def outcome(fn: Any, *args: Any) -> tuple[str, Any]:
 
 def lower_both(spec: tuple[Any, ...], value: Any) -> tuple[Any, Any, Any, Any]:
     """`value` lowered by C and by Python into arenas of their own: (outcome, arena) each."""
-    node = fastnative.node(spec)
-    py_lower = fastnodes.compile_spec(spec)[0]
+    node = c_ext.node(spec)
+    py_lower = val_nodes.compile_spec(spec)[0]
     results = []
     for lower in (node.lower, py_lower):
-        ar = fastmem._Arena(256)  # small blocks: lowering crosses blocks often
-        addr = ar.alloc(fastmem.VAL)
+        ar = val_memory._Arena(256)  # small blocks: lowering crosses blocks often
+        addr = ar.alloc(val_memory.VAL)
         results += [outcome(lower, value, addr, ar), (ar, addr)]
     return tuple(results)  # type: ignore[return-value]
 
 
-def arena_state(ar: fastmem._Arena) -> tuple[int, int]:
+def arena_state(ar: val_memory._Arena) -> tuple[int, int]:
     """Blocks used and the offset in the last one: equal when the allocations were."""
     return len(ar._blocks), ar.pos - ctypes.addressof(ar._blocks[-1])
 
@@ -95,8 +86,8 @@ def arena_state(ar: fastmem._Arena) -> tuple[int, int]:
 @pytest.mark.parametrize("name", sorted(STRATEGIES))
 def test_c_trees_read_back_in_python_and_python_trees_in_c(world: Any, name: str) -> None:
     spec = specs(world)[name]
-    node = fastnative.node(spec)
-    py_lift = fastnodes.compile_spec(spec)[1]
+    node = c_ext.node(spec)
+    py_lift = val_nodes.compile_spec(spec)[1]
 
     @SETTINGS
     @given(STRATEGIES[name]())
@@ -122,8 +113,8 @@ def test_bad_values_fail_with_the_same_exception_and_message(world: Any, name: s
         c_out, (_c_ar, c_addr), py_out, (_py_ar, py_addr) = lower_both(spec, value)
         assert c_out == py_out, value
         if c_out[0] == "ok":
-            assert deep_repr(fastnative.node(spec).lift(c_addr)) == deep_repr(
-                fastnodes.compile_spec(spec)[1](py_addr)
+            assert deep_repr(c_ext.node(spec).lift(c_addr)) == deep_repr(
+                val_nodes.compile_spec(spec)[1](py_addr)
             )
 
     check()
@@ -156,8 +147,8 @@ def test_the_worlds_own_types_agree_with_python(label: str) -> None:
         c_out, (_c_ar, c_addr), py_out, (_py_ar, py_addr) = lower_both(spec, value)
         assert c_out == py_out, value
         if c_out[0] == "ok":
-            assert fastnative.node(spec).lift(py_addr) == value
-            assert fastnodes.compile_spec(spec)[1](c_addr) == value
+            assert c_ext.node(spec).lift(py_addr) == value
+            assert val_nodes.compile_spec(spec)[1](c_addr) == value
 
     check()
 
@@ -165,10 +156,10 @@ def test_the_worlds_own_types_agree_with_python(label: str) -> None:
 def test_records_are_built_like_their_constructor_builds_them() -> None:
     spec = wit_transform._list_result_record_plugin_error_codec.spec
     value = [rt.Ok(wit.Record(b"k", b"v", 3, [("a", "b")])), rt.Err(wit.PluginErrorIo("x"))]
-    ar = fastmem._Arena()
-    addr = ar.alloc(fastmem.VAL)
-    fastnative.node(spec).lower(value, addr, ar)
-    got = fastnative.node(spec).lift(addr)
+    ar = val_memory._Arena()
+    addr = ar.alloc(val_memory.VAL)
+    c_ext.node(spec).lower(value, addr, ar)
+    got = c_ext.node(spec).lift(addr)
     assert got == value and repr(got) == repr(value)
     assert type(got[0]) is rt.Ok and type(got[0].value) is wit.Record
     with pytest.raises(dataclasses.FrozenInstanceError):
@@ -178,7 +169,7 @@ def test_records_are_built_like_their_constructor_builds_them() -> None:
         (wit.Record, ("key", "value", "timestamp", "metadata")),
         (rt.Ok, ("value",)),
     ):
-        assert fastnative.slots(cls, names) is not None
+        assert c_ext.slots(cls, names) is not None
 
 
 @dataclasses.dataclass
@@ -202,23 +193,23 @@ class Plain:
         return isinstance(other, Plain) and other.x == self.x
 
 
-def _tree(spec: tuple[Any, ...], value: Any) -> tuple[fastmem._Arena, int]:
+def _tree(spec: tuple[Any, ...], value: Any) -> tuple[val_memory._Arena, int]:
     """`value` lowered by the Python path: (its arena, the root's address)."""
-    ar = fastmem._Arena()
-    addr = ar.alloc(fastmem.VAL)
-    fastnodes.compile_spec(spec)[0](value, addr, ar)
+    ar = val_memory._Arena()
+    addr = ar.alloc(val_memory.VAL)
+    val_nodes.compile_spec(spec)[0](value, addr, ar)
     return ar, addr
 
 
 @pytest.mark.parametrize("cls", [Checked, Plain])
 def test_other_record_classes_are_called(cls: Any) -> None:
-    assert fastnative.slots(cls, ("x",)) is None
+    assert c_ext.slots(cls, ("x",)) is None
     spec = ("record", cls, (("x", "x", rt.S32.spec),))
     ar, addr = _tree(spec, cls(1))  # `ar` owns the tree: keep it
-    _, _, fields = struct.unpack_from("<B7xQQ", fastmem.MEM, addr)
-    struct.pack_into("<B7xi", fastmem.MEM, fields + 16, fastmem.K_S32, -3)  # x = -3
-    got = outcome(fastnative.node(spec).lift, addr)
-    assert got == outcome(fastnodes.compile_spec(spec)[1], addr)
+    _, _, fields = struct.unpack_from("<B7xQQ", val_memory.MEM, addr)
+    struct.pack_into("<B7xi", val_memory.MEM, fields + 16, val_memory.K_S32, -3)  # x = -3
+    got = outcome(c_ext.node(spec).lift, addr)
+    assert got == outcome(val_nodes.compile_spec(spec)[1], addr)
     assert got == (("raised", (ValueError, "negative")) if cls is Checked else ("ok", Plain(-3)))
     del ar
 
@@ -226,7 +217,7 @@ def test_other_record_classes_are_called(cls: Any) -> None:
 # ---------------------------------------------------------------- mismatched trees
 
 
-def test_every_tree_read_as_every_other_type_fails_alike(world: Any, closures: None) -> None:
+def test_every_tree_read_as_every_other_type_fails_alike(world: Any) -> None:
     """A value of one WIT type read as another: the C and reference readers agree, never crash."""
     all_specs = specs(world)
     samples = equivalence_samples()
@@ -235,8 +226,8 @@ def test_every_tree_read_as_every_other_type_fails_alike(world: Any, closures: N
     for written, value in samples.items():
         ar, addr = _tree(all_specs[written], value)  # `ar` owns the tree while it is read
         for read, spec in all_specs.items():
-            c = outcome(fastnative.node(spec).lift, addr)
-            ref = outcome(fastnodes.compile_spec(spec)[1], addr)
+            c = outcome(c_ext.node(spec).lift, addr)
+            ref = outcome(val_nodes.compile_spec(spec)[1], addr)
             assert c[0] == ref[0], (written, read, c, ref)
             if c[0] == "ok":
                 assert deep_repr(c[1]) == deep_repr(ref[1]), (written, read)
@@ -247,38 +238,41 @@ def test_every_tree_read_as_every_other_type_fails_alike(world: Any, closures: N
     assert compared == len(samples) ** 2
 
 
-def test_hand_made_bad_trees_fail_alike(closures: None) -> None:
+def test_hand_made_bad_trees_fail_alike() -> None:
     """Payload pointers that contradict the type, unknown cases, wrong sizes and element kinds."""
-    ar = fastmem._Arena()
-    val = ar.alloc(4 * fastmem.VAL)
-    inner = val + fastmem.VAL
-    struct.pack_into("<B7xI", fastmem.MEM, inner, fastmem.K_U32, 7)
-    name = fastmem._static(b"nope")
+    ar = val_memory._Arena()
+    val = ar.alloc(4 * val_memory.VAL)
+    inner = val + val_memory.VAL
+    struct.pack_into("<B7xI", val_memory.MEM, inner, val_memory.K_U32, 7)
+    name = val_memory._static(b"nope")
     shape = __import__("rtbind.kinds").kinds._shape_codec.spec
     cases: list[tuple[tuple[Any, ...], bytes]] = [
         # result<u32, string> that is ok without a payload; result<_, string> ok with one
-        (rt.result(rt.U32, rt.STRING).spec, struct.pack("<B7x?7xQ", fastmem.K_RESULT, True, 0)),
-        (rt.result(None, rt.STRING).spec, struct.pack("<B7x?7xQ", fastmem.K_RESULT, True, inner)),
+        (rt.result(rt.U32, rt.STRING).spec, struct.pack("<B7x?7xQ", val_memory.K_RESULT, True, 0)),
+        (
+            rt.result(None, rt.STRING).spec,
+            struct.pack("<B7x?7xQ", val_memory.K_RESULT, True, inner),
+        ),
         # a variant case nobody declared; a declared case without its payload
-        (shape, struct.pack("<B7xQQQ", fastmem.K_VARIANT, 4, name, 0)),
-        (shape, struct.pack("<B7xQQQ", fastmem.K_VARIANT, 6, fastmem._static(b"circle"), 0)),
+        (shape, struct.pack("<B7xQQQ", val_memory.K_VARIANT, 4, name, 0)),
+        (shape, struct.pack("<B7xQQQ", val_memory.K_VARIANT, 6, val_memory._static(b"circle"), 0)),
         # a 1-tuple where a 2-tuple is expected; a record with one field too few
-        (rt.tuple_of(rt.U32, rt.U32).spec, struct.pack("<B7xQQ", fastmem.K_TUPLE, 1, inner)),
+        (rt.tuple_of(rt.U32, rt.U32).spec, struct.pack("<B7xQQ", val_memory.K_TUPLE, 1, inner)),
         (
             __import__("rtbind.kinds").kinds._point_codec.spec,
-            struct.pack("<B7xQQ", fastmem.K_RECORD, 1, inner),
+            struct.pack("<B7xQQ", val_memory.K_RECORD, 1, inner),
         ),
         # a list<u8> whose element is a u32; every kind byte where a u32 is expected
-        (rt.BYTES.spec, struct.pack("<B7xQQ", fastmem.K_LIST, 1, inner)),
+        (rt.BYTES.spec, struct.pack("<B7xQQ", val_memory.K_LIST, 1, inner)),
         *(
             (rt.U32.spec, struct.pack("<B7xQ", kind, 0))
             for kind in range(256)
-            if kind != fastmem.K_U32
+            if kind != val_memory.K_U32
         ),
     ]
     for spec, tree in cases:
-        fastmem.MEM[val : val + len(tree)] = tree
-        c = outcome(fastnative.node(spec).lift, val)
-        ref = outcome(fastnodes.compile_spec(spec)[1], val)
+        val_memory.MEM[val : val + len(tree)] = tree
+        c = outcome(c_ext.node(spec).lift, val)
+        ref = outcome(val_nodes.compile_spec(spec)[1], val)
         assert c[0] == ref[0] == "raised", (spec, c, ref)
         assert c[1] == ref[1]

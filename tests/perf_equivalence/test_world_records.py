@@ -13,8 +13,8 @@ from typing import Any
 import pytest
 from dataflare._wit import transform as wit_transform
 from dataflare._wit import types as wit
-from dataflare.abi import fastnative, rt
-from dataflare.abi.fastcodec import TypedFunc
+from dataflare.abi import c_ext, rt
+from dataflare.abi.typedfunc import TypedFunc
 from dataflare.model import PluginKind
 from dataflare.runtime import load_component
 from dataflare.runtime.instance import PluginInstance
@@ -45,7 +45,7 @@ def echo() -> Iterator[dict[str, TypedFunc[Any]]]:
         "python": TypedFunc(*args, native=False),
         "stock": TypedFunc(*args, fast=False),
     }
-    if fastnative.AVAILABLE:
+    if c_ext.AVAILABLE:
         paths["native"] = TypedFunc(*args, native=True)
     yield paths
     inst.close()

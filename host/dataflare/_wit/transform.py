@@ -52,8 +52,14 @@ class Transform:
         "_transform_batch",
     )
 
-    def __init__(self, store: wasmtime.Store, instance: wasmtime.component.Instance) -> None:
-        cx = self._cx = rt.GuestContext(store, instance)
+    def __init__(
+        self,
+        store: wasmtime.Store,
+        instance: wasmtime.component.Instance,
+        *,
+        native: bool | None = None,
+    ) -> None:
+        cx = self._cx = rt.GuestContext(store, instance, native=native)
         self._describe = rt.typed(cx, cx.func(None, "describe"), (), _plugin_info_codec)
         self._configure = rt.typed(
             cx, cx.func(None, "configure"), (_config_codec,), _result_none_plugin_error_codec

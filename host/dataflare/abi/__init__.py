@@ -2,10 +2,16 @@
 
 The counterpart of `dataflare.bindgen`, which writes bindings; this package
 runs them, and never imports the generator. Generated code imports only
-`rt`, which re-exports the pieces: `codec` and `variants` (typed value <->
-wasmtime value converters), `fastcodec` (`TypedFunc`: an export bound to its
-codecs, lowering and lifting straight to and from the C API's value arrays,
-through the optional C extension `_fastc` when it is built), `guest` (guest
-resource wrappers and the guest-call error translation) and `host` (host
-function wrappers and host resource tables).
+`rt`, which re-exports the pieces. Modules, by job:
+
+- `codec`, `codec_variants`: typed values <-> wasmtime-py's values (host
+  functions, resources, and `TypedFunc(fast=False)`);
+- `typedfunc`: `TypedFunc`, an export bound to its codecs, and the call;
+- `val_nodes` (with `val_scalars`, `val_containers`, `val_variants`,
+  `val_memory`): the Python codec path, writing and reading the C API's
+  value arrays; `c_ext` with `_fastc*.c`: the same in C;
+- `functype`: the bind-time check of an export's WIT type;
+- `traps`: the one translation of wasmtime errors into `GuestTrap`, and trap codes;
+- `guest`: export lookup and guest resources; `host`: host functions and resources;
+- `_wasmtime_private`: every use of wasmtime-py's private internals.
 """

@@ -1,9 +1,9 @@
-/* The C accelerator for fast typed calls (see fastnative.py for the Python side).
+/* The C accelerator for fast typed calls (see c_ext.py for the Python side).
  *
  * A `Node` is a codec spec compiled into a C tree (from the plan that
- * fastnative.plan() builds); it writes and reads wasmtime_component_val_t
- * trees exactly as the Python fast path does (fastscalars, fastcontainers,
- * fastvariants, fastgen): same checks, same exception types and messages,
+ * c_ext.plan() builds); it writes and reads wasmtime_component_val_t
+ * trees exactly as the Python fast path does (val_scalars, val_containers,
+ * val_variants): same checks, same exception types and messages,
  * the kind byte checked on every node read and pointers followed only from
  * nodes of the checked kind. Kinds not done here ("py" plan nodes: char,
  * enum, flags) call the Python closures, with the arena's bump pointer
@@ -354,5 +354,15 @@ PyMODINIT_FUNC PyInit__fastc(void)
         return NULL;
     }
     PyModule_AddIntConstant(m, "VAL", VAL);
+    {
+        PyObject *layout = Py_BuildValue(
+            "{s:i,s:i,s:i,s:i}", "VAL", VAL, "PAYLOAD_OFFSET", PAYLOAD_OFFSET, "ENTRY", ENTRY,
+            "ENTRY_VAL_OFFSET", ENTRY_VAL_OFFSET);
+        if (layout == NULL || PyModule_AddObject(m, "LAYOUT", layout) < 0) {
+            Py_XDECREF(layout);
+            Py_DECREF(m);
+            return NULL;
+        }
+    }
     return m;
 }

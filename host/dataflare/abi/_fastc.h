@@ -14,8 +14,14 @@
 #include <stdint.h>
 #include <string.h>
 
-#define VAL 32   /* sizeof(wasmtime_component_val_t) */
-#define ENTRY 48 /* sizeof(wasmtime_component_valrecord_entry_t): name, then val */
+/* The C API's value layout. The module exports these as LAYOUT, and
+ * dataflare.abi.c_ext compares them with wasmtime-py's ctypes structs at
+ * import (_wasmtime_private.check_layout). Payload reads and writes below
+ * use `a + 8` (PAYLOAD_OFFSET) and `a + 16` (its second word). */
+#define VAL 32            /* sizeof(wasmtime_component_val_t) */
+#define PAYLOAD_OFFSET 8  /* offsetof(wasmtime_component_val_t, of) */
+#define ENTRY 48          /* sizeof(wasmtime_component_valrecord_entry_t): name, then val */
+#define ENTRY_VAL_OFFSET 16 /* offsetof(wasmtime_component_valrecord_entry_t, val) */
 
 enum {
     K_BOOL, K_S8, K_U8, K_S16, K_U16, K_S32, K_U32, K_S64, K_U64,
@@ -36,7 +42,7 @@ extern PyObject *fc_empty_tuple, *fc_empty_str, *fc_empty_bytes;
 
 /* How to build an instance of a class from its field values: straight into
  * its slots (a slotted dataclass whose __init__ only assigns them; checked by
- * fastnative) or by calling it. */
+ * c_ext) or by calling it. */
 typedef struct {
     PyTypeObject *cls;
     Py_ssize_t n;
@@ -89,7 +95,7 @@ struct Node {
 extern Ctor fc_ctor_ok, fc_ctor_err, fc_ctor_some;
 extern PyObject *fc_cls_ok, *fc_cls_err, *fc_cls_some;
 
-/* fastmem._Arena's bump pointer, mirrored while lowering: written back
+/* val_memory._Arena's bump pointer, mirrored while lowering: written back
  * before anything in Python allocates from the arena, re-read after. */
 typedef struct {
     PyObject *arena;

@@ -1,9 +1,10 @@
-"""Type stub for the optional C extension built from _fastc.c (see fastnative)."""
+"""Type stub for the optional C extension built from _fastc.c (see c_ext)."""
 
 from collections.abc import Callable
 from typing import Any
 
 VAL: int
+LAYOUT: dict[str, int]
 
 class Node:
     """A codec plan compiled into a C tree."""

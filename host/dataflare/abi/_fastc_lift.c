@@ -207,7 +207,7 @@ static PyObject *lift_record(const Node *nd, const char *a)
             return PyErr_NoMemory();
     }
     for (i = 0; i < n; i++) {
-        values[i] = fc_lift(nd->elems[i], p + i * ENTRY + 16);
+        values[i] = fc_lift(nd->elems[i], p + i * ENTRY + ENTRY_VAL_OFFSET);
         if (values[i] == NULL) {
             while (i--)
                 Py_DECREF(values[i]);

@@ -1,5 +1,5 @@
 /* Lowering: Python values written as wasmtime_component_val_t trees into the
- * caller's arena, with the checks and messages of fastscalars/fastgen. */
+ * caller's arena, with the checks and messages of val_scalars. */
 #include "_fastc.h"
 
 static PyObject *type_name(PyObject *v)
@@ -508,7 +508,7 @@ static int lower_record(const Node *nd, PyObject *v, char *a, Lw *w)
         int rc;
         if (x == NULL)
             return -1;
-        rc = fc_lower(nd->elems[i], x, p + i * ENTRY + 16, w);
+        rc = fc_lower(nd->elems[i], x, p + i * ENTRY + ENTRY_VAL_OFFSET, w);
         Py_DECREF(x);
         if (rc < 0)
             return -1;

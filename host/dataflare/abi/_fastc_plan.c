@@ -1,4 +1,4 @@
-/* Compiling a plan (fastnative.plan) into a Node tree, and freeing it. */
+/* Compiling a plan (c_ext.plan) into a Node tree, and freeing it. */
 #include "_fastc.h"
 #include <structmember.h>
 
@@ -63,7 +63,7 @@ static int plan_error(const char *msg)
 }
 
 /* `descrs`: None (call the class) or one member descriptor per field, each
- * a writable object slot of exactly `cls` (fastnative checks the class). */
+ * a writable object slot of exactly `cls` (native checks the class). */
 int fc_build_ctor(Build *b, Ctor *c, PyObject *cls, PyObject *descrs, Py_ssize_t n)
 {
     Py_ssize_t i;

@@ -76,7 +76,7 @@ class Some(Generic[T]):
 class Codec(Generic[T]):
     """Converts one WIT type between typed Python values and wasmtime-py values.
 
-    `spec` describes the WIT type for `fastcodec`, which compiles it into a
+    `spec` describes the WIT type for `typedfunc`, which compiles it into a
     direct lowering to the C API's value arrays; None means no fast path
     (resources).
     """

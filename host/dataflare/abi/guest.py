@@ -1,15 +1,21 @@
-"""Guest side: the one place the host calls into a guest, and guest resource wrappers."""
+"""Guest side: looking up a component's exports, guest resource wrappers, untyped calls.
+
+Typed export calls go through `typedfunc.TypedFunc`; `call_export` is the
+untyped call (resource constructors and methods, codecs without a fast
+path). Both translate wasmtime errors with `traps`.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager, nullcontext
+from collections.abc import Sequence
+from contextlib import nullcontext
 from typing import TYPE_CHECKING, Any, Self
 
 import wasmtime
 from wasmtime.component import ExportIndex, Func, Instance, ResourceAny
 
-from dataflare.errors import GuestTrap, WorldMismatchError
+from dataflare.abi.traps import guest_errors
+from dataflare.errors import WorldMismatchError
 
 if TYPE_CHECKING:
     from contextlib import AbstractContextManager
@@ -17,15 +23,6 @@ if TYPE_CHECKING:
     from dataflare.abi.host import HostContext
 
 __all__ = ["GuestContext", "GuestResource", "call_export", "guest_errors"]
-
-
-@contextmanager
-def guest_errors() -> Iterator[None]:
-    """Turn any wasmtime error or trap raised inside the block into `GuestTrap`."""
-    try:
-        yield
-    except (wasmtime.WasmtimeError, wasmtime.Trap) as exc:
-        raise GuestTrap(f"guest trapped: {exc}") from exc
 
 
 def call_export(store: wasmtime.Store, func: Func, args: Sequence[Any]) -> Any:
@@ -38,17 +35,25 @@ class GuestContext:
     """One instantiated component: its store and its exports, looked up once.
 
     `host` is the linker's `HostContext` when guest exports take or return
-    host-implemented resources: those objects live in its tables.
+    host-implemented resources: those objects live in its tables. `native`
+    picks the codec path of every export bound on it (see
+    `typedfunc.TypedFunc`): None is C when the extension is built.
     """
 
-    __slots__ = ("_funcs", "_indexes", "host", "instance", "store")
+    __slots__ = ("_funcs", "_indexes", "host", "instance", "native", "store")
 
     def __init__(
-        self, store: wasmtime.Store, instance: Instance, host: HostContext | None = None
+        self,
+        store: wasmtime.Store,
+        instance: Instance,
+        host: HostContext | None = None,
+        *,
+        native: bool | None = None,
     ) -> None:
         self.store = store
         self.instance = instance
         self.host = host
+        self.native = native
         self._indexes: dict[str, ExportIndex] = {}
         self._funcs: dict[tuple[str | None, str], Func] = {}
 

@@ -10,8 +10,8 @@ from typing import Any
 from wasmtime.component import LinkerInstance, ResourceAny, ResourceHost, ResourceType
 
 from dataflare.abi.codec import Codec
+from dataflare.abi.codec_variants import resource
 from dataflare.abi.guest import GuestContext, GuestResource
-from dataflare.abi.variants import resource
 
 __all__ = ["HostContext", "define_unavailable", "handle", "host_func"]
 

@@ -1,11 +1,11 @@
 """Runtime support imported by generated bindings (the generator owns this module).
 
 Generated code depends only on this module, `wasmtime` and `dataflare.errors`.
-`call_export` (in `guest`) and `typed` (in `fastcodec`: an export bound to
+`call_export` (in `guest`) and `typed` (in `typedfunc`: an export bound to
 its codecs, which moves values straight to and from the C API's value
-arrays) are the places where the host calls into a guest and translates
-wasmtime errors (into `GuestTrap`); resource destructors, which also run
-guest code, go through the same translation.
+arrays) are the places where the host calls into a guest; both, and
+resource destructors, translate wasmtime errors into `GuestTrap` through
+`traps`, the one translation.
 
 What wasmtime-py 50 allows, and therefore what bindings can do:
 
@@ -65,11 +65,11 @@ from dataflare.abi.codec import (
     record,
     tuple_of,
 )
-from dataflare.abi.fastcodec import TypedFunc
-from dataflare.abi.fastcodec import typed_func as typed
+from dataflare.abi.codec_variants import nested_option, option, resource, result, variant
 from dataflare.abi.guest import GuestContext, GuestResource, call_export
 from dataflare.abi.host import HostContext, define_unavailable, handle, host_func
-from dataflare.abi.variants import nested_option, option, resource, result, variant
+from dataflare.abi.typedfunc import TypedFunc
+from dataflare.abi.typedfunc import typed_func as typed
 
 __all__ = [
     "BOOL",

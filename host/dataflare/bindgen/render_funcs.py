@@ -128,14 +128,15 @@ def exports_class(
     attrs = Namespace({"_cx", *(m["name"] for m in methods)})
     for m in methods:
         m["target"] = "self." + attrs.claim("_" + m["name"])
-        m["typed"] = True  # bound once to its codecs: `fastcodec` moves the values
+        m["typed"] = True  # bound once to its codecs: `typedfunc` moves the values
     child_attrs = [(attrs.claim(attr), cls) for attr, cls in children]
     if iface is None:
         params = ", store: wasmtime.Store, instance: wasmtime.component.Instance"
-        lookups = ["cx = self._cx = rt.GuestContext(store, instance)"]
+        lookups = ["cx = self._cx = rt.GuestContext(store, instance, native=native)"]
         if host_cx:
             params += ", host_cx: rt.HostContext | None = None"
-            lookups = ["cx = self._cx = rt.GuestContext(store, instance, host_cx)"]
+            lookups = ["cx = self._cx = rt.GuestContext(store, instance, host_cx, native=native)"]
+        params += ", *, native: bool | None = None"
     else:
         params = ", cx: rt.GuestContext"
         lookups = ["self._cx = cx"]

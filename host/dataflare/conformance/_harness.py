@@ -23,7 +23,7 @@ from wasmtime.component import Instance
 from dataflare._wit import types as wit
 from dataflare.abi import rt
 from dataflare.conformance._results import Budget
-from dataflare.errors import ComponentLoadError, GuestTrap
+from dataflare.errors import ComponentLoadError, GuestTrap, LimitExceeded
 from dataflare.model import PluginKind
 from dataflare.runtime import EngineConfig, Limits, LoadedComponent, PluginInstance
 from dataflare.runtime.sandbox import plugin_logger
@@ -110,23 +110,30 @@ def _short(value: Any, limit: int = 120) -> str:
 
 
 def classify_trap(exc: BaseException, budget: int, fuel: int) -> Trapped:
-    """A trap's cause from wasmtime's message (it has no structured cause), for people."""
+    """A trap's cause from the limit that stopped the call (`LimitExceeded.limit`), for people.
+
+    Any other trap is reported with wasmtime's own reason line.
+    """
+    if isinstance(exc, LimitExceeded) and exc.limit == "fuel":
+        return Trapped("fuel", f"used up its fuel budget of {budget:,} for this call", fuel)
+    if isinstance(exc, LimitExceeded) and exc.limit == "timeout":
+        return Trapped("timeout", "ran past the wall-clock limit for one call", fuel)
+    return Trapped("trap", _reason(exc), fuel)
+
+
+def _reason(exc: BaseException) -> str:
+    """wasmtime's one-line reason for a trap (its "wasm trap: ..." line), for the report."""
     texts = []
     seen: BaseException | None = exc
     while seen is not None:
         texts.append(str(seen))
         seen = seen.__cause__
-    text = "\n".join(texts)
-    if "all fuel consumed" in text:
-        return Trapped("fuel", f"used up its fuel budget of {budget:,} for this call", fuel)
-    if "interrupt" in text:
-        return Trapped("timeout", "ran past the wall-clock limit for one call", fuel)
-    lines = [line.strip() for line in text.splitlines() if line.strip()]
+    lines = [line.strip() for line in "\n".join(texts).splitlines() if line.strip()]
     if "Caused by:" in lines:
         lines = lines[lines.index("Caused by:") + 1 :]
     reason = next((line for line in lines if "wasm trap" in line), lines[-1] if lines else "")
     reason = reason.removeprefix("0: ").strip()
-    return Trapped("trap", reason or type(exc).__name__, fuel)
+    return reason or type(exc).__name__
 
 
 class _Tail(logging.Handler):

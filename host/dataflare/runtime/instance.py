@@ -29,6 +29,7 @@ from typing import Any, Generic, TypeVar
 import wasmtime
 from wasmtime.component import Func, Instance
 
+from dataflare.abi.traps import TrapCode, trap_code
 from dataflare.errors import ComponentLoadError, GuestTrap, LimitExceeded, PluginError
 from dataflare.runtime.capabilities import DENY_ALL, Capabilities
 from dataflare.runtime.guestcall import GRACE_SECONDS, CallAbandoned, GuestThread
@@ -251,13 +252,16 @@ class PluginInstance(Generic[W]):
         )
 
     def _trap(self, exc: Exception) -> GuestTrap:
-        reason = self._reason(exc)
+        code = trap_code(exc)
+        reason = self._reason(exc, code)
         message = f"plugin {self.name!r} trapped: {reason}"
         limits = self._armed
-        if "all fuel consumed" in reason:
+        if code is TrapCode.OUT_OF_FUEL:
             return LimitExceeded(message, limit="fuel", value=limits.fuel_per_call)
-        if "interrupt" in reason and limits.timeout is not None:
+        if code is TrapCode.INTERRUPT and limits.timeout is not None:
             return LimitExceeded(message, limit="timeout", value=limits.timeout)
+        # wasmtime has no code for these: a refused allocation is the guest's
+        # own abort, and the copy cap is an error, not a trap
         if limits.memory_bytes is not None and (
             self._stdout.saw_oom or self._stderr.saw_oom or _looks_like_oom(reason)
         ):
@@ -270,15 +274,15 @@ class PluginInstance(Generic[W]):
             return LimitExceeded(message, limit="copy", value=None)
         return GuestTrap(message)
 
-    def _reason(self, exc: Exception) -> str:
+    def _reason(self, exc: Exception, code: TrapCode | None = None) -> str:
         lines = [line.strip() for line in str(exc).splitlines() if line.strip()]
         if "Caused by:" in lines:
             lines = lines[lines.index("Caused by:") + 1 :]
         reason = "; ".join(lines[:3]) if lines else type(exc).__name__
         limits = self._armed
-        if "all fuel consumed" in reason:
+        if code is TrapCode.OUT_OF_FUEL:
             reason += f" (fuel limit {limits.fuel_per_call} per call)"
-        elif "interrupt" in reason and limits.timeout is not None:
+        elif code is TrapCode.INTERRUPT and limits.timeout is not None:
             reason += f" (time limit {limits.timeout}s per call)"
         return reason
 

@@ -46,8 +46,14 @@ class UsesDeps:
         "_wrap",
     )
 
-    def __init__(self, store: wasmtime.Store, instance: wasmtime.component.Instance) -> None:
-        cx = self._cx = rt.GuestContext(store, instance)
+    def __init__(
+        self,
+        store: wasmtime.Store,
+        instance: wasmtime.component.Instance,
+        *,
+        native: bool | None = None,
+    ) -> None:
+        cx = self._cx = rt.GuestContext(store, instance, native=native)
         self._wrap = rt.typed(cx, cx.func(None, "wrap"), (_thing_codec,), _wrapper_codec)
 
     def wrap(self, t: Thing) -> Wrapper:

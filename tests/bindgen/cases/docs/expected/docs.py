@@ -39,8 +39,14 @@ class Docs:
         "documented",
     )
 
-    def __init__(self, store: wasmtime.Store, instance: wasmtime.component.Instance) -> None:
-        cx = self._cx = rt.GuestContext(store, instance)
+    def __init__(
+        self,
+        store: wasmtime.Store,
+        instance: wasmtime.component.Instance,
+        *,
+        native: bool | None = None,
+    ) -> None:
+        cx = self._cx = rt.GuestContext(store, instance, native=native)
         self._hello = rt.typed(cx, cx.func(None, "hello"), (), rt.STRING)
         self.documented = Documented(cx)
 

@@ -47,8 +47,10 @@ class Hostres:
         store: wasmtime.Store,
         instance: wasmtime.component.Instance,
         host_cx: rt.HostContext | None = None,
+        *,
+        native: bool | None = None,
     ) -> None:
-        cx = self._cx = rt.GuestContext(store, instance, host_cx)
+        cx = self._cx = rt.GuestContext(store, instance, host_cx, native=native)
         self._bump = rt.typed(cx, cx.func(None, "bump"), (_counter_borrow_codec,), rt.U32)
         self._consume = rt.typed(cx, cx.func(None, "consume"), (_counter_own_codec,), rt.U32)
         self._make = rt.typed(cx, cx.func(None, "make"), (rt.U32,), _counter_own_codec)

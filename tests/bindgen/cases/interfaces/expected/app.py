@@ -45,8 +45,14 @@ class App:
         "api",
     )
 
-    def __init__(self, store: wasmtime.Store, instance: wasmtime.component.Instance) -> None:
-        cx = self._cx = rt.GuestContext(store, instance)
+    def __init__(
+        self,
+        store: wasmtime.Store,
+        instance: wasmtime.component.Instance,
+        *,
+        native: bool | None = None,
+    ) -> None:
+        cx = self._cx = rt.GuestContext(store, instance, native=native)
         self._version = rt.typed(cx, cx.func(None, "version"), (), rt.STRING)
         self.api = Api(cx)
 

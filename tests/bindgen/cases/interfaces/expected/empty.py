@@ -30,8 +30,14 @@ class Empty:
 
     __slots__ = ("_cx",)
 
-    def __init__(self, store: wasmtime.Store, instance: wasmtime.component.Instance) -> None:
-        self._cx = rt.GuestContext(store, instance)
+    def __init__(
+        self,
+        store: wasmtime.Store,
+        instance: wasmtime.component.Instance,
+        *,
+        native: bool | None = None,
+    ) -> None:
+        self._cx = rt.GuestContext(store, instance, native=native)
 
 
 def add_imports_to_linker(linker: wasmtime.component.Linker) -> None:

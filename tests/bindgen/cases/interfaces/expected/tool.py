@@ -36,8 +36,14 @@ class Tool:
         "_run",
     )
 
-    def __init__(self, store: wasmtime.Store, instance: wasmtime.component.Instance) -> None:
-        cx = self._cx = rt.GuestContext(store, instance)
+    def __init__(
+        self,
+        store: wasmtime.Store,
+        instance: wasmtime.component.Instance,
+        *,
+        native: bool | None = None,
+    ) -> None:
+        cx = self._cx = rt.GuestContext(store, instance, native=native)
         self._run = rt.typed(cx, cx.func(None, "run"), (), rt.S32)
 
     def run(self) -> int:

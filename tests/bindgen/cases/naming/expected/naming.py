@@ -36,8 +36,14 @@ class Naming:
         "interface",
     )
 
-    def __init__(self, store: wasmtime.Store, instance: wasmtime.component.Instance) -> None:
-        cx = self._cx = rt.GuestContext(store, instance)
+    def __init__(
+        self,
+        store: wasmtime.Store,
+        instance: wasmtime.component.Instance,
+        *,
+        native: bool | None = None,
+    ) -> None:
+        cx = self._cx = rt.GuestContext(store, instance, native=native)
         self._def_ = rt.typed(cx, cx.func(None, "def"), (rt.U8,), rt.U8)
         self.interface = Interface(cx)
 

@@ -33,8 +33,14 @@ class XmlHttp:
         "_xml_http_request",
     )
 
-    def __init__(self, store: wasmtime.Store, instance: wasmtime.component.Instance) -> None:
-        cx = self._cx = rt.GuestContext(store, instance)
+    def __init__(
+        self,
+        store: wasmtime.Store,
+        instance: wasmtime.component.Instance,
+        *,
+        native: bool | None = None,
+    ) -> None:
+        cx = self._cx = rt.GuestContext(store, instance, native=native)
         self._xml_http_request = rt.typed(cx, cx.func(None, "xml-http-request"), (), rt.STRING)
 
     def xml_http_request(self) -> str:

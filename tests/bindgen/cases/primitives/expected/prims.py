@@ -38,8 +38,14 @@ class Prims:
         "_wide",
     )
 
-    def __init__(self, store: wasmtime.Store, instance: wasmtime.component.Instance) -> None:
-        cx = self._cx = rt.GuestContext(store, instance)
+    def __init__(
+        self,
+        store: wasmtime.Store,
+        instance: wasmtime.component.Instance,
+        *,
+        native: bool | None = None,
+    ) -> None:
+        cx = self._cx = rt.GuestContext(store, instance, native=native)
         self._all = rt.typed(
             cx,
             cx.func(None, "all"),

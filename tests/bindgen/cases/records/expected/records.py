@@ -37,8 +37,14 @@ class Records:
         "shapes",
     )
 
-    def __init__(self, store: wasmtime.Store, instance: wasmtime.component.Instance) -> None:
-        cx = self._cx = rt.GuestContext(store, instance)
+    def __init__(
+        self,
+        store: wasmtime.Store,
+        instance: wasmtime.component.Instance,
+        *,
+        native: bool | None = None,
+    ) -> None:
+        cx = self._cx = rt.GuestContext(store, instance, native=native)
         self._origin = rt.typed(cx, cx.func(None, "origin"), (), _point_codec)
         self.shapes = Shapes(cx)
 

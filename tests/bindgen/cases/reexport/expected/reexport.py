@@ -40,8 +40,14 @@ class Reexport:
         "math",
     )
 
-    def __init__(self, store: wasmtime.Store, instance: wasmtime.component.Instance) -> None:
-        cx = self._cx = rt.GuestContext(store, instance)
+    def __init__(
+        self,
+        store: wasmtime.Store,
+        instance: wasmtime.component.Instance,
+        *,
+        native: bool | None = None,
+    ) -> None:
+        cx = self._cx = rt.GuestContext(store, instance, native=native)
         self._add_via_host = rt.typed(cx, cx.func(None, "add-via-host"), (rt.U32, rt.U32), rt.U32)
         self.math = Math(cx)
 

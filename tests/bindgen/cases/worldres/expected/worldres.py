@@ -54,8 +54,10 @@ class Worldres:
         store: wasmtime.Store,
         instance: wasmtime.component.Instance,
         host_cx: rt.HostContext | None = None,
+        *,
+        native: bool | None = None,
     ) -> None:
-        cx = self._cx = rt.GuestContext(store, instance, host_cx)
+        cx = self._cx = rt.GuestContext(store, instance, host_cx, native=native)
         self._read = rt.typed(cx, cx.func(None, "read"), (_gauge_borrow_codec,), rt.U32)
         self._make = rt.typed(cx, cx.func(None, "make"), (rt.U32,), _gauge_own_codec)
 

@@ -11,7 +11,7 @@ import math
 import struct
 from typing import Any
 
-from dataflare.abi.fastmem import (
+from dataflare.abi.val_memory import (
     _BOOL,
     _F32,
     _F64,

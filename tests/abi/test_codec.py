@@ -14,7 +14,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 from wasmtime.component import Record, Variant
 
-from bindgen.conftest import FIXTURE
+from abi.conftest import FIXTURE
 
 BOUNDS = {
     rt.S8: (-(2**7), 2**7 - 1),

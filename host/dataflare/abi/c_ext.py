@@ -1,11 +1,12 @@
 """The optional C accelerator for fast calls: `_fastc` nodes built from codec specs.
 
 `_fastc` (built by setup.py when a C compiler is there; `AVAILABLE` says
-whether it was) does in C what `fastnodes`/`fastgen` do in Python: the same
-val_t trees, checks, exception types and messages. `node(spec)` compiles a
+whether it was) does in C what `val_nodes` does in Python: the same val_t
+trees, checks, exception types and messages. The value layout it was
+compiled with (`_fastc.LAYOUT`) is checked against wasmtime-py's at import. `node(spec)` compiles a
 codec spec once into a `_fastc.Node` via a *plan*, the spec with what C
 needs resolved in Python: the slot descriptors of classes it may fill
-directly, and the `fastnodes` closures for the kinds left to Python (char,
+directly, and the `val_nodes` closures for the kinds left to Python (char,
 enum, flags, unit). `caller` binds an export for the whole call in C.
 """
 
@@ -18,9 +19,9 @@ import types
 from collections.abc import Callable, Sequence
 from typing import Any
 
+from dataflare.abi._wasmtime_private import check_layout, func_call, val_delete
 from dataflare.abi.codec import Err, Ok, Some
-from dataflare.abi.fastmem import _func_call, _val_delete
-from dataflare.abi.fastnodes import SpecMemo, compile_spec
+from dataflare.abi.val_nodes import SpecMemo, compile_spec
 
 try:
     from dataflare.abi import _fastc
@@ -134,9 +135,10 @@ def caller(
 
 
 if _fastc is not None:
+    check_layout(_fastc.LAYOUT)
     _fastc.setup(
-        ctypes.cast(_func_call, ctypes.c_void_p).value,
-        ctypes.cast(_val_delete, ctypes.c_void_p).value,
+        ctypes.cast(func_call, ctypes.c_void_p).value,
+        ctypes.cast(val_delete, ctypes.c_void_p).value,
         Ok,
         Err,
         Some,

@@ -1,10 +1,8 @@
-"""Fast-call reference nodes for lists, tuples and records.
+"""Python value-array nodes for lists, tuples and records.
 
-Each element or field is compiled through `fastnodes.compile_spec`; `fastgen`
-replaces these with straight-line source unless `fastnodes._use_generated` is
-off (the equivalence tests run both).
+Each element or field is compiled through `val_nodes.compile_spec`.
 
-compile_spec is imported inside each builder because `fastnodes` imports this
+compile_spec is imported inside each builder because `val_nodes` imports this
 module.
 """
 
@@ -14,7 +12,7 @@ import operator
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from dataflare.abi.fastmem import (
+from dataflare.abi.val_memory import (
     _HEAD,
     _WORDS,
     ENTRY,
@@ -29,13 +27,13 @@ from dataflare.abi.fastmem import (
     _Lower,
     _static,
 )
-from dataflare.abi.fastscalars import _strings_tuple
+from dataflare.abi.val_scalars import _strings_tuple
 
 __all__ = ["_list", "_record", "_tuple"]
 
 
 def _list(elem: tuple[Any, ...]) -> tuple[_Lower, _Lift]:
-    from dataflare.abi.fastnodes import compile_spec
+    from dataflare.abi.val_nodes import compile_spec
 
     el_lower, el_lift = compile_spec(elem)
 
@@ -60,7 +58,7 @@ def _list(elem: tuple[Any, ...]) -> tuple[_Lower, _Lift]:
 
 
 def _tuple(elems: Sequence[tuple[Any, ...]]) -> tuple[_Lower, _Lift]:
-    from dataflare.abi.fastnodes import compile_spec
+    from dataflare.abi.val_nodes import compile_spec
 
     parts = [compile_spec(e) for e in elems]
     n = len(parts)
@@ -94,7 +92,7 @@ def _tuple_lift(n: int, lifts: tuple[_Lift, ...]) -> _Lift:
 
 
 def _record(cls: type, fields: Sequence[tuple[str, str, tuple[Any, ...]]]) -> tuple[_Lower, _Lift]:
-    from dataflare.abi.fastnodes import compile_spec
+    from dataflare.abi.val_nodes import compile_spec
 
     n = len(fields)
     # The entries array with every name filled in: one copy per record.

@@ -1,15 +1,14 @@
-"""Per-kind lowering and lifting closures for fast calls, compiled once per codec spec.
+"""The Python codec path: each codec spec compiled once into value-array closures.
 
 Each WIT type node becomes a `lower(value, addr, arena)` that writes one
-value array element at `addr`, and a `lift(addr)` that reads one. Values are
-checked as strictly as `codec` checks them (same exception types, integer
-ranges included); every node read checks its kind byte, so a mismatched
-component raises `TypeError` instead of reading garbage. Composite types get
-straight-line source from `fastgen` instead; the closures in
-`fastcontainers` and `fastvariants` stay as the reference
-(`_use_generated = False`), which the equivalence tests also run. This module
-only dispatches on the spec tag and caches; the nodes live in `fastscalars`,
-`fastcontainers` and `fastvariants`.
+`wasmtime_component_val_t` at `addr`, and a `lift(addr)` that reads one.
+Values are checked as strictly as `codec` checks them (same exception types,
+integer ranges included); every node read checks its kind byte, so a
+mismatched component raises `TypeError` instead of reading garbage. This is
+the one Python implementation of the fast path: what runs without the C
+extension, and the reference the equivalence tests hold the C path to. This
+module only dispatches on the spec tag and caches; the nodes live in
+`val_scalars`, `val_containers` and `val_variants`.
 """
 
 from __future__ import annotations
@@ -18,9 +17,9 @@ import threading
 from collections.abc import Callable
 from typing import Any, Generic, TypeVar
 
-from dataflare.abi.fastcontainers import _list, _record, _tuple
-from dataflare.abi.fastmem import _Lift, _Lower
-from dataflare.abi.fastscalars import (
+from dataflare.abi.val_containers import _list, _record, _tuple
+from dataflare.abi.val_memory import _Lift, _Lower
+from dataflare.abi.val_scalars import (
     _bool_lift,
     _bool_lower,
     _bytes_lift,
@@ -34,13 +33,10 @@ from dataflare.abi.fastscalars import (
     _unit_lift,
     _unit_lower,
 )
-from dataflare.abi.fastvariants import _enum, _flags, _option, _result, _variant
+from dataflare.abi.val_variants import _enum, _flags, _option, _result, _variant
 
 __all__ = ["SpecMemo", "compile_spec"]
 
-
-_GENERATED = {"list", "record", "option", "tuple", "result"}
-_use_generated = True  # False: composites use the reference closures
 
 T = TypeVar("T")
 
@@ -78,11 +74,7 @@ def compile_spec(spec: tuple[Any, ...]) -> tuple[_Lower, _Lift]:
 def _compile(spec: tuple[Any, ...]) -> tuple[_Lower, _Lift]:
     tag = spec[0]
     out: tuple[_Lower, _Lift]
-    if tag in _GENERATED and _use_generated:
-        from dataflare.abi import fastgen
-
-        out = fastgen.generate(spec)
-    elif tag == "int":
+    if tag == "int":
         out = _int(spec[1], spec[2], spec[3])
     elif tag == "float":
         out = _float(spec[1])

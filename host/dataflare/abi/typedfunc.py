@@ -1,11 +1,12 @@
-"""Fast guest calls: typed values straight to and from the C API's value arrays.
+"""`TypedFunc`: a guest export bound to its codecs, and the call into the guest.
 
 wasmtime-py's `Func.__call__` re-reads the function type on every call and
 converts every value through per-element ctypes objects (one struct per
-byte of a `list<u8>`). `TypedFunc` binds an export to its codecs once; each codec's `spec` is
-compiled once (`fastnodes`, `fastgen`) into functions that write
-`wasmtime_component_val_t` trees directly into Python-owned memory
-(`fastmem`) and read results straight out of wasmtime's memory:
+byte of a `list<u8>`). `TypedFunc` binds an export to its codecs once; each
+codec's `spec` is compiled once, in C (`c_ext`) or in Python (`val_nodes`),
+into functions that write `wasmtime_component_val_t` trees directly into
+Python-owned memory (`val_memory`) and read results straight out of
+wasmtime's memory:
 
 - `wasmtime_component_func_call` only *borrows* its arguments (wasmtime-py
   deletes them itself afterwards), so the whole argument tree lives in one
@@ -23,11 +24,16 @@ compiled once (`fastnodes`, `fastgen`) into functions that write
   `TypeError` instead of reading garbage; values are checked as strictly as
   `codec` checks them (same exception types, integer ranges included).
 - The component's function type is checked against the codecs once, when
-  the export is bound (`fastcheck`): wasmtime checks arguments too, but a
+  the export is bound (`functype`): wasmtime checks arguments too, but a
   mismatch found there leaves the instance unable to be entered again.
-- When the optional C extension is built (`fastnative`), the whole call
+- When the optional C extension is built (`c_ext`), the whole call
   (lower, call with the GIL released, lift, release) runs in C with the
-  same checks and messages; the Python functions above stay the fallback.
+  same checks and messages. The Python nodes are the one other path: what
+  runs without a C compiler, and the reference the equivalence tests hold C
+  to. Which one a `TypedFunc` uses is its `native` argument, fixed when it
+  is bound; `None` means C when built.
+- A call that fails becomes `GuestTrap` through `traps.guest_trap`, the one
+  translation of wasmtime errors, here and in `guest`.
 """
 
 from __future__ import annotations
@@ -36,23 +42,19 @@ import ctypes
 from collections.abc import Sequence
 from typing import Any, Generic, NoReturn, TypeVar, overload
 
-import wasmtime
-from wasmtime import _ffi as ffi
 from wasmtime.component import Func
-from wasmtime.component._enter import maybe_raise_last_exn
 
-from dataflare.abi import fastnative
+from dataflare.abi import c_ext
+from dataflare.abi._wasmtime_private import call_error, context_address, func_address, func_call
 from dataflare.abi.codec import Codec
-from dataflare.abi.fastcheck import check_func_type
-from dataflare.abi.fastmem import VAL, _Arena, _func_call, release
-from dataflare.abi.fastnodes import compile_spec
-from dataflare.errors import GuestTrap
+from dataflare.abi.functype import check_func_type
+from dataflare.abi.traps import guest_trap
+from dataflare.abi.val_memory import VAL, _Arena, release
+from dataflare.abi.val_nodes import compile_spec
 
 __all__ = ["TypedFunc", "fast_supported", "typed_func"]
 
 R = TypeVar("R")
-
-_use_native = True  # False: new TypedFuncs lower and lift in Python even with _fastc built
 
 
 def fast_supported(codecs: Sequence[Codec[Any] | None]) -> bool:
@@ -62,18 +64,18 @@ def fast_supported(codecs: Sequence[Codec[Any] | None]) -> bool:
 
 def _raise_trap(err: int) -> NoReturn:
     """Raise for the `wasmtime_error_t *` a call returned (a host callback's exception first)."""
-    error = wasmtime.WasmtimeError._from_ptr(ctypes.cast(err, ctypes.POINTER(ffi.wasmtime_error_t)))
-    maybe_raise_last_exn()
-    raise GuestTrap(f"guest trapped: {error}") from error
+    error = call_error(err)
+    raise guest_trap(error) from error
 
 
 class TypedFunc(Generic[R]):
     """A guest export bound to its store and codecs: `f(*args)` is one typed call.
 
     Uses the fast path when every codec has a spec, else the stock
-    `Func.__call__` with the codecs' own conversion. The fast path runs in C
-    (`native`) when the extension is built, unless `native=False`. Not
-    thread-safe, like the store it belongs to.
+    `Func.__call__` with the codecs' own conversion (resources). The fast
+    path runs in C when `native` is True, in Python when it is False, and in
+    C if the extension is built when it is None; True without the extension
+    raises `RuntimeError`. Not thread-safe, like the store it belongs to.
     """
 
     __slots__ = (
@@ -117,16 +119,18 @@ class TypedFunc(Generic[R]):
                 check_func_type(func, cx.store, self._params, result)
             self._lowers = tuple(compile_spec(c.spec)[0] for c in params if c.spec is not None)
             self._lifts = None if result is None else compile_spec(result.spec or ())[1]
-            self._func_addr = ctypes.addressof(func._func)
+            self._func_addr = func_address(func)
             self._result = (ctypes.c_ubyte * VAL)()
             self._result_addr = ctypes.addressof(self._result)
             self._arena = _Arena()
         if native is None:
-            native = _use_native
-        self.native = self.fast and native and fastnative.AVAILABLE
+            native = c_ext.AVAILABLE
+        elif native and not c_ext.AVAILABLE:
+            raise RuntimeError("native=True, but the _fastc C extension is not built")
+        self.native = self.fast and native
         self._native: Any = None
         if self.native:
-            self._native = fastnative.caller(
+            self._native = c_ext.caller(
                 self._func_addr,
                 (func, self._result),
                 [c.spec for c in params if c.spec is not None],
@@ -141,7 +145,7 @@ class TypedFunc(Generic[R]):
             raise TypeError(f"expected {self._nparams} arguments, got {len(args)}")
         if not self.fast:
             return self._stock(args)
-        ctx = self._cx.store._context()  # raises ValueError once the store is closed
+        ctx = context_address(self._cx.store)  # raises ValueError once the store is closed
         if self._busy:  # re-entered from a host callback: a separate arena
             return self._call(ctx, args, _Arena(1 << 12))
         self._busy = True
@@ -151,9 +155,9 @@ class TypedFunc(Generic[R]):
             self._arena.reset()
             self._busy = False
 
-    def _call(self, ctx: Any, args: tuple[Any, ...], ar: _Arena) -> R:
+    def _call(self, ctx: int, args: tuple[Any, ...], ar: _Arena) -> R:
         if self._native is not None:
-            return self._native(ctypes.addressof(ctx.contents), args, ar)  # type: ignore[no-any-return]
+            return self._native(ctx, args, ar)  # type: ignore[no-any-return]
         n = self._nparams
         params = ar.alloc(n * VAL) if n else 0
         a = params
@@ -162,9 +166,9 @@ class TypedFunc(Generic[R]):
             a += VAL
         has_result = self._lifts is not None
         res = self._result_addr
-        err = _func_call(
+        err = func_call(
             self._func_addr,
-            ctypes.addressof(ctx.contents),
+            ctx,
             params,
             n,
             res if has_result else None,
@@ -209,5 +213,5 @@ def typed_func(
     *,
     fast: bool = True,
 ) -> TypedFunc[Any]:
-    """`func` bound to `cx` and its codecs (see `TypedFunc`)."""
-    return TypedFunc(cx, func, params, result, fast=fast)
+    """`func` bound to `cx` and its codecs, on the codec path `cx.native` names."""
+    return TypedFunc(cx, func, params, result, fast=fast, native=cx.native)

@@ -3,7 +3,7 @@
 Case names are interned once (`_static`) so lowering writes only pointers;
 lifting rejects unknown cases and payloads that do not match their type.
 
-compile_spec is imported inside each builder because `fastnodes` imports this
+compile_spec is imported inside each builder because `val_nodes` imports this
 module.
 """
 
@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from dataflare.abi.codec import Err, Ok, Some
-from dataflare.abi.fastmem import (
+from dataflare.abi.val_memory import (
     _HEAD,
     _OPT,
     _RES,
@@ -32,13 +32,13 @@ from dataflare.abi.fastmem import (
     _Lower,
     _static,
 )
-from dataflare.abi.fastscalars import _read_name
+from dataflare.abi.val_scalars import _read_name
 
 __all__ = ["_enum", "_flags", "_option", "_result", "_variant"]
 
 
 def _option(inner: tuple[Any, ...], nested: bool) -> tuple[_Lower, _Lift]:
-    from dataflare.abi.fastnodes import compile_spec
+    from dataflare.abi.val_nodes import compile_spec
 
     in_lower, in_lift = compile_spec(inner)
     pack, unpack = _OPT.pack_into, _OPT.unpack_from
@@ -67,7 +67,7 @@ def _option(inner: tuple[Any, ...], nested: bool) -> tuple[_Lower, _Lift]:
 
 
 def _payload(spec: tuple[Any, ...] | None) -> tuple[_Lower | None, _Lift | None]:
-    from dataflare.abi.fastnodes import compile_spec
+    from dataflare.abi.val_nodes import compile_spec
 
     if spec is None:
         return None, None

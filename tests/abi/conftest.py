@@ -5,8 +5,9 @@ The component is built from `tests/fixtures/roundtrip/` with componentize-py
 a hash of its sources; the compiled artifact is cached next to it, keyed by
 the wasmtime version too, because compiling an 18 MB component takes seconds.
 
-`world` is parametrized over the two fast-call codec paths, the C extension
-("native") and pure Python ("python"), so every round-trip test runs on both.
+`world` is parametrized over the two codec paths, the C extension ("native")
+and Python ("python"), chosen by the world class's `native` argument, so
+every round-trip test runs on both.
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ from typing import Any
 
 import pytest
 import wasmtime
-from dataflare.abi import fastcodec, fastnative
+from dataflare.abi import c_ext
 from dataflare.bindgen import generate
 from support.componentize import componentize_cached
 from support.tools import missing
@@ -130,7 +131,7 @@ NATIVE_HINT = (
 
 def require_native() -> None:
     """Skip (laptop) or fail (CI) unless the C extension is built."""
-    if not fastnative.AVAILABLE:
+    if not c_ext.AVAILABLE:
         missing(NATIVE_HINT)
 
 
@@ -150,9 +151,7 @@ def make_world(
     store = wasmtime.Store(engine)
     store.set_wasi(wasmtime.WasiConfig())  # before instantiating, or WASI calls abort
     instance = linker.instantiate(store, component)
-    with pytest.MonkeyPatch.context() as mp:  # TypedFunc reads it when an export is bound
-        mp.setattr(fastcodec, "_use_native", native)
-        out = roundtrip.Roundtrip(store, instance)
+    out = roundtrip.Roundtrip(store, instance, native=native)
     assert out.kinds._echo_u32.native is native  # the path under test is the one in use
     return out
 

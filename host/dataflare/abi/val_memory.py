@@ -1,7 +1,8 @@
 """Memory for fast guest calls: the C API's value layout, an arena, and result release.
 
 `wasmtime_component_val_t` is 32 bytes (kind byte at 0, payload at 8); a
-record entry is 48 (name, then value). Argument trees are written into an
+record entry is 48 (name, then value): `_wasmtime_private` checks both against
+wasmtime-py's ctypes structs at import. Argument trees are written into an
 `_Arena` of ctypes blocks Python owns (wasmtime only borrows arguments);
 result trees are wasmtime's and go back through `release`.
 
@@ -17,16 +18,13 @@ import struct
 from collections.abc import Callable
 from typing import Any
 
-from wasmtime import _ffi as ffi
+from dataflare.abi._wasmtime_private import ENTRY, VAL, val_delete
 
 __all__ = ["ENTRY", "MEM", "U8_VALS_MAX", "VAL", "release", "u8_kinds"]
 
 
 # x86-64/aarch64 user space fits in 47 bits; ctypes cannot make a larger array.
 MEM = memoryview((ctypes.c_ubyte * (1 << 47)).from_address(0)).cast("B")
-
-VAL = 32  # sizeof(wasmtime_component_val_t): kind at 0, payload at 8
-ENTRY = 48  # sizeof(wasmtime_component_valrecord_entry): name (16 bytes), val
 
 K_BOOL, K_S8, K_U8, K_S16, K_U16, K_S32, K_U32, K_S64, K_U64 = range(9)
 K_F32, K_F64, K_CHAR, K_STRING, K_LIST, K_RECORD, K_TUPLE = range(9, 16)
@@ -43,14 +41,6 @@ _INT_KINDS = {
     "u64": (K_U64, "Q"),
 }
 
-_lib = ffi.dll
-# Our own prototypes (fresh function objects: wasmtime-py's argtypes stay untouched).
-_func_call = _lib["wasmtime_component_func_call"]
-_func_call.restype = ctypes.c_void_p
-_func_call.argtypes = [ctypes.c_void_p] * 3 + [ctypes.c_size_t, ctypes.c_void_p, ctypes.c_size_t]
-_val_delete = _lib["wasmtime_component_val_delete"]
-_val_delete.restype = None
-_val_delete.argtypes = [ctypes.c_void_p]
 
 _HEAD = struct.Struct("<B7xQQ")  # kind, then two 8-byte payload words
 _KIND = struct.Struct("<B7x")
@@ -144,5 +134,5 @@ def release(res: int) -> None:
     wasmtime assigns results in place, dropping what the slot held before:
     a freed tree left in a reused slot would be freed twice on the next call.
     """
-    _val_delete(res)
+    val_delete(res)
     MEM[res : res + VAL] = _ZERO_VAL

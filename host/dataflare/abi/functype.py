@@ -1,12 +1,12 @@
-"""The one-time check that a component's function has exactly the bindings' WIT type."""
+"""The one-time check, at bind time, that a component function has the bindings' WIT type."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from typing import Any
 
+from wasmtime import component as wt
 from wasmtime.component import Func
-from wasmtime.component import _types as wt
 
 from dataflare.abi.codec import Codec
 from dataflare.errors import WorldMismatchError
