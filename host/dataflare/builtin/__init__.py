@@ -8,8 +8,9 @@ plugin's module when it is first looked up.
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from dataflare.lazy_classes import class_getattr
 
 if TYPE_CHECKING:
     from dataflare.builtin.count_sum import CountSum
@@ -25,13 +26,4 @@ PLUGINS: dict[str, str] = {
 }
 """Each plugin as ``"<kind>.<name>"`` -> ``"module:Class"``, like an entry point."""
 
-_WHERE = {target.partition(":")[2]: target.partition(":")[0] for target in PLUGINS.values()}
-
-
-def __getattr__(name: str) -> Any:
-    module = _WHERE.get(name)
-    if module is None:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    value = getattr(importlib.import_module(module), name)
-    globals()[name] = value
-    return value
+__getattr__ = class_getattr(__name__, PLUGINS)

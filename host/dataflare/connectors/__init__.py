@@ -18,8 +18,9 @@ when a pipeline looks that connector up. The classes load on first use too.
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from dataflare.lazy_classes import class_getattr
 
 if TYPE_CHECKING:
     from dataflare.connectors.csvfile import CsvSink, CsvSource
@@ -55,13 +56,4 @@ PLUGINS: dict[str, str] = {
 }
 """Each connector as ``"<kind>.<name>"`` -> ``"module:Class"``, like an entry point."""
 
-_WHERE = {target.partition(":")[2]: target.partition(":")[0] for target in PLUGINS.values()}
-
-
-def __getattr__(name: str) -> Any:
-    module = _WHERE.get(name)
-    if module is None:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    value = getattr(importlib.import_module(module), name)
-    globals()[name] = value
-    return value
+__getattr__ = class_getattr(__name__, PLUGINS)

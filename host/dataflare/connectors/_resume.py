@@ -1,4 +1,4 @@
-"""Continuing a file sink's output after a crash: cut back to the committed size, then append.
+"""Durable file sinks: cut back to the committed size on resume, fsync on flush and close.
 
 The executor calls a file sink's `resume_at` before `connect` on a resumed
 run (see `dataflare.pipeline.checkpoints.ResumableFileSink`); the sink keeps
@@ -9,10 +9,11 @@ file.
 from __future__ import annotations
 
 import os
+from typing import IO, Any
 
 from dataflare.errors import PluginIoError
 
-__all__ = ["Resume"]
+__all__ = ["Resume", "close_durably", "sync"]
 
 
 class Resume:
@@ -56,3 +57,22 @@ class Resume:
                     f"plugin {plugin!r}: cannot cut {path} back to {self.size} bytes: "
                     f"{exc.strerror}"
                 ) from exc
+
+
+def sync(handle: IO[Any], plugin: str) -> None:
+    """Flush `handle` and fsync it, so the records written so far survive a crash."""
+    try:
+        handle.flush()
+        os.fsync(handle.fileno())
+    except OSError as exc:
+        raise PluginIoError(f"plugin {plugin!r}: flushing {handle.name} failed: {exc}") from exc
+
+
+def close_durably(handle: IO[Any] | None, plugin: str) -> None:
+    """`sync` then close `handle` (None: already closed); closes it even if the sync fails."""
+    if handle is None:
+        return
+    try:
+        sync(handle, plugin)
+    finally:
+        handle.close()

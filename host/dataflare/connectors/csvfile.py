@@ -30,7 +30,7 @@ from collections.abc import Iterator, Mapping, Sequence
 from typing import IO, Any
 
 from dataflare import jsonio
-from dataflare.connectors._resume import Resume
+from dataflare.connectors._resume import Resume, close_durably, sync
 from dataflare.errors import ConfigurationError, PluginError, PluginIoError, SerializationError
 from dataflare.model import ParamInfo, Record
 from dataflare.plugins.base import SinkBase, SourceBase
@@ -271,23 +271,14 @@ class CsvSink(SinkBase):
         return outcomes
 
     def flush(self) -> None:
-        """Write buffered rows and fsync."""
+        """Write buffered rows and fsync, so accepted records survive a crash."""
         if self._file is not None:
-            try:
-                self._file.flush()
-                os.fsync(self._file.fileno())
-            except OSError as exc:
-                raise PluginIoError(f"plugin 'csv': {exc}") from exc
+            sync(self._file, "csv")
 
     def close(self) -> None:
         """Flush and close (safe twice)."""
-        if self._file is None:
-            return
-        try:
-            self.flush()
-        finally:
-            file, self._file = self._file, None
-            file.close()
+        file, self._file = self._file, None
+        close_durably(file, "csv")
 
 
 def _object(record: Record) -> dict[str, Any]:

@@ -35,7 +35,7 @@ from collections.abc import Mapping, Sequence
 from typing import IO, ClassVar
 
 from dataflare import jsonio
-from dataflare.connectors._resume import Resume
+from dataflare.connectors._resume import Resume, close_durably, sync
 from dataflare.errors import (
     ConfigurationError,
     PluginError,
@@ -413,22 +413,13 @@ class JsonlSink(_LineSink):
 
     def flush(self) -> None:
         """Write buffered lines and fsync, so accepted records survive a crash."""
-        super().flush()
         if self._stream is not None:
-            try:
-                os.fsync(self._stream.fileno())
-            except OSError as exc:
-                raise PluginIoError(f"plugin 'jsonl': fsync failed: {exc}") from exc
+            sync(self._stream, "jsonl")
 
     def close(self) -> None:
         """Flush and close the file (safe twice)."""
-        if self._stream is None:
-            return
-        try:
-            self.flush()
-        finally:
-            stream, self._stream = self._stream, None
-            stream.close()
+        stream, self._stream = self._stream, None
+        close_durably(stream, "jsonl")
 
 
 @register("sink", "stdout")
