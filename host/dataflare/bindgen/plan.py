@@ -7,7 +7,7 @@ looks names up. Naming rules themselves live in `naming`.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 
 from dataflare.bindgen import ir
@@ -234,16 +234,24 @@ def _name_modules(plan: Plan, main_pkgs: set[int]) -> None:
 def _name_world_types(plan: Plan, world: ir.World) -> None:
     module = plan.world_module[world.index]
     ns = plan.namespaces[module]
-    for t in world.types:
+    for t, td, name in _named_types(plan, module, ns, world.types):
+        if isinstance(td.kind, ir.ResourceDef):
+            # world-level types are always imports: the host implements them
+            plan.host_proto[t] = name
+            _name_handle_codecs(plan, ns, td)
+
+
+def _named_types(
+    plan: Plan, module: str, ns: Namespace, types: Iterable[int]
+) -> Iterator[tuple[int, ir.TypeDef, str]]:
+    """Claim a class and a codec name for each type that gets a definition of its own."""
+    for t in types:
         td = plan.resolve.types[t]
         if td is None or plan.transparent(t) != t:
             continue
         name = ns.claim(pascal(td.name))
         plan.symbols[t] = Symbol(module, name, ns.claim(f"_{snake(td.name).rstrip('_')}_codec"))
-        if isinstance(td.kind, ir.ResourceDef):
-            # world-level types are always imports: the host implements them
-            plan.host_proto[t] = name
-            _name_handle_codecs(plan, ns, td)
+        yield t, td, name
 
 
 def _name_handle_codecs(plan: Plan, ns: Namespace, td: ir.TypeDef) -> None:
@@ -256,12 +264,7 @@ def _name_interface(plan: Plan, iface: ir.Interface) -> None:
     module = plan.iface_module[iface.index]
     ns = plan.namespaces[module]
     unused = iface.index not in plan.exported and iface.index not in plan.imported
-    for t in iface.types:
-        td = plan.resolve.types[t]
-        if td is None or plan.transparent(t) != t:
-            continue
-        name = ns.claim(pascal(td.name))
-        plan.symbols[t] = Symbol(module, name, ns.claim(f"_{snake(td.name).rstrip('_')}_codec"))
+    for t, td, name in _named_types(plan, module, ns, iface.types):
         if isinstance(td.kind, ir.ResourceDef):
             if iface.index in plan.exported or unused:
                 plan.guest_class[t] = name
