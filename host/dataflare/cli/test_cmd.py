@@ -171,28 +171,30 @@ def _per_record(
         yield from zip(numbers, outcomes, strict=True)
 
 
-def _run_filter(plugin: Any, lines: Sequence[tuple[int, Record]], step: int, one: bool) -> int:
-    assert isinstance(plugin, FilterPlugin)
+def _emit_outcomes(
+    outcomes: Iterator[tuple[int, Any]], key: str, show: Callable[[Any], Any]
+) -> int:
+    """One line per record: its error, or `{key: show(outcome)}`; 1 if any record failed."""
     failed = 0
-    for number, outcome in _per_record(lines, step, plugin.filter, plugin.filter_batch, one):
+    for number, outcome in outcomes:
         if isinstance(outcome, PluginError):
             failed += 1
             _emit({"line": number, "error": _error(outcome)})
         else:
-            _emit({"line": number, "keep": outcome})
+            _emit({"line": number, key: show(outcome)})
     return 1 if failed else 0
+
+
+def _run_filter(plugin: Any, lines: Sequence[tuple[int, Record]], step: int, one: bool) -> int:
+    assert isinstance(plugin, FilterPlugin)
+    outcomes = _per_record(lines, step, plugin.filter, plugin.filter_batch, one)
+    return _emit_outcomes(outcomes, "keep", lambda keep: keep)
 
 
 def _run_transform(plugin: Any, lines: Sequence[tuple[int, Record]], step: int, one: bool) -> int:
     assert isinstance(plugin, TransformPlugin)
-    failed = 0
-    for number, outcome in _per_record(lines, step, plugin.transform, plugin.transform_batch, one):
-        if isinstance(outcome, PluginError):
-            failed += 1
-            _emit({"line": number, "error": _error(outcome)})
-        else:
-            _emit({"line": number, "record": encode_envelope(outcome)})
-    return 1 if failed else 0
+    outcomes = _per_record(lines, step, plugin.transform, plugin.transform_batch, one)
+    return _emit_outcomes(outcomes, "record", encode_envelope)
 
 
 def _run_aggregate(plugin: Any, lines: Sequence[tuple[int, Record]], step: int, one: bool) -> int:
