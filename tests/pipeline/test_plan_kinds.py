@@ -1,4 +1,5 @@
-"""A plan types each stage by its kind, so a plugin lacking that kind's methods is a config problem."""
+# ruff: noqa: E501  (YAML fixtures read best on one line)
+"""A plan types each stage by its kind; a plugin lacking its kind's methods is a config problem."""
 
 from __future__ import annotations
 
@@ -51,7 +52,8 @@ def test_a_plugin_without_its_kinds_methods_is_refused_before_the_run(write_yaml
 
 
 def test_stages_come_out_typed_by_kind(write_yaml, tmp_path: Path):
-    path = write_yaml(PIPELINE.replace("plugin_source: wasm, plugin_path: p.wasm", "plugin_name: test_square"))
+    native = PIPELINE.replace("plugin_source: wasm, plugin_path: p.wasm", "plugin_name: test_square")
+    path = write_yaml(native)
     plan = load_plan(path)
     try:
         assert [type(s) for s in plan.sources] == [SourceStage]
