@@ -247,14 +247,14 @@ def test_every_tree_read_as_every_other_type_fails_alike(world: Any, closures: N
     assert compared == len(samples) ** 2
 
 
-def test_hand_made_bad_trees_fail_alike(closures: None) -> None:
+def test_hand_made_bad_trees_fail_alike(closures: None, rtbind: Any) -> None:
     """Payload pointers that contradict the type, unknown cases, wrong sizes and element kinds."""
     ar = fastmem._Arena()
     val = ar.alloc(4 * fastmem.VAL)
     inner = val + fastmem.VAL
     struct.pack_into("<B7xI", fastmem.MEM, inner, fastmem.K_U32, 7)
     name = fastmem._static(b"nope")
-    shape = __import__("rtbind.kinds").kinds._shape_codec.spec
+    shape = rtbind.kinds._shape_codec.spec
     cases: list[tuple[tuple[Any, ...], bytes]] = [
         # result<u32, string> that is ok without a payload; result<_, string> ok with one
         (rt.result(rt.U32, rt.STRING).spec, struct.pack("<B7x?7xQ", fastmem.K_RESULT, True, 0)),
@@ -265,7 +265,7 @@ def test_hand_made_bad_trees_fail_alike(closures: None) -> None:
         # a 1-tuple where a 2-tuple is expected; a record with one field too few
         (rt.tuple_of(rt.U32, rt.U32).spec, struct.pack("<B7xQQ", fastmem.K_TUPLE, 1, inner)),
         (
-            __import__("rtbind.kinds").kinds._point_codec.spec,
+            rtbind.kinds._point_codec.spec,
             struct.pack("<B7xQQ", fastmem.K_RECORD, 1, inner),
         ),
         # a list<u8> whose element is a u32; every kind byte where a u32 is expected
