@@ -2,7 +2,7 @@
 PYTHON ?= python3
 GUEST_LANGS := $(notdir $(patsubst %/Makefile,%,$(wildcard guest-examples/*/Makefile)))
 
-.PHONY: setup guests demo test lint bindings bench clean
+.PHONY: setup guests demo test test-fast lint bindings bench clean
 
 setup:  ## install the host and the dev tools into the current Python
 	$(PYTHON) -m pip install -e '.[dev]'
@@ -21,6 +21,9 @@ lint:  ## ruff and mypy --strict on the host
 
 test: lint  ## every test (lint first: it is the cheapest failure)
 	$(PYTHON) -m pytest
+
+test-fast:  ## the quick loop: no guest builds, no PostgreSQL, nothing slow (no toolchain needed)
+	$(PYTHON) -m pytest -m "not guests and not postgres and not slow"
 
 bindings:  ## regenerate the checked-in WIT bindings for our worlds
 	$(PYTHON) -m dataflare bindgen wit -o host/dataflare/_wit

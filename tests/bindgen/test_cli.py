@@ -76,6 +76,7 @@ def test_missing_wasm_tools_is_a_clear_error(
         load_resolve(ROOT / "wit")
 
 
+@pytest.mark.guests
 def test_generates_from_a_component_binary(tmp_path: Path) -> None:
     wasm = build_roundtrip_component()
     files = {p.name for p in generate(wasm, tmp_path / "fromwasm")}

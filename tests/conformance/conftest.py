@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 from support.guests import ROOT
+from support.markers import require
 from support.tools import missing
 
 BROKEN_SRC = Path(__file__).resolve().parent / "broken"
@@ -18,6 +19,7 @@ EXAMPLES = 8
 @pytest.fixture(scope="session")
 def broken_corpus() -> Path:
     """Build every broken component (make decides what is stale); the output folder."""
+    require("guests", "builds the broken corpus")
     proc = subprocess.run(
         ["make", "-s", "-C", str(BROKEN_SRC), "all"], capture_output=True, text=True, check=False
     )

@@ -44,6 +44,7 @@ def test_examples_are_discovered_in_every_language():
     assert ("rust", "json_filter") in _examples()
 
 
+@pytest.mark.guests
 @pytest.mark.parametrize(("lang", "name"), _examples(), ids=EXAMPLE_IDS)
 def test_guest_example_passes_check(lang, name, capsys):
     path = built_guest(lang, name)

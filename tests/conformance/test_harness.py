@@ -53,6 +53,7 @@ def test_a_probe_returns_outcomes_counts_fuel_and_stays_dead_after_a_trap(broken
     assert probe.call("filter", Record(None, b"x", 5000, [])) is trap
 
 
+@pytest.mark.guests
 def test_plugin_errors_come_back_as_refused():
     subject = _subject(built_guest("rust", "json_filter"))
     probe = subject.probe(config=[("field", "a"), ("value", "b")])
@@ -69,6 +70,7 @@ def test_the_wall_clock_limit_stops_a_loop_that_fuel_would_allow(broken_corpus):
     assert isinstance(out, Trapped) and out.cause == "timeout"
 
 
+@pytest.mark.guests
 def test_a_memory_limit_below_the_initial_memory_fails_instantiation():
     subject = _subject(built_guest("rust", "json_filter"))
     probe = subject.probe(memory_bytes=64 * 1024, configure=False)

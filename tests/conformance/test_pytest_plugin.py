@@ -46,6 +46,7 @@ def test_one_test_per_check_and_failures_name_the_check(tmp_path, broken_corpus)
     assert "smallest input: []" in proc.stdout
 
 
+@pytest.mark.guests
 def test_params_reach_configure_and_a_good_plugin_passes(tmp_path):
     wasm = built_guest("rust", "json_filter")
     args = [f"--dataflare-plugin={wasm}", "--dataflare-examples=3", "--dataflare-world=filter"]
@@ -70,6 +71,7 @@ def test_the_fixture_runs_the_suite_inside_an_authors_test(tmp_path, broken_corp
     assert proc.returncode == 0, proc.stdout + proc.stderr
 
 
+@pytest.mark.guests
 @pytest.mark.parametrize("bad", ["novalue", "=x"])
 def test_a_malformed_param_is_a_usage_error(tmp_path, bad):
     wasm = built_guest("rust", "gen_source")

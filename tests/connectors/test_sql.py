@@ -63,7 +63,7 @@ def postgres_db(pg_dsn) -> Db:
     return Db("postgres", {"dsn": pg_dsn}, execute)
 
 
-@pytest.fixture(params=["sqlite", "postgres"])
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
 def db(request) -> Db:
     return request.getfixturevalue(f"{request.param}_db")
 

@@ -70,6 +70,7 @@ def test_json_pitfalls_agree(paths, field):
         check_json_filter(paths["json_filter"], {"field": field, "value": value}, recs)
 
 
+@pytest.mark.slow
 def test_one_mib_values_agree(paths):
     big = b'{"email": "' + b"x" * (1 << 20) + b'@example.com", "status": "active"}'
     recs = [Record(value=big), Record(value=b"[" * (1 << 20))]

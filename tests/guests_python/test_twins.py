@@ -44,6 +44,7 @@ def one_by_one(call: Callable[[Record], Any], records: Sequence[Record]) -> list
     return [outcome(lambda r=r: call(r)) for r in records]
 
 
+@pytest.mark.slow
 @guest_settings
 @given(field=st.sampled_from(FIELDS), value=filter_values, records=record_lists)
 def test_json_filter_guest_decides_like_native(
@@ -60,6 +61,7 @@ def test_json_filter_guest_decides_like_native(
     assert one_by_one(guest.filter, records) == want
 
 
+@pytest.mark.slow
 @guest_settings
 @given(field=st.sampled_from(FIELDS), records=record_lists)
 def test_mask_email_guest_transforms_like_native(
@@ -109,6 +111,7 @@ count_sum_records = st.lists(
 )
 
 
+@pytest.mark.slow
 @guest_settings
 @given(
     group_by=st.sampled_from(["region", "email", "é"]),

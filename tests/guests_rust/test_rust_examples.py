@@ -63,6 +63,7 @@ def test_count_sum_groups_mixed_types_like_native(paths):
     )
 
 
+@pytest.mark.slow
 def test_one_mib_values_agree(paths):
     big = b'{"email": "' + b"x" * (1 << 20) + b'@example.com", "status": "active"}'
     not_json = b"{" * (1 << 20)

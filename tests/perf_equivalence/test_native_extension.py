@@ -238,14 +238,14 @@ def test_every_tree_read_as_every_other_type_fails_alike(world: Any) -> None:
     assert compared == len(samples) ** 2
 
 
-def test_hand_made_bad_trees_fail_alike() -> None:
+def test_hand_made_bad_trees_fail_alike(rtbind: Any) -> None:
     """Payload pointers that contradict the type, unknown cases, wrong sizes and element kinds."""
     ar = val_memory._Arena()
     val = ar.alloc(4 * val_memory.VAL)
     inner = val + val_memory.VAL
     struct.pack_into("<B7xI", val_memory.MEM, inner, val_memory.K_U32, 7)
     name = val_memory._static(b"nope")
-    shape = __import__("rtbind.kinds").kinds._shape_codec.spec
+    shape = rtbind.kinds._shape_codec.spec
     cases: list[tuple[tuple[Any, ...], bytes]] = [
         # result<u32, string> that is ok without a payload; result<_, string> ok with one
         (rt.result(rt.U32, rt.STRING).spec, struct.pack("<B7x?7xQ", val_memory.K_RESULT, True, 0)),
@@ -259,7 +259,7 @@ def test_hand_made_bad_trees_fail_alike() -> None:
         # a 1-tuple where a 2-tuple is expected; a record with one field too few
         (rt.tuple_of(rt.U32, rt.U32).spec, struct.pack("<B7xQQ", val_memory.K_TUPLE, 1, inner)),
         (
-            __import__("rtbind.kinds").kinds._point_codec.spec,
+            rtbind.kinds._point_codec.spec,
             struct.pack("<B7xQQ", val_memory.K_RECORD, 1, inner),
         ),
         # a list<u8> whose element is a u32; every kind byte where a u32 is expected

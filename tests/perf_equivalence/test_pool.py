@@ -93,6 +93,7 @@ def test_a_closed_pool_refuses_work_and_a_bad_size_is_refused() -> None:
         InstancePool(lambda: Member(0), -1)
 
 
+@pytest.mark.guests
 def test_pooled_wasm_filter_matches_one_instance() -> None:
     loaded = load_component(built_guest("rust", "json_filter"), PluginKind.FILTER)
 
@@ -111,6 +112,7 @@ def test_pooled_wasm_filter_matches_one_instance() -> None:
     assert sum(1 for x in got if x is True) == 67
 
 
+@pytest.mark.guests
 def test_pooled_plugin_configures_every_member_and_keeps_order() -> None:
     loaded = load_component(built_guest("rust", "json_filter"), PluginKind.FILTER)
     plugin = PooledPlugin(lambda: WasmFilter(loaded), 2)
@@ -142,6 +144,7 @@ def test_max_chunk_bounds_every_call() -> None:
         assert max(seen) <= 32 and sum(seen) == 130
 
 
+@pytest.mark.guests
 def test_pooled_loader_pools_filters_and_transforms_only() -> None:
     calls: list[str] = []
 

@@ -51,6 +51,7 @@ def echo() -> Iterator[dict[str, TypedFunc[Any]]]:
     inst.close()
 
 
+@pytest.mark.guests
 @settings(max_examples=80, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(st.lists(records, max_size=8))
 def test_record_batches_echo_identically(
@@ -63,6 +64,7 @@ def test_record_batches_echo_identically(
         assert repr(got) == repr(expected)
 
 
+@pytest.mark.guests
 @pytest.mark.parametrize(
     "bad",
     [
@@ -84,6 +86,7 @@ def test_bad_metadata_fails_alike(echo: dict[str, TypedFunc[Any]], bad: Any) -> 
     assert len(messages) == 1, messages
 
 
+@pytest.mark.guests
 def test_a_non_utf8_encodable_string_fails_alike(echo: dict[str, TypedFunc[Any]]) -> None:
     record = wit.Record(None, b"v", None, [("k", "\udc80")])
     failures = set()

@@ -126,6 +126,7 @@ def test_files_example(examples):
     assert stats.stages["users"].errors == 1
 
 
+@pytest.mark.guests
 def test_mixed_native_and_wasm_match_all_native(examples):
     guests = examples.parent / "build" / "guests" / "python"
     guests.mkdir(parents=True)
@@ -166,6 +167,7 @@ def test_mixed_native_and_wasm_match_all_native(examples):
         )
 
 
+@pytest.mark.guests
 def test_wasm_plugin_logs_are_tagged_with_the_stage(examples):
     guests = examples.parent / "build" / "guests" / "python"
     guests.mkdir(parents=True)
@@ -193,6 +195,7 @@ def test_wasm_plugin_logs_are_tagged_with_the_stage(examples):
     ]
 
 
+@pytest.mark.guests
 def test_the_demo_runs_on_a_small_dataset(tmp_path):
     guests = tmp_path / "build" / "guests" / "python"
     guests.mkdir(parents=True)

@@ -129,6 +129,7 @@ def _wasm_pipeline(write_yaml, tmp_path, *, count: int, extra: str = "") -> obje
     )
 
 
+@pytest.mark.guests
 def test_a_wasm_pipeline_reads_ahead_and_writes_everything_in_order(write_yaml, tmp_path):
     path = _wasm_pipeline(write_yaml, tmp_path, count=203)
     seen: set[str] = set()
@@ -146,6 +147,7 @@ def test_a_wasm_pipeline_reads_ahead_and_writes_everything_in_order(write_yaml, 
     assert [json.loads(r.value)["n"] for r in dfpipe_plugins.LogSink.RECEIVED] == list(range(203))
 
 
+@pytest.mark.guests
 def test_a_stop_with_read_ahead_writes_every_record_read(write_yaml, tmp_path):
     path = _wasm_pipeline(write_yaml, tmp_path, count=1000)
     stats = run_stopping_after(path, 15)
@@ -155,6 +157,7 @@ def test_a_stop_with_read_ahead_writes_every_record_read(write_yaml, tmp_path):
     assert received == list(range(stats.records_read))
 
 
+@pytest.mark.guests
 def test_a_failing_stage_stops_the_reader_before_closing(write_yaml, tmp_path):
     path = _wasm_pipeline(write_yaml, tmp_path, count=1000, extra=", params: {reject: '12}'}")
     with pytest.raises(StageFailed, match="rejected"):

@@ -226,6 +226,7 @@ def test_auto_is_the_number_of_cores(write_yaml, fake_wasm):
         plan.close()
 
 
+@pytest.mark.guests
 def test_rust_guest_pooled_matches_single_instance(write_yaml, tmp_path):
     """The real WASM loader: same output and dead letters with 2 workers as with 1."""
     shutil.copyfile(built_guest("rust", "mask_email"), tmp_path / "mask.wasm")

@@ -28,6 +28,7 @@ def sink() -> Iterator[WasmSink]:
     plugin.close()
 
 
+@pytest.mark.guests
 def test_source_reads_to_the_end_and_resumes_from_a_checkpoint(source: WasmSource) -> None:
     source.configure({"count": "5", "seed": "7"})
     source.connect()
@@ -44,6 +45,7 @@ def test_source_reads_to_the_end_and_resumes_from_a_checkpoint(source: WasmSourc
     source.close()
 
 
+@pytest.mark.guests
 def test_source_read_count_must_fit_a_u32(source: WasmSource) -> None:
     source.configure({})
     source.connect()
@@ -52,11 +54,13 @@ def test_source_read_count_must_fit_a_u32(source: WasmSource) -> None:
     assert len(source.read(0)) == 0
 
 
+@pytest.mark.guests
 def test_source_configuration_error_is_mapped(source: WasmSource) -> None:
     with pytest.raises(ConfigurationError, match="count"):
         source.configure({"count": "many"})
 
 
+@pytest.mark.guests
 def test_sink_without_a_granted_directory_fails_with_io_errors(sink: WasmSink) -> None:
     sink.configure({"path": "/out/records.jsonl"})
     with pytest.raises(PluginIoError, match=r"/out/records\.jsonl"):
@@ -67,6 +71,7 @@ def test_sink_without_a_granted_directory_fails_with_io_errors(sink: WasmSink) -
         sink.write(Record(b"{}"))
 
 
+@pytest.mark.guests
 def test_after_a_trap_a_source_resumes_from_its_last_checkpoint() -> None:
     # Enough fuel for a handful of records per call, not for thousands.
     source = load_wasm_plugin(

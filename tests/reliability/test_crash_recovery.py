@@ -65,6 +65,7 @@ def _start(path: Path) -> subprocess.Popen[bytes]:
     )
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("seed", [1, 2, 3])
 def test_sigkill_at_random_points_loses_and_duplicates_nothing_in_sql_sinks(tmp_path, pg_dsn, seed):
     import psycopg
@@ -76,19 +77,19 @@ def test_sigkill_at_random_points_loses_and_duplicates_nothing_in_sql_sinks(tmp_
     state = tmp_path / ".dataflare" / "crash.state.json"
     for _ in range(KILLS):
         before = state.stat().st_mtime_ns if state.exists() else 0
-        proc = _start(path)
-        # Kill at a random point after this run committed its first batch, so
-        # every kill lands mid-run, not during interpreter start-up.
-        deadline = time.monotonic() + 60
-        while proc.poll() is None and time.monotonic() < deadline:
-            if state.exists() and state.stat().st_mtime_ns != before:
-                break
-            time.sleep(0.005)
-        time.sleep(rng.uniform(0.0, 1.0))
-        if proc.poll() is not None:
-            break  # it finished before the kill: nothing left to interrupt
-        proc.send_signal(signal.SIGKILL)
-        proc.wait()
+        with _start(path) as proc:  # closes its stderr pipe however the run ends
+            # Kill at a random point after this run committed its first batch, so
+            # every kill lands mid-run, not during interpreter start-up.
+            deadline = time.monotonic() + 60
+            while proc.poll() is None and time.monotonic() < deadline:
+                if state.exists() and state.stat().st_mtime_ns != before:
+                    break
+                time.sleep(0.005)
+            time.sleep(rng.uniform(0.0, 1.0))
+            if proc.poll() is not None:
+                break  # it finished before the kill: nothing left to interrupt
+            proc.send_signal(signal.SIGKILL)
+            proc.wait()
         kills += 1
     final = _start(path)
     _, err = final.communicate(timeout=300)
@@ -161,6 +162,7 @@ def _numbers(path: Path) -> Counter[int]:
     return numbers
 
 
+@pytest.mark.guests
 @pytest.mark.parametrize(("kind", "transform"), [("jsonl", "native"), ("csv", "native"),
                                                  ("jsonl", "wasm")])  # fmt: skip
 def test_sigkill_at_random_points_leaves_file_sinks_exactly_once(tmp_path, kind, transform):
@@ -170,17 +172,17 @@ def test_sigkill_at_random_points_leaves_file_sinks_exactly_once(tmp_path, kind,
     state = tmp_path / ".dataflare" / "crash.state.json"
     kills = 0
     for fraction in sorted(rng.uniform(0.05, 0.85) for _ in range(FILE_KILLS)):
-        proc = _start(path)
-        deadline = time.monotonic() + 60
-        while proc.poll() is None and time.monotonic() < deadline:
-            if _committed_offset(state) >= fraction * size:
+        with _start(path) as proc:  # closes its stderr pipe however the run ends
+            deadline = time.monotonic() + 60
+            while proc.poll() is None and time.monotonic() < deadline:
+                if _committed_offset(state) >= fraction * size:
+                    break
+                time.sleep(0.002)
+            time.sleep(rng.uniform(0.0, 0.02))  # off the commit boundary, into the next batch
+            if proc.poll() is not None:
                 break
-            time.sleep(0.002)
-        time.sleep(rng.uniform(0.0, 0.02))  # off the commit boundary, into the next batch
-        if proc.poll() is not None:
-            break
-        proc.send_signal(signal.SIGKILL)
-        proc.wait()
+            proc.send_signal(signal.SIGKILL)
+            proc.wait()
         kills += 1
     final = _start(path)
     _, err = final.communicate(timeout=120)

@@ -64,6 +64,7 @@ def test_default_bounds_follow_memory_mb():
     assert call_bytes(PluginKind.SINK, 1 * MIB) == 64 * 1024
 
 
+@pytest.mark.guests
 def test_a_batch_over_the_copy_limit_crosses_in_chunks(echo):
     # 1024 x 16 KiB = 16 MiB: one call was refused by wasmtime ("too much
     # data is being copied between the host and the guest")
@@ -77,6 +78,7 @@ def test_a_batch_over_the_copy_limit_crosses_in_chunks(echo):
     assert out == records
 
 
+@pytest.mark.guests
 def test_chunks_stay_under_the_bound_and_keep_order(echo, monkeypatch):
     plugin = load_wasm_plugin(echo, max_call_bytes=100)
     assert isinstance(plugin, WasmTransform)
@@ -97,6 +99,7 @@ def test_chunks_stay_under_the_bound_and_keep_order(echo, monkeypatch):
     assert sum(sizes) == sum(len(r.value) + len(r.key or b"") for r in records)
 
 
+@pytest.mark.guests
 def test_a_record_too_big_for_one_call_fails_alone_with_a_limit(json_filter):
     plugin = load_wasm_plugin(json_filter, limits=Limits(memory_bytes=8 * MIB))
     assert isinstance(plugin, WasmFilter)
@@ -123,6 +126,7 @@ def test_a_record_too_big_for_one_call_fails_alone_with_a_limit(json_filter):
     assert "raise limits.memory_mb to at least 9 " in message
 
 
+@pytest.mark.guests
 def test_a_transform_record_over_the_return_limit_says_memory_does_not_help(echo):
     plugin = load_wasm_plugin(echo, limits=Limits(memory_bytes=4096 * MIB))
     try:
@@ -134,6 +138,7 @@ def test_a_transform_record_over_the_return_limit_says_memory_does_not_help(echo
     assert "raising limits.memory_mb does not help" in str(out[1])
 
 
+@pytest.mark.guests
 def test_a_big_record_passes_a_filter_when_memory_mb_allows_it(json_filter):
     # 3 MiB: over wasmtime's return limit, but a filter only sends it
     plugin = load_wasm_plugin(json_filter, limits=Limits(memory_bytes=512 * MIB))
@@ -144,6 +149,7 @@ def test_a_big_record_passes_a_filter_when_memory_mb_allows_it(json_filter):
         plugin.close()
 
 
+@pytest.mark.guests
 def test_aggregate_folds_across_chunks_as_in_one_call():
     path = built_guest("rust", "count_sum")
     records = [Record(value=json.dumps({"g": i % 3, "n": i}).encode()) for i in range(40)]
@@ -161,6 +167,7 @@ def test_aggregate_folds_across_chunks_as_in_one_call():
     assert results[0] == results[1]
 
 
+@pytest.mark.guests
 def test_sink_writes_every_chunk_in_order(tmp_path):
     from dataflare.runtime.capabilities import Capabilities, DirGrant
 
@@ -211,6 +218,7 @@ _CHILD = _PEAK + textwrap.dedent(
 )
 
 
+@pytest.mark.guests
 @pytest.mark.parametrize(
     ("guest", "kind", "count", "size"),
     [("json_filter", "filter", 16, MIB), ("echo", "transform", 8, MIB)],

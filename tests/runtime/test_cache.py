@@ -19,6 +19,7 @@ def entry_of(cache: CompileCache, path: Path, config: EngineConfig = DEFAULT_CON
     return entries[0]
 
 
+@pytest.mark.slow
 def test_second_load_of_a_python_component_hits_the_cache(probe, tmp_path):
     cache = CompileCache(tmp_path)
     first = load_component(probe, PluginKind.FILTER, cache=cache)

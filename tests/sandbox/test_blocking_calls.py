@@ -64,6 +64,7 @@ def _wait_unstuck(before: int, seconds: float) -> None:
         time.sleep(0.05)
 
 
+@pytest.mark.guests
 def test_a_20s_sleep_under_a_2s_limit_ends_within_3s_and_says_why(instance):
     started = time.monotonic()
     with pytest.raises(LimitExceeded) as info:
@@ -79,11 +80,13 @@ def test_a_20s_sleep_under_a_2s_limit_ends_within_3s_and_says_why(instance):
     assert _transform(instance, b"ok").value.value == b"ok"  # type: ignore[attr-defined]
 
 
+@pytest.mark.guests
 def test_a_sleep_within_the_limit_just_works(instance):
     assert _transform(instance, b"sleep:50").value.value == b"sleep:50"  # type: ignore[attr-defined]
     assert instance.traps == 0
 
 
+@pytest.mark.guests
 def test_the_abandoned_call_frees_its_thread_and_store_when_the_sleep_ends(sleepy):
     before = stuck_calls()
     with open_instance(sleepy, name="sleepy", limits=Limits(timeout=0.5)) as inst:
@@ -111,6 +114,7 @@ def _pipeline(tmp_path: Path, wasm: Path, values: list[str], timeout_ms: int) ->
     return path
 
 
+@pytest.mark.guests
 def test_a_3600s_sleep_does_not_hang_the_run(tmp_path, sleepy_wasm):
     path = _pipeline(tmp_path, sleepy_wasm, ["sleep:3600000", "ok"], timeout_ms=1000)
     started = time.monotonic()
@@ -127,6 +131,7 @@ def test_a_3600s_sleep_does_not_hang_the_run(tmp_path, sleepy_wasm):
     assert out == ["ok"]
 
 
+@pytest.mark.guests
 def test_the_log_import_is_capped_per_call_and_counts_what_it_dropped(sleepy, caplog):
     caplog.set_level(logging.INFO, logger="dataflare.plugin.sleepy")
     with open_instance(sleepy, name="sleepy", limits=Limits(timeout=30.0)) as inst:
@@ -158,6 +163,7 @@ def _wait_for(proc: subprocess.Popen[str], text: str, seconds: float) -> str:
     raise AssertionError(f"no {text!r} within {seconds}s; stderr so far:\n{seen}")
 
 
+@pytest.mark.guests
 def test_a_second_ctrl_c_aborts_a_guest_call_in_progress_within_2s(tmp_path, sleepy_wasm):
     # The limit is far away: only Ctrl-C can end this call.
     path = _pipeline(tmp_path, sleepy_wasm, ["sleep:3600000"], timeout_ms=3_600_000)
@@ -183,5 +189,7 @@ def test_a_second_ctrl_c_aborts_a_guest_call_in_progress_within_2s(tmp_path, sle
         if proc.poll() is None:
             proc.kill()
             proc.wait()
+        assert proc.stderr is not None
+        proc.stderr.close()
     assert code == 130
     assert took < 2.0, f"the abort took {took:.2f}s"

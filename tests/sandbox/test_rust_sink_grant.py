@@ -25,6 +25,7 @@ def _pipeline(tmp_path: Path, allow: str) -> Path:
     return path
 
 
+@pytest.mark.guests
 def test_the_rust_sink_writes_through_its_granted_dir(tmp_path):
     (tmp_path / "out").mkdir()
     path = _pipeline(tmp_path, "    allow: {dirs: [{host: out, guest: /out, mode: rw}]}\n")
@@ -35,6 +36,7 @@ def test_the_rust_sink_writes_through_its_granted_dir(tmp_path):
     ]
 
 
+@pytest.mark.guests
 def test_without_a_grant_the_rust_sink_gets_an_io_error(tmp_path):
     path = _pipeline(tmp_path, "")
     with pytest.raises(StageFailed, match=r"stage 'out' failed in connect: io: cannot open "
@@ -42,6 +44,7 @@ def test_without_a_grant_the_rust_sink_gets_an_io_error(tmp_path):
         Executor(load_plan(path)).run()
 
 
+@pytest.mark.guests
 def test_a_read_only_grant_refuses_the_write(tmp_path):
     (tmp_path / "out").mkdir()
     path = _pipeline(tmp_path, "    allow: {dirs: [{host: out, guest: /out, mode: ro}]}\n")

@@ -14,6 +14,7 @@ import shutil
 import subprocess
 from pathlib import Path
 
+from support.markers import require
 from support.tools import require_tool
 
 
@@ -23,6 +24,7 @@ def _files(folder: Path) -> list[Path]:
 
 def componentize_cached(*, name: str, source: Path, wit: Path, world: str, cache: Path) -> Path:
     """Build `source/app.py` for `world` of `wit` into `cache/<name>-<hash>.wasm` unless built."""
+    require("guests", f"builds test component {name} with componentize-py")
     tool = require_tool("componentize-py", "pip install componentize-py==0.25.1")
     digest = hashlib.sha256()
     for root in (source, wit):

@@ -9,6 +9,7 @@ from __future__ import annotations
 import subprocess
 from pathlib import Path
 
+from support.markers import require
 from support.tools import missing
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -17,6 +18,7 @@ BUILD = ROOT / "build" / "guests"
 
 def built_guest(lang: str, name: str) -> Path:
     """Build (if stale) and return the component for guest `name` in `lang`."""
+    require("guests", f"builds guest {lang}/{name}")
     proc = subprocess.run(
         ["make", "-s", "-C", str(ROOT / "guest-examples" / lang), name],
         capture_output=True,

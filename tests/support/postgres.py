@@ -17,6 +17,7 @@ import subprocess
 import tempfile
 from pathlib import Path
 
+from support.markers import require
 from support.tools import missing
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -28,6 +29,7 @@ _owned_dir: str | None = None
 def postgres_dsn() -> str:
     """The DSN in DATAFLARE_PG_DSN, else of a cluster this session starts (and stops)."""
     global _owned_dir
+    require("postgres", "uses PostgreSQL")
     dsn = os.environ.get("DATAFLARE_PG_DSN")
     if not dsn:
         folder = tempfile.mkdtemp(prefix="dataflare-pg-")

@@ -31,24 +31,38 @@ checkpoint counts as written are missing.
 Aggregating pipelines keep whole-run semantics (positions and sizes saved at
 the end), because a crash would lose the accumulator anyway; a rerun cuts
 the file sinks back to the end of the last complete run.
+
+`Commits` does all of this for one run; the executor only says when (`load`,
+`restore`, `start`, `begin` and `end` of each batch, `save`) and asks
+`write_call` how to hand a batch's records to a sink.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
-from typing import Protocol, runtime_checkable
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from functools import partial
+from typing import Protocol, TypeVar, runtime_checkable
 
 from dataflare.errors import PipelineError, PluginError
-from dataflare.model import Record
+from dataflare.model import PluginKind, Record
+from dataflare.pipeline.planner import Plan, SinkStage, SourceStage, Stage
+from dataflare.pipeline.state import StateFile
+from dataflare.plugins.kinds import Plugin
 
 __all__ = [
+    "BatchCommit",
+    "Commits",
     "Committer",
+    "Guard",
     "ResumableFileSink",
     "TransactionalSink",
-    "is_resumable_file",
-    "is_transactional",
 ]
+
+T = TypeVar("T")
+
+_Write = Callable[[list[Record]], list[PluginError | None]]
 
 _log = logging.getLogger("dataflare.pipeline")
 
@@ -68,11 +82,6 @@ class TransactionalSink(Protocol):
         ...
 
 
-def is_transactional(plugin: object) -> bool:
-    """Whether `plugin` can commit positions with its records."""
-    return isinstance(plugin, TransactionalSink)
-
-
 @runtime_checkable
 class ResumableFileSink(Protocol):
     """A sink writing one file, which a resumed run cuts back to its committed size."""
@@ -88,11 +97,6 @@ class ResumableFileSink(Protocol):
         fail `connect` with a `PluginError` that says so.
         """
         ...
-
-
-def is_resumable_file(plugin: object) -> bool:
-    """Whether `plugin` can continue its file exactly where a checkpoint left it."""
-    return isinstance(plugin, ResumableFileSink)
 
 
 class Committer:
@@ -149,3 +153,175 @@ class Committer:
                     "batch_size changed since the crash, so exactly-once cannot be kept; "
                     "check the sink, then delete its dataflare_positions row to go on"
                 )
+
+
+class Guard(Protocol):
+    """Calls one plugin method of a stage; any failure stops the run, naming the stage."""
+
+    def __call__(self, stage: Stage[Plugin], what: str, call: Callable[[], T], /) -> T:
+        """The result of `call()`; `what` names the method in the error."""
+        ...
+
+
+@dataclass(slots=True)
+class BatchCommit:
+    """One batch in flight: its source, the source's position after it, the sinks it wrote."""
+
+    source: str
+    position: bytes
+    touched: set[str] = field(default_factory=set)
+    """Transactional sinks that stored `position` with records of this batch."""
+
+
+class Commits:
+    """Every commit of one run: the state file, transactional and file sinks, the final save.
+
+    Plugin calls go through `guard`, so a failing sink or source stops the
+    run naming its stage, as any other call does.
+    """
+
+    def __init__(self, plan: Plan, guard: Guard) -> None:
+        self._plan = plan
+        self._guard = guard
+        self._state = StateFile(plan.config.state_path)
+        self._committer = Committer(str(plan.config.state_path.resolve()))
+        self._saved: dict[str, bytes] = {}
+        self._positions: dict[str, tuple[str, bytes]] = {}
+        self._transactional: dict[str, TransactionalSink] = {}
+        # sinks (dead-letter ones too) whose committed size is saved with the positions
+        self._files = [
+            (stage, stage.plugin)
+            for stage in [*plan.sinks, *plan.dead_letters.values()]
+            if isinstance(stage.plugin, ResumableFileSink)
+        ]
+        self.per_batch = False
+        """Whether every batch is committed (sources then report a position per batch)."""
+
+    def load(self) -> None:
+        """Before the sinks connect: read the state file and, on a resumed run, cut file sinks back.
+
+        A fresh run (no source has a saved position) leaves every file sink
+        to its ``mode``.
+        """
+        saved = self._state.read()
+        self._saved = {
+            stage.id: saved.position(stage.id, stage.config.plugin.label)
+            for stage in self._plan.sources
+        }
+        if not any(self._saved.values()):
+            return
+        for stage, sink in self._files:
+            size = saved.size(stage.id, stage.config.plugin.label)
+            if size is None and saved.version >= 2:
+                _log.info(
+                    "no committed size saved for this sink (added since the last run?): "
+                    "it starts as its mode says",
+                    extra={"stage": stage.id},
+                )
+                continue
+            if size is None:
+                _log.warning(
+                    "the state file predates saved sink sizes: appending to the file as it "
+                    "is (the batch in flight at the last crash may appear twice)",
+                    extra={"stage": stage.id},
+                )
+            else:
+                _log.info("continuing the file at byte %d", size, extra={"stage": stage.id})
+            self._guard(stage, "resume", partial(sink.resume_at, size))
+
+    def restore(self, stage: SourceStage) -> None:
+        """After a source connects: move it to its saved position, if it has one."""
+        position = self._saved[stage.id]
+        if position:
+            _log.info("resuming from the saved position", extra={"stage": stage.id})
+            self._guard(stage, "restore", partial(stage.plugin.restore, position))
+
+    def start(self) -> None:
+        """Before the first read: decide on per-batch commits, learn what sinks already hold."""
+        plan = self._plan
+        probes = {
+            source.id: self._guard(source, "checkpoint", source.plugin.checkpoint)
+            for source in plan.sources
+        }
+        if not any(probes.values()) and not any(self._saved.values()):
+            return  # no source can resume: nothing to commit
+        # Fail before any sink holds records that no state file would account for.
+        self._state.check_writable()
+        if any(s.kind is PluginKind.AGGREGATE for s in plan.processors):
+            return
+        self.per_batch = True
+        self._positions = {s.id: (s.config.plugin.label, probes[s.id]) for s in plan.sources}
+        sources = [s.id for s in plan.sources]
+        for stage in plan.sinks:
+            sink = stage.plugin
+            if isinstance(sink, TransactionalSink):
+                self._transactional[stage.id] = sink
+                self._guard(stage, "connect", partial(
+                    self._committer.start, stage.id, sink, self._saved, sources))  # fmt: skip
+
+    def begin(self, source: SourceStage, position: bytes) -> BatchCommit:
+        """Before a batch that leaves `source` at `position` is written anywhere."""
+        self._committer.begin_batch(source.id, position)
+        return BatchCommit(source.id, position)
+
+    def write_call(
+        self, stage: SinkStage, records: list[Record], batch: BatchCommit | None
+    ) -> _Write | None:
+        """How to write `records` of `batch` to `stage`; None when it holds them already.
+
+        A transactional sink stores the batch's position with the records.
+        Only a call that returned stored it; if none did (the whole call
+        failed and its policy dropped the records), `end` stores the position
+        on its own, or stops the run if it cannot.
+        """
+        sink = self._transactional.get(stage.id)
+        if batch is None or sink is None:
+            return stage.plugin.write_batch
+        if self._committer.already_written(stage.id, batch.source, batch.position):
+            batch.touched.add(stage.id)
+            _log.info(
+                "skipping %d records this sink committed before a crash",
+                len(records),
+                extra={"stage": stage.id},
+            )
+            return None
+        scope = self._committer.scope(stage.id)
+
+        def write(records: list[Record]) -> list[PluginError | None]:
+            outcomes = sink.write_batch_at(records, scope, batch.source, batch.position)
+            batch.touched.add(stage.id)
+            return outcomes
+
+        return write
+
+    def end(self, source: SourceStage, batch: BatchCommit) -> None:
+        """Make `batch` durable in every sink, then save the positions and file sizes."""
+        self._committer.end_batch(source.id)
+        for stage in [*self._plan.sinks, *self._plan.dead_letters.values()]:
+            sink = self._transactional.get(stage.id)
+            if sink is None:
+                self._guard(stage, "flush", stage.plugin.flush)
+            elif stage.id not in batch.touched:
+                # No record reached this sink: it still records the position, so
+                # it never lags the state file by more than the batch in flight.
+                scope = self._committer.scope(stage.id)
+                self._guard(stage, "write", partial(sink.write_batch_at, [], scope,
+                                                    source.id, batch.position))  # fmt: skip
+        self._positions[source.id] = (source.config.plugin.label, batch.position)
+        self._state.save(dict(self._positions), self._sizes())
+
+    def save(self) -> None:
+        """After a complete run, sinks flushed: save where every source ended."""
+        positions = {}
+        for stage in self._plan.sources:
+            position = self._guard(stage, "checkpoint", stage.plugin.checkpoint)
+            positions[stage.id] = (stage.config.plugin.label, position)
+        if any(pos for _, pos in positions.values()) or self._state.path.exists():
+            self._state.save(positions, self._sizes())
+
+    def _sizes(self) -> dict[str, tuple[str, int]]:
+        """Stage id -> (plugin label, size) of every file sink; call right after flushing."""
+        return {
+            stage.id: (stage.config.plugin.label, self._guard(stage, "flush", sink.committed_size))
+            for stage, sink in self._files
+        }

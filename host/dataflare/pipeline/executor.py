@@ -44,6 +44,10 @@ saved only at the end of a complete run, so a rerun reads again what this
 run did not finish. A state file that cannot be written stops the run with
 a `PipelineError` naming it, checked before anything is written. Every
 plugin is closed whatever happens.
+
+State a batch needs on its way down (its `BatchCommit`: which position it
+commits) is passed from call to call, never kept on the executor; every
+commit decision is `checkpoints.Commits`'s, the executor only says when.
 """
 
 from __future__ import annotations
@@ -55,7 +59,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import replace
 from functools import partial
 from itertools import compress
-from typing import TypeVar, cast
+from typing import TypeGuard, TypeVar
 
 from dataflare.errors import (
     DataFlareError,
@@ -66,27 +70,20 @@ from dataflare.errors import (
     StageFailed,
 )
 from dataflare.model import PluginKind, Record
-from dataflare.pipeline.checkpoints import (
-    Committer,
-    ResumableFileSink,
-    TransactionalSink,
-    is_resumable_file,
-    is_transactional,
+from dataflare.pipeline.checkpoints import BatchCommit, Commits
+from dataflare.pipeline.planner import (
+    AggregateStage,
+    FilterStage,
+    Plan,
+    SinkStage,
+    SourceStage,
+    Stage,
+    TransformStage,
 )
-from dataflare.pipeline.planner import Plan, Stage
 from dataflare.pipeline.poison_bisect import Isolator
 from dataflare.pipeline.prefetch import ReadAhead, Reader, ReadInline
-from dataflare.pipeline.state import SavedState, StateFile
 from dataflare.pipeline.stats import RunStats
-from dataflare.plugins.kinds import (
-    AggregatePlugin,
-    BatchedSource,
-    FilterPlugin,
-    SinkPlugin,
-    SourceBatch,
-    SourcePlugin,
-    TransformPlugin,
-)
+from dataflare.plugins.kinds import BatchedSource, Plugin, SourceBatch
 
 __all__ = ["META_KIND", "META_MESSAGE", "META_STAGE", "Executor"]
 
@@ -107,6 +104,10 @@ _Batch = tuple[SourceBatch, bytes | None]  # what was read, the position after i
 
 def _no_records(item: _Batch) -> bool:
     return not item[0].records and not item[0].failures
+
+
+def _none_failed(outcomes: list[T | PluginError | GuestTrap]) -> TypeGuard[list[T]]:
+    return not any(isinstance(outcome, _FAILED) for outcome in outcomes)
 
 
 def _error_parts(exc: PluginError | GuestTrap) -> tuple[str, str]:
@@ -133,28 +134,15 @@ class Executor:
         self.stats = RunStats()
         for stage in plan.sources:
             self.stats.add(stage.id, stage.kind.value, "source")
-        for stage in plan.processors:
-            self.stats.add(stage.id, stage.kind.value, "processor")
-        for stage in plan.sinks:
-            self.stats.add(stage.id, stage.kind.value, "sink")
-        for stage in plan.dead_letters.values():
-            self.stats.add(stage.id, stage.kind.value, "dead-letter sink")
+        for processor in plan.processors:
+            self.stats.add(processor.id, processor.kind.value, "processor")
+        for sink in plan.sinks:
+            self.stats.add(sink.id, sink.kind.value, "sink")
+        for sink in plan.dead_letters.values():
+            self.stats.add(sink.id, sink.kind.value, "dead-letter sink")
         self._accs: dict[str, bytes] = {}
         self._isolators = {stage.id: Isolator(stage.id) for stage in plan.stages}
-        self._committer = Committer(str(plan.config.state_path.resolve()))
-        self._per_batch = False
-        self._batch_at: tuple[str, bytes] | None = None
-        self._transactional: set[str] = set()
-        self._touched: set[str] = set()
-        self._saved: dict[str, bytes] = {}
-        self._positions: dict[str, tuple[str, bytes]] = {}
-        self._state = StateFile(plan.config.state_path)
-        # sinks (dead-letter ones too) whose committed size is saved with the positions
-        self._files = [
-            stage
-            for stage in [*plan.sinks, *plan.dead_letters.values()]
-            if is_resumable_file(stage.plugin)
-        ]
+        self._commits = Commits(plan, self._call)
 
     def run(self) -> RunStats:
         """Run to the end of every source (or a stop request); always closes every plugin.
@@ -177,34 +165,27 @@ class Executor:
 
     def _run(self) -> None:
         plan = self.plan
-        saved = self._state.read()
-        self._resume_files(saved)
-        for stage in [*plan.dead_letters.values(), *plan.sinks]:
-            self._call(stage, "connect", cast(SinkPlugin, stage.plugin).connect)
-        for stage in plan.sources:
-            source = cast(SourcePlugin, stage.plugin)
-            self._call(stage, "connect", source.connect)
-            position = saved.position(stage.id, stage.config.plugin.label)
-            self._saved[stage.id] = position
-            if position:
-                _log.info("resuming from the saved position", extra={"stage": stage.id})
-                self._call(stage, "restore", partial(source.restore, position))
-        for stage in plan.processors:
-            if stage.kind is PluginKind.AGGREGATE:
-                self._accs[stage.id] = self._call(
-                    stage, "init", cast(AggregatePlugin, stage.plugin).init
-                )
-        self._start_commits()
+        commits = self._commits
+        commits.load()
+        for sink in [*plan.dead_letters.values(), *plan.sinks]:
+            self._call(sink, "connect", sink.plugin.connect)
+        for source in plan.sources:
+            self._call(source, "connect", source.plugin.connect)
+            commits.restore(source)
+        for processor in plan.processors:
+            if isinstance(processor, AggregateStage):
+                self._accs[processor.id] = self._call(processor, "init", processor.plugin.init)
+        commits.start()
         self._read_all()
         if self.stop.is_set():
             self.stats.interrupted = True
             _log.warning("stopped on request; aggregates not emitted, last batch positions kept")
         else:
             self._emit_aggregates()
-        for stage in [*plan.sinks, *plan.dead_letters.values()]:
-            self._call(stage, "flush", cast(SinkPlugin, stage.plugin).flush)
+        for sink in [*plan.sinks, *plan.dead_letters.values()]:
+            self._call(sink, "flush", sink.plugin.flush)
         if not self.stats.interrupted:
-            self._save_positions()
+            commits.save()
 
     def _read_all(self) -> None:
         active = list(self.plan.sources)
@@ -230,13 +211,11 @@ class Executor:
                         continue
                     batch, position = item
                     if position is not None:
-                        self._committer.begin_batch(stage.id, position)
-                        self._batch_at = (stage.id, position)
-                        self._take(stage, batch)
-                        self._batch_at = None
-                        self._commit(stage, position)
+                        commit = self._commits.begin(stage, position)
+                        self._take(stage, batch, commit)
+                        self._commits.end(stage, commit)
                     else:
-                        self._take(stage, batch)
+                        self._take(stage, batch, None)
                     if self.on_batch is not None:
                         self.on_batch(self.stats)
         except BaseException:
@@ -244,45 +223,44 @@ class Executor:
                 reader.abandon()
             raise
 
-    def _read_batch(self, stage: Stage) -> _Batch:
+    def _read_batch(self, stage: SourceStage) -> _Batch:
         """One batch and, when batches are committed, the source's position after it.
 
         Runs on the source's `ReadAhead` thread.
         """
-        source = cast(SourcePlugin, stage.plugin)
+        source = stage.plugin
         size = self.plan.config.batch_size
         if isinstance(source, BatchedSource):
             batch = self._call(stage, "read", partial(source.read_batch, size))
         else:
             batch = SourceBatch(self._call(stage, "read", partial(source.read, size)))
-        if _no_records((batch, None)) or not self._per_batch:
+        if _no_records((batch, None)) or not self._commits.per_batch:
             return batch, None
         return batch, self._call(stage, "checkpoint", source.checkpoint)
 
-    def _take(self, stage: Stage, batch: SourceBatch) -> None:
+    def _take(self, stage: SourceStage, batch: SourceBatch, commit: BatchCommit | None) -> None:
         """Route what a source could not decode by its ``on_error``, then push its records.
 
         On the main thread, inside the batch's commit, like any failed record:
         a dead letter of a source holds the input as read (the raw line).
         """
         for failure in batch.failures:
-            self._failed(stage, Record(value=failure.raw), failure.error)
+            self._failed(stage, Record(value=failure.raw), failure.error, commit)
         self.stats.stages[stage.id].records_out += len(batch.records)
-        self._push(batch.records, 0)
+        self._push(batch.records, 0, commit)
 
     def _emit_aggregates(self) -> None:
         for index, stage in enumerate(self.plan.processors):
-            if stage.kind is not PluginKind.AGGREGATE:
+            if not isinstance(stage, AggregateStage):
                 continue
-            plugin = cast(AggregatePlugin, stage.plugin)
             acc = self._accs[stage.id]
-            records = self._call(stage, "emit", partial(plugin.emit, acc))
+            records = self._call(stage, "emit", partial(stage.plugin.emit, acc))
             self.stats.stages[stage.id].records_out += len(records)
-            self._push(records, index + 1)
+            self._push(records, index + 1, None)
         if self.on_batch is not None:
             self.on_batch(self.stats)
 
-    def _push(self, records: Sequence[Record], start: int) -> None:
+    def _push(self, records: Sequence[Record], start: int, commit: BatchCommit | None) -> None:
         """Run `records` through processors[start:], then write them to every sink."""
         current = list(records)
         for stage in self.plan.processors[start:]:
@@ -290,20 +268,22 @@ class Executor:
                 return
             stats = self.stats.stages[stage.id]
             stats.records_in += len(current)
-            if stage.kind is PluginKind.FILTER:
-                current = self._filter(stage, current)
-            elif stage.kind is PluginKind.TRANSFORM:
-                current = self._transform(stage, current)
-            else:
-                self._aggregate(stage, current)
-                return
+            match stage:
+                case FilterStage():
+                    current = self._filter(stage, current, commit)
+                case TransformStage():
+                    current = self._transform(stage, current, commit)
+                case AggregateStage():
+                    self._aggregate(stage, current, commit)
+                    return
         if current:
-            for stage in self.plan.sinks:
-                self._write(stage, current)
+            for sink in self.plan.sinks:
+                self._write(sink, current, commit)
 
-    def _filter(self, stage: Stage, records: list[Record]) -> list[Record]:
-        plugin = cast(FilterPlugin, stage.plugin)
-        outcomes = self._batch(stage, records, plugin.filter_batch)
+    def _filter(
+        self, stage: FilterStage, records: list[Record], commit: BatchCommit | None
+    ) -> list[Record]:
+        outcomes = self._batch(stage, records, stage.plugin.filter_batch)
         stats = self.stats.stages[stage.id]
         if all(type(outcome) is bool for outcome in outcomes):
             # The usual batch: decisions only, no failed record to route.
@@ -314,7 +294,7 @@ class Executor:
         kept = []
         for record, outcome in zip(records, outcomes, strict=True):
             if isinstance(outcome, PluginError | GuestTrap):
-                self._failed(stage, record, outcome)
+                self._failed(stage, record, outcome, commit)
             elif outcome:
                 kept.append(record)
             else:
@@ -322,23 +302,26 @@ class Executor:
         stats.records_out += len(kept)
         return kept
 
-    def _transform(self, stage: Stage, records: list[Record]) -> list[Record]:
-        plugin = cast(TransformPlugin, stage.plugin)
-        outcomes = self._batch(stage, records, plugin.transform_batch)
-        if not any(isinstance(outcome, _FAILED) for outcome in outcomes):
+    def _transform(
+        self, stage: TransformStage, records: list[Record], commit: BatchCommit | None
+    ) -> list[Record]:
+        outcomes = self._batch(stage, records, stage.plugin.transform_batch)
+        if _none_failed(outcomes):
             self.stats.stages[stage.id].records_out += len(outcomes)
-            return cast(list[Record], list(outcomes))
+            return list(outcomes)
         made = []
         for record, outcome in zip(records, outcomes, strict=True):
             if isinstance(outcome, PluginError | GuestTrap):
-                self._failed(stage, record, outcome)
+                self._failed(stage, record, outcome, commit)
             else:
                 made.append(outcome)
         self.stats.stages[stage.id].records_out += len(made)
         return made
 
-    def _aggregate(self, stage: Stage, records: list[Record]) -> None:
-        plugin = cast(AggregatePlugin, stage.plugin)
+    def _aggregate(
+        self, stage: AggregateStage, records: list[Record], commit: BatchCommit | None
+    ) -> None:
+        plugin = stage.plugin
 
         def fold(batch: list[Record]) -> list[PluginError | None]:
             # Halves of a trapped batch fold in order, each onto the last good accumulator.
@@ -350,33 +333,23 @@ class Executor:
         failed = self._batch(stage, records, fold)
         for record, outcome in zip(records, failed, strict=True):
             if outcome is not None:
-                self._failed(stage, record, outcome)
+                self._failed(stage, record, outcome, commit)
 
-    def _write(self, stage: Stage, records: list[Record]) -> None:
-        plugin = cast(SinkPlugin, stage.plugin)
+    def _write(self, stage: SinkStage, records: list[Record], commit: BatchCommit | None) -> None:
+        write = self._commits.write_call(stage, records, commit)
+        if write is None:
+            return  # the sink committed these records before a crash
         stats = self.stats.stages[stage.id]
-        write = plugin.write_batch
-        at = self._batch_at
-        if at is not None and stage.id in self._transactional:
-            if self._committer.already_written(stage.id, *at):
-                self._touched.add(stage.id)
-                _log.info(
-                    "skipping %d records this sink committed before a crash",
-                    len(records),
-                    extra={"stage": stage.id},
-                )
-                return
-            write = partial(self._write_at, stage, at)
         stats.records_in += len(records)
         outcomes = self._batch(stage, records, write)
         for record, outcome in zip(records, outcomes, strict=True):
             if outcome is None:
                 stats.records_out += 1
             else:
-                self._failed(stage, record, outcome)
+                self._failed(stage, record, outcome, commit)
 
     def _batch(
-        self, stage: Stage, records: list[Record], call: Callable[[list[Record]], list[T]]
+        self, stage: Stage[Plugin], records: list[Record], call: Callable[[list[Record]], list[T]]
     ) -> list[T | PluginError | GuestTrap]:
         """One outcome per record.
 
@@ -396,7 +369,7 @@ class Executor:
         return outcomes
 
     def _check_count(
-        self, stage: Stage, records: Sequence[Record], outcomes: Sequence[object]
+        self, stage: Stage[Plugin], records: Sequence[Record], outcomes: Sequence[object]
     ) -> None:
         if len(outcomes) != len(records):
             raise StageFailed(
@@ -406,7 +379,13 @@ class Executor:
                 what="broke the batch contract",
             )
 
-    def _failed(self, stage: Stage, record: Record, exc: PluginError | GuestTrap) -> None:
+    def _failed(
+        self,
+        stage: Stage[Plugin],
+        record: Record,
+        exc: PluginError | GuestTrap,
+        commit: BatchCommit | None,
+    ) -> None:
         kind, message = _error_parts(exc)
         self.stats.stages[stage.id].errors += 1
         policy = stage.config.on_error
@@ -421,7 +400,8 @@ class Executor:
         if policy == "skip":
             _log.debug("skipped a record: %s: %s", kind, message, extra={"stage": stage.id})
             return
-        target = self.plan.dead_letters[cast(str, stage.config.dead_letter)]
+        target = stage.config.dead_letter
+        assert target is not None  # validation: dead_letter names a sink
         letter = replace(
             record,
             metadata={
@@ -431,9 +411,9 @@ class Executor:
                 META_MESSAGE: message,
             },
         )
-        self._write(target, [letter])
+        self._write(self.plan.dead_letters[target], [letter], commit)
 
-    def _call(self, stage: Stage, what: str, call: Callable[[], T]) -> T:
+    def _call(self, stage: Stage[Plugin], what: str, call: Callable[[], T]) -> T:
         """Call a non-record method; any failure stops the run, naming the stage."""
         try:
             return call()
@@ -442,104 +422,3 @@ class Executor:
             raise StageFailed(stage.id, kind, message, what=f"failed in {what}") from exc
         except DataFlareError as exc:
             raise StageFailed(stage.id, "error", str(exc), what=f"failed in {what}") from exc
-
-    def _write_at(
-        self, stage: Stage, at: tuple[str, bytes], records: list[Record]
-    ) -> list[PluginError | None]:
-        """Write through a transactional sink, committing the batch's position with it.
-
-        Only a call that returned committed the position; if none did (the
-        whole call failed and its policy dropped the records), `_commit`
-        stores the position on its own, or stops the run if it cannot.
-        """
-        sink = cast(TransactionalSink, stage.plugin)
-        outcomes = sink.write_batch_at(records, self._committer.scope(stage.id), *at)
-        self._touched.add(stage.id)
-        return outcomes
-
-    def _resume_files(self, saved: SavedState) -> None:
-        """Before the sinks connect: on a resumed run, continue each file where it was committed.
-
-        A fresh run (no source has a saved position) leaves every file sink
-        to its ``mode``.
-        """
-        if not any(saved.position(s.id, s.config.plugin.label) for s in self.plan.sources):
-            return
-        for stage in self._files:
-            size = saved.size(stage.id, stage.config.plugin.label)
-            if size is None and saved.version >= 2:
-                _log.info(
-                    "no committed size saved for this sink (added since the last run?): "
-                    "it starts as its mode says",
-                    extra={"stage": stage.id},
-                )
-                continue
-            if size is None:
-                _log.warning(
-                    "the state file predates saved sink sizes: appending to the file as it "
-                    "is (the batch in flight at the last crash may appear twice)",
-                    extra={"stage": stage.id},
-                )
-            else:
-                _log.info("continuing the file at byte %d", size, extra={"stage": stage.id})
-            sink = cast(ResumableFileSink, stage.plugin)
-            self._call(stage, "resume", partial(sink.resume_at, size))
-
-    def _sizes(self) -> dict[str, tuple[str, int]]:
-        """Stage id -> (plugin label, size) of every file sink; call right after flushing."""
-        return {
-            stage.id: (
-                stage.config.plugin.label,
-                self._call(stage, "flush", cast(ResumableFileSink, stage.plugin).committed_size),
-            )
-            for stage in self._files
-        }
-
-    def _start_commits(self) -> None:
-        """Decide on per-batch commits and learn what transactional sinks hold."""
-        plan = self.plan
-        probes = {}
-        for stage in plan.sources:
-            source = cast(SourcePlugin, stage.plugin)
-            probes[stage.id] = self._call(stage, "checkpoint", source.checkpoint)
-        if not any(probes.values()) and not any(self._saved.values()):
-            return  # no source can resume: nothing to commit
-        # Fail before any sink holds records that no state file would account for.
-        self._state.check_writable()
-        if any(s.kind is PluginKind.AGGREGATE for s in plan.processors):
-            return
-        self._per_batch = True
-        self._positions = {s.id: (s.config.plugin.label, probes[s.id]) for s in plan.sources}
-        for stage in plan.sinks:
-            if is_transactional(stage.plugin):
-                self._transactional.add(stage.id)
-                sink = cast(TransactionalSink, stage.plugin)
-                self._call(stage, "connect", partial(
-                    self._committer.start, stage.id, sink, self._saved,
-                    [s.id for s in plan.sources]))  # fmt: skip
-
-    def _commit(self, source: Stage, position: bytes) -> None:
-        """Make the batch that ended at `position` durable everywhere, then save positions."""
-        self._committer.end_batch(source.id)
-        for stage in [*self.plan.sinks, *self.plan.dead_letters.values()]:
-            if stage.id not in self._transactional:
-                self._call(stage, "flush", cast(SinkPlugin, stage.plugin).flush)
-            elif stage.id not in self._touched:
-                # No record reached this sink: it still records the position, so
-                # it never lags the state file by more than the batch in flight.
-                sink = cast(TransactionalSink, stage.plugin)
-                scope = self._committer.scope(stage.id)
-                self._call(stage, "write", partial(sink.write_batch_at, [], scope,
-                                                   source.id, position))  # fmt: skip
-        self._touched.clear()
-        self._positions[source.id] = (source.config.plugin.label, position)
-        self._state.save(dict(self._positions), self._sizes())
-
-    def _save_positions(self) -> None:
-        positions = {}
-        for stage in self.plan.sources:
-            source = cast(SourcePlugin, stage.plugin)
-            position = self._call(stage, "checkpoint", source.checkpoint)
-            positions[stage.id] = (stage.config.plugin.label, position)
-        if any(pos for _, pos in positions.values()) or self._state.path.exists():
-            self._state.save(positions, self._sizes())

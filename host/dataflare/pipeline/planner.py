@@ -3,6 +3,9 @@
 Building the plan is the second half of validation: it looks up native
 plugins (an unknown name lists the available ones), loads WASM components,
 checks parameters against what each plugin declares and calls `configure`.
+Each stage comes out typed by its kind (`SourceStage`, `FilterStage`, ...),
+after checking that its plugin has every method of that kind's protocol, so
+the executor calls plugins without casting.
 Every problem is collected with its file position; if there is any, every
 plugin built so far is closed and one `ConfigFileError` lists them all.
 Nothing connects to anything here: that is the executor's job.
@@ -14,16 +17,36 @@ import contextlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import cast
+from typing import Generic, TypeAlias, TypeVar
 
 from dataflare.errors import DataFlareError, PluginError
 from dataflare.model import PluginInfo, PluginKind
 from dataflare.pipeline.config import PipelineConfig, Problems, StageConfig, parse_config
 from dataflare.plugins import registry
-from dataflare.plugins.kinds import AnyPlugin
+from dataflare.plugins.kinds import (
+    AggregatePlugin,
+    AnyPlugin,
+    FilterPlugin,
+    Plugin,
+    SinkPlugin,
+    SourcePlugin,
+    TransformPlugin,
+)
 from dataflare.runtime.pool import pooled_loader
 
-__all__ = ["Plan", "Stage", "WasmLoader", "build_plan", "load_plan"]
+__all__ = [
+    "AggregateStage",
+    "FilterStage",
+    "Plan",
+    "Processor",
+    "SinkStage",
+    "SourceStage",
+    "Stage",
+    "TransformStage",
+    "WasmLoader",
+    "build_plan",
+    "load_plan",
+]
 
 WasmLoader = Callable[[Path, PluginKind, str | None, str], AnyPlugin]
 """Loads a component: (path, kind, plugin name or None, stage id) -> plugin."""
@@ -31,12 +54,17 @@ WasmLoader = Callable[[Path, PluginKind, str | None, str], AnyPlugin]
 _SECRET_WORDS = ("password", "secret", "token", "dsn")
 
 
+# Covariant so that `Plan.stages` can list every kind as `Stage[Plugin]`; only
+# building a plan sets `plugin`, always to a plugin of the stage's own kind.
+P = TypeVar("P", bound=Plugin, covariant=True)
+
+
 @dataclass(slots=True)
-class Stage:
+class Stage(Generic[P]):
     """One stage of the plan: its configuration and its configured plugin."""
 
     config: StageConfig
-    plugin: AnyPlugin
+    plugin: P
     info: PluginInfo
 
     @property
@@ -50,18 +78,54 @@ class Stage:
         return self.config.plugin.kind
 
 
+class SourceStage(Stage[SourcePlugin]):
+    """A source stage."""
+
+    __slots__ = ()
+
+
+class FilterStage(Stage[FilterPlugin]):
+    """A filter stage."""
+
+    __slots__ = ()
+
+
+class TransformStage(Stage[TransformPlugin]):
+    """A transform stage."""
+
+    __slots__ = ()
+
+
+class AggregateStage(Stage[AggregatePlugin]):
+    """An aggregate stage."""
+
+    __slots__ = ()
+
+
+class SinkStage(Stage[SinkPlugin]):
+    """A sink stage, main or dead-letter."""
+
+    __slots__ = ()
+
+
+Processor: TypeAlias = FilterStage | TransformStage | AggregateStage
+"""A stage between sources and sinks; its class says which of the three it is."""
+
+_AnyStage: TypeAlias = SourceStage | Processor | SinkStage
+
+
 @dataclass(slots=True)
 class Plan:
     """Configured stages, ready to run; `close` releases every plugin."""
 
     config: PipelineConfig
-    sources: list[Stage]
-    processors: list[Stage]
-    sinks: list[Stage]
-    dead_letters: dict[str, Stage] = field(default_factory=dict)
+    sources: list[SourceStage]
+    processors: list[Processor]
+    sinks: list[SinkStage]
+    dead_letters: dict[str, SinkStage] = field(default_factory=dict)
 
     @property
-    def stages(self) -> list[Stage]:
+    def stages(self) -> list[Stage[Plugin]]:
         """Every stage: sources, processors, main sinks, dead-letter sinks."""
         return [*self.sources, *self.processors, *self.sinks, *self.dead_letters.values()]
 
@@ -94,7 +158,7 @@ class Plan:
         return "\n".join(lines)
 
 
-def _stage_line(stage: Stage) -> str:
+def _stage_line(stage: Stage[Plugin]) -> str:
     cfg = stage.config
     text = (
         f"{cfg.id}: {stage.kind.value} {cfg.plugin.label} ({stage.info.name} {stage.info.version})"
@@ -125,41 +189,43 @@ def build_plan(config: PipelineConfig, *, wasm_loader: WasmLoader | None = None)
 
 def _build(config: PipelineConfig, problems: Problems, wasm_loader: WasmLoader | None) -> Plan:
     """Build every valid stage; raise every problem (earlier ones included) together."""
-    built: dict[str, Stage] = {}
+    dead = config.dead_letter_ids
+    plan = Plan(config=config, sources=[], processors=[], sinks=[])
     try:
+        # File order is sources, processors, sinks, and validation keeps each
+        # kind in its section, so appending by kind keeps the declared order.
         for stage_config in config.stages:
-            stage = _build_stage(stage_config, problems, wasm_loader)
-            if stage is not None:
-                built[stage.id] = stage
+            match _build_stage(stage_config, problems, wasm_loader):
+                case SourceStage() as source:
+                    plan.sources.append(source)
+                case SinkStage() as sink if sink.id in dead:
+                    plan.dead_letters[sink.id] = sink
+                case SinkStage() as sink:
+                    plan.sinks.append(sink)
+                case FilterStage() | TransformStage() | AggregateStage() as processor:
+                    plan.processors.append(processor)
         problems.raise_if_any()
     except BaseException:
-        _close_all(list(built.values()))
+        plan.close()
         raise
-    dead = config.dead_letter_ids
-    return Plan(
-        config=config,
-        sources=[built[s.id] for s in config.sources],
-        processors=[built[s.id] for s in config.processors],
-        sinks=[built[s.id] for s in config.sinks if s.id not in dead],
-        dead_letters={s.id: built[s.id] for s in config.sinks if s.id in dead},
-    )
+    return plan
 
 
 def _build_stage(
     cfg: StageConfig, problems: Problems, wasm_loader: WasmLoader | None
-) -> Stage | None:
+) -> _AnyStage | None:
     ref = cfg.plugin
-    plugin: AnyPlugin
+    plugin: Plugin
     try:
         if ref.wasm_path is not None:
             loader = wasm_loader or _default_wasm_loader(cfg)
             if cfg.workers > 1:
                 # Each member comes from the stage's own loader: same limits and grants.
-                loader = cast(WasmLoader, pooled_loader(loader, cfg.workers))
+                loader = pooled_loader(loader, cfg.workers)
             plugin = loader(ref.wasm_path, ref.kind, ref.name, cfg.id)
         else:
             assert ref.name is not None
-            plugin = cast(AnyPlugin, registry.get(ref.kind, ref.name)())
+            plugin = registry.get(ref.kind, ref.name)()
     except DataFlareError as exc:
         problems.add(cfg.ref_mark, cfg.where, str(exc))
         return None
@@ -174,8 +240,16 @@ def _build_stage(
                 f"{ref.kind.value} plugin",
             )
         elif _check_params(cfg, info, problems):
-            plugin.configure(dict(cfg.params))
-            stage = Stage(cfg, plugin, info)
+            stage = _typed_stage(cfg, plugin, info)
+            if stage is None:
+                problems.add(
+                    cfg.ref_mark,
+                    cfg.where,
+                    f"plugin {info.name!r} lacks methods of a {ref.kind.value} plugin "
+                    f"(see dataflare.plugins.kinds)",
+                )
+            else:
+                plugin.configure(dict(cfg.params))
     except PluginError as exc:
         problems.add(
             cfg.param_marks[""], cfg.where, f"configure failed ({exc.kind}): {exc.message}"
@@ -190,6 +264,22 @@ def _build_stage(
         if stage is None:
             _close_quietly(plugin)
     return stage
+
+
+def _typed_stage(cfg: StageConfig, plugin: Plugin, info: PluginInfo) -> _AnyStage | None:
+    """The stage of `plugin` typed by its kind; None if the plugin lacks methods of it."""
+    match cfg.plugin.kind:
+        case PluginKind.SOURCE if isinstance(plugin, SourcePlugin):
+            return SourceStage(cfg, plugin, info)
+        case PluginKind.FILTER if isinstance(plugin, FilterPlugin):
+            return FilterStage(cfg, plugin, info)
+        case PluginKind.TRANSFORM if isinstance(plugin, TransformPlugin):
+            return TransformStage(cfg, plugin, info)
+        case PluginKind.AGGREGATE if isinstance(plugin, AggregatePlugin):
+            return AggregateStage(cfg, plugin, info)
+        case PluginKind.SINK if isinstance(plugin, SinkPlugin):
+            return SinkStage(cfg, plugin, info)
+    return None
 
 
 def _check_params(cfg: StageConfig, info: PluginInfo, problems: Problems) -> bool:
@@ -219,12 +309,12 @@ def _check_params(cfg: StageConfig, info: PluginInfo, problems: Problems) -> boo
     return ok
 
 
-def _close_quietly(plugin: AnyPlugin) -> None:
+def _close_quietly(plugin: Plugin) -> None:
     with contextlib.suppress(Exception):
         plugin.close()
 
 
-def _close_all(stages: list[Stage]) -> list[str]:
+def _close_all(stages: list[Stage[Plugin]]) -> list[str]:
     failures = []
     for stage in stages:
         try:
@@ -245,7 +335,7 @@ def _default_wasm_loader(cfg: StageConfig) -> WasmLoader:
 
     def loader(path: Path, kind: PluginKind, name: str | None, stage: str) -> AnyPlugin:
         lim = cfg.limits
-        return load(
+        plugin: AnyPlugin = load(
             path,
             kind,
             name=name,
@@ -256,5 +346,6 @@ def _default_wasm_loader(cfg: StageConfig) -> WasmLoader:
             fuel_per_record=lim.fuel_per_record,
             max_record_bytes=lim.max_record_bytes,
         )
+        return plugin
 
     return loader
