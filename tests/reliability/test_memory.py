@@ -295,6 +295,7 @@ def test_jsonl_sink_peak_rss_for_one_big_line(tmp_path):
     )
 
 
+@pytest.mark.guests
 def test_a_wasm_source_of_big_records_never_hits_the_copy_limit():
     """1024 records of 16 KiB asked for in one read: wasmtime would refuse to return them."""
     source = load_wasm_plugin(built_guest("rust", "gen_source"), "source")
