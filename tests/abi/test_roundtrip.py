@@ -10,9 +10,12 @@ from typing import Any
 
 import pytest
 from dataflare.abi import rt
+from dataflare.abi.typedfunc import TypedFunc
 from dataflare.errors import GuestTrap
 from hypothesis import given
 from hypothesis import strategies as st
+
+from abi.conftest import require_native
 
 INT_RANGES = {
     "s8": (-(2**7), 2**7 - 1),
@@ -165,6 +168,26 @@ def test_guest_resource_constructor_methods_and_static(world: Any) -> None:
     assert isinstance(made, k.Counter)
     assert made.get() == 9
     made.drop()
+
+
+@pytest.mark.parametrize("native", [True, False])
+def test_resource_exports_take_the_chosen_codec_path(world: Any, native: bool) -> None:
+    # handles used to fall back to wasmtime-py's own conversion, whatever `native` said
+    if native:
+        require_native()
+    k = kinds_module()
+    read, many = world.kinds._read_counter, world.kinds._counters
+    read = TypedFunc(read._cx, read._func, read._params, read._ret, native=native)
+    many = TypedFunc(many._cx, many._func, many._params, many._ret, native=native)
+    assert read.native is native and many.native is native
+    made = many([4, 5])
+    assert [type(c) for c in made] == [k.Counter, k.Counter]
+    assert [read(c) for c in made] == [4, 5]  # borrowed: still ours
+    assert read._arena.handles == []  # the boxes lent to the guest were freed
+    for c in made:
+        c.drop()
+    with pytest.raises(TypeError, match="resource object, got int"):
+        read(5)
 
 
 def test_guest_resources_in_a_list(world: Any) -> None:

@@ -77,8 +77,7 @@ class Codec(Generic[T]):
     """Converts one WIT type between typed Python values and wasmtime-py values.
 
     `spec` describes the WIT type for `typedfunc`, which compiles it into a
-    direct lowering to the C API's value arrays; None means no fast path
-    (resources).
+    direct lowering to the C API's value arrays.
     """
 
     __slots__ = ("classes", "lift", "lower", "spec")
@@ -88,7 +87,7 @@ class Codec(Generic[T]):
         lower: Callable[[T, Any], Any],
         lift: Callable[[Any, Any], T],
         classes: frozenset[type],
-        spec: tuple[Any, ...] | None = None,
+        spec: tuple[Any, ...],
     ) -> None:
         self.lower = lower
         self.lift = lift
@@ -182,7 +181,7 @@ def list_of(elem: Codec[T]) -> Codec[list[T]]:
     def lift(raw: list[Any], cx: Any) -> list[T]:
         return [el_lift(x, cx) for x in raw]
 
-    spec = None if elem.spec is None else ("list", elem.spec)
+    spec = ("list", elem.spec)
     if el_lift is _identity:
         return Codec(lower, lambda raw, cx: list(raw), frozenset({list}), spec)
     return Codec(lower, lift, frozenset({list}), spec)
@@ -200,8 +199,7 @@ def tuple_of(*elems: Codec[Any]) -> Codec[Any]:
     def lift(raw: tuple[Any, ...], cx: Any) -> tuple[Any, ...]:
         return tuple(c.lift(x, cx) for c, x in zip(elems, raw, strict=True))
 
-    specs = tuple(c.spec for c in elems)
-    spec = None if None in specs else ("tuple", specs)
+    spec = ("tuple", tuple(c.spec for c in elems))
     return Codec(lower, lift, frozenset({tuple}), spec)
 
 
@@ -220,8 +218,7 @@ def record(cls: type[T], fields: Sequence[tuple[str, str, Codec[Any]]]) -> Codec
         attrs = raw.__dict__
         return cls(*[c.lift(attrs[wit], cx) for _, wit, c in plan])
 
-    fspecs = tuple((py, wit, c.spec) for py, wit, c in plan)
-    spec = None if any(f[2] is None for f in fspecs) else ("record", cls, fspecs)
+    spec = ("record", cls, tuple((py, wit, c.spec) for py, wit, c in plan))
     return Codec(lower, lift, frozenset({Record}), spec)
 
 

@@ -25,14 +25,9 @@ _Case = tuple[str, Codec[Any] | None]
 _NONE_CLASSES = frozenset({object})
 
 
-_NO_FAST: tuple[Any, ...] = ("no-fast-path",)
-
-
 def _payload_spec(codec: Codec[Any] | None) -> tuple[Any, ...] | None:
-    # None: the case has no payload; _NO_FAST: the payload has no fast path
-    if codec is None:
-        return None
-    return _NO_FAST if codec.spec is None else codec.spec
+    # None: the case has no payload
+    return None if codec is None else codec.spec
 
 
 def _case_classes(codec: Codec[Any] | None) -> frozenset[type]:
@@ -145,8 +140,7 @@ def variant(cases: Sequence[tuple[str, type, Codec[Any] | None]]) -> Codec[Any]:
         i, payload = shape.lift(raw, cx)
         return classes[i](payload) if has_payload[i] else classes[i]()
 
-    specs = tuple((tag, cls, _payload_spec(codec)) for tag, cls, codec in cases)
-    spec = None if any(s is _NO_FAST for _, _, s in specs) else ("variant", specs)
+    spec = ("variant", tuple((tag, cls, _payload_spec(codec)) for tag, cls, codec in cases))
     return Codec(lower, lift, shape.classes, spec)
 
 
@@ -160,7 +154,7 @@ def option(inner: Codec[T]) -> Codec[T | None]:
     def lift(raw: Any, cx: Any) -> T | None:
         return shape.lift(raw, cx)[1]  # type: ignore[no-any-return]
 
-    spec = None if inner.spec is None else ("option", inner.spec)
+    spec = ("option", inner.spec)
     return Codec(lower, lift, shape.classes, spec)
 
 
@@ -179,7 +173,7 @@ def nested_option(inner: Codec[T]) -> Codec[Some[T] | None]:
         index, payload = shape.lift(raw, cx)
         return None if index == 0 else Some(payload)
 
-    spec = None if inner.spec is None else ("nested_option", inner.spec)
+    spec = ("nested_option", inner.spec)
     return Codec(lower, lift, shape.classes, spec)
 
 
@@ -198,11 +192,14 @@ def result(ok: Codec[Any] | None, err: Codec[Any] | None) -> Codec[Any]:
         index, payload = shape.lift(raw, cx)
         return Ok(payload) if index == 0 else Err(payload)
 
-    ok_spec, err_spec = _payload_spec(ok), _payload_spec(err)
-    spec = None if _NO_FAST in (ok_spec, err_spec) else ("result", ok_spec, err_spec)
+    spec = ("result", _payload_spec(ok), _payload_spec(err))
     return Codec(lower, lift, shape.classes, spec)
 
 
-def resource(lower: Callable[[Any, Any], Any], lift: Callable[[Any, Any], Any]) -> Codec[Any]:
+def resource(
+    lower: Callable[[Any, Any], Any],
+    lift: Callable[[Any, Any], Any],
+    spec: tuple[Any, ...],
+) -> Codec[Any]:
     """A resource handle; `lower`/`lift` map wrapper objects to wasmtime handles."""
-    return Codec(lower, lift, frozenset({ResourceAny, ResourceHost}))
+    return Codec(lower, lift, frozenset({ResourceAny, ResourceHost}), spec)

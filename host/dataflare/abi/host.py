@@ -13,7 +13,7 @@ from dataflare.abi.codec import Codec
 from dataflare.abi.codec_variants import resource
 from dataflare.abi.guest import GuestContext, GuestResource
 
-__all__ = ["HostContext", "define_unavailable", "handle", "host_func"]
+__all__ = ["HostContext", "define_unavailable", "handle", "host_context", "host_func"]
 
 _host_type_ids = itertools.count(1)
 
@@ -87,6 +87,18 @@ class HostContext:
                 del table[rep]
             del self._lent[mark:]
 
+    def take(self, key: str, rep: int, type_id: int, own: bool) -> Any:
+        """The host object of table entry `rep`; `own` removes it from the table.
+
+        `type_id` is the handle's resource type, checked against the table's.
+        """
+        want, table, _ = self._table(key)
+        if type_id != want:
+            raise TypeError(
+                f"guest passed a handle of another resource type where {key} was expected"
+            )
+        return table.pop(rep) if own else table[rep]
+
     def get(self, key: str, raw: ResourceAny, own: bool, store: Any = None) -> Any:
         """The host object a guest handle refers to; `own` removes it from the table.
 
@@ -115,7 +127,7 @@ def handle(key: str, cls: type[GuestResource] | None, own: bool) -> Codec[Any]:
         if isinstance(cx, HostContext):
             return cx.add(key, v)
         if cls is None and isinstance(cx, GuestContext):
-            host = _host_cx(cx, key)
+            host = host_context(cx, key)
             return host.add(key, v) if own else host.lend(key, v)
         raise TypeError(f"expected a {key} resource object, got {type(v).__name__}")
 
@@ -125,13 +137,14 @@ def handle(key: str, cls: type[GuestResource] | None, own: bool) -> Codec[Any]:
         if isinstance(cx, GuestContext):
             if cls is not None:
                 return cls._from_handle(cx, raw)
-            return _host_cx(cx, key).get(key, raw, own, cx.store)
+            return host_context(cx, key).get(key, raw, own, cx.store)
         raise TypeError(f"cannot lift a {key} handle here")
 
-    return resource(lower, lift)
+    return resource(lower, lift, ("resource", key, cls, own))
 
 
-def _host_cx(cx: GuestContext, key: str) -> HostContext:
+def host_context(cx: GuestContext, key: str) -> HostContext:
+    """The `HostContext` of world context `cx`, where host objects of resource `key` live."""
     host = cx.host
     if not isinstance(host, HostContext):
         raise TypeError(
