@@ -15,7 +15,7 @@ from dataflare.errors import GuestTrap
 from hypothesis import given
 from hypothesis import strategies as st
 
-from abi.conftest import require_native
+from abi.conftest import HostFns, make_world, require_native
 
 INT_RANGES = {
     "s8": (-(2**7), 2**7 - 1),
@@ -188,6 +188,28 @@ def test_resource_exports_take_the_chosen_codec_path(world: Any, native: bool) -
         c.drop()
     with pytest.raises(TypeError, match="resource object, got int"):
         read(5)
+
+
+@pytest.mark.parametrize("native", [True, False])
+def test_host_functions_serve_on_the_chosen_codec_path(
+    engine: Any, roundtrip_component: Any, rtbind: Any, native: bool
+) -> None:
+    # they used to go through wasmtime-py's own conversion and the stock codecs
+    if native:
+        require_native()
+    w = make_world(engine, roundtrip_component, rtbind, HostFns(), native=native)
+    assert w.call_add(2, 40) == 42 and w.call_describe(-1, 2) == "(-1, 2)"
+    assert w.blob_dance(3) == (3, 4)  # an owned host handle out and back in
+    bad = make_world(engine, roundtrip_component, rtbind, WrongAdd(), native=native)
+    with pytest.raises(TypeError, match="u32 expects int, got str"):
+        bad.call_add(1, 2)  # the error lowering the host's result arrives as itself
+
+
+class WrongAdd(HostFns):
+    """`add` returns a str where the WIT says u32."""
+
+    def add(self, a: int, b: int) -> Any:
+        return "not a u32"
 
 
 def test_guest_resources_in_a_list(world: Any) -> None:

@@ -1,4 +1,13 @@
-"""Host side: host resources handed to guests, and typed host-function wrappers."""
+"""Host side: host resources handed to guests, and host functions guests call.
+
+A host function is linked with our own trampoline (`_wasmtime_private.link_func`),
+not wasmtime-py's `add_func`, so its values move on the same codec paths as
+guest exports: the argument vals are lifted in place (they are wasmtime's),
+the result is lowered into an arena and deep-copied into the result val with
+wasmtime's allocator, because wasmtime frees result vals after the callback.
+An exception becomes a trap; the trampoline holds it for the guest call's
+caller to re-raise, as wasmtime-py does.
+"""
 
 from __future__ import annotations
 
@@ -7,13 +16,18 @@ from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
 
-from wasmtime.component import LinkerInstance, ResourceAny, ResourceHost, ResourceType
+from wasmtime.component import LinkerInstance, ResourceHost, ResourceType
 
+from dataflare.abi import c_ext
+from dataflare.abi._wasmtime_private import VAL, HostCallback, link_func, val_clone
 from dataflare.abi.codec import Codec
 from dataflare.abi.codec_variants import resource
 from dataflare.abi.guest import GuestContext, GuestResource
+from dataflare.abi.val_memory import _Arena, _Lift, _Lower
+from dataflare.abi.val_nodes import compile_spec
+from dataflare.abi.val_resources import CallScope, has_resources
 
-__all__ = ["HostContext", "define_unavailable", "handle", "host_context", "host_func"]
+__all__ = ["HostContext", "define_unavailable", "handle", "host_context"]
 
 _host_type_ids = itertools.count(1)
 
@@ -21,16 +35,21 @@ _host_type_ids = itertools.count(1)
 class HostContext:
     """Host-side state for one linker: tables of host resources handed to guests.
 
-    `store` is the store of the callback being served (set per call), which
-    converting a guest's handle back to our table entry needs. The world
-    class takes the same context (`host_cx`) when its exports take or return
-    host resources, so objects passed to the guest land in these tables.
+    The world class takes the same context (`host_cx`) when its exports take
+    or return host resources, so objects passed to the guest land in these
+    tables. `native` picks the codec path of the host functions linked
+    through it (`add_func`), as `GuestContext.native` does for exports: None
+    is C when the extension is built.
     """
 
-    __slots__ = ("_lending", "_lent", "_tables", "store")
+    __slots__ = ("_lending", "_lent", "_tables", "native")
 
-    def __init__(self) -> None:
-        self.store: Any = None
+    def __init__(self, *, native: bool | None = None) -> None:
+        if native is None:
+            native = c_ext.AVAILABLE
+        elif native and not c_ext.AVAILABLE:
+            raise RuntimeError("native=True, but the _fastc C extension is not built")
+        self.native = native
         self._tables: dict[str, tuple[int, dict[int, Any], itertools.count[int]]] = {}
         # entries made for `borrow<...>` arguments, released when their call returns
         self._lent: list[tuple[dict[int, Any], int]] = []
@@ -99,15 +118,73 @@ class HostContext:
             )
         return table.pop(rep) if own else table[rep]
 
-    def get(self, key: str, raw: ResourceAny, own: bool, store: Any = None) -> Any:
-        """The host object a guest handle refers to; `own` removes it from the table.
+    def add_func(
+        self,
+        inst: LinkerInstance,
+        name: str,
+        impl: Callable[..., Any],
+        params: Sequence[Codec[Any]],
+        result: Codec[Any] | None,
+    ) -> None:
+        """Define host function `name` in `inst`: guest calls reach `impl` with typed values."""
+        link_func(inst, name, _HostFunc(self, impl, params, result))
 
-        `store` is the store the handle belongs to; by default the one of the
-        callback being served.
-        """
-        _, table, _ = self._table(key)
-        rep = raw.to_host(self.store if store is None else store).rep
-        return table.pop(rep) if own else table[rep]
+
+class _HostFunc:
+    """One host function's trampoline callback: lift the arguments, call, lower the result."""
+
+    __slots__ = ("_arena", "_busy", "_cx", "_impl", "_lifts", "_lower", "_n", "_resources")
+
+    def __init__(
+        self,
+        cx: HostContext,
+        impl: Callable[..., Any],
+        params: Sequence[Codec[Any]],
+        result: Codec[Any] | None,
+    ) -> None:
+        self._cx = cx
+        self._impl = impl
+        specs = [c.spec for c in params]
+        self._lifts: tuple[tuple[int, _Lift], ...]
+        self._lower: _Lower | None
+        if cx.native:
+            nodes = [c_ext.node(s) for s in specs]
+            self._lifts = tuple((i * VAL, nd.lift) for i, nd in enumerate(nodes))
+            self._lower = None if result is None else c_ext.node(result.spec).lower
+        else:
+            self._lifts = tuple((i * VAL, compile_spec(s)[1]) for i, s in enumerate(specs))
+            self._lower = None if result is None else compile_spec(result.spec)[0]
+        self._n = len(specs)
+        self._resources = has_resources((*specs, None if result is None else result.spec))
+        self._arena: _Arena | None = None
+        self._busy = False
+
+    def __call__(self, ctx: int, args: int, nargs: int, res: int, nres: int) -> None:
+        if nargs != self._n or nres != (self._lower is not None):
+            raise TypeError(f"host function called with {nargs} arguments and {nres} results")
+        if self._resources:
+            with CallScope(self._cx, ctx):
+                self._serve(args, res)
+        else:
+            self._serve(args, res)
+
+    def _serve(self, args: int, res: int) -> None:
+        out = self._impl(*[lift(args + off) for off, lift in self._lifts])
+        lower = self._lower
+        if lower is None:
+            return
+        # re-entered through a nested guest call: a separate arena
+        ar = _Arena(1 << 12) if self._busy or self._arena is None else self._arena
+        if self._arena is None:
+            self._arena = ar
+        busy, self._busy = self._busy, True
+        try:
+            tmp = ar.alloc(VAL)
+            lower(out, tmp, ar)
+            val_clone(tmp, res)  # wasmtime frees result vals: a copy it allocated
+        finally:
+            ar.reset()
+            self._busy = busy
 
 
 def handle(key: str, cls: type[GuestResource] | None, own: bool) -> Codec[Any]:
@@ -132,12 +209,11 @@ def handle(key: str, cls: type[GuestResource] | None, own: bool) -> Codec[Any]:
         raise TypeError(f"expected a {key} resource object, got {type(v).__name__}")
 
     def lift(raw: Any, cx: Any) -> Any:
-        if isinstance(cx, HostContext) and key in cx._tables:
-            return cx.get(key, raw, own)
         if isinstance(cx, GuestContext):
             if cls is not None:
                 return cls._from_handle(cx, raw)
-            return host_context(cx, key).get(key, raw, own, cx.store)
+            found = raw.to_host(cx.store)
+            return host_context(cx, key).take(key, found.rep, found.type, own)
         raise TypeError(f"cannot lift a {key} handle here")
 
     return resource(lower, lift, ("resource", key, cls, own))
@@ -165,26 +241,12 @@ def define_unavailable(
     naming the function and `hint`, the way to serve it.
     """
     for name in names:
-
-        def unavailable(store: Any, *args: Any, _name: str = name) -> Any:
-            raise NotImplementedError(f"the host does not implement {interface}#{_name}: {hint}")
-
-        inst.add_func(name, unavailable)
+        message = f"the host does not implement {interface}#{name}: {hint}"
+        link_func(inst, name, _unavailable(message))
 
 
-def host_func(
-    cx: HostContext,
-    impl: Callable[..., Any],
-    params: Sequence[Codec[Any]],
-    result: Codec[Any] | None,
-) -> Callable[..., Any]:
-    """Wrap a typed host implementation as a wasmtime-py component function."""
-    lifts = tuple(c.lift for c in params)
-    lower = None if result is None else result.lower
-
-    def call(store: Any, *raw: Any) -> Any:
-        cx.store = store
-        out = impl(*[lift(v, cx) for lift, v in zip(lifts, raw, strict=True)])
-        return None if lower is None else lower(out, cx)
+def _unavailable(message: str) -> HostCallback:
+    def call(ctx: int, args: int, nargs: int, res: int, nres: int) -> None:
+        raise NotImplementedError(message)
 
     return call

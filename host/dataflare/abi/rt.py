@@ -67,7 +67,7 @@ from dataflare.abi.codec import (
 )
 from dataflare.abi.codec_variants import nested_option, option, resource, result, variant
 from dataflare.abi.guest import GuestContext, GuestResource, call_export
-from dataflare.abi.host import HostContext, define_unavailable, handle, host_func
+from dataflare.abi.host import HostContext, define_unavailable, handle
 from dataflare.abi.typedfunc import TypedFunc
 from dataflare.abi.typedfunc import typed_func as typed
 
@@ -102,7 +102,6 @@ __all__ = [
     "enum_of",
     "flags_of",
     "handle",
-    "host_func",
     "list_of",
     "nested_option",
     "option",

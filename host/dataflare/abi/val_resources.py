@@ -88,14 +88,18 @@ def _resource(key: str, cls: type[GuestResource] | None, own: bool) -> tuple[_Lo
                 raise TypeError(f"expected a {key} resource object, got {type(v).__name__}")
             handle = v._own() if own else v._borrow()
             box = resource_any_clone(resource_any_address(handle))
-        elif cls is None and isinstance(cx, HostContext):
-            box = host_to_any(current.ctx, resource_host_address(cx.add(key, v)))
-        elif cls is None and isinstance(cx, GuestContext):
-            host = host_context(cx, key)
-            made = host.add(key, v) if own else host.lend(key, v)
-            box = host_to_any(current.ctx, resource_host_address(made))
         else:
-            raise TypeError(f"expected a {key} resource object, got {type(v).__name__}")
+            if cls is not None:
+                raise TypeError(f"expected a {key} resource object, got {type(v).__name__}")
+            if isinstance(cx, HostContext):
+                made = cx.add(key, v)
+            elif isinstance(cx, GuestContext):
+                host = host_context(cx, key)
+                made = host.add(key, v) if own else host.lend(key, v)
+            else:
+                raise TypeError(f"expected a {key} resource object, got {type(v).__name__}")
+            # `made` owns the box host_to_any reads: it must outlive the call
+            box = host_to_any(current.ctx, resource_host_address(made))
         ar.handles.append(box)
         pack(MEM, addr, K_RESOURCE, box)
 

@@ -227,7 +227,7 @@ def resource_protocol(scope: Scope, name: str, doc: str, funcs: list[ir.Func]) -
 def host_wiring(
     scope: Scope, funcs: tuple[ir.Func, ...], res_names: dict[int, str], target: str
 ) -> list[str]:
-    """`add_func` lines registering each function of `funcs` on `target`."""
+    """`cx.add_func` lines registering each function of `funcs` on `target`."""
     lines = []
     for f in funcs:
         params = _tuple([scope.codec(p.ty) for p in f.params]) if f.params else "()"
@@ -236,7 +236,7 @@ def host_wiring(
             impl = f"lambda this, *args: this.{snake(f.short_name)}(*args)"
         else:
             impl = "host." + _host_name(f, _res_name(res_names, f))
-        lines.append(f"{target}.add_func({f.name!r}, rt.host_func(cx, {impl}, {params}, {result}))")
+        lines.append(f"cx.add_func({target}, {f.name!r}, {impl}, {params}, {result})")
     return lines
 
 
