@@ -4,9 +4,8 @@ The counterpart of `dataflare.bindgen`, which writes bindings; this package
 runs them, and never imports the generator. Generated code imports only
 `rt`, which re-exports the pieces. Modules, by job:
 
-- `codec`, `codec_variants`: the type descriptors (`spec`) of generated
-  bindings, and typed values <-> wasmtime-py's values (host functions and
-  resource constructors and methods);
+- `codec`, `codec_variants`: the WIT type of each value generated bindings
+  pass, as a `spec` both codec paths compile (no conversion of their own);
 - `typedfunc`: `TypedFunc`, an export bound to its codecs, and the call;
 - `val_nodes` (with `val_scalars`, `val_containers`, `val_variants`,
   `val_memory`, `val_resources`): the Python codec path, writing and
@@ -14,6 +13,7 @@ runs them, and never imports the generator. Generated code imports only
   (resource handles go to the Python nodes);
 - `functype`: the bind-time check of an export's WIT type;
 - `traps`: the one translation of wasmtime errors into `GuestTrap`, and trap codes;
-- `guest`: export lookup and guest resources; `host`: host functions and resources;
+- `guest`: export lookup and guest resources; `host`: host functions (our
+  own trampoline, on the same codec paths) and host resources;
 - `_wasmtime_private`: every use of wasmtime-py's private internals.
 """

@@ -21,13 +21,12 @@ from wasmtime.component import LinkerInstance, ResourceHost, ResourceType
 from dataflare.abi import c_ext
 from dataflare.abi._wasmtime_private import VAL, HostCallback, link_func, val_clone
 from dataflare.abi.codec import Codec
-from dataflare.abi.codec_variants import resource
-from dataflare.abi.guest import GuestContext, GuestResource
+from dataflare.abi.guest import GuestContext
 from dataflare.abi.val_memory import _Arena, _Lift, _Lower
 from dataflare.abi.val_nodes import compile_spec
 from dataflare.abi.val_resources import CallScope, has_resources
 
-__all__ = ["HostContext", "define_unavailable", "handle", "host_context"]
+__all__ = ["HostContext", "define_unavailable", "host_context"]
 
 _host_type_ids = itertools.count(1)
 
@@ -185,38 +184,6 @@ class _HostFunc:
         finally:
             ar.reset()
             self._busy = busy
-
-
-def handle(key: str, cls: type[GuestResource] | None, own: bool) -> Codec[Any]:
-    """Codec for `own<R>`/`borrow<R>`; `key` is "iface#resource".
-
-    `cls` is the wrapper class of a guest-exported resource, None for a
-    resource only the host implements. A `GuestResource` travels as its
-    wasmtime handle. Any other object is a host implementation: it is
-    entered in a `HostContext` table (the linker's own in host callbacks,
-    the world's `host_cx` in calls to guest exports) and sent as a host
-    handle; handles coming back map to it again.
-    """
-
-    def lower(v: Any, cx: Any) -> Any:
-        if isinstance(v, GuestResource):
-            return v._own() if own else v._borrow()
-        if isinstance(cx, HostContext):
-            return cx.add(key, v)
-        if cls is None and isinstance(cx, GuestContext):
-            host = host_context(cx, key)
-            return host.add(key, v) if own else host.lend(key, v)
-        raise TypeError(f"expected a {key} resource object, got {type(v).__name__}")
-
-    def lift(raw: Any, cx: Any) -> Any:
-        if isinstance(cx, GuestContext):
-            if cls is not None:
-                return cls._from_handle(cx, raw)
-            found = raw.to_host(cx.store)
-            return host_context(cx, key).take(key, found.rep, found.type, own)
-        raise TypeError(f"cannot lift a {key} handle here")
-
-    return resource(lower, lift, ("resource", key, cls, own))
 
 
 def host_context(cx: GuestContext, key: str) -> HostContext:
