@@ -290,3 +290,16 @@ def test_a_world_class_names_the_first_missing_export(world: Any) -> None:
         Filter(cx.store, cx.instance)
     with pytest.raises(WorldMismatchError, match=r"does not export 'nope:x/y@1\.0\.0'"):
         rt.GuestContext(cx.store, cx.instance).func("nope:x/y@1.0.0", "f")
+
+
+def test_native_none_means_c_when_built_and_true_without_it_refuses(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from dataflare.abi import c_ext
+
+    assert c_ext.choose(False) is False
+    assert rt.HostContext(native=False).native is False
+    monkeypatch.setattr(c_ext, "AVAILABLE", False)  # an install without a C compiler
+    assert c_ext.choose(None) is False
+    with pytest.raises(RuntimeError, match="not built"):
+        rt.HostContext(native=True)

@@ -44,11 +44,7 @@ class HostContext:
     __slots__ = ("_lending", "_lent", "_tables", "native")
 
     def __init__(self, *, native: bool | None = None) -> None:
-        if native is None:
-            native = c_ext.AVAILABLE
-        elif native and not c_ext.AVAILABLE:
-            raise RuntimeError("native=True, but the _fastc C extension is not built")
-        self.native = native
+        self.native = c_ext.choose(native)
         self._tables: dict[str, tuple[int, dict[int, Any], itertools.count[int]]] = {}
         # entries made for `borrow<...>` arguments, released when their call returns
         self._lent: list[tuple[dict[int, Any], int]] = []

@@ -117,11 +117,7 @@ class TypedFunc(Generic[R]):
         self._result = (ctypes.c_ubyte * VAL)()
         self._result_addr = ctypes.addressof(self._result)
         self._arena = _Arena()
-        if native is None:
-            native = c_ext.AVAILABLE
-        elif native and not c_ext.AVAILABLE:
-            raise RuntimeError("native=True, but the _fastc C extension is not built")
-        self.native = native
+        self.native = native = c_ext.choose(native)
         self._native: Any = None
         if native:
             self._native = c_ext.caller(
