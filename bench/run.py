@@ -7,9 +7,9 @@ table to stdout and to bench/RESULTS.md. Guests are built with `make` first.
     python bench/run.py [--quick]
 
 (a) typed call: the generated bindings' fast path (`dataflare.abi.typedfunc`,
-    through the `_fastc` C extension when it is built) vs the stock path (the
-    same codecs lowering to wasmtime-py values, then `Func.__call__`), and the
-    fast path's pure-Python codec (the fallback without a C compiler).
+    through the `_fastc` C extension when it is built) vs the stock path
+    (wasmtime-py's own value conversion and `Func.__call__`, `stock_call`),
+    and the fast path's pure-Python codec (the fallback without a C compiler).
 (b) the same fast call vs the C-API floor: the same call with its argument
     value arrays built once outside the timed loop (result still freed).
 (c) records/s through a whole pipeline, JSON Lines file in and out.
@@ -53,6 +53,7 @@ from dataflare.abi.typedfunc import TypedFunc  # noqa: E402
 from dataflare.plugins.wasm import WasmFilter, WasmTransform  # noqa: E402
 from dataflare.runtime import load_component  # noqa: E402
 from dataflare.runtime.pool import InstancePool, default_size, pooled_batch  # noqa: E402
+from stock_call import StockCall  # noqa: E402
 
 GUESTS = {
     "rust": ["echo", "json_filter", "mask_email"],
@@ -159,7 +160,7 @@ class Target:
             else None
         )
 
-    def bind(self) -> tuple[Any, TypedFunc[Any], TypedFunc[Any], TypedFunc[Any]]:
+    def bind(self) -> tuple[Any, TypedFunc[Any], TypedFunc[Any], StockCall]:
         """A fresh configured instance, its fast export (C), its Python-codec and stock twins."""
         from dataflare.runtime.instance import PluginInstance
 
@@ -169,8 +170,8 @@ class Target:
         func = world._cx.func(None, self.export)
         fast = TypedFunc(world._cx, func, self.params, self.ret)
         py = TypedFunc(world._cx, func, self.params, self.ret, native=False)
-        stock = TypedFunc(world._cx, func, self.params, self.ret, fast=False)
-        assert fast.fast and py.fast and not py.native and not stock.fast
+        stock = StockCall(world._cx.store, func)
+        assert not py.native
         if not fast.native:
             log("  (a/b) the C extension is not built: the fast column is the Python codec")
         return inst, fast, py, stock

@@ -143,11 +143,11 @@ def make_world(
     *,
     native: bool,
 ) -> Any:
-    """A fresh instance in the generated `Roundtrip` class, its exports on one codec path."""
+    """A fresh instance in the generated `Roundtrip` class: exports and imports on one path."""
     roundtrip = importlib.import_module("rtbind.roundtrip")
     linker = wc.Linker(engine)
     linker.add_wasip2()
-    roundtrip.add_imports_to_linker(linker, host_fns=host_fns, host=Greeter())
+    roundtrip.add_imports_to_linker(linker, host_fns=host_fns, host=Greeter(), native=native)
     store = wasmtime.Store(engine)
     store.set_wasi(wasmtime.WasiConfig())  # before instantiating, or WASI calls abort
     instance = linker.instantiate(store, component)

@@ -10,9 +10,11 @@ from typing import Any
 
 import pytest
 from dataflare.abi import rt
-from dataflare.errors import GuestTrap
+from dataflare.abi.typedfunc import TypedFunc
 from hypothesis import given
 from hypothesis import strategies as st
+
+from abi.conftest import HostFns, make_world, require_native
 
 INT_RANGES = {
     "s8": (-(2**7), 2**7 - 1),
@@ -165,6 +167,52 @@ def test_guest_resource_constructor_methods_and_static(world: Any) -> None:
     assert isinstance(made, k.Counter)
     assert made.get() == 9
     made.drop()
+    # constructor, methods and static: bound once each, on the world's codec path
+    bound = world.kinds._cx._typed
+    assert {name for _, name in bound} >= {"[constructor]counter", "[static]counter.make"}
+    assert all(f.native is world.kinds._cx.native for f in bound.values())
+
+
+@pytest.mark.parametrize("native", [True, False])
+def test_resource_exports_take_the_chosen_codec_path(world: Any, native: bool) -> None:
+    # handles used to fall back to wasmtime-py's own conversion, whatever `native` said
+    if native:
+        require_native()
+    k = kinds_module()
+    read, many = world.kinds._read_counter, world.kinds._counters
+    read = TypedFunc(read._cx, read._func, read._params, read._ret, native=native)
+    many = TypedFunc(many._cx, many._func, many._params, many._ret, native=native)
+    assert read.native is native and many.native is native
+    made = many([4, 5])
+    assert [type(c) for c in made] == [k.Counter, k.Counter]
+    assert [read(c) for c in made] == [4, 5]  # borrowed: still ours
+    assert read._arena.handles == []  # the boxes lent to the guest were freed
+    for c in made:
+        c.drop()
+    with pytest.raises(TypeError, match="resource object, got int"):
+        read(5)
+
+
+@pytest.mark.parametrize("native", [True, False])
+def test_host_functions_serve_on_the_chosen_codec_path(
+    engine: Any, roundtrip_component: Any, rtbind: Any, native: bool
+) -> None:
+    # they used to go through wasmtime-py's own conversion and the stock codecs
+    if native:
+        require_native()
+    w = make_world(engine, roundtrip_component, rtbind, HostFns(), native=native)
+    assert w.call_add(2, 40) == 42 and w.call_describe(-1, 2) == "(-1, 2)"
+    assert w.blob_dance(3) == (3, 4)  # an owned host handle out and back in
+    bad = make_world(engine, roundtrip_component, rtbind, WrongAdd(), native=native)
+    with pytest.raises(TypeError, match="u32 expects int, got str"):
+        bad.call_add(1, 2)  # the error lowering the host's result arrives as itself
+
+
+class WrongAdd(HostFns):
+    """`add` returns a str where the WIT says u32."""
+
+    def add(self, a: int, b: int) -> Any:
+        return "not a u32"
 
 
 def test_guest_resources_in_a_list(world: Any) -> None:
@@ -200,13 +248,11 @@ def test_host_resource_returned_to_the_guest_and_handed_back(world: Any, host_fn
     ("name", "bad"), [(n, v) for n, (lo, hi) in INT_RANGES.items() for v in (lo - 1, hi + 1)]
 )
 def test_out_of_range_ints_raise_before_reaching_the_guest(
-    world: Any, monkeypatch: pytest.MonkeyPatch, name: str, bad: int
+    world: Any, name: str, bad: int
 ) -> None:
-    calls: list[Any] = []
-    monkeypatch.setattr(rt, "call_export", lambda *a: calls.append(a))
     with pytest.raises(OverflowError, match=name):
         getattr(world.kinds, f"echo_{name}")(bad)
-    assert calls == []
+    assert world.kinds.echo_u32(1) == 1  # the guest never saw it: the instance lives
 
 
 @pytest.mark.parametrize(
@@ -229,25 +275,10 @@ def test_out_of_range_ints_raise_before_reaching_the_guest(
         ("echo_nested", object()),
     ],
 )
-def test_wrong_types_raise_type_error_before_the_guest(
-    world: Any, monkeypatch: pytest.MonkeyPatch, name: str, bad: Any
-) -> None:
-    calls: list[Any] = []
-    monkeypatch.setattr(rt, "call_export", lambda *a: calls.append(a))
+def test_wrong_types_raise_type_error_before_the_guest(world: Any, name: str, bad: Any) -> None:
     with pytest.raises(TypeError):
         getattr(world.kinds, name)(bad)
-    assert calls == []
-
-
-def test_call_export_turns_wasmtime_errors_into_guest_trap() -> None:
-    import wasmtime
-
-    class Boom:
-        def __call__(self, store: Any, *args: Any) -> Any:
-            raise wasmtime.WasmtimeError("wasm trap: unreachable")
-
-    with pytest.raises(GuestTrap, match="unreachable"):
-        rt.call_export(None, Boom(), ())  # type: ignore[arg-type]
+    assert world.kinds.echo_u32(1) == 1  # the guest never saw it: the instance lives
 
 
 def test_a_world_class_names_the_first_missing_export(world: Any) -> None:
@@ -259,3 +290,16 @@ def test_a_world_class_names_the_first_missing_export(world: Any) -> None:
         Filter(cx.store, cx.instance)
     with pytest.raises(WorldMismatchError, match=r"does not export 'nope:x/y@1\.0\.0'"):
         rt.GuestContext(cx.store, cx.instance).func("nope:x/y@1.0.0", "f")
+
+
+def test_native_none_means_c_when_built_and_true_without_it_refuses(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from dataflare.abi import c_ext
+
+    assert c_ext.choose(False) is False
+    assert rt.HostContext(native=False).native is False
+    monkeypatch.setattr(c_ext, "AVAILABLE", False)  # an install without a C compiler
+    assert c_ext.choose(None) is False
+    with pytest.raises(RuntimeError, match="not built"):
+        rt.HostContext(native=True)

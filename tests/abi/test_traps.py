@@ -12,14 +12,14 @@ from typing import Any
 import pytest
 import wasmtime
 from dataflare.abi import c_ext
-from dataflare.abi.guest import GuestContext, call_export
+from dataflare.abi.guest import GuestContext
 from dataflare.abi.traps import TrapCode, trap_code
 from dataflare.abi.typedfunc import TypedFunc
 from dataflare.errors import GuestTrap
 
 from abi.wat import Trapper
 
-PATHS = ["c", "python", "stock"] if c_ext.AVAILABLE else ["python", "stock"]
+PATHS = ["c", "python"] if c_ext.AVAILABLE else ["python"]
 
 
 class HostBug(Exception):
@@ -36,12 +36,12 @@ def call(
 ) -> None:
     """Call `export` on a fresh instance through `path`."""
     store, inst = trapper.instance(
-        host or (lambda: HostBug("host bug")), fuel=10**12 if epoch else 10**6, epoch=epoch
+        host or (lambda: HostBug("host bug")),
+        fuel=10**12 if epoch else 10**6,
+        epoch=epoch,
+        native=path == "c",
     )
     func = inst.get_func(store, export)
-    if path == "stock":
-        call_export(store, func, [])
-        return
     cx = GuestContext(store, inst)
     TypedFunc(cx, func, (), None, native=path == "c")()
 

@@ -15,6 +15,7 @@ import wasmtime
 from dataflare.abi import _wasmtime_private as wp
 from dataflare.abi import c_ext
 from wasmtime import _ffi
+from wasmtime import component as wc
 from wasmtime.component import _enter
 
 from abi.conftest import require_native
@@ -32,11 +33,28 @@ def test_the_private_ffi_names_exist() -> None:
         "wasmtime_trap_code_t",
     ):
         assert hasattr(_ffi, name), f"wasmtime._ffi.{name} is gone"
-    for symbol in ("wasmtime_component_func_call", "wasmtime_component_val_delete"):
+    assert _ffi.WASMTIME_COMPONENT_RESOURCE.value == wp.K_RESOURCE
+    for symbol in (
+        "wasmtime_component_func_call",
+        "wasmtime_component_val_delete",
+        "wasmtime_component_val_clone",
+        "wasmtime_component_linker_instance_add_func",
+        "wasmtime_component_resource_any_clone",
+        "wasmtime_component_resource_any_delete",
+        "wasmtime_component_resource_any_to_host",
+        "wasmtime_component_resource_host_to_any",
+        "wasmtime_component_resource_host_rep",
+        "wasmtime_component_resource_host_type",
+        "wasmtime_component_resource_host_delete",
+    ):
         assert _ffi.dll[symbol] is not None
     assert callable(_enter.maybe_raise_last_exn)
+    assert hasattr(_enter, "LAST_EXCEPTION")
     assert callable(wasmtime.WasmtimeError._from_ptr)
     assert callable(wasmtime.WasmtimeError("x").ptr)
+    assert callable(wasmtime.WasmtimeError("x")._consume)
+    assert callable(wc.ResourceAny._from_ptr)
+    assert callable(wc.LinkerInstance._assert_not_locked)
 
 
 def test_func_and_store_internals_give_addresses() -> None:

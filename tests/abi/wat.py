@@ -7,6 +7,7 @@ from collections.abc import Callable
 from typing import Any
 
 import wasmtime
+from dataflare.abi.host import HostContext
 from wasmtime import component as wc
 
 WAT = """
@@ -39,16 +40,24 @@ class Trapper:
         self.component = wc.Component(self.engine, WAT)
 
     def instance(
-        self, host_fail: Callable[[], Exception], *, fuel: int = 10**6, epoch: bool = False
+        self,
+        host_fail: Callable[[], Exception],
+        *,
+        fuel: int = 10**6,
+        epoch: bool = False,
+        native: bool | None = None,
     ) -> tuple[wasmtime.Store, Any]:
-        """A fresh store and instance; with `epoch`, the deadline passes in 0.1 s."""
+        """A fresh store and instance; with `epoch`, the deadline passes in 0.1 s.
+
+        `host-fail` is served through `HostContext.add_func` on the `native` path.
+        """
         linker = wc.Linker(self.engine)
 
-        def fail(store: Any) -> None:
+        def fail() -> None:
             raise host_fail()
 
         with linker.root() as root:
-            root.add_func("host-fail", fail)
+            HostContext(native=native).add_func(root, "host-fail", fail, (), None)
         store = wasmtime.Store(self.engine)
         store.set_fuel(fuel)
         store.set_epoch_deadline(1 if epoch else 1 << 40)

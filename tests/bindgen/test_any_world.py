@@ -18,6 +18,7 @@ from typing import Any
 
 import pytest
 import wasmtime
+from abi.conftest import require_native
 from dataflare.abi import rt
 from dataflare.bindgen import generate
 from dataflare.bindgen.parse import load_resolve
@@ -147,11 +148,16 @@ def _tables_are_empty(cx: Any) -> bool:
     return all(not table for _, table, _ in cx._tables.values())
 
 
+@pytest.mark.parametrize("native", [True, False])
 @given(start=u16s)
-def test_host_resource_goes_into_guest_exports_and_back(build: Any, start: int) -> None:
+def test_host_resource_goes_into_guest_exports_and_back(
+    build: Any, native: bool, start: int
+) -> None:
+    if native:
+        require_native()
     case = build("hostres")
     cx, (store, instance) = case.instantiate(counters=Counters())
-    world = case.world.Hostres(store, instance, cx)
+    world = case.world.Hostres(store, instance, cx, native=native)
     c = Counter(start)
     assert world.bump(c) == start + 1  # borrowed: the guest called back into `c`
     assert world.bump(c) == start + 2

@@ -1,16 +1,18 @@
-"""The C path and the Python path agree with each other, and with stock calls, on every WIT kind.
+"""The C path and the Python path agree with each other on every WIT kind.
 
-Each export is bound three times: the fast path in C (`native`, when the
-extension is built), the same path in Python (`val_nodes`, the reference),
-and `fast=False`, which lowers through the same codecs to wasmtime-py values
-and calls `Func.__call__`. All call the round-trip echo guest
-(tests/fixtures/roundtrip). C and Python must also raise the same exception
-messages, on junk values and on results read as the wrong kind.
+Each export is bound twice: the fast path in C (`native`, when the extension
+is built) and the same path in Python (`val_nodes`, the reference). Both call
+the round-trip echo guest (tests/fixtures/roundtrip), so what comes back must
+equal what went in: the oracle that does not depend on either path. C and
+Python must also raise the same exception messages, on junk values and on
+results read as the wrong kind.
 """
 
 from __future__ import annotations
 
 import enum
+import math
+import struct
 from collections.abc import Callable
 from typing import Any
 
@@ -33,12 +35,11 @@ def paths(world: Any, name: str) -> dict[str, TypedFunc[Any]]:
     cx, func, params, ret = bound._cx, bound._func, bound._params, bound._ret
     out: dict[str, TypedFunc[Any]] = {
         "python": TypedFunc(cx, func, params, ret, native=False),
-        "stock": TypedFunc(cx, func, params, ret, fast=False),
     }
     if c_ext.AVAILABLE:
         out["native"] = TypedFunc(cx, func, params, ret, native=True)
         assert out["native"].native
-    assert out["python"].fast and not out["python"].native and not out["stock"].fast
+    assert not out["python"].native
     return out
 
 
@@ -105,21 +106,38 @@ junk = st.one_of(
 )
 
 
+def echoed(name: str, got: Any, sent: Any) -> bool:
+    """Whether `got` is what the echo guest gives back for `sent`.
+
+    f32 rounds, NaN is NaN, and a result side with no type drops its payload.
+    """
+    if isinstance(got, float):
+        want = float(sent)
+        if name == "echo_f32" and math.isfinite(want):
+            try:
+                want = struct.unpack("<f", struct.pack("<f", want))[0]
+            except OverflowError:  # beyond f32: rounds to infinity
+                want = math.copysign(math.inf, want)
+        return (math.isnan(got) and math.isnan(want)) or got == want
+    if isinstance(got, rt.Ok | rt.Err) and got.value is None:  # a side with no type: no payload
+        return type(got) is type(sent)
+    return bool(got == sent)
+
+
 @pytest.mark.parametrize("name", sorted(STRATEGIES))
 def test_arbitrary_values_succeed_or_fail_alike(world: Any, name: str) -> None:
-    """Wrong types, out-of-range integers, bad text: the same exception type, never a crash."""
+    """Wrong types, out-of-range integers, bad text: a value error or an echo, never a crash."""
     fns = paths(world, name)
-    fast, stock = fns["python"], fns["stock"]
+    fast = fns["python"]
 
     @SETTINGS
     @given(junk)
     def check(value: Any) -> None:
-        got_fast, got_stock = outcome(fast, value), outcome(stock, value)
-        assert got_fast[0] == got_stock[0], (value, got_fast, got_stock)
-        if got_fast[0] == "ok":
-            assert deep_repr(got_fast[1]) == deep_repr(got_stock[1])
-        else:
-            assert got_fast[1] is got_stock[1], (value, got_fast, got_stock)
+        got_fast = outcome(fast, value)
+        if got_fast[0] == "ok":  # accepted (maybe coerced: bytearray, int subclass): echoed
+            assert echoed(name, got_fast[1], value), (value, got_fast)
+        else:  # refused before the guest: the guest never traps on a value we sent
+            assert issubclass(got_fast[1], TypeError | ValueError | OverflowError), got_fast
         if "native" in fns:  # C and Python: the same exception and message, or the same value
             assert failure(fns["native"], value) == failure(fast, value), value
             if got_fast[0] == "ok":

@@ -48,7 +48,7 @@ def add_to_linker(
     """Define `dataflare:plugin/log@0.1.0` in `linker`, served by `host`."""
     cx = cx or rt.HostContext()
     with linker.root() as root, root.add_instance("dataflare:plugin/log@0.1.0") as inst:
-        inst.add_func("log", rt.host_func(cx, host.log, (_level_codec, rt.STRING), None))
+        cx.add_func(inst, "log", host.log, (_level_codec, rt.STRING), None)
 
 
 _level_codec: rt.Codec[Level] = rt.enum_of(Level)

@@ -91,9 +91,11 @@ class Transform:
         return self._transform_batch(records)
 
 
-def add_imports_to_linker(linker: wasmtime.component.Linker, *, log: LogHost) -> None:
+def add_imports_to_linker(
+    linker: wasmtime.component.Linker, *, log: LogHost, native: bool | None = None
+) -> None:
     """Define everything world `transform` imports, except WASI, in `linker`."""
-    cx = rt.HostContext()
+    cx = rt.HostContext(native=native)
     _log_add_to_linker(linker, log, cx)
     with linker.root() as root, root.add_instance("dataflare:plugin/types@0.1.0"):
         pass

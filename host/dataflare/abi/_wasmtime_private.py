@@ -4,27 +4,32 @@ wasmtime-py 50 has no public way to call a component function with value
 arrays we build ourselves, nor to read a trap code from the `wasmtime_error_t`
 such a call returns. This module is the only one in DataFlare that touches
 wasmtime-py's private names: `wasmtime._ffi`, `Func._func`,
-`Store._context()`, `WasmtimeError._from_ptr`, `Managed.ptr()` and
-`wasmtime.component._enter.maybe_raise_last_exn`. wasmtime-py removes private
-names between releases (it dropped `wasmtime.bindgen` in one), so
-tests/abi/test_wasmtime_private.py names each of them, and the value layout
-the fast path writes by hand is compared here, at import, with wasmtime-py's
-own ctypes structs: an upgrade that changes any of it fails in one place.
+`Store._context()`, `WasmtimeError._from_ptr`, `WasmtimeError._consume`,
+`Managed.ptr()`, `ResourceAny._from_ptr`, `LinkerInstance._assert_not_locked`
+and `wasmtime.component._enter` (`maybe_raise_last_exn`, `LAST_EXCEPTION`).
+wasmtime-py removes private names between releases (it dropped
+`wasmtime.bindgen` in one), so tests/abi/test_wasmtime_private.py names each
+of them, and the value layout the fast path writes by hand is compared here,
+at import, with wasmtime-py's own ctypes structs: an upgrade that changes any
+of it fails in one place.
 """
 
 from __future__ import annotations
 
 import ctypes
+import itertools
+from collections.abc import Callable
 from typing import Any
 
 import wasmtime
 from wasmtime import _ffi as ffi
-from wasmtime.component import Func
+from wasmtime.component import Func, LinkerInstance, ResourceAny, ResourceHost, _enter
 from wasmtime.component._enter import maybe_raise_last_exn
 
 __all__ = [
     "ENTRY",
     "ENTRY_VAL_OFFSET",
+    "K_RESOURCE",
     "LAYOUT",
     "PAYLOAD_OFFSET",
     "VAL",
@@ -34,6 +39,15 @@ __all__ = [
     "error_trap_code",
     "func_address",
     "func_call",
+    "host_rep",
+    "host_to_any",
+    "link_func",
+    "resource_any",
+    "resource_any_address",
+    "resource_any_clone",
+    "resource_any_delete",
+    "resource_host_address",
+    "val_clone",
     "val_delete",
 ]
 
@@ -43,6 +57,8 @@ PAYLOAD_OFFSET = 8
 ENTRY = 48
 """sizeof(wasmtime_component_valrecord_entry_t): the name (a byte vec), then a val."""
 ENTRY_VAL_OFFSET = 16
+K_RESOURCE = 21
+"""The kind of a resource handle val: its payload is a `wasmtime_component_resource_any_t *`."""
 
 
 def check_layout(sizes: dict[str, int]) -> None:
@@ -53,6 +69,7 @@ def check_layout(sizes: dict[str, int]) -> None:
         "PAYLOAD_OFFSET": val.of.offset,
         "ENTRY": ctypes.sizeof(entry),
         "ENTRY_VAL_OFFSET": entry.val.offset,
+        "K_RESOURCE": ffi.WASMTIME_COMPONENT_RESOURCE.value,
     }
     wrong = {k: (v, actual[k]) for k, v in sizes.items() if actual.get(k) != v}
     if wrong:
@@ -72,7 +89,7 @@ LAYOUT = {
     "ENTRY_VAL_OFFSET": ENTRY_VAL_OFFSET,
 }
 """The layout the Python fast path writes by hand (the C extension reports its own)."""
-check_layout(LAYOUT)
+check_layout({**LAYOUT, "K_RESOURCE": K_RESOURCE})
 
 # Our own prototypes (fresh function objects: wasmtime-py's argtypes stay untouched).
 func_call = ffi.dll["wasmtime_component_func_call"]
@@ -83,6 +100,31 @@ val_delete = ffi.dll["wasmtime_component_val_delete"]
 """`wasmtime_component_val_delete(val)`: frees a result tree wasmtime wrote."""
 val_delete.restype = None
 val_delete.argtypes = [ctypes.c_void_p]
+
+val_clone = ffi.dll["wasmtime_component_val_clone"]
+"""`wasmtime_component_val_clone(src, dst)`: a deep copy wasmtime owns."""
+val_clone.restype = None
+val_clone.argtypes = [ctypes.c_void_p, ctypes.c_void_p]
+
+
+def _proto(name: str, restype: Any, *argtypes: Any) -> Any:
+    fn = ffi.dll[name]
+    fn.restype = restype
+    fn.argtypes = list(argtypes)
+    return fn
+
+
+_P = ctypes.c_void_p
+_any_clone = _proto("wasmtime_component_resource_any_clone", _P, _P)
+_any_delete = _proto("wasmtime_component_resource_any_delete", None, _P)
+_any_to_host = _proto("wasmtime_component_resource_any_to_host", _P, _P, _P, _P)
+_host_to_any = _proto("wasmtime_component_resource_host_to_any", _P, _P, _P, _P)
+_host_rep = _proto("wasmtime_component_resource_host_rep", ctypes.c_uint32, _P)
+_host_type = _proto("wasmtime_component_resource_host_type", ctypes.c_uint32, _P)
+_host_delete = _proto("wasmtime_component_resource_host_delete", None, _P)
+_add_func = _proto(
+    "wasmtime_component_linker_instance_add_func", _P, _P, _P, ctypes.c_size_t, _P, _P, _P
+)
 
 _trap_code = ffi.dll["wasmtime_trap_code"]
 _trap_code.restype = ctypes.c_bool
@@ -125,3 +167,114 @@ def error_trap_code(error: wasmtime.WasmtimeError | wasmtime.Trap) -> wasmtime.T
     if _trap_code(ctypes.cast(ptr, ctypes.c_void_p), ctypes.byref(code)):
         return wasmtime.TrapCode(code.value)
     return None
+
+
+def resource_any_clone(box: int) -> int:
+    """A new `wasmtime_component_resource_any_t *` for the same handle (the caller frees it)."""
+    return _any_clone(box)  # type: ignore[no-any-return]
+
+
+def resource_any_delete(box: int) -> None:
+    """Free a handle box made by `resource_any_clone` or `host_to_any`."""
+    _any_delete(box)
+
+
+def resource_any(box: int) -> ResourceAny:
+    """A `ResourceAny` that takes over `box`, which it frees when collected."""
+    return ResourceAny._from_ptr(
+        ctypes.cast(box, ctypes.POINTER(ffi.wasmtime_component_resource_any_t))
+    )
+
+
+def resource_any_address(handle: ResourceAny) -> int:
+    """The address of `handle`'s box (valid while `handle` lives)."""
+    ptr: Any = handle.ptr()
+    return ctypes.cast(ptr, ctypes.c_void_p).value or 0
+
+
+def resource_host_address(handle: ResourceHost) -> int:
+    """The address of `handle`'s box (valid while `handle` lives)."""
+    ptr: Any = handle.ptr()
+    return ctypes.cast(ptr, ctypes.c_void_p).value or 0
+
+
+def _check(err: int | None) -> None:
+    if err:
+        raise wasmtime.WasmtimeError._from_ptr(
+            ctypes.cast(err, ctypes.POINTER(ffi.wasmtime_error_t))
+        )
+
+
+def host_to_any(ctx: int, host: int) -> int:
+    """A new handle box in store context `ctx` for host handle box `host` (the caller frees it)."""
+    out = ctypes.c_void_p()
+    _check(_host_to_any(ctx, host, ctypes.byref(out)))
+    return out.value or 0
+
+
+def host_rep(ctx: int, box: int) -> tuple[int, int]:
+    """(rep, type id) of the host resource handle `box` in store context `ctx`.
+
+    `WasmtimeError` when the handle is not a host resource.
+    """
+    out = ctypes.c_void_p()
+    _check(_any_to_host(ctx, box, ctypes.byref(out)))
+    try:
+        return _host_rep(out), _host_type(out)
+    finally:
+        _host_delete(out)
+
+
+HostCallback = Callable[[int, int, int, int, int], None]
+"""`cb(ctx, args, nargs, results, nresults)`: serves one guest call of a host function."""
+
+_callbacks: dict[int, HostCallback] = {}
+_ids = itertools.count(1)
+
+
+def _trampoline(
+    env: int | None, ctx: int, ty: int, args: int, nargs: int, res: int, nres: int
+) -> int:
+    # An exception must not unwind through wasmtime: like wasmtime-py's
+    # `catch_exceptions`, a WasmtimeError is handed to wasmtime as the trap
+    # and any other exception is held in `_enter.LAST_EXCEPTION`, which the
+    # caller re-raises once the guest call has returned (`call_error`).
+    try:
+        _callbacks[env or 0](ctx, args, nargs, res, nres)
+    except wasmtime.WasmtimeError as e:
+        return ctypes.cast(e._consume(), ctypes.c_void_p).value or 0
+    except Exception as e:
+        _enter.LAST_EXCEPTION = e
+        error = wasmtime.WasmtimeError("python exception")
+        return ctypes.cast(error._consume(), ctypes.c_void_p).value or 0
+    return 0
+
+
+def _finalize(env: int | None) -> None:
+    _callbacks.pop(env or 0, None)
+
+
+# pointer arguments as plain ints: ctypes builds no pointer objects per call
+_TRAMPOLINE = ctypes.CFUNCTYPE(
+    ctypes.c_size_t, _P, _P, _P, _P, ctypes.c_size_t, _P, ctypes.c_size_t
+)(_trampoline)
+_FINALIZE = ctypes.CFUNCTYPE(None, _P)(_finalize)
+
+
+def link_func(inst: LinkerInstance, name: str, callback: HostCallback) -> None:
+    """Define host function `name` in `inst`, served by `callback` on the raw value arrays.
+
+    What wasmtime-py's `LinkerInstance.add_func` does, minus its value
+    conversion. The argument vals belong to wasmtime (read them, never free
+    them); wasmtime frees the result vals after the callback returns, so
+    they must be built with wasmtime's allocator (`val_clone`).
+    """
+    inst._assert_not_locked()
+    data = name.encode()
+    key = next(_ids)
+    _callbacks[key] = callback
+    ptr: Any = inst.ptr()
+    err = _add_func(ptr, data, len(data), _TRAMPOLINE, key, _FINALIZE)
+    if err:
+        _callbacks.pop(key, None)
+        _check(err)

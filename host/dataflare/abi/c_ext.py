@@ -28,9 +28,23 @@ try:
 except ImportError:  # built without a C compiler: the Python fast path only
     _fastc = None  # type: ignore[assignment]
 
-__all__ = ["AVAILABLE", "caller", "node", "plan", "slots"]
+__all__ = ["AVAILABLE", "caller", "choose", "node", "plan", "slots"]
 
 AVAILABLE = _fastc is not None
+
+
+def choose(native: bool | None) -> bool:
+    """Whether a `native` argument means the C path: None is C when built.
+
+    True without the extension raises `RuntimeError`: a caller that asks for
+    C must not silently get Python.
+    """
+    if native is None:
+        return AVAILABLE
+    if native and not AVAILABLE:
+        raise RuntimeError("native=True, but the _fastc C extension is not built")
+    return native
+
 
 _C_KINDS = {"int", "float", "bool", "string", "bytes"}
 

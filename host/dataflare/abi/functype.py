@@ -60,6 +60,8 @@ def _matches(spec: tuple[Any, ...] | None, ty: Any) -> bool:
         return isinstance(ty, wt.EnumType) and ty.names == [str(m.value) for m in spec[1]]
     if tag == "flags":
         return isinstance(ty, wt.FlagsType) and ty.names == list(spec[2])
+    if tag == "resource":
+        return isinstance(ty, wt.OwnType if spec[3] else wt.BorrowType)
     return False
 
 

@@ -1,20 +1,23 @@
-"""Guest side: looking up a component's exports, guest resource wrappers, untyped calls.
+"""Guest side: looking up a component's exports, and guest resource wrappers.
 
-Typed export calls go through `typedfunc.TypedFunc`; `call_export` is the
-untyped call (resource constructors and methods, codecs without a fast
-path). Both translate wasmtime errors with `traps`.
+Every export call goes through `typedfunc.TypedFunc`: world and interface
+functions are bound when the world class is made, resource functions on
+first use (`GuestContext.typed`). Resource destructors translate wasmtime
+errors with `traps`, as `TypedFunc` does.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from contextlib import nullcontext
-from typing import TYPE_CHECKING, Any, Self
+from typing import TYPE_CHECKING, Any, Self, TypeVar, overload
 
 import wasmtime
 from wasmtime.component import ExportIndex, Func, Instance, ResourceAny
 
+from dataflare.abi.codec import Codec
 from dataflare.abi.traps import guest_errors
+from dataflare.abi.typedfunc import TypedFunc
 from dataflare.errors import WorldMismatchError
 
 if TYPE_CHECKING:
@@ -22,13 +25,9 @@ if TYPE_CHECKING:
 
     from dataflare.abi.host import HostContext
 
-__all__ = ["GuestContext", "GuestResource", "call_export", "guest_errors"]
+__all__ = ["GuestContext", "GuestResource", "guest_errors"]
 
-
-def call_export(store: wasmtime.Store, func: Func, args: Sequence[Any]) -> Any:
-    """Call a guest export with already-lowered `args`; traps become `GuestTrap`."""
-    with guest_errors():
-        return func(store, *args)
+R = TypeVar("R")
 
 
 class GuestContext:
@@ -40,7 +39,7 @@ class GuestContext:
     `typedfunc.TypedFunc`): None is C when the extension is built.
     """
 
-    __slots__ = ("_funcs", "_indexes", "host", "instance", "native", "store")
+    __slots__ = ("_funcs", "_indexes", "_typed", "host", "instance", "native", "store")
 
     def __init__(
         self,
@@ -56,10 +55,36 @@ class GuestContext:
         self.native = native
         self._indexes: dict[str, ExportIndex] = {}
         self._funcs: dict[tuple[str | None, str], Func] = {}
+        self._typed: dict[tuple[str | None, str], TypedFunc[Any]] = {}
 
     def lending(self) -> AbstractContextManager[None]:
         """Scope of a call that borrows host objects to the guest (see `HostContext.lend`)."""
         return nullcontext() if self.host is None else self.host.lending()
+
+    @overload
+    def typed(
+        self, interface: str | None, name: str, params: Sequence[Codec[Any]], result: None
+    ) -> TypedFunc[None]: ...
+
+    @overload
+    def typed(
+        self, interface: str | None, name: str, params: Sequence[Codec[Any]], result: Codec[R]
+    ) -> TypedFunc[R]: ...
+
+    def typed(
+        self,
+        interface: str | None,
+        name: str,
+        params: Sequence[Codec[Any]],
+        result: Codec[Any] | None,
+    ) -> TypedFunc[Any]:
+        """Export `name` bound to its codecs on first use (resource functions), then cached."""
+        found = self._typed.get((interface, name))
+        if found is None:
+            func = self.func(interface, name)
+            found = TypedFunc(self, func, params, result, native=self.native)
+            self._typed[interface, name] = found
+        return found
 
     def func(self, interface: str | None, name: str) -> Func:
         """The export `name`, top-level or inside exported `interface` (cached)."""

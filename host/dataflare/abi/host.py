@@ -1,4 +1,13 @@
-"""Host side: host resources handed to guests, and typed host-function wrappers."""
+"""Host side: host resources handed to guests, and host functions guests call.
+
+A host function is linked with our own trampoline (`_wasmtime_private.link_func`),
+not wasmtime-py's `add_func`, so its values move on the same codec paths as
+guest exports: the argument vals are lifted in place (they are wasmtime's),
+the result is lowered into an arena and deep-copied into the result val with
+wasmtime's allocator, because wasmtime frees result vals after the callback.
+An exception becomes a trap; the trampoline holds it for the guest call's
+caller to re-raise, as wasmtime-py does.
+"""
 
 from __future__ import annotations
 
@@ -7,13 +16,17 @@ from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
 
-from wasmtime.component import LinkerInstance, ResourceAny, ResourceHost, ResourceType
+from wasmtime.component import LinkerInstance, ResourceHost, ResourceType
 
+from dataflare.abi import c_ext
+from dataflare.abi._wasmtime_private import VAL, HostCallback, link_func, val_clone
 from dataflare.abi.codec import Codec
-from dataflare.abi.codec_variants import resource
-from dataflare.abi.guest import GuestContext, GuestResource
+from dataflare.abi.guest import GuestContext
+from dataflare.abi.val_memory import _Arena, _Lift, _Lower
+from dataflare.abi.val_nodes import compile_spec
+from dataflare.abi.val_resources import CallScope, has_resources
 
-__all__ = ["HostContext", "define_unavailable", "handle", "host_func"]
+__all__ = ["HostContext", "define_unavailable", "host_context"]
 
 _host_type_ids = itertools.count(1)
 
@@ -21,16 +34,17 @@ _host_type_ids = itertools.count(1)
 class HostContext:
     """Host-side state for one linker: tables of host resources handed to guests.
 
-    `store` is the store of the callback being served (set per call), which
-    converting a guest's handle back to our table entry needs. The world
-    class takes the same context (`host_cx`) when its exports take or return
-    host resources, so objects passed to the guest land in these tables.
+    The world class takes the same context (`host_cx`) when its exports take
+    or return host resources, so objects passed to the guest land in these
+    tables. `native` picks the codec path of the host functions linked
+    through it (`add_func`), as `GuestContext.native` does for exports: None
+    is C when the extension is built.
     """
 
-    __slots__ = ("_lending", "_lent", "_tables", "store")
+    __slots__ = ("_lending", "_lent", "_tables", "native")
 
-    def __init__(self) -> None:
-        self.store: Any = None
+    def __init__(self, *, native: bool | None = None) -> None:
+        self.native = c_ext.choose(native)
         self._tables: dict[str, tuple[int, dict[int, Any], itertools.count[int]]] = {}
         # entries made for `borrow<...>` arguments, released when their call returns
         self._lent: list[tuple[dict[int, Any], int]] = []
@@ -87,51 +101,89 @@ class HostContext:
                 del table[rep]
             del self._lent[mark:]
 
-    def get(self, key: str, raw: ResourceAny, own: bool, store: Any = None) -> Any:
-        """The host object a guest handle refers to; `own` removes it from the table.
+    def take(self, key: str, rep: int, type_id: int, own: bool) -> Any:
+        """The host object of table entry `rep`; `own` removes it from the table.
 
-        `store` is the store the handle belongs to; by default the one of the
-        callback being served.
+        `type_id` is the handle's resource type, checked against the table's.
         """
-        _, table, _ = self._table(key)
-        rep = raw.to_host(self.store if store is None else store).rep
+        want, table, _ = self._table(key)
+        if type_id != want:
+            raise TypeError(
+                f"guest passed a handle of another resource type where {key} was expected"
+            )
         return table.pop(rep) if own else table[rep]
 
-
-def handle(key: str, cls: type[GuestResource] | None, own: bool) -> Codec[Any]:
-    """Codec for `own<R>`/`borrow<R>`; `key` is "iface#resource".
-
-    `cls` is the wrapper class of a guest-exported resource, None for a
-    resource only the host implements. A `GuestResource` travels as its
-    wasmtime handle. Any other object is a host implementation: it is
-    entered in a `HostContext` table (the linker's own in host callbacks,
-    the world's `host_cx` in calls to guest exports) and sent as a host
-    handle; handles coming back map to it again.
-    """
-
-    def lower(v: Any, cx: Any) -> Any:
-        if isinstance(v, GuestResource):
-            return v._own() if own else v._borrow()
-        if isinstance(cx, HostContext):
-            return cx.add(key, v)
-        if cls is None and isinstance(cx, GuestContext):
-            host = _host_cx(cx, key)
-            return host.add(key, v) if own else host.lend(key, v)
-        raise TypeError(f"expected a {key} resource object, got {type(v).__name__}")
-
-    def lift(raw: Any, cx: Any) -> Any:
-        if isinstance(cx, HostContext) and key in cx._tables:
-            return cx.get(key, raw, own)
-        if isinstance(cx, GuestContext):
-            if cls is not None:
-                return cls._from_handle(cx, raw)
-            return _host_cx(cx, key).get(key, raw, own, cx.store)
-        raise TypeError(f"cannot lift a {key} handle here")
-
-    return resource(lower, lift)
+    def add_func(
+        self,
+        inst: LinkerInstance,
+        name: str,
+        impl: Callable[..., Any],
+        params: Sequence[Codec[Any]],
+        result: Codec[Any] | None,
+    ) -> None:
+        """Define host function `name` in `inst`: guest calls reach `impl` with typed values."""
+        link_func(inst, name, _HostFunc(self, impl, params, result))
 
 
-def _host_cx(cx: GuestContext, key: str) -> HostContext:
+class _HostFunc:
+    """One host function's trampoline callback: lift the arguments, call, lower the result."""
+
+    __slots__ = ("_arena", "_busy", "_cx", "_impl", "_lifts", "_lower", "_n", "_resources")
+
+    def __init__(
+        self,
+        cx: HostContext,
+        impl: Callable[..., Any],
+        params: Sequence[Codec[Any]],
+        result: Codec[Any] | None,
+    ) -> None:
+        self._cx = cx
+        self._impl = impl
+        specs = [c.spec for c in params]
+        self._lifts: tuple[tuple[int, _Lift], ...]
+        self._lower: _Lower | None
+        if cx.native:
+            nodes = [c_ext.node(s) for s in specs]
+            self._lifts = tuple((i * VAL, nd.lift) for i, nd in enumerate(nodes))
+            self._lower = None if result is None else c_ext.node(result.spec).lower
+        else:
+            self._lifts = tuple((i * VAL, compile_spec(s)[1]) for i, s in enumerate(specs))
+            self._lower = None if result is None else compile_spec(result.spec)[0]
+        self._n = len(specs)
+        self._resources = has_resources((*specs, None if result is None else result.spec))
+        self._arena: _Arena | None = None
+        self._busy = False
+
+    def __call__(self, ctx: int, args: int, nargs: int, res: int, nres: int) -> None:
+        if nargs != self._n or nres != (self._lower is not None):
+            raise TypeError(f"host function called with {nargs} arguments and {nres} results")
+        if self._resources:
+            with CallScope(self._cx, ctx):
+                self._serve(args, res)
+        else:
+            self._serve(args, res)
+
+    def _serve(self, args: int, res: int) -> None:
+        out = self._impl(*[lift(args + off) for off, lift in self._lifts])
+        lower = self._lower
+        if lower is None:
+            return
+        # re-entered through a nested guest call: a separate arena
+        ar = _Arena(1 << 12) if self._busy or self._arena is None else self._arena
+        if self._arena is None:
+            self._arena = ar
+        busy, self._busy = self._busy, True
+        try:
+            tmp = ar.alloc(VAL)
+            lower(out, tmp, ar)
+            val_clone(tmp, res)  # wasmtime frees result vals: a copy it allocated
+        finally:
+            ar.reset()
+            self._busy = busy
+
+
+def host_context(cx: GuestContext, key: str) -> HostContext:
+    """The `HostContext` of world context `cx`, where host objects of resource `key` live."""
     host = cx.host
     if not isinstance(host, HostContext):
         raise TypeError(
@@ -152,26 +204,12 @@ def define_unavailable(
     naming the function and `hint`, the way to serve it.
     """
     for name in names:
-
-        def unavailable(store: Any, *args: Any, _name: str = name) -> Any:
-            raise NotImplementedError(f"the host does not implement {interface}#{_name}: {hint}")
-
-        inst.add_func(name, unavailable)
+        message = f"the host does not implement {interface}#{name}: {hint}"
+        link_func(inst, name, _unavailable(message))
 
 
-def host_func(
-    cx: HostContext,
-    impl: Callable[..., Any],
-    params: Sequence[Codec[Any]],
-    result: Codec[Any] | None,
-) -> Callable[..., Any]:
-    """Wrap a typed host implementation as a wasmtime-py component function."""
-    lifts = tuple(c.lift for c in params)
-    lower = None if result is None else result.lower
-
-    def call(store: Any, *raw: Any) -> Any:
-        cx.store = store
-        out = impl(*[lift(v, cx) for lift, v in zip(lifts, raw, strict=True)])
-        return None if lower is None else lower(out, cx)
+def _unavailable(message: str) -> HostCallback:
+    def call(ctx: int, args: int, nargs: int, res: int, nres: int) -> None:
+        raise NotImplementedError(message)
 
     return call

@@ -1,11 +1,12 @@
 """Runtime support imported by generated bindings (the generator owns this module).
 
 Generated code depends only on this module, `wasmtime` and `dataflare.errors`.
-`call_export` (in `guest`) and `typed` (in `typedfunc`: an export bound to
-its codecs, which moves values straight to and from the C API's value
-arrays) are the places where the host calls into a guest; both, and
-resource destructors, translate wasmtime errors into `GuestTrap` through
-`traps`, the one translation.
+`typed` (in `typedfunc`: an export bound to its codecs, which moves values
+straight to and from the C API's value arrays) and `GuestContext.typed`
+(the same, bound on first use, for resource functions) are where the host
+calls into a guest; they, and resource destructors, translate wasmtime
+errors into `GuestTrap` through `traps`, the one translation. Host
+functions are linked with `HostContext.add_func`, on the same codec paths.
 
 What wasmtime-py 50 allows, and therefore what bindings can do:
 
@@ -19,15 +20,11 @@ What wasmtime-py 50 allows, and therefore what bindings can do:
   come back from them: the world class then takes that `HostContext`
   (`host_cx`, returned by `add_imports_to_linker`); a `borrow` enters the
   table only for the length of its call (`HostContext.lending`).
-- Not supported by these bindings (untested in wasmtime-py): a
-  guest-exported resource passed *into* a host import; a host callback has
-  no `GuestContext` to wrap it in, so that lift raises `TypeError`.
-- `future`, `stream` and `error-context` have no wasmtime-py conversion, so
-  the generator rejects them with a `BindgenError`.
-- wasmtime-py picks the case of an untagged variant/option/result by
-  `isinstance` in case order, so a value that an earlier case would claim (a bool
-  after an integer case, anything after an `option` case) cannot be sent;
-  the codec raises `TypeError` instead of sending the wrong case.
+- Not supported by these bindings: a guest-exported resource passed
+  *into* a host import; a host callback has no `GuestContext` to wrap it
+  in, so that lift raises `TypeError`.
+- `future`, `stream` and `error-context` are not implemented by
+  wasmtime-py 50, so the generator rejects them with a `BindgenError`.
 - An interface a world both imports and exports may be served by the host
   (an optional argument of `add_imports_to_linker`). Unserved, it still
   needs an instance in the linker (componentize-py imports all its
@@ -65,9 +62,9 @@ from dataflare.abi.codec import (
     record,
     tuple_of,
 )
-from dataflare.abi.codec_variants import nested_option, option, resource, result, variant
-from dataflare.abi.guest import GuestContext, GuestResource, call_export
-from dataflare.abi.host import HostContext, define_unavailable, handle, host_func
+from dataflare.abi.codec_variants import handle, nested_option, option, result, variant
+from dataflare.abi.guest import GuestContext, GuestResource
+from dataflare.abi.host import HostContext, define_unavailable
 from dataflare.abi.typedfunc import TypedFunc
 from dataflare.abi.typedfunc import typed_func as typed
 
@@ -97,17 +94,14 @@ __all__ = [
     "Some",
     "TypedFunc",
     "WorldSpec",
-    "call_export",
     "define_unavailable",
     "enum_of",
     "flags_of",
     "handle",
-    "host_func",
     "list_of",
     "nested_option",
     "option",
     "record",
-    "resource",
     "result",
     "tuple_of",
     "typed",

@@ -51,15 +51,11 @@ from dataflare.abi.functype import check_func_type
 from dataflare.abi.traps import guest_trap
 from dataflare.abi.val_memory import VAL, _Arena, release
 from dataflare.abi.val_nodes import compile_spec
+from dataflare.abi.val_resources import CallScope, has_resources
 
-__all__ = ["TypedFunc", "fast_supported", "typed_func"]
+__all__ = ["TypedFunc", "typed_func"]
 
 R = TypeVar("R")
-
-
-def fast_supported(codecs: Sequence[Codec[Any] | None]) -> bool:
-    """True when every codec (None: no value) has a fast path."""
-    return all(c is None or c.spec is not None for c in codecs)
 
 
 def _raise_trap(err: int) -> NoReturn:
@@ -71,11 +67,11 @@ def _raise_trap(err: int) -> NoReturn:
 class TypedFunc(Generic[R]):
     """A guest export bound to its store and codecs: `f(*args)` is one typed call.
 
-    Uses the fast path when every codec has a spec, else the stock
-    `Func.__call__` with the codecs' own conversion (resources). The fast
-    path runs in C when `native` is True, in Python when it is False, and in
-    C if the extension is built when it is None; True without the extension
-    raises `RuntimeError`. Not thread-safe, like the store it belongs to.
+    The call runs in C when `native` is True, in Python when it is False,
+    and in C if the extension is built when it is None; True without the
+    extension raises `RuntimeError`. An export whose values include resource
+    handles publishes its context to their nodes for the length of the call
+    (`val_resources.CallScope`). Not thread-safe, like the store it belongs to.
     """
 
     __slots__ = (
@@ -89,10 +85,10 @@ class TypedFunc(Generic[R]):
         "_native",
         "_nparams",
         "_params",
+        "_resources",
         "_result",
         "_result_addr",
         "_ret",
-        "fast",
         "native",
     )
 
@@ -103,7 +99,6 @@ class TypedFunc(Generic[R]):
         params: Sequence[Codec[Any]],
         result: Codec[R] | None,
         *,
-        fast: bool = True,
         check: bool = True,
         native: bool | None = None,
     ) -> None:
@@ -111,29 +106,24 @@ class TypedFunc(Generic[R]):
         self._func = func
         self._params = tuple(params)
         self._ret = result
-        self.fast = fast and fast_supported([*params, result])
         self._nparams = len(self._params)
         self._busy = False
-        if self.fast:
-            if check:  # at bind time, so a mismatch never reaches a call
-                check_func_type(func, cx.store, self._params, result)
-            self._lowers = tuple(compile_spec(c.spec)[0] for c in params if c.spec is not None)
-            self._lifts = None if result is None else compile_spec(result.spec or ())[1]
-            self._func_addr = func_address(func)
-            self._result = (ctypes.c_ubyte * VAL)()
-            self._result_addr = ctypes.addressof(self._result)
-            self._arena = _Arena()
-        if native is None:
-            native = c_ext.AVAILABLE
-        elif native and not c_ext.AVAILABLE:
-            raise RuntimeError("native=True, but the _fastc C extension is not built")
-        self.native = self.fast and native
+        if check:  # at bind time, so a mismatch never reaches a call
+            check_func_type(func, cx.store, self._params, result)
+        self._lowers = tuple(compile_spec(c.spec)[0] for c in params)
+        self._lifts = None if result is None else compile_spec(result.spec)[1]
+        self._resources = has_resources(tuple(c.spec for c in (*params, result) if c))
+        self._func_addr = func_address(func)
+        self._result = (ctypes.c_ubyte * VAL)()
+        self._result_addr = ctypes.addressof(self._result)
+        self._arena = _Arena()
+        self.native = native = c_ext.choose(native)
         self._native: Any = None
-        if self.native:
+        if native:
             self._native = c_ext.caller(
                 self._func_addr,
                 (func, self._result),
-                [c.spec for c in params if c.spec is not None],
+                [c.spec for c in params],
                 None if result is None else result.spec,
                 self._result_addr,
                 _raise_trap,
@@ -143,17 +133,21 @@ class TypedFunc(Generic[R]):
         """Call the export with typed `args`; a trap raises `GuestTrap`."""
         if len(args) != self._nparams:
             raise TypeError(f"expected {self._nparams} arguments, got {len(args)}")
-        if not self.fast:
-            return self._stock(args)
         ctx = context_address(self._cx.store)  # raises ValueError once the store is closed
         if self._busy:  # re-entered from a host callback: a separate arena
-            return self._call(ctx, args, _Arena(1 << 12))
-        self._busy = True
+            ar = _Arena(1 << 12)
+        else:
+            ar = self._arena
+            self._busy = True
         try:
-            return self._call(ctx, args, self._arena)
+            if self._resources:
+                with CallScope(self._cx, ctx):
+                    return self._call(ctx, args, ar)
+            return self._call(ctx, args, ar)
         finally:
-            self._arena.reset()
-            self._busy = False
+            ar.reset()
+            if ar is self._arena:
+                self._busy = False
 
     def _call(self, ctx: int, args: tuple[Any, ...], ar: _Arena) -> R:
         if self._native is not None:
@@ -183,25 +177,16 @@ class TypedFunc(Generic[R]):
         finally:
             release(res)
 
-    def _stock(self, args: Sequence[Any]) -> R:
-        from dataflare.abi.guest import call_export
-
-        cx = self._cx
-        raw = call_export(
-            cx.store, self._func, [c.lower(v, cx) for c, v in zip(self._params, args, strict=True)]
-        )
-        return None if self._ret is None else self._ret.lift(raw, cx)  # type: ignore[return-value]
-
 
 @overload
 def typed_func(
-    cx: Any, func: Func, params: Sequence[Codec[Any]], result: None, *, fast: bool = True
+    cx: Any, func: Func, params: Sequence[Codec[Any]], result: None
 ) -> TypedFunc[None]: ...
 
 
 @overload
 def typed_func(
-    cx: Any, func: Func, params: Sequence[Codec[Any]], result: Codec[R], *, fast: bool = True
+    cx: Any, func: Func, params: Sequence[Codec[Any]], result: Codec[R]
 ) -> TypedFunc[R]: ...
 
 
@@ -210,8 +195,6 @@ def typed_func(
     func: Func,
     params: Sequence[Codec[Any]],
     result: Codec[Any] | None,
-    *,
-    fast: bool = True,
 ) -> TypedFunc[Any]:
     """`func` bound to `cx` and its codecs, on the codec path `cx.native` names."""
-    return TypedFunc(cx, func, params, result, fast=fast, native=cx.native)
+    return TypedFunc(cx, func, params, result, native=cx.native)

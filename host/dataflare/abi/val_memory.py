@@ -18,7 +18,7 @@ import struct
 from collections.abc import Callable
 from typing import Any
 
-from dataflare.abi._wasmtime_private import ENTRY, VAL, val_delete
+from dataflare.abi._wasmtime_private import ENTRY, VAL, resource_any_delete, val_delete
 
 __all__ = ["ENTRY", "MEM", "U8_VALS_MAX", "VAL", "release", "u8_kinds"]
 
@@ -81,12 +81,17 @@ def _static(data: bytes) -> int:
 
 
 class _Arena:
-    """Bump allocator over ctypes blocks that Python owns; reset after every call."""
+    """Bump allocator over ctypes blocks that Python owns; reset after every call.
 
-    __slots__ = ("_blocks", "end", "pos", "size")
+    It also owns the resource handle boxes lowered into it (`handles`):
+    wasmtime only borrows argument vals, so they are freed at `reset`.
+    """
+
+    __slots__ = ("_blocks", "end", "handles", "pos", "size")
 
     def __init__(self, size: int = 1 << 16) -> None:
         self.size = size
+        self.handles: list[int] = []
         self._blocks: list[Any] = []
         self.pos = self.end = 0
         self._new_block(size)
@@ -110,6 +115,10 @@ class _Arena:
 
     def reset(self) -> None:
         """Free everything allocated; the next call reuses one block sized to fit."""
+        if self.handles:
+            for box in self.handles:
+                resource_any_delete(box)
+            self.handles.clear()
         if len(self._blocks) > 1:
             used = sum(ctypes.sizeof(b) for b in self._blocks)
             # cap what stays allocated between calls

@@ -19,6 +19,7 @@ from typing import Any, Generic, TypeVar
 
 from dataflare.abi.val_containers import _list, _record, _tuple
 from dataflare.abi.val_memory import _Lift, _Lower
+from dataflare.abi.val_resources import _resource
 from dataflare.abi.val_scalars import (
     _bool_lift,
     _bool_lower,
@@ -104,6 +105,8 @@ def _compile(spec: tuple[Any, ...]) -> tuple[_Lower, _Lift]:
         out = _enum(spec[1])
     elif tag == "flags":
         out = _flags(spec[1], spec[2])
+    elif tag == "resource":
+        out = _resource(spec[1], spec[2], spec[3])
     elif tag == "unit":
         out = (_unit_lower, _unit_lift)
     else:

@@ -98,9 +98,9 @@ def _world_module(plan: Plan, world: ir.World) -> str:
     )
     b.block("funcs.j2", "exports_class", view, cls)
 
-    params = Namespace({"linker", "cx"})
+    params = Namespace({"linker", "cx", "native"})
     sig = ["linker: wasmtime.component.Linker"]
-    body = ["cx = rt.HostContext()"]
+    body = ["cx = rt.HostContext(native=native)"]
     for i in world.import_interfaces:
         iface = resolve.interfaces[i]
         proto = plan.host_class.get(i)
@@ -144,12 +144,14 @@ def _world_module(plan: Plan, world: ir.World) -> str:
         ]
         wiring = rf.host_wiring(b.scope, world.import_functions, res_names, "root")
         body += ["    " + line.replace("host.", f"{host}.", 1) for line in wiring]
-    if len(sig) > 1:
-        sig.insert(1, "*")
     if host_cx:
         body.append("return cx")
     elif not any("cx" in line for line in body[1:]):
         body = body[1:] or ["del linker  # the world imports nothing but WASI"]
+    if body[0].startswith("cx = "):  # host functions or resources: their codec path
+        sig.append("native: bool | None = None")
+    if len(sig) > 1:
+        sig.insert(1, "*")
     doc = f"Define everything world `{world.name}` imports, except WASI, in `linker`."
     if host_cx:
         doc += "\n\nReturns the `HostContext` the world class takes as `host_cx`."

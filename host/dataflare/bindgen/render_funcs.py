@@ -46,26 +46,25 @@ def _guest_method(
     """A method calling guest export `f`."""
     params = list(f.params)
     names = [param_name(p.name) for p in params]
-    args = [f"{scope.codec(p.ty)}.lower({n}, cx)" for p, n in zip(params, names, strict=True)]
     codecs = [scope.codec(p.ty) for p in params]
     sig = [f"{n}: {scope.ann(p.ty)}" for p, n in zip(params, names, strict=True)]
-    target = f"cx.func({iface!r}, {f.name!r})"
+    ret_codec = None if f.result is None else scope.codec(f.result)
     view: dict[str, Any] = {
         "name": snake(f.short_name),
         "decorator": None,
         "doc": _doc(f.docs, f"Call the guest's `{f.short_name}`."),
         "ret": scope.ann(f.result),
-        "ret_codec": None if f.result is None else scope.codec(f.result),
+        "ret_codec": ret_codec,
         "is_constructor": False,
         "cx": "self._cx",
-        "target": target,
         "typed": False,
-        "names": ", ".join(names),
         "codecs": _tuple(codecs) if codecs else "()",
         "lends": any(_lends(scope, p.ty) for p in params),
     }
+    # resource functions are bound on first use, once per instance (GuestContext.typed)
+    view["bind"] = f"{iface!r}, {f.name!r}, {view['codecs']}, {ret_codec}"
     if f.kind == "method":
-        args[0] = "self._borrow()"
+        names[0] = "self"  # borrowed through the handle codec of its first parameter
         sig[0] = "self"
     elif f.kind == "static":
         view["decorator"] = "@classmethod"
@@ -79,7 +78,7 @@ def _guest_method(
         sig.insert(0, "self")
         view["target"] = f"self._{view['name']}"
     view["signature"] = ", ".join(sig)
-    view["args"] = _tuple(args)
+    view["names"] = ", ".join(names)
     return view
 
 
@@ -227,7 +226,7 @@ def resource_protocol(scope: Scope, name: str, doc: str, funcs: list[ir.Func]) -
 def host_wiring(
     scope: Scope, funcs: tuple[ir.Func, ...], res_names: dict[int, str], target: str
 ) -> list[str]:
-    """`add_func` lines registering each function of `funcs` on `target`."""
+    """`cx.add_func` lines registering each function of `funcs` on `target`."""
     lines = []
     for f in funcs:
         params = _tuple([scope.codec(p.ty) for p in f.params]) if f.params else "()"
@@ -236,7 +235,7 @@ def host_wiring(
             impl = f"lambda this, *args: this.{snake(f.short_name)}(*args)"
         else:
             impl = "host." + _host_name(f, _res_name(res_names, f))
-        lines.append(f"{target}.add_func({f.name!r}, rt.host_func(cx, {impl}, {params}, {result}))")
+        lines.append(f"cx.add_func({target}, {f.name!r}, {impl}, {params}, {result})")
     return lines
 
 

@@ -50,17 +50,20 @@ def add_to_linker(
     cx = cx or rt.HostContext()
     with linker.root() as root, root.add_instance("golden:hostres/counters@0.1.0") as inst:
         cx.define_resource(inst, "golden:hostres/counters@0.1.0#counter")
-        inst.add_func(
-            "[constructor]counter",
-            rt.host_func(cx, host.new_counter, (rt.U32,), _counter_own_codec),
-        )
-        inst.add_func(
+        cx.add_func(inst, "[constructor]counter", host.new_counter, (rt.U32,), _counter_own_codec)
+        cx.add_func(
+            inst,
             "[method]counter.get",
-            rt.host_func(cx, lambda this, *args: this.get(*args), (_counter_borrow_codec,), rt.U32),
+            lambda this, *args: this.get(*args),
+            (_counter_borrow_codec,),
+            rt.U32,
         )
-        inst.add_func(
+        cx.add_func(
+            inst,
             "[method]counter.bump",
-            rt.host_func(cx, lambda this, *args: this.bump(*args), (_counter_borrow_codec,), None),
+            lambda this, *args: this.bump(*args),
+            (_counter_borrow_codec,),
+            None,
         )
 
 

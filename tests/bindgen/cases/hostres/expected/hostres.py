@@ -75,12 +75,12 @@ class Hostres:
 
 
 def add_imports_to_linker(
-    linker: wasmtime.component.Linker, *, counters: CountersHost
+    linker: wasmtime.component.Linker, *, counters: CountersHost, native: bool | None = None
 ) -> rt.HostContext:
     """Define everything world `hostres` imports, except WASI, in `linker`.
 
     Returns the `HostContext` the world class takes as `host_cx`.
     """
-    cx = rt.HostContext()
+    cx = rt.HostContext(native=native)
     _counters_add_to_linker(linker, counters, cx)
     return cx

@@ -76,11 +76,12 @@ def add_imports_to_linker(
     clock: ClockHost,
     config: ConfigHost,
     host: AppHost,
+    native: bool | None = None,
 ) -> None:
     """Define everything world `app` imports, except WASI, in `linker`."""
-    cx = rt.HostContext()
+    cx = rt.HostContext(native=native)
     _logging_add_to_linker(linker, logging, cx)
     _clock_add_to_linker(linker, clock, cx)
     _config_add_to_linker(linker, config, cx)
     with linker.root() as root:
-        root.add_func("random", rt.host_func(cx, host.random, (rt.U32,), rt.U32))
+        cx.add_func(root, "random", host.random, (rt.U32,), rt.U32)

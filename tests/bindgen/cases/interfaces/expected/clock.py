@@ -30,4 +30,4 @@ def add_to_linker(
     """Define `golden:interfaces/clock@2.0.0` in `linker`, served by `host`."""
     cx = cx or rt.HostContext()
     with linker.root() as root, root.add_instance("golden:interfaces/clock@2.0.0") as inst:
-        inst.add_func("now", rt.host_func(cx, host.now, (), rt.U64))
+        cx.add_func(inst, "now", host.now, (), rt.U64)

@@ -30,7 +30,7 @@ def add_to_linker(
     """Define `config` in `linker`, served by `host`."""
     cx = cx or rt.HostContext()
     with linker.root() as root, root.add_instance("config") as inst:
-        inst.add_func("get", rt.host_func(cx, host.get, (rt.STRING,), _option_string_codec))
+        cx.add_func(inst, "get", host.get, (rt.STRING,), _option_string_codec)
 
 
 _option_string_codec: rt.Codec[str | None] = rt.option(rt.STRING)

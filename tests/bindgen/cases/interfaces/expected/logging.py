@@ -44,8 +44,8 @@ def add_to_linker(
     """Define `golden:interfaces/logging@2.0.0` in `linker`, served by `host`."""
     cx = cx or rt.HostContext()
     with linker.root() as root, root.add_instance("golden:interfaces/logging@2.0.0") as inst:
-        inst.add_func("log", rt.host_func(cx, host.log, (_level_codec, rt.STRING), None))
-        inst.add_func("enabled", rt.host_func(cx, host.enabled, (_level_codec,), rt.BOOL))
+        cx.add_func(inst, "log", host.log, (_level_codec, rt.STRING), None)
+        cx.add_func(inst, "enabled", host.enabled, (_level_codec,), rt.BOOL)
 
 
 _level_codec: rt.Codec[Level] = rt.enum_of(Level)

@@ -51,7 +51,9 @@ class Tool:
         return self._run()
 
 
-def add_imports_to_linker(linker: wasmtime.component.Linker, *, logging: LoggingHost) -> None:
+def add_imports_to_linker(
+    linker: wasmtime.component.Linker, *, logging: LoggingHost, native: bool | None = None
+) -> None:
     """Define everything world `tool` imports, except WASI, in `linker`."""
-    cx = rt.HostContext()
+    cx = rt.HostContext(native=native)
     _logging_add_to_linker(linker, logging, cx)

@@ -56,4 +56,4 @@ def add_to_linker(
     """Define `golden:reexport/math@0.1.0` in `linker`, served by `host`."""
     cx = cx or rt.HostContext()
     with linker.root() as root, root.add_instance("golden:reexport/math@0.1.0") as inst:
-        inst.add_func("add", rt.host_func(cx, host.add, (rt.U32, rt.U32), rt.U32))
+        cx.add_func(inst, "add", host.add, (rt.U32, rt.U32), rt.U32)

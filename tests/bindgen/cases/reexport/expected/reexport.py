@@ -57,10 +57,10 @@ class Reexport:
 
 
 def add_imports_to_linker(
-    linker: wasmtime.component.Linker, *, math: MathHost | None = None
+    linker: wasmtime.component.Linker, *, math: MathHost | None = None, native: bool | None = None
 ) -> None:
     """Define everything world `reexport` imports, except WASI, in `linker`."""
-    cx = rt.HostContext()
+    cx = rt.HostContext(native=native)
     if math is None:
         with linker.root() as root, root.add_instance("golden:reexport/math@0.1.0") as inst:
             rt.define_unavailable(

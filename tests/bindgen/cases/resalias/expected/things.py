@@ -28,21 +28,16 @@ class Thing(rt.GuestResource):
         """Create the resource in the guest."""
         cx = owner._cx
         self._cx = cx
-        self._handle = rt.call_export(
-            cx.store,
-            cx.func("golden:resalias/things@0.1.0", "[constructor]thing"),
-            (rt.U32.lower(n, cx),),
-        )
+        self._handle = cx.typed(
+            "golden:resalias/things@0.1.0", "[constructor]thing", (rt.U32,), _thing_own_codec
+        )(n)._own()
 
     def value(self) -> int:
         """Call the guest's `value`."""
         cx = self._cx
-        raw = rt.call_export(
-            cx.store,
-            cx.func("golden:resalias/things@0.1.0", "[method]thing.value"),
-            (self._borrow(),),
-        )
-        return rt.U32.lift(raw, cx)
+        return cx.typed(
+            "golden:resalias/things@0.1.0", "[method]thing.value", (_thing_borrow_codec,), rt.U32
+        )(self)
 
 
 Pair: typing.TypeAlias = tuple[Thing, int]

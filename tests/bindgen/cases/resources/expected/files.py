@@ -62,24 +62,24 @@ def add_to_linker(
     cx = cx or rt.HostContext()
     with linker.root() as root, root.add_instance("golden:resources/files@0.3.0") as inst:
         cx.define_resource(inst, "golden:resources/files@0.3.0#file")
-        inst.add_func(
-            "[constructor]file", rt.host_func(cx, host.new_file, (rt.STRING,), _file_own_codec)
-        )
-        inst.add_func(
+        cx.add_func(inst, "[constructor]file", host.new_file, (rt.STRING,), _file_own_codec)
+        cx.add_func(
+            inst,
             "[method]file.read",
-            rt.host_func(
-                cx, lambda this, *args: this.read(*args), (_file_borrow_codec, rt.U32), rt.BYTES
-            ),
+            lambda this, *args: this.read(*args),
+            (_file_borrow_codec, rt.U32),
+            rt.BYTES,
         )
-        inst.add_func(
+        cx.add_func(
+            inst,
             "[method]file.size",
-            rt.host_func(cx, lambda this, *args: this.size(*args), (_file_borrow_codec,), rt.U64),
+            lambda this, *args: this.size(*args),
+            (_file_borrow_codec,),
+            rt.U64,
         )
-        inst.add_func("[static]file.temp", rt.host_func(cx, host.file_temp, (), _file_own_codec))
-        inst.add_func(
-            "open-all", rt.host_func(cx, host.open_all, (_list_string_codec,), _list_own_file_codec)
-        )
-        inst.add_func("close", rt.host_func(cx, host.close, (_file_own_codec,), None))
+        cx.add_func(inst, "[static]file.temp", host.file_temp, (), _file_own_codec)
+        cx.add_func(inst, "open-all", host.open_all, (_list_string_codec,), _list_own_file_codec)
+        cx.add_func(inst, "close", host.close, (_file_own_codec,), None)
 
 
 _file_own_codec: rt.Codec[File] = rt.handle("golden:resources/files@0.3.0#file", None, own=True)

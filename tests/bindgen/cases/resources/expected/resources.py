@@ -48,7 +48,9 @@ class Resources:
         self.store = Store(cx)
 
 
-def add_imports_to_linker(linker: wasmtime.component.Linker, *, files: FilesHost) -> None:
+def add_imports_to_linker(
+    linker: wasmtime.component.Linker, *, files: FilesHost, native: bool | None = None
+) -> None:
     """Define everything world `resources` imports, except WASI, in `linker`."""
-    cx = rt.HostContext()
+    cx = rt.HostContext(native=native)
     _files_add_to_linker(linker, files, cx)

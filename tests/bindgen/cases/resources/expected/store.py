@@ -24,50 +24,50 @@ class Table(rt.GuestResource):
         """Make an empty table."""
         cx = owner._cx
         self._cx = cx
-        self._handle = rt.call_export(
-            cx.store,
-            cx.func("golden:resources/store@0.3.0", "[constructor]table"),
-            (rt.STRING.lower(name, cx),),
-        )
+        self._handle = cx.typed(
+            "golden:resources/store@0.3.0", "[constructor]table", (rt.STRING,), _table_own_codec
+        )(name)._own()
 
     def get(self, key: str) -> bytes | None:
         """Call the guest's `get`."""
         cx = self._cx
-        raw = rt.call_export(
-            cx.store,
-            cx.func("golden:resources/store@0.3.0", "[method]table.get"),
-            (self._borrow(), rt.STRING.lower(key, cx)),
-        )
-        return _option_bytes_codec.lift(raw, cx)
+        return cx.typed(
+            "golden:resources/store@0.3.0",
+            "[method]table.get",
+            (_table_borrow_codec, rt.STRING),
+            _option_bytes_codec,
+        )(self, key)
 
     def put(self, key: str, value: bytes) -> None:
         """Call the guest's `put`."""
         cx = self._cx
-        rt.call_export(
-            cx.store,
-            cx.func("golden:resources/store@0.3.0", "[method]table.put"),
-            (self._borrow(), rt.STRING.lower(key, cx), rt.BYTES.lower(value, cx)),
-        )
+        cx.typed(
+            "golden:resources/store@0.3.0",
+            "[method]table.put",
+            (_table_borrow_codec, rt.STRING, rt.BYTES),
+            None,
+        )(self, key, value)
 
     @classmethod
     def open(cls, owner: Store, name: str) -> rt.Ok[Table] | rt.Err[str]:
         """Call the guest's `open`."""
         cx = owner._cx
-        raw = rt.call_export(
-            cx.store,
-            cx.func("golden:resources/store@0.3.0", "[static]table.open"),
-            (rt.STRING.lower(name, cx),),
-        )
-        return _result_own_table_string_codec.lift(raw, cx)
+        return cx.typed(
+            "golden:resources/store@0.3.0",
+            "[static]table.open",
+            (rt.STRING,),
+            _result_own_table_string_codec,
+        )(name)
 
     def merge(self, other: Table) -> None:
         """Call the guest's `merge`."""
         cx = self._cx
-        rt.call_export(
-            cx.store,
-            cx.func("golden:resources/store@0.3.0", "[method]table.merge"),
-            (self._borrow(), _table_borrow_codec.lower(other, cx)),
-        )
+        cx.typed(
+            "golden:resources/store@0.3.0",
+            "[method]table.merge",
+            (_table_borrow_codec, _table_borrow_codec),
+            None,
+        )(self, other)
 
 
 class Cursor(rt.GuestResource):
@@ -81,12 +81,12 @@ class Cursor(rt.GuestResource):
     def next(self) -> str | None:
         """Call the guest's `next`."""
         cx = self._cx
-        raw = rt.call_export(
-            cx.store,
-            cx.func("golden:resources/store@0.3.0", "[method]cursor.next"),
-            (self._borrow(),),
-        )
-        return _option_string_codec.lift(raw, cx)
+        return cx.typed(
+            "golden:resources/store@0.3.0",
+            "[method]cursor.next",
+            (_cursor_borrow_codec,),
+            _option_string_codec,
+        )(self)
 
 
 class Store:

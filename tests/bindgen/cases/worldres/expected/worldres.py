@@ -84,23 +84,24 @@ class WorldresHost(typing.Protocol):
 
 
 def add_imports_to_linker(
-    linker: wasmtime.component.Linker, *, host: WorldresHost
+    linker: wasmtime.component.Linker, *, host: WorldresHost, native: bool | None = None
 ) -> rt.HostContext:
     """Define everything world `worldres` imports, except WASI, in `linker`.
 
     Returns the `HostContext` the world class takes as `host_cx`.
     """
-    cx = rt.HostContext()
+    cx = rt.HostContext(native=native)
     with linker.root() as root:
         cx.define_resource(root, "golden:worldres/worldres#gauge")
-        root.add_func(
-            "[constructor]gauge", rt.host_func(cx, host.new_gauge, (rt.U32,), _gauge_own_codec)
-        )
-        root.add_func(
+        cx.add_func(root, "[constructor]gauge", host.new_gauge, (rt.U32,), _gauge_own_codec)
+        cx.add_func(
+            root,
             "[method]gauge.level",
-            rt.host_func(cx, lambda this, *args: this.level(*args), (_gauge_borrow_codec,), rt.U32),
+            lambda this, *args: this.level(*args),
+            (_gauge_borrow_codec,),
+            rt.U32,
         )
-        root.add_func("[static]gauge.zero", rt.host_func(cx, host.gauge_zero, (), _gauge_own_codec))
+        cx.add_func(root, "[static]gauge.zero", host.gauge_zero, (), _gauge_own_codec)
     return cx
 
 
