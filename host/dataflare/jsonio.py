@@ -73,9 +73,13 @@ def document(data: bytes) -> object:
     a `ValueError`: callers that add a hint to "not JSON" must not add it
     to a document that is JSON, only deep.
     """
+    return _only_document(_DECODER, data)
+
+
+def _only_document(decoder: json.JSONDecoder, data: bytes) -> object:
     text = data.decode("utf-8")  # UnicodeDecodeError is a ValueError
     try:
-        doc, end = _DECODER.raw_decode(text, len(text) - len(text.lstrip(_SPACE)))
+        doc, end = decoder.raw_decode(text, len(text) - len(text.lstrip(_SPACE)))
     except RecursionError:
         raise too_deep("the value", "parse") from None
     if end != len(text.rstrip(_SPACE)):
@@ -99,14 +103,4 @@ _BIG_DOCUMENT = 1 << 20  # below this the plain decoder is faster and its peak i
 
 def check_document(data: bytes) -> None:
     """As `document`, but builds no big tree: for checking values it does not keep."""
-    if len(data) <= _BIG_DOCUMENT:
-        document(data)
-        return
-    text = data.decode("utf-8")
-    try:
-        _, end = _CHECKER.raw_decode(text, len(text) - len(text.lstrip(_SPACE)))
-    except RecursionError:
-        raise too_deep("the value", "parse") from None
-    if end != len(text.rstrip(_SPACE)):
-        rest = text[end:]
-        raise json.JSONDecodeError("Extra data", text, end + len(rest) - len(rest.lstrip(_SPACE)))
+    _only_document(_DECODER if len(data) <= _BIG_DOCUMENT else _CHECKER, data)
