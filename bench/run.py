@@ -4,7 +4,7 @@ Every figure is a median over repeated runs made by this script in this run;
 ratios compare figures measured side by side. Progress goes to stderr, the
 table to stdout and to bench/RESULTS.md. Guests are built with `make` first.
 
-    python bench/run.py [--quick]
+    python bench/run.py [--quick] [--only SECTIONS]
 
 (a) typed call: the generated bindings' fast path (`dataflare.abi.typedfunc`,
     through the `_fastc` C extension when it is built) vs the stock path
@@ -19,6 +19,11 @@ table to stdout and to bench/RESULTS.md. Guests are built with `make` first.
     (`bench/memory.py`; target: 4x the batch's bytes + 200 MB).
 (g) start-up of the `dataflare` command, best of 3 fresh processes
     (`bench/startup.py`; target: `dataflare --help` within 0.3 s).
+(h) the byte-pointer ABI anchor (issue 13): the same json_filter as a core
+    module called through linear memory (`bench/byte_abi`, `byte_abi_call`),
+    the 0.1 typed `filter-batch`, and a native `json.loads` loop, interleaved.
+
+    python bench/run.py --only h    # some sections only; RESULTS.md is left alone
 """
 
 from __future__ import annotations
@@ -40,6 +45,7 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "bench"))
 
+import byte_abi_call  # noqa: E402
 import load_times  # noqa: E402
 import memory  # noqa: E402
 import startup  # noqa: E402
@@ -405,30 +411,111 @@ def _maker(adapter: Any, loaded: Any, config: dict[str, str]) -> Callable[[], An
     return make
 
 
+# ---------------------------------------------------------------- (h)
+
+
+def anchor_values(size: int, n: int) -> list[wit.Record]:
+    """`n` records of `size` bytes, every other one `status: "paused"` (same length)."""
+    base = record(size)
+    paused = wit.Record(
+        base.key, base.value.replace(b'"active"', b'"paused"'), base.timestamp, base.metadata
+    )
+    return [base if i % 2 == 0 else paused for i in range(n)]
+
+
+def json_loads_loop(values: list[bytes], field: str, value: str) -> list[bool]:
+    """Native Python: decode each value and compare the field (all values are objects here)."""
+    return [json.loads(v).get(field) == value for v in values]
+
+
+def byte_abi(repeats: int) -> list[str]:
+    """Rows for (h): byte-pointer ABI vs 0.1 typed `filter-batch` vs native, batch 1024."""
+    try:
+        module = byte_abi_call.build()
+    except byte_abi_call.BuildError as exc:
+        sys.exit(f"(h) cannot build the byte-ABI anchor (make -C bench/byte_abi):\n{exc}")
+    field, value = "status", "active"
+    anchor = byte_abi_call.ByteAbiFilter(module, field, value)
+    # The same component and call as (a)'s json_filter row: C codec, no limits.
+    target = Target("Rust json_filter", "json_filter", PluginKind.FILTER, "filter-batch")
+    inst, typed, _, _ = target.bind()
+    rows = [
+        "| value | batch | byte-pointer ABI rec/s | typed `filter-batch` rec/s"
+        " | native Python `json.loads` loop rec/s | typed ÷ byte ABI |",
+        "|---|---:|---:|---:|---:|---:|",
+    ]
+    batch = 1024
+    for size in (64, 1024):
+        recs = anchor_values(size, batch)
+        values = [r.value for r in recs]
+        native = json_loads_loop(values, field, value)
+        assert native.count(True) == batch // 2
+        assert anchor.decide(values) == bytes(native), "byte ABI and native disagree"
+        assert typed(recs) == [rt.Ok(k) for k in native], "typed and native disagree"
+        t_abi, t_typed, t_native = interleaved(
+            [
+                lambda v=values: anchor.decide(v),  # type: ignore[misc]
+                lambda r=recs: typed(r),  # type: ignore[misc]
+                lambda v=values: json_loads_loop(v, field, value),  # type: ignore[misc]
+            ],
+            repeats,
+        )
+        rows.append(
+            f"| {size if size < 1024 else size // 1024} {'B' if size < 1024 else 'KiB'}"
+            f" | {batch} | {batch / t_abi:,.0f} | {batch / t_typed:,.0f}"
+            f" | {batch / t_native:,.0f} | **{t_abi / t_typed:.2f}** |"
+        )
+        log(f"  (h) {rows[-1]}")
+    inst.close()
+    return rows
+
+
+SECTIONS = "acdefgh"
+"""Section letters in run order; (b) is measured with (a)."""
+
+
 def main() -> None:
-    """Run every section; print the table and write bench/RESULTS.md."""
+    """Run every section (or `--only` some); print the table and write bench/RESULTS.md."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="fewer repeats and records")
+    parser.add_argument(
+        "--only",
+        metavar="SECTIONS",
+        help="run these sections only, e.g. `h` or `ah` (b comes with a);"
+        " prints their rows and leaves bench/RESULTS.md alone",
+    )
     args = parser.parse_args()
     reps = 3 if args.quick else 7
-    log("building guests...")
-    for lang, names in GUESTS.items():
-        for name in names:
-            guest(lang, name)
+    only = set((args.only or SECTIONS).lower().replace("b", "a"))
+    if not only <= set(SECTIONS):
+        parser.error(f"--only takes section letters from {SECTIONS!r}, b included")
+    runners: dict[str, tuple[str, Callable[[], list[str]]]] = {
+        "a": ("(a)/(b) typed calls", lambda: typed_calls(reps)),
+        "c": ("(c) pipelines", lambda: pipelines(20_000 if args.quick else 50_000, 3)),
+        "d": ("(d) loads", lambda: loads(1 if args.quick else 3)),
+        "e": ("(e) threads", lambda: threads(4 if args.quick else 10, 3)),
+        "f": ("(f) memory", lambda: memory.rows(args.quick)),
+        "g": ("(g) start-up", lambda: startup.rows(3)),
+        "h": ("(h) byte-pointer ABI anchor", lambda: byte_abi(reps)),
+    }
+    if args.only is None:
+        log("building guests...")
+        for lang, names in GUESTS.items():
+            for name in names:
+                guest(lang, name)
     started = time.perf_counter()
     load_before = os.getloadavg()[0]
-    log("(a)/(b) typed calls")
-    ab = typed_calls(reps)
-    log("(c) pipelines")
-    c = pipelines(20_000 if args.quick else 50_000, 3)
-    log("(d) loads")
-    d = loads(1 if args.quick else 3)
-    log("(e) threads")
-    e = threads(4 if args.quick else 10, 3)
-    log("(f) memory")
-    f = memory.rows(args.quick)
-    log("(g) start-up")
-    g = startup.rows(3)
+    rows: dict[str, list[str]] = {}
+    for letter in SECTIONS:
+        if letter in only:
+            title, run = runners[letter]
+            log(title)
+            rows[letter] = run()
+    if args.only is not None:
+        for letter, lines in rows.items():
+            print("\n".join([f"## {runners[letter][0]}", "", *lines, ""]))
+        return
+    ab, c, d, e, f, g, h = (rows[letter] for letter in SECTIONS)
     cpu = platform.processor() or platform.machine()
     out = [
         "# `make bench` results",
@@ -494,6 +581,17 @@ def main() -> None:
         "the help loads neither wasmtime, nor the generator, nor a connector's dependencies.",
         "",
         *g,
+        "",
+        "## (h) the byte-pointer ABI anchor (batch 1024, interleaved)",
+        "",
+        "The Rust json_filter three ways over the same records, half kept: a core wasm",
+        "module (`bench/byte_abi`, no component) that gets the batch framed into linear",
+        "memory with one `memmove` and returns a decision byte per record; the 0.1 typed",
+        "`filter-batch` as in (a) (generated bindings, C codec, no limits); and a native",
+        "Python `json.loads` loop. All three must make the same decisions. WIT 0.2.0's",
+        "targets are ratios to this anchor (issue 13).",
+        "",
+        *h,
         "",
     ]
     text = "\n".join(out)
