@@ -7,6 +7,7 @@ missing fields, non-string fields, odd `value`s, empty batches.
 
 from __future__ import annotations
 
+import subprocess
 import sys
 from collections.abc import Iterator
 from pathlib import Path
@@ -74,3 +75,14 @@ def test_byte_abi_decides_as_native(anchor, field, value, values):
 def test_frame_layout():
     assert byte_abi_call.frame([]) == b"\0\0\0\0"
     assert byte_abi_call.frame([b"ab", b""]) == b"\2\0\0\0" + b"\2\0\0\0ab" + b"\0\0\0\0"
+
+
+def test_missing_toolchain_names_what_to_install():
+    proc = subprocess.run(
+        ["make", "-s", "-C", str(byte_abi_call.SOURCE), "-W", "src/lib.rs", "RUSTC=/nonexistent"],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert proc.returncode != 0
+    assert "install it with: apt-get install rustc cargo libstd-rust-dev-wasm32" in proc.stderr
