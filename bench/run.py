@@ -496,7 +496,8 @@ def main() -> None:
         "e": ("(e) threads", lambda: threads(4 if args.quick else 10, 3)),
         "f": ("(f) memory", lambda: memory.rows(args.quick)),
         "g": ("(g) start-up", lambda: startup.rows(3)),
-        "h": ("(h) byte-pointer ABI anchor", lambda: byte_abi(reps)),
+        # (h) costs milliseconds per sample: more of them steady its ratios
+        "h": ("(h) byte-pointer ABI anchor", lambda: byte_abi(3 * reps)),
     }
     if args.only is None:
         log("building guests...")
