@@ -17,10 +17,9 @@ from dataflare.plugins.wasm import (
     WasmAggregate,
     WasmFilter,
     WasmTransform,
-    from_wit_record,
     load_wasm_plugin,
-    to_wit_record,
 )
+from dataflare.plugins.wit_records import from_wit_record, to_wit_record
 from dataflare.runtime.limits import Limits
 from hypothesis import given
 from plugins.strategies import records

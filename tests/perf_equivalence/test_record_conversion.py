@@ -6,7 +6,7 @@ import dataclasses
 
 from dataflare._wit import types as wit
 from dataflare.model import Record
-from dataflare.plugins.wasm import from_wit_record, to_wit_record
+from dataflare.plugins.wit_records import from_wit_record, to_wit_record
 from hypothesis import given
 from hypothesis import strategies as st
 

@@ -23,13 +23,12 @@ import pytest
 from dataflare import RecordTooLarge
 from dataflare.errors import PluginError
 from dataflare.model import PluginKind, Record
+from dataflare.plugins.call_bounds import RETURN_BYTES, call_bytes
 from dataflare.plugins.wasm import (
-    RETURN_BYTES,
     WasmAggregate,
     WasmFilter,
     WasmSink,
     WasmTransform,
-    call_bytes,
     load_wasm_plugin,
 )
 from dataflare.runtime.limits import Limits

@@ -2,9 +2,8 @@
 
 `WasmFilter`, `WasmTransform`, `WasmAggregate`, `WasmSource` and `WasmSink`
 satisfy the protocols in `dataflare.plugins.kinds` on top of the runtime's
-`PluginInstance` and the generated bindings (`dataflare._wit`). This is
-the only module that converts between `dataflare.model.Record` and the WIT
-record, and between the WIT `plugin-error` and `dataflare.errors.PluginError`.
+`PluginInstance` and the generated bindings (`dataflare._wit`); the
+conversions at that boundary are in `dataflare.plugins.wit_records`.
 
 A trap surfaces as `GuestTrap` and the runtime replaces the instance; the
 adapter then replays `configure` (and `connect`, for sources and sinks, and
@@ -13,25 +12,16 @@ the fresh instance, so the next call sees a configured plugin. Other state
 inside the guest (records a source read since that position, a sink's
 unflushed writes) is lost with the trapped instance.
 
-Batch calls are cut by bytes as well as by count. In WIT 0.1 a record's
-value is a `list<u8>`, and the wasmtime C API moves lists one element at a
-time: every byte sent costs the host about 80 bytes during the call (our
-32-byte C value, then wasmtime's own 48-byte value), and every byte returned
-as much again. wasmtime also refuses to return more than about 2.7 MB of
-`list<u8>` from one call (`HOSTCALL_FUEL` / `LIFT_COST`). So each batch
-call is split into chunks whose `list<u8>` bytes stay under `call_bytes`
-(derived from `limits.memory_bytes`, see `call_bytes`); one outcome per
-record and the order are kept. A record too big for one call on its own
-gets a `RecordTooLarge` (kind `limit`) in its slot, naming its size, the bound
-and the `limits.memory_mb` that would let it through. Each chunk is its own
-guest call with its own fuel and deadline; a trap in a later chunk fails the
-whole batch call as before, so a sink may see the earlier chunks again when
-the caller retries (sinks are at least once across traps).
+Batch calls are cut by bytes as well as by count (`dataflare.plugins.call_bounds`):
+one outcome per record and the order are kept, and a record too big for one
+call on its own gets a `RecordTooLarge` (kind `limit`) in its slot. Each chunk
+is its own guest call with its own fuel and deadline; a trap in a later chunk
+fails the whole batch call as before, so a sink may see the earlier chunks
+again when the caller retries (sinks are at least once across traps).
 """
 
 from __future__ import annotations
 
-import dataclasses
 import os
 import threading
 from collections.abc import Callable, Mapping, Sequence
@@ -48,10 +38,30 @@ from dataflare._wit import source as wit_source
 from dataflare._wit import transform as wit_transform
 from dataflare._wit import types as wit
 from dataflare.abi import rt
-from dataflare.errors import PluginError, RecordTooLarge, plugin_error
-from dataflare.model import ParamInfo, PluginInfo, PluginKind, Record
+from dataflare.errors import PluginError, RecordTooLarge
+from dataflare.model import PluginInfo, PluginKind, Record
+from dataflare.plugins.call_bounds import (
+    DEFAULT_MEMORY_BYTES,
+    HOST_COST_ROUND_TRIP,
+    HOST_COST_SENT,
+    MIB,
+    RETURN_BYTES,
+    call_bytes,
+    memory_per_byte,
+    wire_bytes,
+)
 from dataflare.plugins.kinds import AnyPlugin, BatchFold
 from dataflare.plugins.registry import parse_kind
+from dataflare.plugins.wit_records import (
+    from_wit_record,
+    plugin_info,
+    screened,
+    to_plugin_error,
+    to_wit_record,
+    unencodable,
+    unwrap,
+    value_or_error,
+)
 from dataflare.runtime import CompileCache, EngineConfig, LoadedComponent, load_component
 from dataflare.runtime.capabilities import Capabilities
 from dataflare.runtime.engine import DEFAULT_CONFIG
@@ -65,10 +75,7 @@ __all__ = [
     "WasmSink",
     "WasmSource",
     "WasmTransform",
-    "call_bytes",
-    "from_wit_record",
     "load_wasm_plugin",
-    "to_wit_record",
 ]
 
 T = TypeVar("T")
@@ -90,161 +97,6 @@ class _ConnectedWorld(_World, Protocol):
 
 W = TypeVar("W", bound=_World)
 C = TypeVar("C", bound=_ConnectedWorld)
-
-MIB = 1 << 20
-HOSTCALL_FUEL = 128 * MIB
-"""wasmtime's per-call budget for lifting guest data into the host (its default;
-the C API has no setter), spent by the values a call returns."""
-LIFT_COST = 48
-"""Hostcall fuel per lifted `list<u8>` element (measured: 2,796,196 bytes
-returned in one `list<u8>` pass, one more byte fails)."""
-RETURN_BYTES = 2 * MIB
-"""The most `list<u8>` bytes a transform chunk sends: under the ~2.67 MiB wasmtime
-lets one call return, with room for outputs a little bigger than inputs."""
-HOST_COST_SENT = 80
-"""Host bytes per `list<u8>` byte during a call that sends it (our 32-byte C value,
-then wasmtime's 48-byte value, alive together for the whole call)."""
-HOST_COST_ROUND_TRIP = 2 * HOST_COST_SENT
-"""The same for a call that also returns about as many bytes (transforms)."""
-MEMORY_PER_CALL_BYTE = 128
-"""`limits.memory_mb` bytes per `list<u8>` byte a one-way call may send: the host's
-transient memory per call stays under 5/8 of `memory_mb` (80/128; 160/256 for a
-transform), which with the 256 MB default leaves room for the target of 4x the
-batch's bytes + 200 MB peak RSS."""
-DEFAULT_MEMORY_BYTES = 256 * MIB
-"""`limits.memory_mb`'s pipeline default, used when no memory limit is set."""
-MIN_CALL_BYTES = 64 * 1024
-
-
-def _memory_per_byte(kind: PluginKind) -> int:
-    return 2 * MEMORY_PER_CALL_BYTE if kind is PluginKind.TRANSFORM else MEMORY_PER_CALL_BYTE
-
-
-def call_bytes(kind: PluginKind, memory_bytes: int | None) -> int:
-    """The most `list<u8>` bytes one batch call of a `kind` plugin sends.
-
-    `memory_bytes` (the instance's `limits.memory_mb`) / 128, or / 256 for a
-    transform, whose output crosses back too: 2 MiB and 1 MiB at the 256 MB
-    default. Raising `memory_mb` raises how big one record may be; a
-    transform is also capped by what wasmtime lets one call return
-    (`RETURN_BYTES`).
-    """
-    memory = DEFAULT_MEMORY_BYTES if memory_bytes is None else memory_bytes
-    bound = max(MIN_CALL_BYTES, memory // _memory_per_byte(kind))
-    return min(bound, RETURN_BYTES) if kind is PluginKind.TRANSFORM else bound
-
-
-def _wire_bytes(record: Record) -> int:
-    """The `list<u8>` bytes `record` sends (value and key; strings move as one value)."""
-    key = record.key
-    return len(record.value) + (len(key) if key else 0)
-
-
-_ERROR_KINDS: dict[type, str] = {
-    wit.PluginErrorProcessing: "processing",
-    wit.PluginErrorConfiguration: "configuration",
-    wit.PluginErrorIo: "io",
-    wit.PluginErrorSerialization: "serialization",
-}
-
-
-def _slot_setters(cls: type, names: tuple[str, ...]) -> tuple[Callable[[Any, Any], None], ...]:
-    """The slot descriptors' setters of a frozen, slotted dataclass without `__post_init__`.
-
-    A frozen dataclass's `__init__` goes through `object.__setattr__` once per
-    field, about half of what building a record costs; the pipeline builds
-    two per record per WASM stage. Checked here so a regenerated class that
-    validates in `__post_init__` is never bypassed.
-    """
-    fields = tuple(f.name for f in dataclasses.fields(cls))
-    assert fields == names and not hasattr(cls, "__post_init__"), cls
-    return tuple(getattr(cls, name).__set__ for name in names)
-
-
-_new = object.__new__
-_WIT_SET = _slot_setters(wit.Record, ("key", "value", "timestamp", "metadata"))
-_MODEL_SET = _slot_setters(Record, ("value", "key", "timestamp", "metadata"))
-
-
-def to_wit_record(record: Record) -> wit.Record:
-    """A model record as the generated WIT record (metadata as ordered pairs)."""
-    set_key, set_value, set_timestamp, set_metadata = _WIT_SET
-    out = _new(wit.Record)
-    set_key(out, record.key)
-    set_value(out, record.value)
-    set_timestamp(out, record.timestamp)
-    metadata = record.metadata
-    set_metadata(out, list(metadata.items()) if metadata else [])
-    return out
-
-
-def from_wit_record(record: wit.Record) -> Record:
-    """A WIT record as a model record; a repeated metadata name keeps its last value."""
-    set_value, set_key, set_timestamp, set_metadata = _MODEL_SET
-    out = _new(Record)
-    set_value(out, record.value)
-    set_key(out, record.key)
-    set_timestamp(out, record.timestamp)
-    metadata = record.metadata
-    set_metadata(out, dict(metadata) if metadata else {})
-    return out
-
-
-def _unencodable(record: Record) -> PluginError | None:
-    """A serialization error when `record`'s metadata cannot be UTF-8 (lone surrogates)."""
-    for name, value in record.metadata.items():
-        for text in (name, value):
-            try:
-                text.encode("utf-8")
-            except UnicodeEncodeError as exc:
-                return plugin_error(
-                    "serialization",
-                    f"metadata {name!r} is not valid UTF-8 ({exc.reason}); a WIT string "
-                    "cannot carry it",
-                )
-    return None
-
-
-def _screened(
-    records: Sequence[Record], call: Callable[[Sequence[Record]], list[T]]
-) -> list[T | PluginError]:
-    """`call(records)`; if a record cannot be lowered, only that record fails.
-
-    Checking every string up front would tax every batch, so the check runs
-    only after the lowering refused one (nothing reached the guest then).
-    """
-    try:
-        return list(call(records))
-    except UnicodeEncodeError:
-        pass
-    bad = {i: e for i, r in enumerate(records) if (e := _unencodable(r)) is not None}
-    good = [r for i, r in enumerate(records) if i not in bad]
-    outcomes = iter(call(good) if good else [])
-    return [bad[i] if i in bad else next(outcomes) for i in range(len(records))]
-
-
-def _error(err: wit.PluginError) -> PluginError:
-    return plugin_error(_ERROR_KINDS[type(err)], err.value)
-
-
-def _unwrap(result: rt.Ok[T] | rt.Err[wit.PluginError]) -> T:
-    if isinstance(result, rt.Err):
-        raise _error(result.value)
-    return result.value
-
-
-def _outcome(result: rt.Ok[T] | rt.Err[wit.PluginError]) -> T | PluginError:
-    return _error(result.value) if isinstance(result, rt.Err) else result.value
-
-
-def _info(info: wit.PluginInfo) -> PluginInfo:
-    return PluginInfo(
-        name=info.name,
-        version=info.version,
-        kind=PluginKind(info.kind.value),
-        description=info.description,
-        params=tuple(ParamInfo(p.name, p.description, p.required, p.default) for p in info.params),
-    )
 
 
 class WasmPlugin(Generic[W]):
@@ -307,7 +159,7 @@ class WasmPlugin(Generic[W]):
 
     def _replay(self, world: W) -> None:
         if self._config is not None:
-            _unwrap(world.configure(self._config))
+            unwrap(world.configure(self._config))
 
     def _call(self, fn: Callable[[W], T], records: int | None = None) -> T:
         fuel = None
@@ -320,7 +172,7 @@ class WasmPlugin(Generic[W]):
         try:
             return self._call(fn, 1)
         except UnicodeEncodeError:
-            error = _unencodable(record)
+            error = unencodable(record)
             if error is None:
                 raise
             raise error from None
@@ -334,7 +186,7 @@ class WasmPlugin(Generic[W]):
         `RecordTooLarge` saying how to let it through.
         """
         bound = self.max_call_bytes
-        sizes = [_wire_bytes(r) for r in records]
+        sizes = [wire_bytes(r) for r in records]
         if sum(sizes) <= bound:  # the common case: one call, no copies
             return list(call(records))
         out: list[T | PluginError] = []
@@ -372,7 +224,7 @@ class WasmPlugin(Generic[W]):
         cost = HOST_COST_ROUND_TRIP if self.kind is PluginKind.TRANSFORM else HOST_COST_SENT
         memory = self._memory_bytes
         now = f"{(DEFAULT_MEMORY_BYTES if memory is None else memory) // MIB}"
-        need = -(-size * _memory_per_byte(self.kind) // MIB)
+        need = -(-size * memory_per_byte(self.kind) // MIB)
         return RecordTooLarge(
             f"{head} (host memory per call is about {cost}x the bytes sent and is held "
             f"under limits.memory_mb, now {now}); raise limits.memory_mb to at least "
@@ -399,12 +251,12 @@ class WasmPlugin(Generic[W]):
 
     def describe(self) -> PluginInfo:
         """Name, version, kind and declared parameters, as the guest reports them."""
-        return _info(self._call(lambda w: w.describe()))
+        return plugin_info(self._call(lambda w: w.describe()))
 
     def configure(self, config: Mapping[str, str]) -> None:
         """Hand `config` to the guest; its `plugin-error` is raised as `PluginError`."""
         pairs = list(config.items())
-        _unwrap(self._call(lambda w: w.configure(pairs)))
+        unwrap(self._call(lambda w: w.configure(pairs)))
         self._config = pairs
 
     def close(self) -> None:
@@ -424,21 +276,21 @@ class WasmFilter(WasmPlugin[wit_filter.Filter]):
     def filter(self, record: Record) -> bool:
         """True keeps the record."""
         wr = to_wit_record(record)
-        return _unwrap(self._call_one(record, lambda w: w.filter(wr)))
+        return unwrap(self._call_one(record, lambda w: w.filter(wr)))
 
     def filter_batch(self, records: Sequence[Record]) -> list[bool | PluginError]:
         """One decision or error per record, from guest calls cut by bytes."""
         return self._chunked(records, self._screened_filter)
 
     def _screened_filter(self, records: Sequence[Record]) -> list[bool | PluginError]:
-        return _screened(records, self._filter_batch)
+        return screened(records, self._filter_batch)
 
     def _filter_batch(self, records: Sequence[Record]) -> list[bool | PluginError]:
         batch = [to_wit_record(r) for r in records]
         outcomes = self._call(lambda w: w.filter_batch(batch), len(batch))
         # The common case inline: one attribute read per decision, no call.
         err = rt.Err
-        return [_error(o.value) if isinstance(o, err) else o.value for o in outcomes]
+        return [to_plugin_error(o.value) if isinstance(o, err) else o.value for o in outcomes]
 
 
 class WasmTransform(WasmPlugin[wit_transform.Transform]):
@@ -450,14 +302,14 @@ class WasmTransform(WasmPlugin[wit_transform.Transform]):
     def transform(self, record: Record) -> Record:
         """The new record."""
         wr = to_wit_record(record)
-        return self._checked(_unwrap(self._call_one(record, lambda w: w.transform(wr))))
+        return self._checked(unwrap(self._call_one(record, lambda w: w.transform(wr))))
 
     def transform_batch(self, records: Sequence[Record]) -> list[Record | PluginError]:
         """One new record or error per record, from guest calls cut by bytes."""
         return self._chunked(records, self._screened_transform)
 
     def _screened_transform(self, records: Sequence[Record]) -> list[Record | PluginError]:
-        return _screened(records, self._transform_batch)
+        return screened(records, self._transform_batch)
 
     def _transform_batch(self, records: Sequence[Record]) -> list[Record | PluginError]:
         batch = [to_wit_record(r) for r in records]
@@ -466,7 +318,7 @@ class WasmTransform(WasmPlugin[wit_transform.Transform]):
         checked = self._checked
         for outcome in self._call(lambda w: w.transform_batch(batch), len(batch)):
             if type(outcome) is not ok:
-                value = _outcome(outcome)
+                value = value_or_error(outcome)
                 if isinstance(value, PluginError):
                     out.append(value)
                     continue
@@ -492,7 +344,7 @@ class WasmAggregate(WasmPlugin[wit_aggregate.Aggregate]):
     def aggregate(self, acc: bytes, record: Record) -> bytes:
         """Fold one record in."""
         wr = to_wit_record(record)
-        return _unwrap(self._call_one(record, lambda w: w.aggregate(acc, wr)))
+        return unwrap(self._call_one(record, lambda w: w.aggregate(acc, wr)))
 
     def aggregate_batch(self, acc: bytes, records: Sequence[Record]) -> BatchFold:
         """Fold records in guest calls cut by bytes; failed records are left out of the fold.
@@ -512,14 +364,14 @@ class WasmAggregate(WasmPlugin[wit_aggregate.Aggregate]):
                 folded, outcomes = self._aggregate_batch(start, rs)
                 return outcomes
 
-            return _screened(part, once)
+            return screened(part, once)
 
         bound = self.max_call_bytes
         out: list[PluginError | None] = []
         chunk: list[Record] = []
         total = len(folded)
         for record in records:
-            size = _wire_bytes(record)
+            size = wire_bytes(record)
             if size > bound:
                 out.append(self._too_big(size))
                 continue
@@ -536,13 +388,13 @@ class WasmAggregate(WasmPlugin[wit_aggregate.Aggregate]):
         batch = [to_wit_record(r) for r in records]
         fold = self._call(lambda w: w.aggregate_batch(acc, batch), len(batch))
         outcomes: list[PluginError | None] = [
-            _error(o.value) if isinstance(o, rt.Err) else None for o in fold.outcomes
+            to_plugin_error(o.value) if isinstance(o, rt.Err) else None for o in fold.outcomes
         ]
         return fold.accumulator, outcomes
 
     def emit(self, acc: bytes) -> list[Record]:
         """The records the final accumulator stands for."""
-        return [self._checked(r) for r in _unwrap(self._call(lambda w: w.emit(acc)))]
+        return [self._checked(r) for r in unwrap(self._call(lambda w: w.emit(acc)))]
 
 
 class _Connected(WasmPlugin[C]):
@@ -551,11 +403,11 @@ class _Connected(WasmPlugin[C]):
     def _replay(self, world: C) -> None:
         super()._replay(world)
         if self._connected:
-            _unwrap(world.connect())
+            unwrap(world.connect())
 
     def connect(self) -> None:
         """Open the guest's resource."""
-        _unwrap(self._call(lambda w: w.connect()))
+        unwrap(self._call(lambda w: w.connect()))
         self._connected = True
 
     def close(self) -> None:
@@ -567,7 +419,7 @@ class _Connected(WasmPlugin[C]):
             try:
                 if self._connected:
                     self._connected = False
-                    _unwrap(self._call(lambda w: w.close()))
+                    unwrap(self._call(lambda w: w.close()))
             finally:
                 self._instance.close()
 
@@ -600,7 +452,7 @@ class WasmSource(_Connected[wit_source.Source]):
         while len(out) < max_records:
             want = max_records - len(out)
             ask = max(1, min(want, self.read_bytes // self._largest)) if self._largest else 1
-            records = _unwrap(self._call(partial(_read, max_records=ask), ask))
+            records = unwrap(self._call(partial(_read, max_records=ask), ask))
             if records:
                 largest = max(len(r.value) + len(r.key or b"") for r in records)
                 self._largest = max(self._largest, largest, 1)
@@ -617,17 +469,17 @@ class WasmSource(_Connected[wit_source.Source]):
     def _replay(self, world: wit_source.Source) -> None:
         super()._replay(world)
         if self._connected and self._position is not None:
-            _unwrap(world.restore(self._position))
+            unwrap(world.restore(self._position))
 
     def checkpoint(self) -> bytes:
         """An opaque position after the last record read (also where a trap resumes from)."""
-        position = _unwrap(self._call(lambda w: w.checkpoint()))
+        position = unwrap(self._call(lambda w: w.checkpoint()))
         self._position = position
         return position
 
     def restore(self, position: bytes) -> None:
         """Resume after a position returned by `checkpoint`."""
-        _unwrap(self._call(lambda w: w.restore(position)))
+        unwrap(self._call(lambda w: w.restore(position)))
         self._position = position
 
 
@@ -640,25 +492,25 @@ class WasmSink(_Connected[wit_sink.Sink]):
     def write(self, record: Record) -> None:
         """Write one record."""
         wr = to_wit_record(record)
-        _unwrap(self._call_one(record, lambda w: w.write(wr)))
+        unwrap(self._call_one(record, lambda w: w.write(wr)))
 
     def write_batch(self, records: Sequence[Record]) -> list[PluginError | None]:
         """Write records in guest calls cut by bytes; None for each success."""
         return self._chunked(records, self._screened_write)
 
     def _screened_write(self, records: Sequence[Record]) -> list[PluginError | None]:
-        return _screened(records, self._write_batch)
+        return screened(records, self._write_batch)
 
     def _write_batch(self, records: Sequence[Record]) -> list[PluginError | None]:
         batch = [to_wit_record(r) for r in records]
         return [
-            _error(o.value) if isinstance(o, rt.Err) else None
+            to_plugin_error(o.value) if isinstance(o, rt.Err) else None
             for o in self._call(lambda w: w.write_batch(batch), len(batch))
         ]
 
     def flush(self) -> None:
         """Make every accepted record durable."""
-        _unwrap(self._call(lambda w: w.flush()))
+        unwrap(self._call(lambda w: w.flush()))
 
 
 ADAPTERS: dict[PluginKind, type[WasmPlugin[Any]]] = {

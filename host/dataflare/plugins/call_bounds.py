@@ -1,0 +1,85 @@
+"""How many `list<u8>` bytes one WASM batch call may carry, and why.
+
+Batch calls are cut by bytes as well as by count. In WIT 0.1 a record's
+value is a `list<u8>`, and the wasmtime C API moves lists one element at a
+time: every byte sent costs the host about 80 bytes during the call (our
+32-byte C value, then wasmtime's own 48-byte value), and every byte returned
+as much again. wasmtime also refuses to return more than about 2.7 MB of
+`list<u8>` from one call (`HOSTCALL_FUEL` / `LIFT_COST`). So each batch
+call is split into chunks whose `list<u8>` bytes stay under `call_bytes`
+(derived from `limits.memory_bytes`, see `call_bytes`); one outcome per
+record and the order are kept. A record too big for one call on its own
+gets a `RecordTooLarge` (kind `limit`) in its slot, naming its size, the bound
+and the `limits.memory_mb` that would let it through. Each chunk is its own
+guest call with its own fuel and deadline; a trap in a later chunk fails the
+whole batch call as before, so a sink may see the earlier chunks again when
+the caller retries (sinks are at least once across traps).
+"""
+
+from __future__ import annotations
+
+from dataflare.model import PluginKind, Record
+
+__all__ = [
+    "DEFAULT_MEMORY_BYTES",
+    "HOSTCALL_FUEL",
+    "HOST_COST_ROUND_TRIP",
+    "HOST_COST_SENT",
+    "LIFT_COST",
+    "MEMORY_PER_CALL_BYTE",
+    "MIB",
+    "MIN_CALL_BYTES",
+    "RETURN_BYTES",
+    "call_bytes",
+    "memory_per_byte",
+    "wire_bytes",
+]
+
+MIB = 1 << 20
+HOSTCALL_FUEL = 128 * MIB
+"""wasmtime's per-call budget for lifting guest data into the host (its default;
+the C API has no setter), spent by the values a call returns."""
+LIFT_COST = 48
+"""Hostcall fuel per lifted `list<u8>` element (measured: 2,796,196 bytes
+returned in one `list<u8>` pass, one more byte fails)."""
+RETURN_BYTES = 2 * MIB
+"""The most `list<u8>` bytes a transform chunk sends: under the ~2.67 MiB wasmtime
+lets one call return, with room for outputs a little bigger than inputs."""
+HOST_COST_SENT = 80
+"""Host bytes per `list<u8>` byte during a call that sends it (our 32-byte C value,
+then wasmtime's 48-byte value, alive together for the whole call)."""
+HOST_COST_ROUND_TRIP = 2 * HOST_COST_SENT
+"""The same for a call that also returns about as many bytes (transforms)."""
+MEMORY_PER_CALL_BYTE = 128
+"""`limits.memory_mb` bytes per `list<u8>` byte a one-way call may send: the host's
+transient memory per call stays under 5/8 of `memory_mb` (80/128; 160/256 for a
+transform), which with the 256 MB default leaves room for the target of 4x the
+batch's bytes + 200 MB peak RSS."""
+DEFAULT_MEMORY_BYTES = 256 * MIB
+"""`limits.memory_mb`'s pipeline default, used when no memory limit is set."""
+MIN_CALL_BYTES = 64 * 1024
+
+
+def memory_per_byte(kind: PluginKind) -> int:
+    """`limits.memory_mb` bytes per `list<u8>` byte one call of a `kind` plugin may send."""
+    return 2 * MEMORY_PER_CALL_BYTE if kind is PluginKind.TRANSFORM else MEMORY_PER_CALL_BYTE
+
+
+def call_bytes(kind: PluginKind, memory_bytes: int | None) -> int:
+    """The most `list<u8>` bytes one batch call of a `kind` plugin sends.
+
+    `memory_bytes` (the instance's `limits.memory_mb`) / 128, or / 256 for a
+    transform, whose output crosses back too: 2 MiB and 1 MiB at the 256 MB
+    default. Raising `memory_mb` raises how big one record may be; a
+    transform is also capped by what wasmtime lets one call return
+    (`RETURN_BYTES`).
+    """
+    memory = DEFAULT_MEMORY_BYTES if memory_bytes is None else memory_bytes
+    bound = max(MIN_CALL_BYTES, memory // memory_per_byte(kind))
+    return min(bound, RETURN_BYTES) if kind is PluginKind.TRANSFORM else bound
+
+
+def wire_bytes(record: Record) -> int:
+    """The `list<u8>` bytes `record` sends (value and key; strings move as one value)."""
+    key = record.key
+    return len(record.value) + (len(key) if key else 0)
