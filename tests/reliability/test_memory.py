@@ -167,6 +167,23 @@ def test_aggregate_folds_across_chunks_as_in_one_call():
 
 
 @pytest.mark.guests
+def test_aggregate_outcomes_stay_in_record_order_around_a_record_too_big():
+    """A too-big record after records still waiting to be sent gets its own slot, not theirs."""
+    plugin = load_wasm_plugin(built_guest("rust", "count_sum"), max_call_bytes=200)
+    assert isinstance(plugin, WasmAggregate)
+    plugin.configure({"group_by": "g", "sum_field": "n"})
+    small = Record(value=b'{"g": 1, "n": 2}')
+    big = Record(value=_json(500))
+    try:
+        acc, outcomes = plugin.aggregate_batch(plugin.init(), [small, big, small, small])
+        assert outcomes[0] is None and outcomes[2] is None and outcomes[3] is None
+        assert isinstance(outcomes[1], RecordTooLarge)
+        assert b'"count":3' in plugin.emit(acc)[0].value
+    finally:
+        plugin.close()
+
+
+@pytest.mark.guests
 def test_sink_writes_every_chunk_in_order(tmp_path):
     from dataflare.runtime.capabilities import Capabilities, DirGrant
 

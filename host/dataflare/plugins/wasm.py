@@ -178,24 +178,29 @@ class WasmPlugin(Generic[W]):
             raise error from None
 
     def _chunked(
-        self, records: Sequence[Record], call: Callable[[Sequence[Record]], list[T]]
+        self,
+        records: Sequence[Record],
+        call: Callable[[Sequence[Record]], list[T]],
+        overhead: Callable[[], int] = lambda: 0,
     ) -> list[T | PluginError]:
         """`call` over runs of `records` of at most `max_call_bytes`; outcomes in order.
 
-        A record over the bound on its own is not sent: its slot gets a
-        `RecordTooLarge` saying how to let it through.
+        `overhead()` is what else each call carries (an aggregate's
+        accumulator), counted against the bound; a call still takes at least
+        one record. A record over the bound on its own is not sent: its slot
+        gets a `RecordTooLarge` saying how to let it through.
         """
         bound = self.max_call_bytes
         sizes = [wire_bytes(r) for r in records]
-        if sum(sizes) <= bound:  # the common case: one call, no copies
+        total = overhead()
+        if total + sum(sizes) <= bound:  # the common case: one call, no copies
             return list(call(records))
         out: list[T | PluginError] = []
         chunk: list[Record] = []
-        total = 0
         for record, size in zip(records, sizes, strict=True):
             if chunk and total + size > bound:
                 out += call(chunk)
-                chunk, total = [], 0
+                chunk, total = [], overhead()
             if size > bound:
                 out.append(self._too_big(size))
                 continue
@@ -366,22 +371,7 @@ class WasmAggregate(WasmPlugin[wit_aggregate.Aggregate]):
 
             return screened(part, once)
 
-        bound = self.max_call_bytes
-        out: list[PluginError | None] = []
-        chunk: list[Record] = []
-        total = len(folded)
-        for record in records:
-            size = wire_bytes(record)
-            if size > bound:
-                out.append(self._too_big(size))
-                continue
-            if chunk and total + size > bound:
-                out += fold(chunk)
-                chunk, total = [], len(folded)
-            chunk.append(record)
-            total += size
-        if chunk:
-            out += fold(chunk)
+        out = self._chunked(records, fold, overhead=lambda: len(folded))
         return folded, out
 
     def _aggregate_batch(self, acc: bytes, records: Sequence[Record]) -> BatchFold:
