@@ -82,13 +82,13 @@ def test_chunks_stay_under_the_bound_and_keep_order(echo, monkeypatch):
     plugin = load_wasm_plugin(echo, max_call_bytes=100)
     assert isinstance(plugin, WasmTransform)
     sizes: list[int] = []
-    real = plugin._screened_transform
+    real = plugin._transform_batch
 
     def spy(records):
         sizes.append(sum(len(r.value) + len(r.key or b"") for r in records))
         return real(records)
 
-    monkeypatch.setattr(plugin, "_screened_transform", spy)
+    monkeypatch.setattr(plugin, "_transform_batch", spy)
     records = [Record(value=b"v" * (10 + i * 7), key=b"k" if i % 2 else None) for i in range(12)]
     try:
         assert plugin.transform_batch(records) == records

@@ -18,7 +18,9 @@ the caller retries (sinks are at least once across traps).
 
 from __future__ import annotations
 
-from dataflare.model import PluginKind, Record
+from typing import Protocol
+
+from dataflare.model import PluginKind
 
 __all__ = [
     "DEFAULT_MEMORY_BYTES",
@@ -79,7 +81,17 @@ def call_bytes(kind: PluginKind, memory_bytes: int | None) -> int:
     return min(bound, RETURN_BYTES) if kind is PluginKind.TRANSFORM else bound
 
 
-def wire_bytes(record: Record) -> int:
-    """The `list<u8>` bytes `record` sends (value and key; strings move as one value)."""
+class _Payload(Protocol):
+    """What `wire_bytes` reads: the model `Record` and the WIT record both have it."""
+
+    @property
+    def value(self) -> bytes: ...
+
+    @property
+    def key(self) -> bytes | None: ...
+
+
+def wire_bytes(record: _Payload) -> int:
+    """The `list<u8>` bytes `record` carries (value and key; strings move as one value)."""
     key = record.key
     return len(record.value) + (len(key) if key else 0)

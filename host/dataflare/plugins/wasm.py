@@ -188,18 +188,23 @@ class WasmPlugin(Generic[W]):
         `overhead()` is what else each call carries (an aggregate's
         accumulator), counted against the bound; a call still takes at least
         one record. A record over the bound on its own is not sent: its slot
-        gets a `RecordTooLarge` saying how to let it through.
+        gets a `RecordTooLarge` saying how to let it through. Each call is
+        `screened`: a record whose metadata cannot be lowered fails alone.
         """
+
+        def send(part: Sequence[Record]) -> list[T | PluginError]:
+            return screened(part, call)
+
         bound = self.max_call_bytes
         sizes = [wire_bytes(r) for r in records]
         total = overhead()
         if total + sum(sizes) <= bound:  # the common case: one call, no copies
-            return list(call(records))
+            return send(records)
         out: list[T | PluginError] = []
         chunk: list[Record] = []
         for record, size in zip(records, sizes, strict=True):
             if chunk and total + size > bound:
-                out += call(chunk)
+                out += send(chunk)
                 chunk, total = [], overhead()
             if size > bound:
                 out.append(self._too_big(size))
@@ -207,7 +212,7 @@ class WasmPlugin(Generic[W]):
             chunk.append(record)
             total += size
         if chunk:
-            out += call(chunk)
+            out += send(chunk)
         return out
 
     def _too_big(self, size: int) -> RecordTooLarge:
@@ -242,7 +247,7 @@ class WasmPlugin(Generic[W]):
         """The model record, or `RecordTooLarge` when it is over `max_record_bytes`."""
         limit = self._max_record_bytes
         if limit is not None:
-            size = len(record.value) + len(record.key or b"")
+            size = wire_bytes(record)
             if record.metadata:
                 size += sum(len(k) + len(v) for k, v in record.metadata)
             if size > limit:
@@ -285,10 +290,7 @@ class WasmFilter(WasmPlugin[wit_filter.Filter]):
 
     def filter_batch(self, records: Sequence[Record]) -> list[bool | PluginError]:
         """One decision or error per record, from guest calls cut by bytes."""
-        return self._chunked(records, self._screened_filter)
-
-    def _screened_filter(self, records: Sequence[Record]) -> list[bool | PluginError]:
-        return screened(records, self._filter_batch)
+        return self._chunked(records, self._filter_batch)
 
     def _filter_batch(self, records: Sequence[Record]) -> list[bool | PluginError]:
         batch = [to_wit_record(r) for r in records]
@@ -311,10 +313,7 @@ class WasmTransform(WasmPlugin[wit_transform.Transform]):
 
     def transform_batch(self, records: Sequence[Record]) -> list[Record | PluginError]:
         """One new record or error per record, from guest calls cut by bytes."""
-        return self._chunked(records, self._screened_transform)
-
-    def _screened_transform(self, records: Sequence[Record]) -> list[Record | PluginError]:
-        return screened(records, self._transform_batch)
+        return self._chunked(records, self._transform_batch)
 
     def _transform_batch(self, records: Sequence[Record]) -> list[Record | PluginError]:
         batch = [to_wit_record(r) for r in records]
@@ -360,16 +359,10 @@ class WasmAggregate(WasmPlugin[wit_aggregate.Aggregate]):
         folded = acc
 
         def fold(part: Sequence[Record]) -> list[PluginError | None]:
+            # A retry by `screened` follows a lowering failure, which assigned nothing.
             nonlocal folded
-            start = folded
-
-            # _screened may call twice; both tries fold from the same start
-            def once(rs: Sequence[Record]) -> list[PluginError | None]:
-                nonlocal folded
-                folded, outcomes = self._aggregate_batch(start, rs)
-                return outcomes
-
-            return screened(part, once)
+            folded, outcomes = self._aggregate_batch(folded, part)
+            return outcomes
 
         out = self._chunked(records, fold, overhead=lambda: len(folded))
         return folded, out
@@ -444,7 +437,7 @@ class WasmSource(_Connected[wit_source.Source]):
             ask = max(1, min(want, self.read_bytes // self._largest)) if self._largest else 1
             records = unwrap(self._call(partial(_read, max_records=ask), ask))
             if records:
-                largest = max(len(r.value) + len(r.key or b"") for r in records)
+                largest = max(map(wire_bytes, records))
                 self._largest = max(self._largest, largest, 1)
             out.extend(self._checked(r) for r in records)
             if len(records) < ask:
@@ -486,10 +479,7 @@ class WasmSink(_Connected[wit_sink.Sink]):
 
     def write_batch(self, records: Sequence[Record]) -> list[PluginError | None]:
         """Write records in guest calls cut by bytes; None for each success."""
-        return self._chunked(records, self._screened_write)
-
-    def _screened_write(self, records: Sequence[Record]) -> list[PluginError | None]:
-        return screened(records, self._write_batch)
+        return self._chunked(records, self._write_batch)
 
     def _write_batch(self, records: Sequence[Record]) -> list[PluginError | None]:
         batch = [to_wit_record(r) for r in records]
