@@ -39,4 +39,4 @@ def test_a_deep_state_file(tmp_path):
     path = tmp_path / "state.json"
     path.write_text(DEEP)
     with pytest.raises(PipelineError, match="cannot read the checkpoint file"):
-        StateFile(path).load()
+        StateFile(path).read()

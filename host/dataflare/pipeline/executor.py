@@ -102,8 +102,13 @@ _FAILED = (PluginError, GuestTrap)
 _Batch = tuple[SourceBatch, bytes | None]  # what was read, the position after it
 
 
+def _whole(read: Callable[[int], list[Record]]) -> Callable[[int], SourceBatch]:
+    """A `read` that fails or succeeds as a whole, as one returning `SourceBatch`es."""
+    return lambda size: SourceBatch(read(size))
+
+
 def _no_records(item: _Batch) -> bool:
-    return not item[0].records and not item[0].failures
+    return item[0].empty
 
 
 def _none_failed(outcomes: list[T | PluginError | GuestTrap]) -> TypeGuard[list[T]]:
@@ -193,7 +198,12 @@ class Executor:
         wasm = any(stage.config.plugin.wasm_path is not None for stage in self.plan.stages)
         readers: dict[str, Reader[_Batch]] = {}
         for stage in active:
-            read = partial(self._read_batch, stage)
+            source = stage.plugin
+            # Decided once per source: a runtime protocol check is not free per batch.
+            read_one = (
+                source.read_batch if isinstance(source, BatchedSource) else _whole(source.read)
+            )
+            read = partial(self._read_batch, stage, read_one)
             readers[stage.id] = (
                 ReadAhead[_Batch](stage.id, read, _no_records)
                 if wasm
@@ -223,20 +233,15 @@ class Executor:
                 reader.abandon()
             raise
 
-    def _read_batch(self, stage: SourceStage) -> _Batch:
-        """One batch and, when batches are committed, the source's position after it.
+    def _read_batch(self, stage: SourceStage, read: Callable[[int], SourceBatch]) -> _Batch:
+        """One batch (`read` of it) and, when batches are committed, the position after it.
 
         Runs on the source's `ReadAhead` thread.
         """
-        source = stage.plugin
-        size = self.plan.config.batch_size
-        if isinstance(source, BatchedSource):
-            batch = self._call(stage, "read", partial(source.read_batch, size))
-        else:
-            batch = SourceBatch(self._call(stage, "read", partial(source.read, size)))
-        if _no_records((batch, None)) or not self._commits.per_batch:
+        batch = self._call(stage, "read", partial(read, self.plan.config.batch_size))
+        if batch.empty or not self._commits.per_batch:
             return batch, None
-        return batch, self._call(stage, "checkpoint", source.checkpoint)
+        return batch, self._call(stage, "checkpoint", stage.plugin.checkpoint)
 
     def _take(self, stage: SourceStage, batch: SourceBatch, commit: BatchCommit | None) -> None:
         """Route what a source could not decode by its ``on_error``, then push its records.

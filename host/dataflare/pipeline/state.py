@@ -92,14 +92,6 @@ class StateFile:
                 f"the checkpoint file {self.path} is damaged ({exc}); delete it to start over"
             ) from exc
 
-    def load(self) -> dict[str, tuple[str, bytes]]:
-        """Stage id -> (plugin label, position); empty when there is no file yet."""
-        return self.read().sources
-
-    def position(self, stage: str, plugin: str) -> bytes:
-        """The saved position of `stage` if it ran the same `plugin`, else empty."""
-        return self.read().position(stage, plugin)
-
     def check_writable(self) -> None:
         """Fail now, naming the file, if its directory cannot take a new state file.
 

@@ -160,6 +160,11 @@ class SourceBatch:
     records: list[Record]
     failures: list[ReadFailure] = field(default_factory=list)
 
+    @property
+    def empty(self) -> bool:
+        """Nothing read and nothing failed: the end of the stream."""
+        return not self.records and not self.failures
+
 
 @runtime_checkable
 class BatchedSource(Protocol):
