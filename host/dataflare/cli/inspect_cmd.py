@@ -6,8 +6,6 @@ import argparse
 import json
 from typing import TYPE_CHECKING, Any
 
-from dataflare.plugins.resolve import open_plugin
-
 if TYPE_CHECKING:
     from dataflare.plugins.kinds import AnyPlugin
 
@@ -37,6 +35,8 @@ def register(subparsers: Any) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Open the plugin, print its description, close it."""
+    from dataflare.plugins.resolve import open_plugin  # imported when run: keeps --help fast
+
     plugin = open_plugin(args.plugin, args.world, stage="inspect")
     try:
         facts = describe_plugin(plugin)

@@ -19,7 +19,6 @@ from dataflare.plugins.kinds import (
     SourcePlugin,
     TransformPlugin,
 )
-from dataflare.plugins.resolve import open_plugin
 from dataflare.record_json import decode_envelope, encode_envelope
 
 __all__ = ["read_records", "register"]
@@ -97,6 +96,8 @@ def run(args: argparse.Namespace) -> int:
     """Open and configure the plugin, feed it the records, print one line per outcome."""
     if args.batch_size < 1:
         raise DataFlareError("--batch-size must be at least 1")
+    from dataflare.plugins.resolve import open_plugin  # imported when run: keeps --help fast
+
     plugin = open_plugin(args.plugin, args.world, stage="test")
     try:
         plugin.configure(dict(args.param))
@@ -132,8 +133,6 @@ def _record(path: Path, number: int, line: str) -> Record:
         return decode_envelope(obj)
     except (ValueError, PluginError) as exc:
         raise DataFlareError(f"{path}:{number}: not a record: {exc}") from None
-    except RecursionError:
-        raise DataFlareError(f"{path}:{number}: not a record: JSON nested too deeply") from None
 
 
 def _emit(obj: dict[str, Any]) -> None:
@@ -226,15 +225,10 @@ def _run_sink(plugin: Any, lines: Sequence[tuple[int, Record]], step: int, one: 
     def write_one(record: Record) -> None:
         plugin.write(record)
 
-    failed = 0
-    for number, outcome in _per_record(lines, step, write_one, plugin.write_batch, one):
-        if isinstance(outcome, PluginError):
-            failed += 1
-            _emit({"line": number, "error": _error(outcome)})
-        else:
-            _emit({"line": number, "ok": True})
+    outcomes = _per_record(lines, step, write_one, plugin.write_batch, one)
+    code = _emit_outcomes(outcomes, "ok", lambda _: True)
     plugin.flush()
-    return 1 if failed else 0
+    return code
 
 
 def _run_source(plugin: SourcePlugin, limit: int) -> int:
