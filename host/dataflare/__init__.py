@@ -32,7 +32,6 @@ Importing this package is cheap: errors and the model load now, the rest
 
 from __future__ import annotations
 
-import importlib
 from typing import TYPE_CHECKING, Any
 
 from dataflare.errors import (
@@ -59,6 +58,7 @@ from dataflare.errors import (
     StageFailed,
     WorldMismatchError,
 )
+from dataflare.lazy_classes import lazy_getattr
 from dataflare.model import ParamInfo, PluginInfo, PluginKind, Record
 
 if TYPE_CHECKING:
@@ -131,17 +131,17 @@ _LAZY = {
 }
 
 
+_lazy = lazy_getattr(__name__, _LAZY)
+
+
 def __getattr__(name: str) -> Any:
     if name == "__version__":
         from importlib.metadata import version
 
         value: Any = version("dataflare")
-    elif name in _LAZY:
-        value = getattr(importlib.import_module(_LAZY[name]), name)
-    else:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    globals()[name] = value
-    return value
+        globals()[name] = value
+        return value
+    return _lazy(name)
 
 
 def __dir__() -> list[str]:

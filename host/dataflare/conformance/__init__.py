@@ -47,8 +47,9 @@ plugin in every run) costs nothing until a check actually runs.
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from dataflare.lazy_classes import lazy_getattr
 
 if TYPE_CHECKING:
     from dataflare.conformance._imports import classify_imports
@@ -93,10 +94,4 @@ _WHERE = {
 }
 
 
-def __getattr__(name: str) -> Any:
-    module = _WHERE.get(name)
-    if module is None:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    value = getattr(importlib.import_module(f"{__name__}.{module}"), name)
-    globals()[name] = value
-    return value
+__getattr__ = lazy_getattr(__name__, {name: f"{__name__}.{m}" for name, m in _WHERE.items()})
