@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from dataflare.bindgen import ir
 from dataflare.bindgen import render_funcs as rf
 from dataflare.bindgen.builder import ModuleBuilder, render_package
@@ -26,10 +28,11 @@ def render_plan(plan: Plan) -> dict[str, str]:
     return out
 
 
-def _resources(plan: Plan, iface: ir.Interface) -> list[int]:
+def _resources(plan: Plan, types: Sequence[int]) -> list[int]:
+    """The resources among `types` (an interface's or a world's own types)."""
     return [
         t
-        for t in iface.types
+        for t in types
         if plan.transparent(t) == t
         and isinstance(getattr(plan.resolve.types[t], "kind", None), ir.ResourceDef)
     ]
@@ -63,7 +66,7 @@ def _interface_module(plan: Plan, iface: ir.Interface) -> str:
         view = rf.host_protocol(b.scope, proto, doc, iface.functions, res_names)
         b.block("funcs.j2", "protocol", view, proto)
         linker = rf.iface_linker(
-            b.scope, qualified, proto, iface.functions, _resources(plan, iface), res_names
+            b.scope, qualified, proto, iface.functions, _resources(plan, iface.types), res_names
         )
         b.block("funcs.j2", "linker", linker, "add_to_linker")
     return b.source()
@@ -122,12 +125,7 @@ def _world_module(plan: Plan, world: ir.World) -> str:
         else:
             sig.append(f"{arg}: {b.scope.ref(mod, proto)}")
             body.append(add)
-    world_resources = [
-        t
-        for t in world.types
-        if plan.transparent(t) == t
-        and isinstance(getattr(resolve.types[t], "kind", None), ir.ResourceDef)
-    ]
+    world_resources = _resources(plan, world.types)
     if world.import_functions or world_resources:
         b.stdlib.add("typing")
         host_cls = ns.claim(pascal(world.name) + "Host")
@@ -171,7 +169,7 @@ def _type_only_instance(plan: Plan, iface: ir.Interface, arg: str | None) -> lis
     # and its resource types need (never used) host definitions.
     qualified = plan.resolve.qualified(iface)
     lines = [f"with linker.root() as root, root.add_instance({qualified!r}) as inst:"]
-    for r in _resources(plan, iface):
+    for r in _resources(plan, iface.types):
         key = f"{qualified}#{plan.resolve.types[r].name}"  # type: ignore[union-attr]
         lines.append(f"    cx.define_resource(inst, {key!r})")
     # componentize-py imports every function of such an interface; a guest
