@@ -91,23 +91,9 @@ LAYOUT = {
 """The layout the Python fast path writes by hand (the C extension reports its own)."""
 check_layout({**LAYOUT, "K_RESOURCE": K_RESOURCE})
 
-# Our own prototypes (fresh function objects: wasmtime-py's argtypes stay untouched).
-func_call = ffi.dll["wasmtime_component_func_call"]
-"""`wasmtime_component_func_call(func, context, args, nargs, results, nresults)`."""
-func_call.restype = ctypes.c_void_p
-func_call.argtypes = [ctypes.c_void_p] * 3 + [ctypes.c_size_t, ctypes.c_void_p, ctypes.c_size_t]
-val_delete = ffi.dll["wasmtime_component_val_delete"]
-"""`wasmtime_component_val_delete(val)`: frees a result tree wasmtime wrote."""
-val_delete.restype = None
-val_delete.argtypes = [ctypes.c_void_p]
-
-val_clone = ffi.dll["wasmtime_component_val_clone"]
-"""`wasmtime_component_val_clone(src, dst)`: a deep copy wasmtime owns."""
-val_clone.restype = None
-val_clone.argtypes = [ctypes.c_void_p, ctypes.c_void_p]
-
 
 def _proto(name: str, restype: Any, *argtypes: Any) -> Any:
+    """Our own prototype (a fresh function object: wasmtime-py's argtypes stay untouched)."""
     fn = ffi.dll[name]
     fn.restype = restype
     fn.argtypes = list(argtypes)
@@ -115,6 +101,14 @@ def _proto(name: str, restype: Any, *argtypes: Any) -> Any:
 
 
 _P = ctypes.c_void_p
+func_call = _proto(
+    "wasmtime_component_func_call", _P, _P, _P, _P, ctypes.c_size_t, _P, ctypes.c_size_t
+)
+"""`wasmtime_component_func_call(func, context, args, nargs, results, nresults)`."""
+val_delete = _proto("wasmtime_component_val_delete", None, _P)
+"""`wasmtime_component_val_delete(val)`: frees a result tree wasmtime wrote."""
+val_clone = _proto("wasmtime_component_val_clone", None, _P, _P)
+"""`wasmtime_component_val_clone(src, dst)`: a deep copy wasmtime owns."""
 _any_clone = _proto("wasmtime_component_resource_any_clone", _P, _P)
 _any_delete = _proto("wasmtime_component_resource_any_delete", None, _P)
 _any_to_host = _proto("wasmtime_component_resource_any_to_host", _P, _P, _P, _P)
@@ -126,9 +120,9 @@ _add_func = _proto(
     "wasmtime_component_linker_instance_add_func", _P, _P, _P, ctypes.c_size_t, _P, _P, _P
 )
 
-_trap_code = ffi.dll["wasmtime_trap_code"]
-_trap_code.restype = ctypes.c_bool
-_trap_code.argtypes = [ctypes.c_void_p, ctypes.POINTER(ffi.wasmtime_trap_code_t)]
+_trap_code = _proto(
+    "wasmtime_trap_code", ctypes.c_bool, _P, ctypes.POINTER(ffi.wasmtime_trap_code_t)
+)
 
 
 def func_address(func: Func) -> int:
@@ -147,7 +141,7 @@ def call_error(err: int) -> wasmtime.WasmtimeError:
     An exception a host callback raised during the call is raised instead,
     as wasmtime-py's own `Func.__call__` does.
     """
-    error = wasmtime.WasmtimeError._from_ptr(ctypes.cast(err, ctypes.POINTER(ffi.wasmtime_error_t)))
+    error = _error(err)
     maybe_raise_last_exn()
     return error
 
@@ -186,23 +180,24 @@ def resource_any(box: int) -> ResourceAny:
     )
 
 
-def resource_any_address(handle: ResourceAny) -> int:
+def resource_any_address(handle: ResourceAny | ResourceHost) -> int:
     """The address of `handle`'s box (valid while `handle` lives)."""
     ptr: Any = handle.ptr()
     return ctypes.cast(ptr, ctypes.c_void_p).value or 0
 
 
-def resource_host_address(handle: ResourceHost) -> int:
-    """The address of `handle`'s box (valid while `handle` lives)."""
-    ptr: Any = handle.ptr()
-    return ctypes.cast(ptr, ctypes.c_void_p).value or 0
+resource_host_address = resource_any_address
+"""The same, for a `ResourceHost` handle."""
+
+
+def _error(err: int) -> wasmtime.WasmtimeError:
+    """The `WasmtimeError` that takes over the `wasmtime_error_t *` at `err`."""
+    return wasmtime.WasmtimeError._from_ptr(ctypes.cast(err, ctypes.POINTER(ffi.wasmtime_error_t)))
 
 
 def _check(err: int | None) -> None:
     if err:
-        raise wasmtime.WasmtimeError._from_ptr(
-            ctypes.cast(err, ctypes.POINTER(ffi.wasmtime_error_t))
-        )
+        raise _error(err)
 
 
 def host_to_any(ctx: int, host: int) -> int:
