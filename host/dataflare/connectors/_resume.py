@@ -13,7 +13,7 @@ from typing import IO, Any
 
 from dataflare.errors import PluginIoError
 
-__all__ = ["Resume", "close_durably", "sync"]
+__all__ = ["Resume", "close_durably", "size_of", "sync"]
 
 
 class Resume:
@@ -57,6 +57,16 @@ class Resume:
                     f"plugin {plugin!r}: cannot cut {path} back to {self.size} bytes: "
                     f"{exc.strerror}"
                 ) from exc
+
+
+def size_of(handle: IO[Any] | None, plugin: str) -> int:
+    """The size in bytes of the open file `handle`; after `sync` all of it is durable."""
+    if handle is None:
+        raise PluginIoError(f"plugin {plugin!r}: committed_size before connect")
+    try:
+        return os.fstat(handle.fileno()).st_size
+    except OSError as exc:
+        raise PluginIoError(f"plugin {plugin!r}: {exc}") from exc
 
 
 def sync(handle: IO[Any], plugin: str) -> None:

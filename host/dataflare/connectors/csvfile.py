@@ -30,7 +30,7 @@ from collections.abc import Iterator, Mapping, Sequence
 from typing import IO, Any
 
 from dataflare import jsonio
-from dataflare.connectors._resume import Resume, close_durably, sync
+from dataflare.connectors._resume import Resume, close_durably, size_of, sync
 from dataflare.errors import ConfigurationError, PluginError, PluginIoError, SerializationError
 from dataflare.model import ParamInfo, Record
 from dataflare.plugins.base import SinkBase, SourceBase
@@ -114,10 +114,7 @@ class CsvSource(SourceBase):
 
     def read(self, max_records: int) -> list[Record]:
         """Up to `max_records` rows as records; a bad row raises."""
-        batch = self.read_batch(max_records)
-        if batch.failures:
-            raise batch.failures[0].error
-        return batch.records
+        return self.read_batch(max_records).records_or_raise()
 
     def read_batch(self, max_records: int) -> SourceBatch:
         """Up to `max_records` rows: good ones as records, bad ones beside them."""
@@ -199,12 +196,7 @@ class CsvSink(SinkBase):
 
     def committed_size(self) -> int:
         """The file's size in bytes; after `flush` all of it is durable."""
-        if self._file is None:
-            raise PluginIoError("plugin 'csv': committed_size before connect")
-        try:
-            return os.fstat(self._file.fileno()).st_size
-        except OSError as exc:
-            raise PluginIoError(f"plugin 'csv': {exc}") from exc
+        return size_of(self._file, "csv")
 
     def connect(self) -> None:
         """Open the file; when appending or resuming, take the columns from its header."""

@@ -35,7 +35,7 @@ from collections.abc import Mapping, Sequence
 from typing import IO, ClassVar
 
 from dataflare import jsonio
-from dataflare.connectors._resume import Resume, close_durably, sync
+from dataflare.connectors._resume import Resume, close_durably, size_of, sync
 from dataflare.errors import (
     ConfigurationError,
     PluginError,
@@ -128,10 +128,7 @@ class _LineSource(SourceBase):
 
     def read(self, max_records: int) -> list[Record]:
         """Up to `max_records` records from the next non-blank lines; a bad line raises."""
-        batch = self.read_batch(max_records)
-        if batch.failures:
-            raise batch.failures[0].error
-        return batch.records
+        return self.read_batch(max_records).records_or_raise()
 
     def read_batch(self, max_records: int) -> SourceBatch:
         """The next non-blank lines (up to `max_records`) as records, bad lines beside them.
@@ -392,12 +389,7 @@ class JsonlSink(_LineSink):
 
     def committed_size(self) -> int:
         """The file's size in bytes; after `flush` all of it is durable."""
-        if self._stream is None:
-            raise PluginIoError("plugin 'jsonl': committed_size before connect")
-        try:
-            return os.fstat(self._stream.fileno()).st_size
-        except OSError as exc:
-            raise PluginIoError(f"plugin 'jsonl': {exc}") from exc
+        return size_of(self._stream, "jsonl")
 
     def _open(self) -> IO[bytes]:
         path = self.param("path")

@@ -165,6 +165,12 @@ class SourceBatch:
         """Nothing read and nothing failed: the end of the stream."""
         return not self.records and not self.failures
 
+    def records_or_raise(self) -> list[Record]:
+        """The records, or the first failure raised: `read` for callers that know only it."""
+        if self.failures:
+            raise self.failures[0].error
+        return self.records
+
 
 @runtime_checkable
 class BatchedSource(Protocol):
