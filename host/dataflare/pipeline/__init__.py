@@ -23,7 +23,6 @@ from dataflare.pipeline.config import (
     PluginRef,
     StageConfig,
     load_config,
-    parse_config,
 )
 from dataflare.pipeline.executor import (
     META_KIND,
@@ -33,7 +32,6 @@ from dataflare.pipeline.executor import (
 )
 from dataflare.pipeline.planner import Plan, Stage, WasmLoader, build_plan, load_plan
 from dataflare.pipeline.stats import RunStats, StageStats
-from dataflare.plugins import registry
 
 __all__ = [
     "META_KIND",
@@ -84,11 +82,5 @@ def _plan_from_mapping(
     # JSON is YAML: the one parser (with its size and depth guards) reads both.
     text = json.dumps(dict(pipeline), indent=1)
     name = str(pipeline.get("name") or "pipeline")
-    config, problems = parse_config(
-        base_dir.resolve() / name,
-        direct_types=registry.available,
-        text=text,
-        display="<dict>",
-    )
-    problems.raise_if_any()
-    return build_plan(config, wasm_loader=wasm_loader)
+    path = base_dir.resolve() / name
+    return load_plan(path, wasm_loader=wasm_loader, text=text, display="<dict>")

@@ -176,9 +176,19 @@ def _shown(key: str, value: str) -> str:
     return "***" if any(w in key.lower() for w in _SECRET_WORDS) else value
 
 
-def load_plan(path: Path | str, *, wasm_loader: WasmLoader | None = None) -> Plan:
-    """Validate the file at `path` and build its plan; raises `ConfigFileError`."""
-    config, problems = parse_config(path, direct_types=_direct_types)
+def load_plan(
+    path: Path | str,
+    *,
+    wasm_loader: WasmLoader | None = None,
+    text: str | None = None,
+    display: str | None = None,
+) -> Plan:
+    """Validate the file at `path` and build its plan; raises `ConfigFileError`.
+
+    With `text`, that YAML is read as if it were the file at `path`, and
+    messages name it `display` (see `config.parse_config`).
+    """
+    config, problems = parse_config(path, direct_types=_direct_types, text=text, display=display)
     return _build(config, problems, wasm_loader)
 
 
