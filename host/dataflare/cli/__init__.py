@@ -28,17 +28,30 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="dataflare", description="Run data pipelines of native and WebAssembly plugins."
     )
-    parser.add_argument("--version", action="version", version=f"%(prog)s {_version()}")
+    parser.add_argument("--version", action=_VersionAction, help="show the version and exit")
     subparsers = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     for name in _SUBCOMMANDS:
         importlib.import_module(f"dataflare.cli.{name}_cmd").register(subparsers)
     return parser
 
 
-def _version() -> str:
-    import dataflare
+class _VersionAction(argparse.Action):
+    """`--version`, reading the installed package's metadata only when asked."""
 
-    return dataflare.__version__
+    def __init__(self, option_strings: Sequence[str], dest: str, help: str | None = None) -> None:
+        super().__init__(option_strings, dest=argparse.SUPPRESS, nargs=0, help=help)
+
+    def __call__(
+        self,
+        parser: argparse.ArgumentParser,
+        namespace: argparse.Namespace,
+        values: object,
+        option_string: str | None = None,
+    ) -> None:
+        import dataflare
+
+        print(f"{parser.prog} {dataflare.__version__}")
+        parser.exit()
 
 
 def main(argv: Sequence[str] | None = None) -> int:
