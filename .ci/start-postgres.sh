@@ -16,18 +16,13 @@
 # the export.
 set -euo pipefail
 
-DIR="${DATAFLARE_PG_DIR:-/tmp/dataflare-pg}"
+source "$(dirname "$0")/pg-env.sh"
 log() { echo "start-postgres: $*" >&2; }
 
-if ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then
+if ! BIN="$(pg_bin initdb)"; then
     log "PostgreSQL is not installed; install it with: apt-get install postgresql"
     exit 3
 fi
-BIN="$(dirname "$(ls -d /usr/lib/postgresql/*/bin/initdb | sort -V | tail -n1)")"
-
-as_pg() {
-    if [ "$(id -u)" = 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi
-}
 
 port_free() {
     ! (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null
