@@ -20,8 +20,7 @@ is used.
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator, Mapping, Sequence
-from functools import partial
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import Any, TypeVar
 
 import numpy as np
@@ -275,6 +274,19 @@ class _Columnar(WasmPlugin[W]):
         return columns.to_records(self._check_returned(batch))
 
 
+# A call's function, made outside the loop that sends it (each binds its own batch).
+def _fold(acc: bytes, batch: wit.Batch) -> Callable[[wit_aggregate.Aggregate], wit.FoldOutcome]:
+    return lambda w: w.aggregate_batch(acc, batch)
+
+
+def _write(batch: wit.Batch) -> Callable[[wit_sink.Sink], list[wit.RecordError]]:
+    return lambda w: w.write_batch(batch)
+
+
+def _read(ask: int) -> Callable[[wit_source.Source], Any]:
+    return lambda w: w.read(ask)
+
+
 def _as_batch(
     records: Sequence[Record],
 ) -> tuple[pa.RecordBatch, dict[int, PluginError], list[int]]:
@@ -446,10 +458,7 @@ class WasmColumnsAggregate(_Columnar[wit_aggregate.Aggregate]):
                 continue
             part = piece.batch
             wb = to_wit_batch(part)
-            fold = self._call(
-                partial(wit_aggregate.Aggregate.aggregate_batch, acc=acc, records=wb),
-                part.num_rows,
-            )
+            fold = self._call(_fold(acc, wb), part.num_rows)
             errs = self._errors(fold.errors, part.num_rows)
             acc = fold.accumulator
             errors.update((start + i, e) for i, e in errs.items())
@@ -503,7 +512,7 @@ class WasmColumnsSource(_Connected[wit_source.Source], _Columnar[wit_source.Sour
         while got < max_records:
             want = max_records - got
             ask = max(1, min(want, self.read_bytes // self._largest)) if self._largest else 1
-            outcome = unwrap(self._call(partial(wit_source.Source.read, max=ask), ask))
+            outcome = unwrap(self._call(_read(ask), ask))
             if isinstance(outcome, wit.ReadOutcomeRecords):
                 batch = self._batch_of(outcome.value)
                 if not 1 <= batch.num_rows <= ask:
@@ -584,7 +593,7 @@ class WasmColumnsSink(_Connected[wit_sink.Sink], _Columnar[wit_sink.Sink]):
                 continue
             n = piece.batch.num_rows
             wb = to_wit_batch(piece.batch)
-            written = self._call(partial(wit_sink.Sink.write_batch, records=wb), n)
+            written = self._call(_write(wb), n)
             errs = self._errors(written, n)
             errors.update((piece.start + i, e) for i, e in errs.items())
         return errors
