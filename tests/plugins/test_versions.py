@@ -11,9 +11,8 @@ from dataflare.errors import WorldMismatchError
 from dataflare.model import PluginKind, Record
 from dataflare.plugins import wasm, wasm_columns
 from dataflare.plugins.wasm import load_wasm_plugin
-from support.guests import built_v0_2_guest, v0_1_fixture
-
 from runtime.builders import WIT_0_2, dummy_component, wit_copy
+from support.guests import built_v0_2_guest, v0_1_fixture
 
 RUST_0_1 = {
     "json_filter": PluginKind.FILTER,
