@@ -60,6 +60,7 @@ from dataflare.plugins.kinds import BatchFold
 from dataflare.plugins.wasm import WasmPlugin, _Connected, _World
 from dataflare.plugins.wit_columns import (
     ContractProblem,
+    as_binary,
     bitmap_to_keep,
     errors_by_index,
     from_wit_batch,
@@ -106,7 +107,8 @@ class _Piece:
 
 
 def _lengths(array: pa.Array[Any]) -> np.ndarray[Any, Any]:
-    """The byte length of each item of a binary array (0 where null)."""
+    """The byte length of each item of a binary or string array (0 where null)."""
+    array = as_binary(array)
     offsets = np.frombuffer(array.buffers()[1], np.int32, len(array) + 1, array.offset * 4)
     lengths = np.diff(offsets).astype(np.int64)
     if array.null_count:
