@@ -245,3 +245,22 @@ def test_unordered_sink_errors_are_refused() -> None:
     sink = fake(WasmColumnsSink, SinkWorld(extra=[wit.RecordError(0, err)]))
     with pytest.raises(GuestContractError, match="not strictly increasing"):
         sink.write_columns(from_records([Record(b"a"), Record(b"bad")]))
+
+
+def test_the_0_2_call_bound_follows_memory_mb_and_caps_transforms() -> None:
+    from dataflare.model import PluginKind
+    from dataflare.plugins.call_bounds import (
+        MIB,
+        MIN_CALL_BYTES,
+        RETURN_BYTES_V2,
+        STRING_RETURN_LIMIT,
+        call_bytes_v2,
+    )
+
+    assert call_bytes_v2(PluginKind.FILTER, None) == 32 * MIB
+    assert call_bytes_v2(PluginKind.TRANSFORM, None) == 256 * MIB // 12
+    assert call_bytes_v2(PluginKind.SINK, 1024 * MIB) == 128 * MIB
+    assert call_bytes_v2(PluginKind.TRANSFORM, 4096 * MIB) == RETURN_BYTES_V2
+    assert call_bytes_v2(PluginKind.FILTER, 1) == MIN_CALL_BYTES
+    # What one call may return stays well under what wasmtime lets a call return.
+    assert RETURN_BYTES_V2 <= STRING_RETURN_LIMIT // 2
