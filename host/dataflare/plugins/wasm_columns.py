@@ -183,8 +183,9 @@ class _Columnar(WasmPlugin[W]):
     def _pieces(self, batch: pa.RecordBatch, overhead: int = 0) -> Iterator[_Piece]:
         """`batch` cut into zero-copy slices of at most `max_call_bytes` (less `overhead`).
 
-        A call still takes at least one record; a record over the bound on its
-        own is not sent (its piece carries the `RecordTooLarge` instead).
+        A call still takes at least one record (as in 0.1, an aggregate's big
+        accumulator never stops records from being folded); a record over the
+        bound on its own is not sent (its piece carries the `RecordTooLarge`).
         """
         n = batch.num_rows
         bound = self.max_call_bytes
@@ -195,7 +196,7 @@ class _Columnar(WasmPlugin[W]):
         ends = np.cumsum(sizes)
         start = 0
         while start < n:
-            if overhead + int(sizes[start]) > bound:
+            if int(sizes[start]) > bound:
                 yield _Piece(start, None, self._too_big(int(sizes[start])))
                 start += 1
                 continue
@@ -203,7 +204,7 @@ class _Columnar(WasmPlugin[W]):
             stop = int(np.searchsorted(ends, before + bound - overhead, side="right"))
             stop = max(stop, start + 1)
             # The run stops before the next record too big on its own.
-            big = np.flatnonzero(sizes[start:stop] + overhead > bound)
+            big = np.flatnonzero(sizes[start:stop] > bound)
             if len(big):
                 stop = start + int(big[0])
             yield _Piece(start, batch.slice(start, stop - start), None)
