@@ -407,10 +407,12 @@ class WasmColumnsTransform(_Columnar[wit_transform.Transform]):
         out = self._call(lambda w: w.transform_batch(wb), n)
         errors = self._errors(out.errors, n)
         result = self._batch_of(out.records, n)
-        for i in self._oversized(result).tolist():
-            if i not in errors:
-                size = int((record_bytes(result) + _metadata_bytes(result))[i])
-                errors[i] = self._returned_too_big(size)
+        big = self._oversized(result)
+        if len(big):
+            sizes = record_bytes(result) + _metadata_bytes(result)
+            for i in big.tolist():
+                if i not in errors:
+                    errors[i] = self._returned_too_big(int(sizes[i]))
         return result, dict(sorted(errors.items()))
 
     def transform_batch(self, records: Sequence[Record]) -> list[Record | PluginError]:
