@@ -194,10 +194,10 @@ impl Batch {
         if n > u32::MAX as usize {
             return Err(format!("{} records is more than a batch can index", n));
         }
-        self.values.check("values", n)?;
         if !self.values.absent.is_empty() {
             return Err("values absent is not empty".to_string());
         }
+        self.values.check("values", n)?;
         if let Some(keys) = &self.keys {
             keys.check("keys", n)?;
         }
