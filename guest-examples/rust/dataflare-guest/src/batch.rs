@@ -25,6 +25,11 @@ pub struct Column {
 }
 
 impl Column {
+    /// A column from its parts, for plugins that build columns directly.
+    /// Nothing is checked here; the host checks what it receives.
+    pub fn from_parts(text: String, ends: Vec<u32>, binary: Vec<(u32, Vec<u8>)>, absent: Vec<u32>) -> Self {
+        Column { text, ends, binary, absent }
+    }
     /// Every UTF-8 item of the column, concatenated in record order.
     pub fn text(&self) -> &str {
         &self.text
@@ -120,6 +125,10 @@ pub struct Timestamps {
 }
 
 impl Timestamps {
+    /// A timestamp column from its parts (unchecked, like [`Column::from_parts`]).
+    pub fn from_parts(values: Vec<i64>, absent: Vec<u32>) -> Self {
+        Timestamps { values, absent }
+    }
     /// Milliseconds since the Unix epoch, one per record (0 where absent).
     pub fn values(&self) -> &[i64] {
         &self.values
@@ -149,6 +158,15 @@ pub struct Batch {
 }
 
 impl Batch {
+    /// A batch from its columns (unchecked: see [`Batch::check`]).
+    pub fn from_parts(
+        values: Column,
+        keys: Option<Column>,
+        timestamps: Option<Timestamps>,
+        metadata: Vec<MetadataEntry>,
+    ) -> Self {
+        Batch { values, keys, timestamps, metadata }
+    }
     /// Records in the batch.
     pub fn len(&self) -> usize {
         self.values.len()
