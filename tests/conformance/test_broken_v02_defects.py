@@ -34,4 +34,3 @@ def test_broken_offsets_returns_ends_out_of_order_and_past_the_text(broken_corpu
     assert out.errors == []
     assert out.records.values.text == "LONG VALUEABC"
     assert out.records.values.ends == [10, 2, 14]  # decreasing, and past 13 bytes
-
