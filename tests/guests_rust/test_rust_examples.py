@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import pytest
 from dataflare.model import Record
 from guests_rust.strategies import FIELDS, metadata, record_values
 from guests_rust.twins import check_count_sum, check_json_filter, check_mask_email, outcome
-from guests_rust.wit02 import Guest02, from_batch, to_batch, unwrap
+from guests_rust.wit02 import Guest02, from_batch, keeps, plain, to_batch, unwrap
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from support.guests import built_guest
@@ -135,3 +137,38 @@ def test_count_sum_accumulator_is_the_native_one_when_sums_are_exact(paths):
     guest.configure({"group_by": "g", "sum_field": "n"})
     acc = guest.world.aggregate_batch(guest.world.init(), to_batch(recs)).accumulator
     assert acc == native.aggregate_batch(native.init(), recs)[0]
+
+
+def _past_the_text(batch):
+    values = dataclasses.replace(batch.values, ends=[*batch.values.ends[:-1], 10**6])
+    return dataclasses.replace(batch, values=values)
+
+
+def test_every_batch_export_fails_each_record_of_a_malformed_batch(paths, tmp_path):
+    # Each kind's batch glue checks offsets before plugin code runs: every
+    # record gets a serialization error and the instance keeps working.
+    recs = [Record(value=b'{"g": "a", "n": 1, "status": "x"}')] * 3
+    bad = _past_the_text(to_batch(recs))
+
+    def failed(errors):
+        return [(e.index, type(plain(e.error)).__name__) for e in errors]
+
+    want = [(i, "SerializationError") for i in range(3)]
+    flt = Guest02(paths["json_filter"], "filter")
+    flt.configure({"field": "status", "value": "x"})
+    out = flt.world.filter_batch(bad)
+    assert failed(out.errors) == want and keeps(out.keep, 3) == [False] * 3
+    assert keeps(flt.world.filter_batch(to_batch(recs)).keep, 3) == [True] * 3
+
+    agg = Guest02(paths["count_sum"], "aggregate")
+    agg.configure({"group_by": "g", "sum_field": "n"})
+    fold = agg.world.aggregate_batch(b"{}", bad)
+    assert failed(fold.errors) == want and fold.accumulator == b"{}"
+
+    sink = Guest02(built_guest(LANG, "jsonl_sink"), "sink", preopen=(tmp_path, "/out"))
+    sink.configure({"path": "/out/x.jsonl"})
+    unwrap(sink.world.connect())
+    assert failed(sink.world.write_batch(bad)) == want
+    assert sink.world.write_batch(to_batch(recs)) == []
+    unwrap(sink.world.close())
+    assert (tmp_path / "x.jsonl").read_bytes() == (recs[0].value + b"\n") * 3
