@@ -30,6 +30,24 @@ function checkIndices(indices, n, what) {
   }
 }
 
+const BOM = [0xef, 0xbb, 0xbf];
+
+/**
+ * `bytes`, with the U+FEFF that componentize-js dropped put back. Its
+ * bindings lift every WIT string with a default `TextDecoder`, which strips
+ * a leading BOM, so a text whose first record starts with U+FEFF arrives 3
+ * bytes short. The ends say how long the text was; a text exactly 3 bytes
+ * short can only have lost its BOM (a malformed batch that is 3 bytes short
+ * is read as if it had one).
+ */
+function withLeadingBom(bytes, expected) {
+  if (bytes.length + BOM.length !== expected) return bytes;
+  const whole = new Uint8Array(expected);
+  whole.set(BOM);
+  whole.set(bytes, BOM.length);
+  return whole;
+}
+
 /** A read-only view of one `bytes-column` of `n` records. */
 class BytesColumnView {
   constructor(column, n, what, mayBeAbsent) {
@@ -37,7 +55,7 @@ class BytesColumnView {
     if (ends.length !== n) {
       throw malformed(`${what}.ends has ${ends.length} entries for ${n} records`);
     }
-    this.bytes = encoder.encode(column.text);
+    this.bytes = withLeadingBom(encoder.encode(column.text), n > 0 ? ends[n - 1] : 0);
     this.ends = ends;
     let start = 0;
     for (let i = 0; i < n; i++) {
@@ -178,6 +196,14 @@ export class Batch {
   }
 }
 
+/**
+ * A Uint8Array from any realm: componentize-js lifts `list<u8>` with another
+ * realm's Uint8Array, so `instanceof Uint8Array` is false for those.
+ */
+function isBytes(value) {
+  return Object.prototype.toString.call(value) === '[object Uint8Array]';
+}
+
 /** Collects byte items (undefined = absent) into one `bytes-column`. */
 class BytesColumnBuilder {
   constructor() {
@@ -186,7 +212,7 @@ class BytesColumnBuilder {
   }
 
   push(bytes) {
-    if (bytes !== undefined && !(bytes instanceof Uint8Array)) {
+    if (bytes !== undefined && !isBytes(bytes)) {
       throw new TypeError('record bytes must be a Uint8Array');
     }
     this.items.push(bytes);
@@ -273,7 +299,7 @@ export class BatchBuilder {
   /** Append `{value, key?, timestamp?, metadata?}` (value: Uint8Array). */
   push(record) {
     const i = this.length;
-    if (!(record.value instanceof Uint8Array)) {
+    if (!isBytes(record.value)) {
       throw new TypeError('record.value must be a Uint8Array');
     }
     this.values.push(record.value);

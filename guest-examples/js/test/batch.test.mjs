@@ -3,6 +3,7 @@
 // End-to-end checks through real components are in tests/guests_js/.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
+import { runInNewContext } from 'node:vm';
 import {
   aggregateEach,
   Batch,
@@ -109,6 +110,27 @@ test('a built batch reads back as the records it was built from', () => {
       metadata: r.metadata ?? [],
     })),
   );
+});
+
+test('a leading U+FEFF dropped by the string lift is put back from the ends', () => {
+  // componentize-js lifts strings with a BOM-stripping TextDecoder: the
+  // host sent '\ufeff{}' + 'a' with ends [5, 6]; the guest sees '{}a'.
+  const b = new Batch(lifted({ text: '{}a', ends: [5, 6], keys: { text: 'k', ends: [0, 4] } }));
+  assert.deepEqual([...b.value(0)], [0xef, 0xbb, 0xbf, 0x7b, 0x7d]);
+  assert.deepEqual([...b.value(1)], [0x61]);
+  assert.deepEqual([...b.key(1)], [0xef, 0xbb, 0xbf, 0x6b]);
+});
+
+test('bytes lifted in another realm pass through (componentize-js lifts list<u8> there)', () => {
+  const foreign = runInNewContext('new Uint8Array([0x80, 0x41])');
+  assert.equal(foreign instanceof Uint8Array, false);
+  const out = transformEach((r) => r)(
+    lifted({ text: '', ends: [0], binary: [[0, foreign]], keys: { text: '', ends: [0], binary: [[0, foreign]] } }),
+  );
+  assert.deepEqual(out.errors, []);
+  assert.deepEqual(plain(out.records), [
+    { key: [0x80, 0x41], value: [0x80, 0x41], timestamp: undefined, metadata: [] },
+  ]);
 });
 
 test('a batch without keys or timestamps leaves those columns out', () => {
