@@ -9,13 +9,23 @@ the test on a broken one.
 from __future__ import annotations
 
 from collections.abc import Collection, Sequence
+from itertools import pairwise
 from types import ModuleType
 from typing import Any
 
 from dataflare.errors import PluginError, plugin_error
 from dataflare.model import Record
 
-__all__ = ["decode_batch", "decode_errors", "decode_keep", "encode_batch", "error_of"]
+__all__ = [
+    "Row",
+    "decode_batch",
+    "decode_errors",
+    "decode_keep",
+    "decode_rows",
+    "encode_batch",
+    "encode_rows",
+    "error_of",
+]
 
 
 def _is_utf8(item: bytes) -> bool:
@@ -44,14 +54,16 @@ def _column(wit: ModuleType, items: Sequence[bytes | None], force_binary: Collec
     return wit.BytesColumn(text="".join(text), ends=ends, binary=binary, absent=absent)
 
 
-def encode_batch(
-    wit: ModuleType, records: Sequence[Record], *, force_binary: Collection[int] = ()
-) -> Any:
-    """`records` as a WIT `batch`; values at `force_binary` go in `binary` even when UTF-8."""
-    keys = [r.key for r in records]
-    stamps = [r.timestamp for r in records]
+Row = tuple[bytes | None, bytes, int | None, list[tuple[str, str]]]
+"""(key, value, timestamp, metadata pairs): a record whose metadata may repeat a name."""
+
+
+def encode_rows(wit: ModuleType, rows: Sequence[Row], *, force_binary: Collection[int] = ()) -> Any:
+    """`rows` as a WIT `batch`; values at `force_binary` go in `binary` even when UTF-8."""
+    keys = [k for k, _, _, _ in rows]
+    stamps = [t for _, _, t, _ in rows]
     return wit.Batch(
-        values=_column(wit, [r.value for r in records], force_binary),
+        values=_column(wit, [v for _, v, _, _ in rows], force_binary),
         keys=_column(wit, keys, ()) if any(k is not None for k in keys) else None,
         timestamps=(
             wit.TimestampColumn(
@@ -63,14 +75,22 @@ def encode_batch(
         ),
         metadata=[
             wit.MetadataEntry(index=i, name=name, value=value)
-            for i, r in enumerate(records)
-            for name, value in r.metadata.items()
+            for i, (_, _, _, pairs) in enumerate(rows)
+            for name, value in pairs
         ],
     )
 
 
+def encode_batch(
+    wit: ModuleType, records: Sequence[Record], *, force_binary: Collection[int] = ()
+) -> Any:
+    """`records` as a WIT `batch`; values at `force_binary` go in `binary` even when UTF-8."""
+    rows = [(r.key, r.value, r.timestamp, list(r.metadata.items())) for r in records]
+    return encode_rows(wit, rows, force_binary=force_binary)
+
+
 def _increasing(indices: Sequence[int], n: int, what: str) -> None:
-    assert all(a < b for a, b in zip(indices, indices[1:], strict=False)), (what, indices)
+    assert all(a < b for a, b in pairwise(indices)), (what, indices)
     assert all(0 <= i < n for i in indices), (what, indices, n)
 
 
@@ -79,7 +99,7 @@ def _items(column: Any, n: int, what: str) -> list[bytes | None]:
     data = column.text.encode("utf-8")
     ends = list(column.ends)
     assert len(ends) == n, (what, "one end per record", len(ends), n)
-    assert all(a <= b for a, b in zip([0, *ends], ends, strict=False)), (what, "ends", ends)
+    assert all(a <= b for a, b in pairwise([0, *ends])), (what, "ends", ends)
     assert (ends[-1] if ends else 0) == len(data), (what, "last end", ends, len(data))
     starts = [0, *ends][:n]
     items: list[bytes | None] = [data[s:e] for s, e in zip(starts, ends, strict=True)]
@@ -98,8 +118,8 @@ def _items(column: Any, n: int, what: str) -> list[bytes | None]:
     return items
 
 
-def decode_batch(batch: Any) -> list[Record]:
-    """The records of a guest-built `batch`."""
+def decode_rows(batch: Any) -> list[Row]:
+    """The records of a guest-built `batch`, metadata pairs in order with repeats."""
     n = len(batch.values.ends)
     values = _items(batch.values, n, "values")
     assert not batch.values.absent, "a value column has no absent items"
@@ -115,9 +135,13 @@ def decode_batch(batch: Any) -> list[Record]:
     assert indices == sorted(indices) and all(0 <= i < n for i in indices), indices
     for e in batch.metadata:
         metadata[e.index].append((e.name, e.value))
+    return [(k, v or b"", t, m) for v, k, t, m in zip(values, keys, stamps, metadata, strict=True)]
+
+
+def decode_batch(batch: Any) -> list[Record]:
+    """The records of a guest-built `batch`."""
     return [
-        Record(value=v or b"", key=k, timestamp=t, metadata=dict(m))
-        for v, k, t, m in zip(values, keys, stamps, metadata, strict=True)
+        Record(value=v, key=k, timestamp=t, metadata=dict(m)) for k, v, t, m in decode_rows(batch)
     ]
 
 

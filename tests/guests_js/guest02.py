@@ -47,6 +47,22 @@ def bindings(module: str) -> ModuleType:
     return importlib.import_module(f"{PACKAGE}.{module}")
 
 
+class _Log:
+    """The `log` import: lines kept as (level name, message).
+
+    Not the guest object itself: the host keeps import callbacks in a global
+    table until wasmtime drops the store, so a callback that referred to the
+    store's owner would keep both alive for good.
+    """
+
+    def __init__(self, lines: list[tuple[str, str]]) -> None:
+        self.lines = lines
+
+    def log(self, level: Any, message: str) -> None:
+        """Remember one line."""
+        self.lines.append((level.value, message))
+
+
 class Guest02:
     """One fresh instance of a 0.2 component of `world`, with its `log` import recorded."""
 
@@ -54,14 +70,10 @@ class Guest02:
         self.logs: list[tuple[str, str]] = []
         module = bindings(world)
         linker = wc.Linker(ENGINE)
-        module.add_imports_to_linker(linker, log=self)
+        module.add_imports_to_linker(linker, log=_Log(self.logs))
         store = wasmtime.Store(ENGINE)
         instance = linker.instantiate(store, _component(path, path.stat().st_mtime_ns))
         self.world: Any = getattr(module, world.capitalize())(store, instance)
-
-    def log(self, level: Any, message: str) -> None:
-        """The `log` import: remembered as (level name, message)."""
-        self.logs.append((level.value, message))
 
     def configure(self, params: dict[str, str]) -> None:
         """`configure`, raising the PluginError it returns."""
