@@ -44,14 +44,20 @@ function lifted({ text, ends, binary = [], absent = [], keys, timestamps, metada
   };
 }
 
-/** Records as plain data, for deepEqual. */
+const asData = (r) => ({
+  key: r.key === undefined ? undefined : [...r.key],
+  value: [...r.value],
+  timestamp: r.timestamp,
+  metadata: r.metadata,
+});
+
+/** Records as plain data, for deepEqual; `forEach` and `record(i)` must agree. */
 function plain(batch) {
-  return [...new Batch(batch)].map((r) => ({
-    key: r.key === undefined ? undefined : [...r.key],
-    value: [...r.value],
-    timestamp: r.timestamp,
-    metadata: r.metadata,
-  }));
+  const view = new Batch(batch);
+  const visited = [];
+  view.forEach((r, i) => visited.push({ i, ...asData(r) }));
+  assert.deepEqual(visited, [...view].map((r, i) => ({ i, ...asData(r) })));
+  return [...view].map(asData);
 }
 
 test('offsets are UTF-8 bytes, not UTF-16 units', () => {
