@@ -395,8 +395,11 @@ function allFailed(n, e) {
   return Array.from({ length: n }, (_, i) => recordError(i, e));
 }
 
-/** Read `columns`, or undefined plus errors for every record when malformed. */
-function open(columns) {
+/**
+ * `{batch, errors}`: `columns` read as a `Batch` and no errors, or, when the
+ * batch is malformed, `batch` undefined and the error for every record.
+ */
+export function openBatch(columns) {
   try {
     return { batch: new Batch(columns), errors: [] };
   } catch (e) {
@@ -409,7 +412,7 @@ export function filterEach(keep) {
   return (columns) => {
     const n = columns.values.ends.length;
     const bits = new Uint8Array((n + 7) >> 3);
-    const { batch, errors } = open(columns);
+    const { batch, errors } = openBatch(columns);
     if (batch === undefined) return { keep: bits, errors };
     batch.forEach((record, i) => {
       try {
@@ -427,7 +430,7 @@ export function transformEach(apply) {
   return (columns) => {
     const n = columns.values.ends.length;
     const out = new BatchBuilder();
-    const { batch, errors } = open(columns);
+    const { batch, errors } = openBatch(columns);
     if (batch === undefined) {
       for (let i = 0; i < n; i++) out.pushPlaceholder();
       return { records: out.finish(), errors };
@@ -450,7 +453,7 @@ export function transformEach(apply) {
 /** `write-batch` from `write(record)`: the records that failed. */
 export function writeEach(write) {
   return (columns) => {
-    const { batch, errors } = open(columns);
+    const { batch, errors } = openBatch(columns);
     if (batch === undefined) return errors;
     batch.forEach((record, i) => {
       try {
@@ -469,7 +472,7 @@ export function writeEach(write) {
  */
 export function aggregateEach(fold) {
   return (accumulator, columns) => {
-    const { batch, errors } = open(columns);
+    const { batch, errors } = openBatch(columns);
     if (batch === undefined) return { accumulator, errors };
     let acc = accumulator;
     batch.forEach((record, i) => {

@@ -9,6 +9,7 @@ import {
   Batch,
   END,
   filterEach,
+  openBatch,
   PENDING,
   records,
   toBatch,
@@ -244,4 +245,35 @@ test('source outcomes: records, pending and end are distinct', () => {
 
 test('an out-of-range timestamp is refused rather than wrapped', () => {
   assert.throws(() => toBatch([{ value: enc(''), timestamp: 2n ** 63n }]), RangeError);
+});
+
+// The batch-aware example of README.md, verbatim.
+function longValues(columns) {
+  // On a malformed batch: no batch, and an error for every record.
+  const { batch, errors } = openBatch(columns);
+  const keep = new Uint8Array((columns.values.ends.length + 7) >> 3);
+  if (batch === undefined) return { keep, errors };
+  const { ends, binary } = batch.values;
+  let start = 0;
+  ends.forEach((end, i) => {
+    const size = binary.has(i) ? binary.get(i).length : end - start;
+    if (size > 10) keep[i >> 3] |= 1 << (i & 7);
+    start = end;
+  });
+  return { keep, errors };
+}
+
+test("the README's batch-aware filter agrees with filterEach on the same rule", () => {
+  const values = ['short', 'ééééééé', 'a'.repeat(11), '', 'x'];
+  const binary = [[4, new Uint8Array(12).fill(0xff)]];
+  const b = lifted({
+    text: values.slice(0, 4).join(''),
+    ends: [5, 19, 30, 30, 30],
+    binary,
+  });
+  const want = filterEach((r) => r.value.length > 10)(b);
+  assert.deepEqual(longValues(b), want);
+  assert.deepEqual([...want.keep], [0b10110]);
+  const bad = lifted({ text: 'ab', ends: [3] });
+  assert.deepEqual(longValues(bad), filterEach((r) => r.value.length > 10)(bad));
 });
