@@ -277,3 +277,45 @@ test("the README's batch-aware filter agrees with filterEach on the same rule", 
   const bad = lifted({ text: 'ab', ends: [3] });
   assert.deepEqual(longValues(bad), filterEach((r) => r.value.length > 10)(bad));
 });
+
+// A small deterministic PRNG (mulberry32), so a failure reproduces.
+function prng(seed) {
+  return () => {
+    seed = (seed + 0x6d2b79f5) | 0;
+    let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
+    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+// Byte strings that stress the builder: UTF-8 of every width, a BOM, bare
+// continuation bytes, lead bytes without their continuation, invalid bytes.
+// (0xed 0xa0 0x80 would be U+D800, a surrogate: not UTF-8.)
+const PIECES = [
+  [0x61], [0xc3, 0xa9], [0xe2, 0x82, 0xac], [0xf0, 0x9f, 0x98, 0x80], [0xef, 0xbb, 0xbf],
+  [0x80], [0xc3], [0xff], [0xed, 0xa0, 0x80], [],
+];
+
+test('any records survive toBatch and reading back (500 seeded random batches)', () => {
+  const random = prng(13);
+  const pick = (list) => list[Math.floor(random() * list.length)];
+  const bytesOf = () => Uint8Array.from(Array.from({ length: Math.floor(random() * 4) }, () => pick(PIECES)).flat());
+  for (let round = 0; round < 500; round++) {
+    const input = Array.from({ length: Math.floor(random() * 12) }, () => ({
+      value: bytesOf(),
+      key: random() < 0.4 ? undefined : bytesOf(),
+      timestamp: random() < 0.5 ? undefined : BigInt(Math.floor(random() * 2 ** 53)) * (random() < 0.5 ? -1n : 1n),
+      metadata: Array.from({ length: Math.floor(random() * 3) }, () => [pick(['a', 'é', '']), pick(['1', '😀'])]),
+    }));
+    const batch = toBatch(input);
+    const want = input.map(asData);
+    assert.deepEqual(plain(batch), want, `round ${round}`);
+    // What the host reads: each text item is UTF-8 on its own.
+    const text = new TextEncoder().encode(batch.values.text);
+    let start = 0;
+    for (const end of batch.values.ends) {
+      new TextDecoder('utf-8', { fatal: true }).decode(text.subarray(start, end));
+      start = end;
+    }
+  }
+});
