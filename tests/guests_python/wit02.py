@@ -33,7 +33,15 @@ PACKAGE = "dataflare_wit02_under_test"
 def generate(folder: Path) -> ModuleType:
     """Generate the 0.2 bindings into `folder/PACKAGE` and import the package."""
     subprocess.run(
-        [sys.executable, "-m", "dataflare", "bindgen", str(ROOT / "wit"), "-o", str(folder / PACKAGE)],
+        [
+            sys.executable,
+            "-m",
+            "dataflare",
+            "bindgen",
+            str(ROOT / "wit"),
+            "-o",
+            str(folder / PACKAGE),
+        ],
         check=True,
         capture_output=True,
     )
@@ -99,12 +107,22 @@ def to_batch(t: ModuleType, records: Sequence[Record]) -> Any:
     )
 
 
+def wit_records(t: ModuleType, records: Sequence[Record]) -> list[Any]:
+    """Model records as WIT `record`s (for the per-record exports)."""
+    return [t.Record(r.key, r.value, r.timestamp, list(r.metadata.items())) for r in records]
+
+
+def model_record(record: Any) -> Record:
+    """A WIT `record` as a model record."""
+    return Record(record.value, record.key, record.timestamp, dict(record.metadata))
+
+
 def items(col: Any, n: int) -> list[bytes | None]:
     """A `bytes-column` back as one item per record, checking its rules."""
     data = col.text.encode("utf-8")
     assert len(col.ends) == n and (not n or col.ends[-1] == len(data))
     assert col.ends == sorted(col.ends)
-    starts = [0, *col.ends[:-1]]
+    starts = [0, *col.ends[:-1]] if n else []
     out: list[bytes | None] = [data[s:e] for s, e in zip(starts, col.ends, strict=True)]
     for part in out:
         assert part is not None
@@ -140,7 +158,7 @@ def from_batch(batch: Any) -> list[Record]:
 
 def error(wit_error: Any) -> PluginError:
     """A WIT `plugin-error` as the host's exception."""
-    kind = type(wit_error).__name__.removeprefix("PluginError").lower()
+    kind = type(wit_error).__name__.removeprefix("PluginError").lstrip("_").lower()
     return plugin_error(kind, wit_error.value)
 
 
