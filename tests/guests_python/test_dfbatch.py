@@ -7,10 +7,9 @@ components are tested end to end in test_columnar_guests.
 
 from __future__ import annotations
 
-import importlib
 import itertools
-import subprocess
 import sys
+from collections.abc import Callable
 from types import ModuleType
 from typing import Any
 
@@ -20,27 +19,14 @@ from dataflare.model import Record
 from hypothesis import event, given
 from hypothesis import strategies as st
 from plugins.strategies import record_lists
-from support.guests import ROOT
-from support.tools import require_tool
 
 from guests_python import wit02
 
-COMMON = ROOT / "guest-examples" / "python" / "common"
-
 
 @pytest.fixture(scope="session")
-def sdk(tmp_path_factory: pytest.TempPathFactory) -> ModuleType:
-    """dfbatch, importing the guest bindings componentize-py generates for the transform world."""
-    tool = require_tool("componentize-py", "pip install componentize-py==0.25.1")
-    out = tmp_path_factory.mktemp("guest_bindings")
-    subprocess.run(
-        [tool, "-d", str(ROOT / "wit"), "-w", "transform", "bindings", str(out)],
-        check=True,
-        capture_output=True,
-    )
-    sys.path[:0] = [str(out), str(COMMON)]
-    importlib.invalidate_caches()
-    return importlib.import_module("dfbatch")
+def sdk(guest_import: Callable[[str], ModuleType]) -> ModuleType:
+    """dfbatch, importing the guest bindings componentize-py generates."""
+    return guest_import("dfbatch")
 
 
 def err(sdk: ModuleType, message: str) -> Exception:
