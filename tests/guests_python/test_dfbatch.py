@@ -245,3 +245,5 @@ def test_fold_batch_reports_sparse_errors(sdk: ModuleType) -> None:
     errors = sdk.fold_batch(wit02.to_batch(sdk.types, records), fold)
     assert total == [1, 2]
     assert wit02.sparse(errors, 4) == [None, ProcessingError("not a number")] * 2
+    assert sdk.write_batch(wit02.to_batch(sdk.types, records), fold) == errors  # a sink's
+    assert total == [1, 2, 1, 2]

@@ -414,6 +414,11 @@ def transform_one(record, transform):
     return as_wit_record(transform(OneRecord(record)))
 
 
+def write_batch(batch, write):
+    """A sink's `write-batch`: call `write(view)` on each record; the sparse record errors."""
+    return fold_batch(batch, write)
+
+
 def fold_batch(batch, fold):
     """Call `fold(view)` on each record; the sparse record errors (`fold` raised `Err`).
 
