@@ -19,6 +19,12 @@ through `check_document` one by one, which keeps its verdicts and messages:
   integers longer than Python's `sys.get_int_max_str_digits`.
 
 So a value passes here exactly when `check_document` passes it.
+
+A batch whose values were all checked this way can say so in its schema
+metadata (`mark_checked`), so a later stage (the JSON Lines sink) need not
+check them again (`is_checked`). The executor drops that metadata from any
+batch a transform returns, so the mark survives only stages that cannot
+change a value (filters).
 """
 
 from __future__ import annotations
@@ -34,7 +40,7 @@ import pyarrow.compute as pc
 from dataflare import jsonio
 from dataflare.errors import SerializationError
 
-__all__ = ["SAFE_OPENERS", "document_failures"]
+__all__ = ["SAFE_OPENERS", "document_failures", "is_checked", "mark_checked"]
 
 SAFE_OPENERS = 256
 """Values with more ``[``/``{`` than this are checked by Python (its depth limit rules)."""
@@ -42,6 +48,20 @@ SAFE_OPENERS = 256
 _SPANS = msgspec.json.Decoder(list[msgspec.Raw])
 _SPAN = msgspec.json.Decoder(msgspec.Raw)
 _DIGITS_TO_ZERO = bytes(ord("0") if chr(b).isdigit() and b < 128 else ord("x") for b in range(256))
+
+
+_CHECKED = {b"dataflare.values": b"json"}
+
+
+def mark_checked(batch: pa.RecordBatch) -> pa.RecordBatch:
+    """`batch`, marked as holding only values that are one JSON document each."""
+    return batch.replace_schema_metadata(_CHECKED)
+
+
+def is_checked(batch: pa.RecordBatch) -> bool:
+    """Whether `batch` carries the mark of `mark_checked`."""
+    metadata = batch.schema.metadata
+    return metadata is not None and metadata.get(b"dataflare.values") == b"json"
 
 
 def document_failures(values: pa.Array[Any]) -> dict[int, ValueError | SerializationError]:
@@ -76,7 +96,7 @@ def _suspects(values: pa.Array[Any]) -> list[int]:
     suspect = np.zeros(n, bool)
     try:
         spans = _SPANS.decode(text)
-    except msgspec.DecodeError:
+    except (msgspec.DecodeError, RecursionError):  # msgspec's own depth limit
         spans = None
     if spans is not None and len(spans) == n:
         skimmed = np.fromiter(map(len, spans), np.int64, n)
@@ -87,7 +107,7 @@ def _suspects(values: pa.Array[Any]) -> list[int]:
         start = int(starts[row])
         try:
             _SPAN.decode(text[start : start + int(lengths[row])])
-        except msgspec.DecodeError:
+        except (msgspec.DecodeError, RecursionError):
             suspect[row] = True
     long = np.flatnonzero(lengths > SAFE_OPENERS)
     for row in long.tolist():

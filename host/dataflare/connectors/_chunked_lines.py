@@ -132,7 +132,7 @@ class ChunkedLines:
         """Cut the buffered lines that hold the next `want` non-blank ones (or all)."""
         buf, pos = self._buf, self._pos
         data = np.frombuffer(buf, np.uint8)
-        ends = self._ends
+        ends = self._ends[:want]  # blank lines among them: `take` asks again
         starts = np.empty(len(ends), np.int64)
         starts[0] = pos
         starts[1:] = ends[:-1] + 1
@@ -179,7 +179,7 @@ class ChunkedLines:
             rows = rows[kept]
         used = end - pos
         self._pos = end
-        self._ends = ends[take:]
+        self._ends = self._ends[take:]
         if self._virtual_end and len(self._ends) == 0:
             used -= 1  # the "\n" added after the last line was never in the input
             self._virtual_end = False

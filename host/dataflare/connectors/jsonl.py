@@ -56,7 +56,7 @@ from dataflare.errors import (
     ProcessingError,
     SerializationError,
 )
-from dataflare.json_columns import document_failures
+from dataflare.json_columns import document_failures, is_checked, mark_checked
 from dataflare.model import ParamInfo, Record
 from dataflare.plugins.base import SinkBase, SourceBase
 from dataflare.plugins.kinds import ReadFailure, SourceBatch, SourceColumns
@@ -186,7 +186,7 @@ class _LineSource(SourceBase):
             values = values.filter(pa.array(keep))
         self._line += lines.lines
         self._offset += lines.consumed
-        return SourceColumns(from_values(values), failures)
+        return SourceColumns(mark_checked(from_values(values)), failures)
 
     def read_batch(self, max_records: int) -> SourceBatch:
         """The next non-blank lines (up to `max_records`) as records, bad lines beside them."""
@@ -437,9 +437,9 @@ class _LineSink(SinkBase):
             outcomes = self.write_batch(to_records(batch))
             return {i: e for i, e in enumerate(outcomes) if e is not None}
         values = batch.column(1)
-        errors: dict[int, RecordError] = {
-            row: _unwritable(error) for row, error in document_failures(values).items()
-        }
+        errors: dict[int, RecordError] = {}
+        if not is_checked(batch):  # e.g. straight from a JSON Lines source: checked there
+            errors = {row: _unwritable(e) for row, e in document_failures(values).items()}
         good = values if not errors else values.filter(_without(len(values), errors))
         if _spans_lines(good):
             # a value spanning lines is re-serialised: rare, so record by record

@@ -410,6 +410,10 @@ class Executor:
             result = call(part)
             made = result.batch
             self._check_count(stage, part.num_rows, made.num_rows, result.errors)
+            if made.schema.metadata:
+                # new values: no mark of its input's (e.g. `json_columns.mark_checked`) holds
+                made = made.replace_schema_metadata(None)
+                result = TransformResult(made, result.errors)
             if not made.schema.equals(SCHEMA):
                 try:
                     made = made.cast(SCHEMA)
