@@ -1,4 +1,4 @@
-"""JSONL -> filter -> JSONL through the whole host, records per second (a quick look, not `make bench`).
+"""JSONL -> filter -> JSONL through the whole host, in records per second (not `make bench`).
 
 Run it against two trees to compare them in one go:
 
