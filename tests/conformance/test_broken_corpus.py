@@ -20,7 +20,7 @@ CASES = {
     "loop_forever": ("resource-budget", {}, "fuel budget"),
     "alloc_unbounded": ("resource-budget", {}, "memory budget"),
     "missing_export": ("world", {}, "filter-batch"),
-    "wrong_version": ("world", {}, "0.2.0"),
+    "wrong_version": ("world", {}, "0.3.0"),
     "batch_length": ("batch", {}, "1 outcome(s) for 0 record(s)"),
     "nondeterministic": ("determinism", {}, "second instance"),
     "ignores_configure": ("configure", {"field": "x"}, "without required parameter 'field'"),

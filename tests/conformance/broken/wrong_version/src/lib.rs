@@ -1,4 +1,4 @@
-//! Broken: built against dataflare:plugin@0.2.0 (the Makefile rewrites the version). Check: world.
+//! Broken: built against dataflare:plugin@0.3.0, a version no host supports (the Makefile rewrites the version). Check: world.
 use dataflare_guest::{Config, Filter, PluginError, PluginInfo, PluginKind, Record};
 
 #[derive(Default)]
