@@ -195,7 +195,7 @@ class Subject:
 
     def world_class(self) -> Callable[[wasmtime.Store, Instance], Any]:
         """The generated class for the component's world (e.g. `Filter`)."""
-        return world_class(self.kind)
+        return world_class(self.kind, self.loaded.version)
 
     def probe(
         self,

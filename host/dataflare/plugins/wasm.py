@@ -31,12 +31,12 @@ from typing import Any, ClassVar, Generic, Protocol, TypeVar
 import wasmtime
 import wasmtime.component
 
-from dataflare._wit import aggregate as wit_aggregate
-from dataflare._wit import filter as wit_filter
-from dataflare._wit import sink as wit_sink
-from dataflare._wit import source as wit_source
-from dataflare._wit import transform as wit_transform
-from dataflare._wit import types as wit
+from dataflare._wit_v0_1 import aggregate as wit_aggregate
+from dataflare._wit_v0_1 import filter as wit_filter
+from dataflare._wit_v0_1 import sink as wit_sink
+from dataflare._wit_v0_1 import source as wit_source
+from dataflare._wit_v0_1 import transform as wit_transform
+from dataflare._wit_v0_1 import types as wit
 from dataflare.abi import rt
 from dataflare.errors import PluginError, RecordTooLarge
 from dataflare.model import PluginInfo, PluginKind, Record

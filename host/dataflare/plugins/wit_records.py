@@ -11,7 +11,7 @@ import dataclasses
 from collections.abc import Callable, Sequence
 from typing import Any, TypeVar
 
-from dataflare._wit import types as wit
+from dataflare._wit_v0_1 import types as wit
 from dataflare.abi import rt
 from dataflare.errors import PluginError, plugin_error
 from dataflare.model import ParamInfo, PluginInfo, PluginKind, Record
