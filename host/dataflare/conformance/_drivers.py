@@ -184,12 +184,17 @@ class Driver:
             failed = self.start()
             if failed is not None:
                 return failed
-            out = self.probe.call("aggregate", self.acc, item, size=size + len(self.acc or b""))
+            out = self.probe.call(
+                "aggregate",
+                self.acc,
+                self.probe.subject.wire(item),
+                size=size + len(self.acc or b""),
+            )
             if isinstance(out, Returned):
                 self.acc = out.value
                 return Returned(None)
             return out
-        out = self.probe.call(_SINGLE_EXPORT[self.kind], item, size=size)
+        out = self.probe.call(_SINGLE_EXPORT[self.kind], self.probe.subject.wire(item), size=size)
         if isinstance(out, Returned) and self.kind is PluginKind.TRANSFORM:
             return Returned(as_record(out.value))
         return out
@@ -213,7 +218,8 @@ class Driver:
         """Records through the batch export: one outcome per record (0.1: per returned element)."""
         size = sum(record_size(r) for r in records)
         export = BATCH_EXPORT[self.kind]
-        arg: Any = encode_batch(records) if self.columnar else list(records)
+        wire = self.probe.subject.wire
+        arg: Any = encode_batch(records) if self.columnar else [wire(r) for r in records]
         if self.kind is PluginKind.AGGREGATE:
             failed = self.start()
             if isinstance(failed, Trapped | Malformed):

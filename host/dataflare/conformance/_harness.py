@@ -20,6 +20,8 @@ from typing import Any
 import wasmtime
 from wasmtime.component import Instance
 
+from dataflare._wit.types import Record
+from dataflare._wit_v0_1.types import Record as RecordV01
 from dataflare.abi import rt
 from dataflare.conformance._results import Budget
 from dataflare.errors import ComponentLoadError, GuestTrap, LimitExceeded
@@ -192,6 +194,12 @@ class Subject:
     def columnar(self) -> bool:
         """True from world 0.2 on: batch exports take and return columnar batches."""
         return parse_version(self.world_version) >= (0, 2, 0)
+
+    def wire(self, record: Record) -> Any:
+        """`record` as the world's bindings take it (0.1 calls need the 0.1 `Record` class)."""
+        if self.columnar:
+            return record
+        return RecordV01(record.key, record.value, record.timestamp, record.metadata)
 
     def world_class(self) -> Callable[[wasmtime.Store, Instance], Any]:
         """The generated class for the component's world (e.g. `Filter`)."""

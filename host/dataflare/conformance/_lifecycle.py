@@ -92,6 +92,12 @@ def _problem(step: str, outcome: Outcome, must: str) -> str | None:
     return None
 
 
+def _pending(*outcomes: Outcome) -> bool:
+    return any(
+        isinstance(o, Returned) and type(o.value).__name__ == "ReadOutcomePending" for o in outcomes
+    )
+
+
 def _source(steps: _Steps) -> None:
     strict = steps.connect()
     steps.call("read(1)", "read", 1)
@@ -100,7 +106,8 @@ def _source(steps: _Steps) -> None:
     if isinstance(position, Returned):
         steps.call("restore(checkpoint)", "restore", position.value, must=strict)
         again = steps.call("read(5) after restore", "read", 5)
-        if isinstance(first, Returned) and again != first:
+        # A 0.2 source may answer pending at any time; only records show where it resumed.
+        if isinstance(first, Returned) and again != first and not _pending(first, again):
             steps.problems.append("read after restore(checkpoint) did not resume at the checkpoint")
     steps.call("close", "close", must=strict)
     steps.call("read after close", "read", 1, must="error")
@@ -112,18 +119,19 @@ def _source(steps: _Steps) -> None:
 
 def _sink(steps: _Steps) -> None:
     sample = standard_records()[:3]
+    wired = [steps.subject.wire(r) for r in sample]
     strict = steps.connect()
-    for index, record in enumerate(sample):
+    for index, record in enumerate(wired):
         steps.call(f"write #{index}", "write", record)
     steps.batch("write-batch", sample)
     steps.call("flush", "flush")
     steps.call("close", "close", must=strict)
-    steps.call("write after close", "write", sample[1], must="error")
+    steps.call("write after close", "write", wired[1], must="error")
     steps.batch("write-batch after close", sample[:1], must="error")
     steps.call("flush after close", "flush", must="error")
     steps.call("close again", "close")
     steps.fresh()
-    steps.call("write before connect", "write", sample[0])
+    steps.call("write before connect", "write", wired[0])
 
 
 def check_lifecycle(subject: Subject) -> CheckResult:
