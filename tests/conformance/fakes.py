@@ -9,6 +9,7 @@ defect, so a test can show the check that should catch it does.
 
 from __future__ import annotations
 
+import contextlib
 import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -105,10 +106,8 @@ class FakeTransform:
             # ends counted in characters instead of UTF-8 bytes
             ends, end = [], 0
             for r in out:
-                try:
+                with contextlib.suppress(UnicodeDecodeError):
                     end += len(r.value.decode("utf-8"))
-                except UnicodeDecodeError:
-                    pass
                 ends.append(end)
             encoded = wit.Batch(
                 wit.BytesColumn(encoded.values.text, ends, encoded.values.binary, []),

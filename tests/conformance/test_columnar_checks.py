@@ -122,7 +122,7 @@ def test_a_malformed_batch_is_refused_with_the_rule_it_breaks(batch, count, mess
 
 def test_keep_bitmaps_and_errors_are_checked():
     assert decode_keep(b"\x05\x01", 9) == [True, False, True, *[False] * 5, True]
-    with pytest.raises(BatchProblem, match="1 byte\\(s\\) for 9 record\\(s\\); .* needs 2"):
+    with pytest.raises(BatchProblem, match=r"1 byte\(s\) for 9 record\(s\); .* needs 2"):
         decode_keep(b"\xff", 9)
     error = wit.PluginErrorIo("x")
     assert decode_errors([wit.RecordError(1, error)], 2) == {1: error}
