@@ -3,9 +3,10 @@
 Records are the 0.2 bindings' `Record`; drivers hand 0.1 components the
 0.1 class with the same fields. Standard records cover the edge cases every
 plugin must survive (empty and 1 MiB values, non-UTF-8 bytes, unicode and
-empty metadata, missing key and timestamp, extreme timestamps). Strategies draw JSON objects whose keys and
-strings come partly from the plugin's own parameters, so a filter configured
-with ``field=status`` sees records that actually have a ``status``.
+empty metadata, missing key and timestamp, extreme timestamps). Strategies
+draw JSON objects whose keys and strings come partly from the plugin's own
+parameters, so a filter configured with ``field=status`` sees records that
+actually have a ``status``.
 """
 
 from __future__ import annotations
