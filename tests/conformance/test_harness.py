@@ -8,7 +8,9 @@ from dataflare.conformance import Budget
 from dataflare.conformance._harness import Refused, Returned, Subject, Trapped, classify_trap
 from dataflare.conformance._static import check_world_and_imports
 from dataflare.errors import GuestTrap, LimitExceeded
-from support.guests import built_guest
+from support.guests import ROOT
+
+V0_1 = ROOT / "tests" / "fixtures" / "v0_1"
 
 
 def _subject(path, budget=None):
@@ -53,9 +55,8 @@ def test_a_probe_returns_outcomes_counts_fuel_and_stays_dead_after_a_trap(broken
     assert probe.call("filter", Record(None, b"x", 5000, [])) is trap
 
 
-@pytest.mark.guests
 def test_plugin_errors_come_back_as_refused():
-    subject = _subject(built_guest("rust", "json_filter"))
+    subject = _subject(V0_1 / "json_filter.rust.wasm")
     probe = subject.probe(config=[("field", "a"), ("value", "b")])
     out = probe.call("filter", Record(None, b"not json", None, []))
     assert isinstance(out, Refused) and out.kind == "serialization"
@@ -70,9 +71,8 @@ def test_the_wall_clock_limit_stops_a_loop_that_fuel_would_allow(broken_corpus):
     assert isinstance(out, Trapped) and out.cause == "timeout"
 
 
-@pytest.mark.guests
 def test_a_memory_limit_below_the_initial_memory_fails_instantiation():
-    subject = _subject(built_guest("rust", "json_filter"))
+    subject = _subject(V0_1 / "json_filter.rust.wasm")
     probe = subject.probe(memory_bytes=64 * 1024, configure=False)
     out = probe.call("describe")
     assert isinstance(out, Trapped) and out.cause == "instantiate"
