@@ -29,6 +29,9 @@ CASES = {
     "bad_fold": ("aggregate-fold", {}, "emit differs"),
     "bad_describe": ("describe", {}, "parameter names repeat: field"),
     "bad_restore": ("lifecycle", {}, "did not resume at the checkpoint"),
+    # 0.2: merge drops `b`; batch ends decrease and overrun the text.
+    "broken_merge": ("merge", {}, "merge"),
+    "broken_offsets": ("batch", {}, "offset"),
 }
 
 
