@@ -43,8 +43,8 @@ def test_one_test_per_check_and_failures_name_the_check(tmp_path, broken_corpus)
     wasm = broken_corpus / "batch_length.wasm"
     proc = _pytest(tmp_path, "-q", "-rA", f"--dataflare-plugin={wasm}", "--dataflare-examples=4")
     assert proc.returncode == 1, proc.stdout + proc.stderr
-    assert "1 failed, 7 passed, 5 skipped" in proc.stdout
-    assert "batch: filter-batch returned 1 outcome(s) for 0 record(s)" in proc.stdout
+    assert "2 failed, 7 passed, 4 skipped" in proc.stdout  # batch-output and batch
+    assert "batch-output: filter-batch of 0 record(s): keep has 1 byte(s)" in proc.stdout
     assert "smallest input: []" in proc.stdout
 
 
