@@ -30,7 +30,7 @@ from dataflare.conformance._props import (
 )
 from dataflare.conformance._source_read import check_source_read
 from dataflare.model import PluginKind
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from conformance.fakes import Record, fake_run
@@ -217,3 +217,28 @@ def test_a_sink_that_accepts_a_batch_after_close_fails_lifecycle():
 def test_the_merge_failure_shows_the_parts():
     result = check_merge(fake_run(A, "merge_swaps", seed=1))
     assert "in parts of [" in (result.input or "")
+
+
+def _arrow(records):
+    import pyarrow as pa
+    from dataflare.columns import SCHEMA
+
+    return pa.RecordBatch.from_arrays(
+        [
+            pa.array([r.key for r in records], pa.binary()),
+            pa.array([r.value for r in records], pa.binary()),
+            pa.array([r.timestamp for r in records], pa.int64()),
+            pa.array([r.metadata for r in records], SCHEMA.field(3).type),
+        ],
+        schema=SCHEMA,
+    )
+
+
+@settings(max_examples=40)
+@given(batches(max_size=12))
+def test_the_checks_and_the_host_read_batches_alike(records):
+    # The checks judge guests by the same reading of the WIT the host runs them with.
+    from dataflare.plugins.wit_columns import from_wit_batch, to_wit_batch
+
+    assert from_wit_batch(encode_batch(records)).equals(_arrow(records))
+    assert decode_batch(to_wit_batch(_arrow(records))) == records
