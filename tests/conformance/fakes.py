@@ -61,6 +61,8 @@ class FakeFilter:
 
     def filter_batch(self, batch: wit.Batch) -> wit.FilterOutcome:
         records = decode_batch(batch)
+        if self.bug == "batch_traps" and len(records) > 2:
+            raise FakeTrap("wasm trap: out of bounds memory access")
         keep = [bool(r.value) and not _fails(r) for r in records]
         errors = [
             wit.RecordError(i, wit.PluginErrorProcessing("bad record"))
@@ -140,6 +142,8 @@ class FakeAggregate:
         return rt.Ok(json.dumps(items).encode())
 
     def aggregate_batch(self, acc: bytes, batch: wit.Batch) -> wit.FoldOutcome:
+        if self.bug == "batch_traps" and len(batch.values.ends) > 2:
+            raise FakeTrap("wasm trap: unreachable")
         errors = []
         for i, record in enumerate(decode_batch(batch)):
             out = self.aggregate(acc, record)

@@ -168,6 +168,7 @@ def check_batch(run: PropertyRun) -> CheckResult:
     """The batch export equals the single export applied record by record."""
     kind = run.subject.kind
     export = BATCH_EXPORT[kind]
+    single_name = "write" if kind is PluginKind.SINK else kind.value
 
     def why(records: list[Record]) -> str | None:
         single = run.driver()
@@ -176,8 +177,11 @@ def check_batch(run: PropertyRun) -> CheckResult:
         batch = run.driver()
         together = batch.feed_batch(records)
         batch.probe.close()
-        if isinstance(together, Trapped) or any(isinstance(o, Trapped) for o in one_by_one):
-            return None  # traps are no-trap's finding; nothing to compare
+        if any(isinstance(o, Trapped) for o in one_by_one):
+            return None  # traps of the single export are no-trap's finding
+        if isinstance(together, Trapped):
+            # no-trap feeds records one by one, so only this check sees the batch form trap
+            return f"{export} trapped where {single_name} did not: {together.message}"
         if isinstance(together, Malformed):
             return f"{export} returned a malformed result: {together.problem}"
         if len(together) != len(records):
@@ -195,7 +199,7 @@ def check_batch(run: PropertyRun) -> CheckResult:
     return CheckResult(
         "batch",
         Status.PASS,
-        f"{export} matches {kind.value if kind is not PluginKind.SINK else 'write'} record by"
+        f"{export} matches {single_name} record by"
         f" record on {run.examples} generated lists (values and error kinds)"
         + (", each sent as one columnar batch" if run.subject.columnar else ""),
     )
@@ -216,7 +220,9 @@ def check_aggregate_fold(run: PropertyRun) -> CheckResult:
         for lo, hi in itertools.pairwise(bounds):
             part = batch.feed_batch(records[lo:hi])
             if isinstance(part, Trapped):
-                return None
+                if any(isinstance(o, Trapped) for o in [*singles, emitted_single]):
+                    return None  # no-trap's finding
+                return f"aggregate-batch trapped where aggregate did not: {part.message}"
             if isinstance(part, Malformed):
                 return f"aggregate-batch returned a malformed result: {part.problem}"
             outcomes.extend(part)
