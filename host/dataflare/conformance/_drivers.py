@@ -101,11 +101,12 @@ def source_ops(max_size: int = 6) -> st.SearchStrategy[list[SourceOp]]:
     return st.lists(op, max_size=max_size)
 
 
-def _batch_outcome(raw: Any) -> Outcome:
+def _batch_outcome(raw: Any, kind: PluginKind) -> Outcome:
+    """One element of a 0.1 batch result; a transformed record as the checks' `Record`."""
     if isinstance(raw, rt.Err):
         return Refused(error_kind(raw.value), raw.value.value)
     value = raw.value if isinstance(raw, rt.Ok) else raw
-    return Returned(as_record(value) if hasattr(value, "metadata") else value)
+    return Returned(as_record(value) if kind is PluginKind.TRANSFORM else value)
 
 
 def as_record(value: Any) -> Record:
@@ -235,8 +236,8 @@ class Driver:
         if not self.columnar:
             if self.kind is PluginKind.AGGREGATE:
                 self.acc = out.value.accumulator
-                return [_batch_outcome(o) for o in out.value.outcomes]
-            return [_batch_outcome(o) for o in out.value]
+                return [_batch_outcome(o, self.kind) for o in out.value.outcomes]
+            return [_batch_outcome(o, self.kind) for o in out.value]
         try:
             outcomes = _per_record(self.kind, out.value, len(records))
         except BatchProblem as problem:

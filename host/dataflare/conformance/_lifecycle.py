@@ -9,6 +9,7 @@ from `checkpoint`.
 
 from __future__ import annotations
 
+from dataflare._wit import types as wit
 from dataflare._wit.types import Record
 from dataflare.conformance._drivers import Driver
 from dataflare.conformance._harness import (
@@ -94,7 +95,7 @@ def _problem(step: str, outcome: Outcome, must: str) -> str | None:
 
 def _pending(*outcomes: Outcome) -> bool:
     return any(
-        isinstance(o, Returned) and type(o.value).__name__ == "ReadOutcomePending" for o in outcomes
+        isinstance(o, Returned) and isinstance(o.value, wit.ReadOutcomePending) for o in outcomes
     )
 
 
