@@ -337,3 +337,30 @@ def fake_run(kind: PluginKind, bug: str = "", *, examples: int = 12, seed: int =
     """A property run over the fake of `kind`, with `bug` planted (none by default)."""
     subject = FakeSubject(kind, lambda: FAKES[kind](bug))
     return PropertyRun(subject, (), seed, examples)  # type: ignore[arg-type]
+
+
+@dataclass
+class FakeFilterV01:
+    """A world 0.1 filter: `filter_batch` takes a list and answers one result per record."""
+
+    bug: str = ""
+
+    def configure(self, config: Any) -> rt.Ok[None]:
+        return rt.Ok(None)
+
+    def filter(self, record: Record) -> Any:
+        return FakeFilter().filter(record)
+
+    def filter_batch(self, records: list[Record]) -> list[Any]:
+        out = [self.filter(r) for r in records]
+        if self.bug == "one_more":
+            out.append(rt.Ok(True))
+        return out
+
+
+def fake_run_v01(bug: str = "", *, examples: int = 12, seed: int = 0) -> PropertyRun:
+    """A property run over a world 0.1 fake filter, with `bug` planted."""
+    subject = FakeSubject(
+        PluginKind.FILTER, lambda: FakeFilterV01(bug), world_version="0.1.0", columnar=False
+    )
+    return PropertyRun(subject, (), seed, examples)  # type: ignore[arg-type]

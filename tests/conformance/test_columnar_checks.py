@@ -1,7 +1,8 @@
 """The world 0.2 checks, on plugins written in Python (tests/conformance/fakes.py).
 
 Each correct fake passes; each planted bug is caught by the check that owns
-it, with a message that names the rule and the smallest input.
+it, with a message that names the rule and the smallest input. A 0.1 fake
+shows the 0.1 batch check still counts one outcome per record.
 """
 
 from __future__ import annotations
@@ -244,3 +245,13 @@ def test_the_checks_and_the_host_read_batches_alike(records):
 
     assert from_wit_batch(encode_batch(records)).equals(_arrow(records))
     assert decode_batch(to_wit_batch(_arrow(records))) == records
+
+
+def test_the_0_1_batch_check_still_counts_outcomes_per_record():
+    from conformance.fakes import fake_run_v01
+
+    assert check_batch(fake_run_v01()).status is Status.PASS
+    result = check_batch(fake_run_v01("one_more"))
+    assert result.status is Status.FAIL
+    assert result.detail == "filter-batch returned 1 outcome(s) for 0 record(s)"
+    assert result.input == "[]"
