@@ -12,7 +12,8 @@ Everything `dataflare.plugins.wasm` says of 0.1 adapters holds here too:
 a trap; batch calls are cut by bytes, now with the 0.2 bound
 (`call_bounds.call_bytes_v2`), and a record too big for one call gets a
 `RecordTooLarge` in its slot; limits, timeouts and traps are the runtime's.
-What a guest returns is checked (`wit_columns`); an answer that breaks the
+Batches cross with their `text` as UTF-8 bytes (`wit_utf8`), never as a
+Python `str`. What a guest returns is checked (`wit_columns`); an answer that breaks the
 WIT contract raises `GuestContractError` naming the plugin, and none of it
 is used.
 """
@@ -20,8 +21,7 @@ is used.
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator, Mapping, Sequence
-from functools import partial
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import Any, TypeVar
 
 import numpy as np
@@ -46,6 +46,7 @@ from dataflare.columns import (
 from dataflare.columns import RecordError as ColumnError
 from dataflare.errors import GuestContractError, PluginError, RecordTooLarge
 from dataflare.model import PluginKind, Record
+from dataflare.plugins import wit_utf8
 from dataflare.plugins.call_bounds import (
     DEFAULT_MEMORY_BYTES,
     HOST_COST_V2_ROUND_TRIP,
@@ -275,6 +276,19 @@ class _Columnar(WasmPlugin[W]):
         return columns.to_records(self._check_returned(batch))
 
 
+# A call's function, made outside the loop that sends it (each binds its own batch).
+def _fold(acc: bytes, batch: wit.Batch) -> Callable[[wit_aggregate.Aggregate], wit.FoldOutcome]:
+    return lambda w: w.aggregate_batch(acc, batch)
+
+
+def _write(batch: wit.Batch) -> Callable[[wit_sink.Sink], list[wit.RecordError]]:
+    return lambda w: w.write_batch(batch)
+
+
+def _read(ask: int) -> Callable[[wit_source.Source], Any]:
+    return lambda w: w.read(ask)
+
+
 def _as_batch(
     records: Sequence[Record],
 ) -> tuple[pa.RecordBatch, dict[int, PluginError], list[int]]:
@@ -301,7 +315,7 @@ class WasmColumnsFilter(_Columnar[wit_filter.Filter]):
     """A `FilterPlugin` (and columnar filter) backed by a 0.2 component of world `filter`."""
 
     kind = PluginKind.FILTER
-    _world_type = wit_filter.Filter
+    _world_type = wit_utf8.Filter
 
     def filter(self, record: Record) -> bool:
         """True keeps the record."""
@@ -360,7 +374,7 @@ class WasmColumnsTransform(_Columnar[wit_transform.Transform]):
     """A `TransformPlugin` (and columnar transform) backed by a 0.2 `transform` component."""
 
     kind = PluginKind.TRANSFORM
-    _world_type = wit_transform.Transform
+    _world_type = wit_utf8.Transform
 
     def transform(self, record: Record) -> Record:
         """The new record."""
@@ -415,7 +429,7 @@ class WasmColumnsAggregate(_Columnar[wit_aggregate.Aggregate]):
     """An `AggregatePlugin` (with columnar folds and `merge`) backed by a 0.2 component."""
 
     kind = PluginKind.AGGREGATE
-    _world_type = wit_aggregate.Aggregate
+    _world_type = wit_utf8.Aggregate
 
     def init(self) -> bytes:
         """The empty accumulator."""
@@ -446,10 +460,7 @@ class WasmColumnsAggregate(_Columnar[wit_aggregate.Aggregate]):
                 continue
             part = piece.batch
             wb = to_wit_batch(part)
-            fold = self._call(
-                partial(wit_aggregate.Aggregate.aggregate_batch, acc=acc, records=wb),
-                part.num_rows,
-            )
+            fold = self._call(_fold(acc, wb), part.num_rows)
             errs = self._errors(fold.errors, part.num_rows)
             acc = fold.accumulator
             errors.update((start + i, e) for i, e in errs.items())
@@ -484,7 +495,7 @@ class WasmColumnsSource(_Connected[wit_source.Source], _Columnar[wit_source.Sour
     """A `SourcePlugin` (and columnar source) backed by a 0.2 component of world `source`."""
 
     kind = PluginKind.SOURCE
-    _world_type = wit_source.Source
+    _world_type = wit_utf8.Source
 
     _largest = 0  # the most text bytes one record read so far carried
 
@@ -503,7 +514,7 @@ class WasmColumnsSource(_Connected[wit_source.Source], _Columnar[wit_source.Sour
         while got < max_records:
             want = max_records - got
             ask = max(1, min(want, self.read_bytes // self._largest)) if self._largest else 1
-            outcome = unwrap(self._call(partial(wit_source.Source.read, max=ask), ask))
+            outcome = unwrap(self._call(_read(ask), ask))
             if isinstance(outcome, wit.ReadOutcomeRecords):
                 batch = self._batch_of(outcome.value)
                 if not 1 <= batch.num_rows <= ask:
@@ -567,7 +578,7 @@ class WasmColumnsSink(_Connected[wit_sink.Sink], _Columnar[wit_sink.Sink]):
     """A `SinkPlugin` (and columnar sink) backed by a 0.2 component of world `sink`."""
 
     kind = PluginKind.SINK
-    _world_type = wit_sink.Sink
+    _world_type = wit_utf8.Sink
 
     def write(self, record: Record) -> None:
         """Write one record."""
@@ -584,7 +595,7 @@ class WasmColumnsSink(_Connected[wit_sink.Sink], _Columnar[wit_sink.Sink]):
                 continue
             n = piece.batch.num_rows
             wb = to_wit_batch(piece.batch)
-            written = self._call(partial(wit_sink.Sink.write_batch, records=wb), n)
+            written = self._call(_write(wb), n)
             errs = self._errors(written, n)
             errors.update((piece.start + i, e) for i, e in errs.items())
         return errors
