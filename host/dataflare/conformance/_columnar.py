@@ -80,7 +80,9 @@ def _indices(name: str, indices: Iterable[int], count: int) -> list[int]:
 
 
 def _decode_column(name: str, column: Any, count: int, *, values: bool) -> list[bytes | None]:
-    text: bytes = column.text.encode("utf-8")
+    raw = column.text
+    # Lifted from a guest, text is a str; the host may also hold it as UTF-8 bytes.
+    text = raw.encode("utf-8") if isinstance(raw, str) else bytes(raw)
     ends: list[int] = list(column.ends)
     if len(ends) != count:
         raise BatchProblem(f"{name}.ends has {len(ends)} entries for {count} record(s)")
