@@ -21,7 +21,7 @@ CASES = {
     "alloc_unbounded": ("resource-budget", {}, "memory budget"),
     "missing_export": ("world", {}, "filter-batch"),
     "wrong_version": ("world", {}, "0.3.0"),
-    "batch_length": ("batch", {}, "1 outcome(s) for 0 record(s)"),
+    "batch_length": ("batch-output", {}, "keep has 1 byte(s) for 0 record(s)"),
     "nondeterministic": ("determinism", {}, "second instance"),
     "ignores_configure": ("configure", {"field": "x"}, "without required parameter 'field'"),
     "undeclared_import": ("imports", {}, "acme:net/fetch"),
@@ -30,8 +30,8 @@ CASES = {
     "bad_describe": ("describe", {}, "parameter names repeat: field"),
     "bad_restore": ("lifecycle", {}, "did not resume at the checkpoint"),
     # 0.2: merge drops `b`; batch ends decrease and overrun the text.
-    "broken_merge": ("merge", {}, "merge"),
-    "broken_offsets": ("batch", {}, "offset"),
+    "broken_merge": ("merge", {}, "folded apart and merged left to right"),
+    "broken_offsets": ("batch-output", {}, "is past the end of values.text"),
 }
 
 
@@ -47,6 +47,14 @@ def test_broken_component_is_flagged_by_the_right_check(broken_corpus, name):
     assert evidence in f"{result.detail} {result.input or ''}", shown
     if check not in ("world", "imports"):
         assert report.check("world").status is Status.PASS
+        assert report.world_version == "0.2.0"  # the corpus is built on the 0.2 SDK
+
+
+def test_an_unknown_version_is_refused_naming_the_supported_ones(broken_corpus):
+    report = run_checks(broken_corpus / "wrong_version.wasm")
+    assert report.world_version is None
+    detail = report.check("world").detail
+    assert "0.3.0" in detail and "0.1.x" in detail and "0.2.x" in detail, detail
 
 
 def test_trap_input_reports_the_shrunk_input(broken_corpus):

@@ -32,7 +32,9 @@ def sample_report() -> Report:
         )
         for i, name in enumerate(CHECK_NAMES)
     )
-    return Report("p.wasm", "filter", "0.1.0", 7, 5, {"a": "b"}, Budget().to_json(), checks)
+    return Report(
+        "p.wasm", "filter", "0.2.3", "0.2.0", 7, 5, {"a": "b"}, Budget().to_json(), checks
+    )
 
 
 def test_a_report_with_every_status_validates_and_round_trips_through_json():
@@ -49,7 +51,7 @@ def test_warnings_and_skips_do_not_fail_a_run():
     softened = tuple(
         CheckResult(c.name, Status.WARN if c.failed else c.status, c.detail) for c in report.checks
     )
-    relaxed = Report("p.wasm", "filter", "0.1.0", 0, 5, {}, Budget().to_json(), softened)
+    relaxed = Report("p.wasm", "filter", "0.1.0", "0.1.0", 0, 5, {}, Budget().to_json(), softened)
     assert relaxed.passed and relaxed.failures == ()
     assert report.failures == tuple(c.name for c in report.checks if c.status is Status.FAIL)
 
@@ -64,7 +66,8 @@ def test_warnings_and_skips_do_not_fail_a_run():
         lambda d: d["checks"][0].update(name="speed"),
         lambda d: d["checks"][0].update(extra=1),
         lambda d: d["budget"].update(memory_bytes="lots"),
-        lambda d: d.update(schema_version=2),
+        lambda d: d.update(schema_version=1),
+        lambda d: d.pop("world_version"),
         lambda d: d["params"].update(n=3),
         lambda d: d["checks"][CHECK_NAMES.index("resource-budget")].update(
             status="pass", metrics={}
@@ -73,12 +76,13 @@ def test_warnings_and_skips_do_not_fail_a_run():
     ids=[
         "no-checks",
         "bad-kind",
-        "nine-checks",
+        "twelve-checks",
         "bad-status",
         "bad-name",
         "extra-key",
         "bad-budget",
         "schema-version",
+        "no-world-version",
         "non-string-param",
         "budget-without-metrics",
     ],

@@ -28,7 +28,9 @@ def register(subparsers: Any) -> None:
         description=(
             "Run the conformance checks on a plugin component: world and imports, describe,"
             " configure, resource budget, no trap on generated records, determinism, batch"
-            " equivalence, aggregate folds, source/sink lifecycle. Exit 0 only if none fails."
+            " output (0.2), batch equivalence, aggregate folds, merge (0.2), source read (0.2),"
+            " source/sink lifecycle; through the world version (0.1 or 0.2) the component was"
+            " built for. Exit 0 only if none fails."
         ),
     )
     parser.add_argument("plugin", help="the component (.wasm) to check")

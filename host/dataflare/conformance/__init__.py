@@ -15,7 +15,7 @@ any path and returns a `Report` (see `dataflare.conformance.pytest_plugin`).
 
 The checks, in order (a failure skips the checks that depend on it):
 
-* ``world``: targets one of our worlds at a compatible version, exports all
+* ``world``: targets one of our worlds at a supported version, exports all
   of its functions (``--world`` pins which one).
 * ``imports``: nothing beyond what the world allows; the policy is in
   `dataflare.conformance._imports` (filesystem/sockets warn, unlinkable fail).
@@ -30,12 +30,26 @@ The checks, in order (a failure skips the checks that depend on it):
 * ``no-trap``: no trap on standard and hypothesis-generated inputs; every
   failure must be a ``plugin-error``.
 * ``determinism``: two fresh instances give the same outcomes.
+* ``batch-output`` (world 0.2): every columnar result is well formed: ends
+  non-decreasing UTF-8 byte offsets ending at the text's length, binary and
+  absent indices increasing with empty spans, a keep bitmap of one bit per
+  record, error indices in the batch, and ``emit``'s batch likewise.
 * ``batch``: the batch export equals the single one record by record
-  (values and error kinds), with one outcome per record.
+  (values and error kinds), with one outcome per record; in 0.2 the records
+  (non-UTF-8 values and keys, absent keys and timestamps, metadata) go as
+  one columnar batch.
 * ``aggregate-fold``: folding with ``aggregate-batch`` in any chunks emits
   what folding one by one from ``init`` emits.
+* ``merge`` (world 0.2): folding the parts of any split from ``init`` and
+  merging left to right emits the same records, in order, as one fold.
+* ``source-read`` (world 0.2): ``read`` gives 1..max well-formed records,
+  ``pending`` or ``end``, and ``end`` stays ``end`` until ``restore``.
 * ``lifecycle`` (sources, sinks): connect, use, close succeed; use after
   close is a ``plugin-error``, never a trap; a source resumes at a checkpoint.
+
+A component is checked through the world version it was built for (0.1.x or
+0.2.x); checks of what 0.2 added are skipped for a 0.1 component, and the
+report's ``world_version`` says which world was checked.
 
 A failing property shows its smallest input (hypothesis shrinking, seeded by
 ``--seed``, ``--examples`` tries per check). Python API: `run_checks` returns

@@ -20,17 +20,20 @@ from typing import Any
 import wasmtime
 from wasmtime.component import Instance
 
-from dataflare._wit_v0_1 import types as wit
+from dataflare._wit.types import Record
+from dataflare._wit_v0_1.types import Record as RecordV01
 from dataflare.abi import rt
 from dataflare.conformance._results import Budget
 from dataflare.errors import ComponentLoadError, GuestTrap, LimitExceeded
 from dataflare.model import PluginKind
 from dataflare.runtime import EngineConfig, Limits, LoadedComponent, PluginInstance
+from dataflare.runtime.identify import parse_version
 from dataflare.runtime.sandbox import plugin_logger
 from dataflare.runtime.worlds import world_class
 
 __all__ = [
     "CHECK_ENGINE",
+    "Malformed",
     "Outcome",
     "Probe",
     "Refused",
@@ -47,12 +50,13 @@ CHECK_ENGINE = EngineConfig(fuel=True, epoch=True)
 
 _LOGGER_NAME = "conformance"
 _KEPT_LOG_LINES = 3
-_ERROR_KINDS: dict[type, str] = {
-    wit.PluginErrorProcessing: "processing",
-    wit.PluginErrorConfiguration: "configuration",
-    wit.PluginErrorIo: "io",
-    wit.PluginErrorSerialization: "serialization",
+_ERROR_KINDS = {
+    "PluginErrorProcessing": "processing",
+    "PluginErrorConfiguration": "configuration",
+    "PluginErrorIo": "io",
+    "PluginErrorSerialization": "serialization",
 }
+"""Case names of `plugin-error`, by generated class name: every version's bindings share them."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -79,12 +83,20 @@ class Trapped:
     fuel: int = 0
 
 
-Outcome = Returned | Refused | Trapped
+@dataclass(frozen=True, slots=True)
+class Malformed:
+    """The call returned, but its columnar result breaks a rule of the WIT (see `problem`)."""
+
+    export: str
+    problem: str
+
+
+Outcome = Returned | Refused | Trapped | Malformed
 
 
 def error_kind(err: object) -> str:
-    """The case name of a generated `plugin-error` value."""
-    return _ERROR_KINDS[type(err)]
+    """The case name of a generated `plugin-error` value, of any version's bindings."""
+    return _ERROR_KINDS[type(err).__name__]
 
 
 def _outcome(raw: Any) -> Returned | Refused:
@@ -101,6 +113,8 @@ def describe_outcome(outcome: Outcome) -> str:
         return f"{outcome.kind} error ({outcome.message!r})"
     if isinstance(outcome, Trapped):
         return f"trap: {outcome.message}"
+    if isinstance(outcome, Malformed):
+        return f"malformed {outcome.export} result: {outcome.problem}"
     return f"ok {_short(outcome.value)}"
 
 
@@ -170,6 +184,22 @@ class Subject:
     def kind(self) -> PluginKind:
         """The world the component targets."""
         return self.loaded.kind
+
+    @property
+    def world_version(self) -> str:
+        """The version of the host's world the component is checked through (e.g. 0.2.0)."""
+        return self.loaded.world.version
+
+    @property
+    def columnar(self) -> bool:
+        """True from world 0.2 on: batch exports take and return columnar batches."""
+        return parse_version(self.world_version) >= (0, 2, 0)
+
+    def wire(self, record: Record) -> Any:
+        """`record` as the world's bindings take it (0.1 calls need the 0.1 `Record` class)."""
+        if self.columnar:
+            return record
+        return RecordV01(record.key, record.value, record.timestamp, record.metadata)
 
     def world_class(self) -> Callable[[wasmtime.Store, Instance], Any]:
         """The generated class for the component's world (e.g. `Filter`)."""

@@ -1,10 +1,12 @@
 """The inputs checks feed a plugin: fixed standard records and hypothesis strategies.
 
-Standard records cover the edge cases every plugin must survive (empty and
-1 MiB values, non-UTF-8 bytes, unicode and empty metadata, missing key and
-timestamp, extreme timestamps). Strategies draw JSON objects whose keys and
-strings come partly from the plugin's own parameters, so a filter configured
-with ``field=status`` sees records that actually have a ``status``.
+Records are the 0.2 bindings' `Record`; drivers hand 0.1 components the
+0.1 class with the same fields. Standard records cover the edge cases every
+plugin must survive (empty and 1 MiB values, non-UTF-8 bytes, unicode and
+empty metadata, missing key and timestamp, extreme timestamps). Strategies
+draw JSON objects whose keys and strings come partly from the plugin's own
+parameters, so a filter configured with ``field=status`` sees records that
+actually have a ``status``.
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ from collections.abc import Iterable, Sequence
 
 from hypothesis import strategies as st
 
-from dataflare._wit_v0_1.types import Record
+from dataflare._wit.types import Record
 
 __all__ = [
     "I64_MAX",
@@ -99,7 +101,9 @@ def records(vocabulary: Iterable[str] = ()) -> st.SearchStrategy[Record]:
     )
     texts = st.text(st.characters(exclude_categories=["Cs"]), max_size=8)
     metadata = st.lists(st.tuples(texts | words, texts | words), max_size=3)
-    keys = st.none() | st.binary(max_size=12)
+    # UTF-8 keys travel in a 0.2 key column's text, others in its binary list,
+    # and key-less records in its absent list: a batch should mix all three.
+    keys = st.none() | st.binary(max_size=12) | texts.map(str.encode)
     return st.builds(Record, keys, values, timestamps, metadata)
 
 

@@ -9,8 +9,11 @@ from `checkpoint`.
 
 from __future__ import annotations
 
-from dataflare.abi import rt
+from dataflare._wit import types as wit
+from dataflare._wit.types import Record
+from dataflare.conformance._drivers import Driver
 from dataflare.conformance._harness import (
+    Malformed,
     Outcome,
     Refused,
     Returned,
@@ -53,6 +56,22 @@ class _Steps:
             self.problems.append(problem)
         return outcome
 
+    def batch(self, step: str, records: list[Record], must: str = "no-trap") -> None:
+        """`write-batch` through the world's batch shape; "error": every record must fail."""
+        dead = self.probe.trap is not None
+        out = Driver(self.probe, self.subject.kind).feed_batch(records)
+        if dead:
+            self.trail.append(f"{step}: not run (the instance trapped earlier)")
+            return
+        if isinstance(out, Trapped | Malformed):
+            self.trail.append(f"{step}: {describe_outcome(out)}")
+            self.problems.append(_problem(step, out, must) or f"{step}: {describe_outcome(out)}")
+            return
+        shown = ", ".join(describe_outcome(o) for o in out)
+        self.trail.append(f"{step}: [{shown}]")
+        if must == "error" and any(isinstance(o, Returned) for o in out):
+            self.problems.append(f"{step} accepted a record, but calls after close must fail")
+
     def connect(self) -> str:
         """Connect; the strictness later steps need ("ok", or "no-trap" when it failed)."""
         connected = self.call("connect", "connect")
@@ -69,14 +88,15 @@ def _problem(step: str, outcome: Outcome, must: str) -> str | None:
         return f"{step} failed: {describe_outcome(outcome)}"
     if must != "error":
         return None
-    if isinstance(outcome, Returned) and isinstance(outcome.value, list):
-        # A batch answers per record: every record must be refused.
-        if any(isinstance(o, rt.Ok) for o in outcome.value):
-            return f"{step} accepted a record, but calls after close must fail"
-        return None
     if not isinstance(outcome, Refused):
         return f"{step} succeeded, but calls after close must fail"
     return None
+
+
+def _pending(*outcomes: Outcome) -> bool:
+    return any(
+        isinstance(o, Returned) and isinstance(o.value, wit.ReadOutcomePending) for o in outcomes
+    )
 
 
 def _source(steps: _Steps) -> None:
@@ -87,7 +107,8 @@ def _source(steps: _Steps) -> None:
     if isinstance(position, Returned):
         steps.call("restore(checkpoint)", "restore", position.value, must=strict)
         again = steps.call("read(5) after restore", "read", 5)
-        if isinstance(first, Returned) and again != first:
+        # A 0.2 source may answer pending at any time; only records show where it resumed.
+        if isinstance(first, Returned) and again != first and not _pending(first, again):
             steps.problems.append("read after restore(checkpoint) did not resume at the checkpoint")
     steps.call("close", "close", must=strict)
     steps.call("read after close", "read", 1, must="error")
@@ -99,18 +120,19 @@ def _source(steps: _Steps) -> None:
 
 def _sink(steps: _Steps) -> None:
     sample = standard_records()[:3]
+    wired = [steps.subject.wire(r) for r in sample]
     strict = steps.connect()
-    for index, record in enumerate(sample):
+    for index, record in enumerate(wired):
         steps.call(f"write #{index}", "write", record)
-    steps.call("write-batch", "write-batch", sample)
+    steps.batch("write-batch", sample)
     steps.call("flush", "flush")
     steps.call("close", "close", must=strict)
-    steps.call("write after close", "write", sample[1], must="error")
-    steps.call("write-batch after close", "write-batch", sample[:1], must="error")
+    steps.call("write after close", "write", wired[1], must="error")
+    steps.batch("write-batch after close", sample[:1], must="error")
     steps.call("flush after close", "flush", must="error")
     steps.call("close again", "close")
     steps.fresh()
-    steps.call("write before connect", "write", sample[0])
+    steps.call("write before connect", "write", wired[0])
 
 
 def check_lifecycle(subject: Subject) -> CheckResult:

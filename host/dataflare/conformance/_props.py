@@ -13,10 +13,11 @@ from typing import Any, TypeVar
 
 from hypothesis import strategies as st
 
-from dataflare._wit_v0_1.types import Record
+from dataflare._wit.types import Record
 from dataflare.conformance._budget import StandardRun, label
 from dataflare.conformance._drivers import BATCH_EXPORT, Driver, SourceOp, source_ops
 from dataflare.conformance._harness import (
+    Malformed,
     Outcome,
     Refused,
     Subject,
@@ -38,6 +39,8 @@ __all__ = [
 
 Item = Record | SourceOp
 T = TypeVar("T")
+BATCH_RECORDS = 12
+"""Records per generated batch in batch checks: past 8, so a keep bitmap needs a second byte."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -165,6 +168,7 @@ def check_batch(run: PropertyRun) -> CheckResult:
     """The batch export equals the single export applied record by record."""
     kind = run.subject.kind
     export = BATCH_EXPORT[kind]
+    single_name = "write" if kind is PluginKind.SINK else kind.value
 
     def why(records: list[Record]) -> str | None:
         single = run.driver()
@@ -173,8 +177,13 @@ def check_batch(run: PropertyRun) -> CheckResult:
         batch = run.driver()
         together = batch.feed_batch(records)
         batch.probe.close()
-        if isinstance(together, Trapped) or any(isinstance(o, Trapped) for o in one_by_one):
-            return None  # traps are no-trap's finding; nothing to compare
+        if any(isinstance(o, Trapped) for o in one_by_one):
+            return None  # traps of the single export are no-trap's finding
+        if isinstance(together, Trapped):
+            # no-trap feeds records one by one, so only this check sees the batch form trap
+            return f"{export} trapped where {single_name} did not: {together.message}"
+        if isinstance(together, Malformed):
+            return f"{export} returned a malformed result: {together.problem}"
         if len(together) != len(records):
             return f"{export} returned {len(together)} outcome(s) for {len(records)} record(s)"
         for index, (a, b) in enumerate(zip(one_by_one, together, strict=True)):
@@ -183,15 +192,16 @@ def check_batch(run: PropertyRun) -> CheckResult:
         return None
 
     fixed = standard_records(run.vocabulary)
-    found = run.failure(batches(run.vocabulary), why, fixed)
+    found = run.failure(batches(run.vocabulary, BATCH_RECORDS), why, fixed)
     if found is not None:
         records, reason = found
         return CheckResult("batch", Status.FAIL, reason, input=render_records(records))
     return CheckResult(
         "batch",
         Status.PASS,
-        f"{export} matches {kind.value if kind is not PluginKind.SINK else 'write'} record by"
-        f" record on {run.examples} generated lists (values and error kinds)",
+        f"{export} matches {single_name} record by"
+        f" record on {run.examples} generated lists (values and error kinds)"
+        + (", each sent as one columnar batch" if run.subject.columnar else ""),
     )
 
 
@@ -210,12 +220,18 @@ def check_aggregate_fold(run: PropertyRun) -> CheckResult:
         for lo, hi in itertools.pairwise(bounds):
             part = batch.feed_batch(records[lo:hi])
             if isinstance(part, Trapped):
-                return None
+                if any(isinstance(o, Trapped) for o in [*singles, emitted_single]):
+                    return None  # no-trap's finding
+                return f"aggregate-batch trapped where aggregate did not: {part.message}"
+            if isinstance(part, Malformed):
+                return f"aggregate-batch returned a malformed result: {part.problem}"
             outcomes.extend(part)
         emitted_batch = batch.finish()
         batch.probe.close()
         if any(isinstance(o, Trapped) for o in [*singles, emitted_single, emitted_batch]):
             return None
+        if isinstance(emitted_batch, Malformed):
+            return f"emit returned a malformed result: {emitted_batch.problem}"
         if len(outcomes) != len(records):
             return (
                 f"aggregate-batch returned {len(outcomes)} outcome(s) for {len(records)} record(s)"

@@ -43,6 +43,8 @@ def render_text(report: Report, *, width: int = 120, color: bool = False) -> str
     )
     console.print(table)
     kind = f"{report.kind} plugin" if report.kind else "component"
+    if report.world_version:
+        kind += f" (checked as world dataflare:plugin@{report.world_version})"
     verdict = "PASSED" if report.passed else f"FAILED ({', '.join(report.failures)})"
     console.print(
         f"{kind}: {verdict}  [seed {report.seed}, {report.examples} examples]", markup=False

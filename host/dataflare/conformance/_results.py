@@ -20,7 +20,7 @@ __all__ = [
     "Status",
 ]
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 """Bumped whenever the JSON report changes incompatibly."""
 
 DEFAULT_EXAMPLES = 50
@@ -34,8 +34,11 @@ CHECK_NAMES = (
     "resource-budget",
     "no-trap",
     "determinism",
+    "batch-output",
     "batch",
     "aggregate-fold",
+    "merge",
+    "source-read",
     "lifecycle",
 )
 """Every check, in the order they run and are reported."""
@@ -122,6 +125,8 @@ class Report:
     plugin: str
     kind: str | None
     version: str | None
+    world_version: str | None
+    """The version of the host's world the checks went through (0.1.0 or 0.2.0)."""
     seed: int
     examples: int
     params: dict[str, str]
@@ -152,6 +157,7 @@ class Report:
             "plugin": self.plugin,
             "kind": self.kind,
             "version": self.version,
+            "world_version": self.world_version,
             "passed": self.passed,
             "seed": self.seed,
             "examples": self.examples,

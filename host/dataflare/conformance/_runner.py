@@ -6,9 +6,11 @@ import os
 from collections.abc import Mapping
 from pathlib import Path
 
+from dataflare.conformance._batch_output import check_batch_output
 from dataflare.conformance._budget import check_budget
 from dataflare.conformance._harness import Subject
 from dataflare.conformance._lifecycle import check_lifecycle
+from dataflare.conformance._merge import check_merge
 from dataflare.conformance._props import (
     PropertyRun,
     check_aggregate_fold,
@@ -24,16 +26,27 @@ from dataflare.conformance._results import (
     Report,
     Status,
 )
+from dataflare.conformance._source_read import check_source_read
 from dataflare.conformance._static import check_configure, check_describe, check_world_and_imports
 from dataflare.model import PluginKind
 
 __all__ = ["run_checks"]
 
+_RECORD_KINDS = {PluginKind.FILTER, PluginKind.TRANSFORM, PluginKind.AGGREGATE, PluginKind.SINK}
 _APPLIES = {
-    "batch": {PluginKind.FILTER, PluginKind.TRANSFORM, PluginKind.AGGREGATE, PluginKind.SINK},
+    "batch-output": _RECORD_KINDS,
+    "batch": _RECORD_KINDS,
     "aggregate-fold": {PluginKind.AGGREGATE},
+    "merge": {PluginKind.AGGREGATE},
+    "source-read": {PluginKind.SOURCE},
     "lifecycle": {PluginKind.SOURCE, PluginKind.SINK},
 }
+_FROM_V0_2 = {
+    "batch-output": "0.1 batch exports answer one result per record, with nothing columnar",
+    "merge": "0.1 aggregates have no merge",
+    "source-read": "0.1 sources have no pending: an empty read is the end",
+}
+"""Checks of what world 0.2 added, with why they do not apply to a 0.1 component."""
 
 
 def run_checks(
@@ -56,6 +69,7 @@ def run_checks(
     results: dict[str, CheckResult] = {}
     kind: str | None = None
     version: str | None = None
+    world_version: str | None = None
 
     def finish() -> Report:
         for name in CHECK_NAMES:
@@ -64,6 +78,7 @@ def run_checks(
             plugin=str(where),
             kind=kind,
             version=version,
+            world_version=world_version,
             seed=seed,
             examples=examples,
             params=params,
@@ -80,11 +95,16 @@ def run_checks(
     if loaded is None:
         return skip_rest("needs a component that loads as a plugin (see world and imports)")
     kind, version = loaded.kind.value, loaded.version
+    subject = Subject(loaded, budget)
+    world_version = subject.world_version
     for name, kinds in _APPLIES.items():
         if loaded.kind not in kinds:
             results[name] = CheckResult(name, Status.SKIP, f"does not apply to world {kind}")
+        elif name in _FROM_V0_2 and not subject.columnar:
+            results[name] = CheckResult(
+                name, Status.SKIP, f"world {world_version}: {_FROM_V0_2[name]}"
+            )
 
-    subject = Subject(loaded, budget)
     results["describe"], info = check_describe(subject)
     if info is None:
         return skip_rest("describe() must work first")
@@ -108,8 +128,14 @@ def run_checks(
         return skip_rest(
             "comparing forms of a nondeterministic plugin proves nothing (see determinism)"
         )
-    if "batch" not in results:
-        results["batch"] = check_batch(run)
-    if "aggregate-fold" not in results:
-        results["aggregate-fold"] = check_aggregate_fold(run)
+    checks = {
+        "batch-output": check_batch_output,
+        "batch": check_batch,
+        "aggregate-fold": check_aggregate_fold,
+        "merge": check_merge,
+        "source-read": check_source_read,
+    }
+    for name, check in checks.items():
+        if name not in results:
+            results[name] = check(run)
     return finish()

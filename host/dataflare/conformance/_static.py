@@ -9,7 +9,7 @@ from pathlib import Path
 
 from wasmtime.component import Component
 
-from dataflare._wit_v0_1 import types as wit
+from dataflare._wit import types as wit
 from dataflare.abi.rt import WorldSpec
 from dataflare.conformance._harness import (
     CHECK_ENGINE,
@@ -29,6 +29,11 @@ from dataflare.runtime.identify import WorldProblem, identify
 __all__ = ["check_configure", "check_describe", "check_world_and_imports"]
 
 _SEMVER = re.compile(r"^\d+\.\d+\.\d+([-+].*)?$")
+_SHAPE = {
+    "0.1": "batch exports take lists of records",
+    "0.2": "columnar batch exports, aggregate merge, source pending vs end",
+}
+"""What each supported world version means for the checks, shown in the world check."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -77,9 +82,9 @@ def check_world_and_imports(
     world = CheckResult(
         "world",
         Status.PASS,
-        f"targets {spec.package}/{spec.name}@{found.version} (host {spec.version});"
-        f" exports {', '.join(spec.exports)}",
-        metrics={"world": spec.name, "version": found.version},
+        f"targets {spec.package}/{spec.name}@{found.version}, checked as world {spec.version}"
+        f"{_shape(spec.version)}; exports {', '.join(spec.exports)}",
+        metrics={"world": spec.name, "version": found.version, "world_version": spec.version},
     )
     imports = _imports_result(names.imports, spec)
     if imports.failed:
@@ -95,6 +100,11 @@ def check_world_and_imports(
             imports=names.imports,
         )
     return world, imports, loaded
+
+
+def _shape(version: str) -> str:
+    shape = _SHAPE.get(version.rsplit(".", 1)[0])
+    return f" ({shape})" if shape else ""
 
 
 def _imports_result(imports: tuple[str, ...], world: WorldSpec | None) -> CheckResult:
