@@ -95,6 +95,9 @@ def read_all(source: JsonlSource, read, size: int) -> list[object]:
     max_line=st.sampled_from(["1000", "12"]),
 )
 @example(lines=[b"a", b"", b"1"], ends=b"\r\n", last_end=False, size=2, chunk=3, max_line="1000")
+@example(  # two long lines, the second still unfinished when the first is seen
+    lines=[b'{"a": 1}{"a": 1}'] * 2, ends=b"\n", last_end=False, size=2, chunk=6, max_line="12"
+)
 def test_columns_read_like_lines(tmp_path, lines, ends, last_end, size, chunk, max_line):
     path = tmp_path / "in.jsonl"
     path.write_bytes(ends.join(lines) + (ends if last_end and lines else b""))

@@ -101,7 +101,9 @@ class ChunkedLines:
         tail = int(ends[0][-1]) + 1 if have else 0  # where the unfinished line starts
         while have < want:
             if size - tail > max_line + 2:
-                raise LineTooLong(next_line + have)  # no end in sight: not read whole
+                if have:
+                    break  # the lines before it go first: one of them may be too long too
+                raise LineTooLong(next_line)  # no end in sight: not read whole
             chunk = (
                 self._stream.read1(self._chunk)
                 if hasattr(self._stream, "read1")
