@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import json
 import math
 import random
@@ -330,6 +331,41 @@ def test_count_sum_emit_shape_and_group_names() -> None:
         Record(key=b"1", value=b'{"count":2,"group":"1","sum":3.5}'),
         Record(key=b"b", value=b'{"count":1,"group":"b","sum":1}'),
     ]
+
+
+@st.composite
+def integer_records(draw: st.DrawFn) -> list[Record]:
+    """count_sum input whose sums are exact in doubles (integers), bad records mixed in."""
+    good = st.fixed_dictionaries(
+        {"g": st.sampled_from(["a", "b", 1, None]), "n": st.integers(-(2**40), 2**40)}
+    )
+    bad = st.fixed_dictionaries({"g": st.just("a"), "n": st.just("1")})
+    return [Record(v) for v in draw(st.lists(st.one_of(encoded(good), encoded(bad)), max_size=20))]
+
+
+@given(integer_records(), st.lists(st.integers(0, 20), max_size=4))
+def test_count_sum_folding_parts_then_merging_equals_one_fold(
+    batch: list[Record], cuts: list[int]
+) -> None:
+    plugin = count_sum()
+    whole, _ = plugin.aggregate_batch(plugin.init(), batch)
+    bounds = [0, *sorted(cuts), len(batch)]
+    merged = plugin.init()
+    for start, stop in itertools.pairwise(bounds):
+        part, _ = plugin.aggregate_batch(plugin.init(), batch[start:stop])
+        merged = plugin.merge(merged, part)
+    assert plugin.emit(merged) == plugin.emit(whole)
+    assert merged == whole
+
+
+def test_count_sum_merge_overflow_and_foreign_accumulators() -> None:
+    plugin = count_sum()
+    big = plugin.aggregate(plugin.init(), rec('{"g": "a", "n": 1e308}'))
+    with pytest.raises(ProcessingError, match='sum of field "n" overflows'):
+        plugin.merge(big, big)
+    with pytest.raises(SerializationError, match="accumulator is not valid"):
+        plugin.merge(big, b"nope")
+    assert isinstance(plugin, kinds.AggregatePlugin)
 
 
 @pytest.mark.parametrize("acc", [b"", b"[]", b'{"a": 1}', b'{"a": {"count": 1}}', b"nope"])
