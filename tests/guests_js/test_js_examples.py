@@ -1,21 +1,24 @@
-"""The JavaScript example plugins (componentize-js) decide exactly as their native twins.
+"""The JavaScript example plugins (componentize-js, WIT 0.2) decide exactly as their native twins.
 
-Same checks as the Rust examples (`tests/guests_rust/test_rust_examples.py`),
-through wasmtime-py's stock component API, so JS-specific JSON pitfalls
-(lone surrogates, `Infinity`, BOM, `__proto__`, UTF-16 key order, BigInt
-timestamps) are all exercised against the host's rules.
+Through bindings generated from wit/ (`guest02`), one record at a time and as
+columnar batches (`twins02`), so JS-specific JSON pitfalls (lone surrogates,
+`Infinity`, BOM, `__proto__`, UTF-16 key order, BigInt timestamps) and
+UTF-8 byte offsets over non-ASCII values are all exercised against the
+host's rules.
 """
 
 from __future__ import annotations
+
+import dataclasses
 
 import pytest
 from dataflare.builtin.json_filter import JsonFilter
 from dataflare.builtin.mask_email import MaskEmail
 from dataflare.errors import ConfigurationError
 from dataflare.model import Record
-from guests_rust.stock_host import StockGuest, outcome, to_wit
+from guests_js.guest02 import Guest02, result
+from guests_js.twins02 import check_json_filter, check_mask_email, to_wit
 from guests_rust.strategies import FIELDS, metadata, record_values
-from guests_rust.twins import check_json_filter, check_mask_email
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from support.guests import built_guest
@@ -78,12 +81,24 @@ def test_one_mib_values_agree(paths):
     check_mask_email(paths["mask_email"], {"field": "email"}, recs)
 
 
+def test_non_ascii_values_are_cut_at_utf8_bytes(paths):
+    # Before each field, characters of 2, 3 and 4 UTF-8 bytes (1, 1 and 2
+    # UTF-16 units): cutting by units instead of bytes would shift every
+    # later record of the batch.
+    values = ['{"s": "é", "email": "ü@x"}', '{"s": "€€", "email": "😀a@b"}', '{"s": "😀"}', "{}"]
+    recs = [Record(value=v.encode()) for v in values] * 3
+    check_mask_email(paths["mask_email"], {"field": "email"}, recs)
+    for value in ("é", "€€", "😀"):
+        check_json_filter(paths["json_filter"], {"field": "s", "value": value}, recs)
+
+
 def test_transform_keeps_key_timestamp_and_metadata(paths):
-    guest = StockGuest(paths["mask_email"])
-    rec = (b"\x00k", b'{"email": "bob@x"}', -(2**63), [("a", "1"), ("a", "2"), ("ü", "😀")])
-    out = guest.call("transform", to_wit(rec))
+    guest = Guest02(paths["mask_email"], "transform")
+    pairs = [("a", "1"), ("a", "2"), ("ü", "😀")]
+    rec = to_wit(Record(key=b"\x00k", value=b'{"email": "bob@x"}', timestamp=-(2**63)))
+    out = result(guest.world.transform(dataclasses.replace(rec, metadata=pairs)))
     assert (out.key, out.value, out.timestamp) == (b"\x00k", b'{"email":"b***@x"}', -(2**63))
-    assert [tuple(p) for p in out.metadata] == rec[3]
+    assert [tuple(p) for p in out.metadata] == pairs
 
 
 def test_configuration_errors_match_native(paths):
@@ -91,15 +106,16 @@ def test_configuration_errors_match_native(paths):
         native = JsonFilter()
         with pytest.raises(ConfigurationError) as info:
             native.configure(params)
-        guest = StockGuest(paths["json_filter"])
-        assert outcome(guest.raw("configure", list(params.items()))) == info.value
+        guest = Guest02(paths["json_filter"], "filter")
+        assert result(guest.world.configure(list(params.items()))) == info.value
 
 
 def test_describe_matches_native(paths):
+    worlds = {"json_filter": "filter", "mask_email": "transform"}
     for name, native in (("json_filter", JsonFilter), ("mask_email", MaskEmail)):
         want = native().describe()
-        got = StockGuest(paths[name]).raw("describe")
-        assert (got.name, got.version, got.kind, got.description) == (
+        got = Guest02(paths[name], worlds[name]).world.describe()
+        assert (got.name, got.version, got.kind.value, got.description) == (
             want.name,
             want.version,
             want.kind.value,
@@ -111,28 +127,24 @@ def test_describe_matches_native(paths):
 
 
 def test_log_import_reaches_the_host(paths):
-    guest = StockGuest(paths["json_filter"])
+    guest = Guest02(paths["json_filter"], "filter")
     guest.configure({"field": "s", "value": "v"})
     assert guest.logs == [("debug", "json_filter: keep s == v")]
 
 
 @pytest.mark.parametrize("depth", [899, 900, 901, 902, 903, 5000])
 @pytest.mark.parametrize("shape", ["array", "object"])
-def test_deep_nesting_js_and_rust_agree(paths, depth, shape):
+def test_deep_nesting_is_bounded_at_900_like_the_rust_guest(paths, depth, shape):
     # The host's rule leaves the depth bound to Python's recursion limit, so
-    # the two guests are compared with each other: both bound it at 900.
+    # the guests share their own: MAX_DEPTH = 900 in the Rust and JS SDKs.
     if shape == "array":
         value = b'{"a": ' + b"[" * depth + b"]" * depth + b"}"
     else:
         value = b'{"a": 1, "b": ' + b'{"x": ' * depth + b"1" + b"}" * depth + b"}"
-    rec = to_wit(Record(value=value))
-    decisions = []
-    for path in (paths["json_filter"], built_guest("rust", "json_filter")):
-        guest = StockGuest(path)
-        guest.configure({"field": "a", "value": "1"})
-        decisions.append(outcome(guest.raw("filter", rec)))
-    assert decisions[0] == decisions[1]
+    guest = Guest02(paths["json_filter"], "filter")
+    guest.configure({"field": "a", "value": "1"})
+    decision = result(guest.world.filter(to_wit(Record(value=value))))
     # The outer object is depth 0: the innermost array sits at `depth`, the
     # innermost scalar of the object shape at `depth + 1`.
     deepest = depth if shape == "array" else depth + 1
-    assert isinstance(decisions[0], bool) == (deepest <= 900), decisions
+    assert isinstance(decision, bool) == (deepest <= 900), decision

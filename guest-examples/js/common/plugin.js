@@ -12,16 +12,6 @@ export class PluginError extends Error {
   }
 }
 
-/** One batch outcome: `{tag: 'ok', val}` or the error case. */
-export function outcome(fn) {
-  try {
-    return { tag: 'ok', val: fn() };
-  } catch (e) {
-    if (e instanceof PluginError) return { tag: 'err', val: e.payload };
-    throw e;
-  }
-}
-
 // Python's sorted() order on str: by code point, not UTF-16 unit.
 function byCodePoint(a, b) {
   const x = Array.from(a, (c) => c.codePointAt(0));

@@ -2,9 +2,10 @@
 // The same plugin as the host's native dataflare.builtin.json_filter: the
 // value must be a JSON object; a missing `field` drops; a string field
 // matches `value` as raw text; any other field matches `value` as JSON.
-import { log } from 'dataflare:plugin/log@0.1.0';
+import { log } from 'dataflare:plugin/log@0.2.0';
 import { jsonEqual, parseObject, parseText } from '../common/json.js';
-import { outcome, PluginError, validate } from '../common/plugin.js';
+import { filterEach } from '../common/batch.js';
+import { PluginError, validate } from '../common/plugin.js';
 
 const INFO = {
   name: 'json_filter',
@@ -52,6 +53,5 @@ export function filter(record) {
   return keep(record);
 }
 
-export function filterBatch(records) {
-  return records.map((r) => outcome(() => keep(r)));
-}
+// The same `keep`, over one record view at a time of a columnar batch.
+export const filterBatch = filterEach(keep);

@@ -1,0 +1,241 @@
+// Unit tests of common/batch.js, run by node's own test runner
+// (`node --test guest-examples/js/test/`; tests/guests_js/test_js_sdk.py runs them).
+// End-to-end checks through real components are in tests/guests_js/.
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { runInNewContext } from 'node:vm';
+import {
+  aggregateEach,
+  Batch,
+  END,
+  filterEach,
+  PENDING,
+  records,
+  toBatch,
+  transformEach,
+  writeEach,
+} from '../common/batch.js';
+import { PluginError } from '../common/plugin.js';
+
+const enc = (s) => new TextEncoder().encode(s);
+const bytes = (...b) => Uint8Array.from(b);
+
+/** A WIT batch as componentize-js lifts it (typed arrays for numeric lists). */
+function lifted({ text, ends, binary = [], absent = [], keys, timestamps, metadata = [] }) {
+  return {
+    values: { text, ends: Uint32Array.from(ends), binary, absent: Uint32Array.from(absent) },
+    keys:
+      keys === undefined
+        ? undefined
+        : {
+            text: keys.text,
+            ends: Uint32Array.from(keys.ends),
+            binary: keys.binary ?? [],
+            absent: Uint32Array.from(keys.absent ?? []),
+          },
+    timestamps:
+      timestamps === undefined
+        ? undefined
+        : {
+            values: BigInt64Array.from(timestamps.values),
+            absent: Uint32Array.from(timestamps.absent),
+          },
+    metadata,
+  };
+}
+
+/** Records as plain data, for deepEqual. */
+function plain(batch) {
+  return [...new Batch(batch)].map((r) => ({
+    key: r.key === undefined ? undefined : [...r.key],
+    value: [...r.value],
+    timestamp: r.timestamp,
+    metadata: r.metadata,
+  }));
+}
+
+test('offsets are UTF-8 bytes, not UTF-16 units', () => {
+  // 'é' is 2 bytes and 1 unit; '😀' 4 bytes and 2 units.
+  const b = new Batch(lifted({ text: 'é😀ab', ends: [2, 6, 6, 8] }));
+  assert.equal(b.length, 4);
+  assert.deepEqual([...b.value(0)], [...enc('é')]);
+  assert.deepEqual([...b.value(1)], [...enc('😀')]);
+  assert.deepEqual([...b.value(2)], []);
+  assert.deepEqual([...b.value(3)], [...enc('ab')]);
+  // Views share one buffer: no copy per record.
+  assert.equal(b.value(0).buffer, b.value(3).buffer);
+});
+
+test('binary values, absent keys, timestamps and metadata are read by index', () => {
+  const b = lifted({
+    text: 'ab',
+    ends: [1, 1, 2],
+    binary: [[1, bytes(0xff, 0x00)]],
+    keys: { text: 'k', ends: [0, 1, 1], absent: [0], binary: [[2, bytes(0xc3)]] },
+    timestamps: { values: [0n, -(2n ** 63n), 7n], absent: [0] },
+    metadata: [
+      { index: 1, name: 'a', value: '1' },
+      { index: 1, name: 'a', value: '2' },
+      { index: 2, name: 'ü', value: '😀' },
+    ],
+  });
+  assert.deepEqual(plain(b), [
+    { key: undefined, value: [0x61], timestamp: undefined, metadata: [] },
+    { key: [0x6b], value: [0xff, 0x00], timestamp: -(2n ** 63n), metadata: [['a', '1'], ['a', '2']] },
+    { key: [0xc3], value: [0x62], timestamp: 7n, metadata: [['ü', '😀']] },
+  ]);
+});
+
+test('a built batch reads back as the records it was built from', () => {
+  const input = [
+    { value: enc('héllo'), key: bytes(0xff), timestamp: 5n, metadata: [['x', 'y']] },
+    { value: bytes(0xc3), metadata: [] }, // half a character: binary
+    { value: bytes(0xa9), key: enc('k') }, // the other half: binary too
+    { value: enc('\ufeff{}'), timestamp: -1n }, // a BOM survives
+    { value: new Uint8Array(0) },
+  ];
+  const batch = toBatch(input);
+  assert.deepEqual(batch.values.binary.map(([i]) => i), [1, 2]);
+  assert.equal(batch.values.text, 'héllo\ufeff{}');
+  assert.deepEqual([...batch.values.ends], [6, 6, 6, 11, 11]);
+  assert.deepEqual(batch.keys.binary.map(([i]) => i), [0]);
+  assert.deepEqual([...batch.keys.absent], [1, 3, 4]);
+  assert.deepEqual([...batch.timestamps.absent], [1, 2, 4]);
+  assert.deepEqual(
+    plain(batch),
+    input.map((r) => ({
+      key: r.key === undefined ? undefined : [...r.key],
+      value: [...r.value],
+      timestamp: r.timestamp,
+      metadata: r.metadata ?? [],
+    })),
+  );
+});
+
+test('a leading U+FEFF dropped by the string lift is put back from the ends', () => {
+  // componentize-js lifts strings with a BOM-stripping TextDecoder: the
+  // host sent '\ufeff{}' + 'a' with ends [5, 6]; the guest sees '{}a'.
+  const b = new Batch(lifted({ text: '{}a', ends: [5, 6], keys: { text: 'k', ends: [0, 4] } }));
+  assert.deepEqual([...b.value(0)], [0xef, 0xbb, 0xbf, 0x7b, 0x7d]);
+  assert.deepEqual([...b.value(1)], [0x61]);
+  assert.deepEqual([...b.key(1)], [0xef, 0xbb, 0xbf, 0x6b]);
+});
+
+test('bytes lifted in another realm pass through (componentize-js lifts list<u8> there)', () => {
+  const foreign = runInNewContext('new Uint8Array([0x80, 0x41])');
+  assert.equal(foreign instanceof Uint8Array, false);
+  const out = transformEach((r) => r)(
+    lifted({ text: '', ends: [0], binary: [[0, foreign]], keys: { text: '', ends: [0], binary: [[0, foreign]] } }),
+  );
+  assert.deepEqual(out.errors, []);
+  assert.deepEqual(plain(out.records), [
+    { key: [0x80, 0x41], value: [0x80, 0x41], timestamp: undefined, metadata: [] },
+  ]);
+});
+
+test('a batch without keys or timestamps leaves those columns out', () => {
+  const batch = toBatch([{ value: enc('a') }, { value: enc('b') }]);
+  assert.equal(batch.keys, undefined);
+  assert.equal(batch.timestamps, undefined);
+  assert.deepEqual(batch.metadata, []);
+});
+
+const BAD = {
+  'an end past the text': { text: 'ab', ends: [1, 3] },
+  'decreasing ends': { text: 'ab', ends: [2, 1] },
+  'ends short of the text': { text: 'abc', ends: [1, 2] },
+  'an end past a non-ASCII text (counted in bytes, not units)': { text: 'é', ends: [3] },
+  'an end inside a UTF-8 character': { text: 'é', ends: [1, 2] },
+  'a binary record with a span': { text: 'ab', ends: [1, 2], binary: [[0, bytes(0xff)]] },
+  'binary out of order': { text: '', ends: [0, 0], binary: [[1, bytes(1)], [0, bytes(2)]] },
+  'a binary index past the batch': { text: '', ends: [0], binary: [[1, bytes(1)]] },
+  'an absent value': { text: '', ends: [0], absent: [0] },
+  'keys of another length': { text: 'a', ends: [1], keys: { text: '', ends: [0, 0] } },
+  'timestamps of another length': { text: 'a', ends: [1], timestamps: { values: [], absent: [] } },
+  'metadata past the batch': { text: 'a', ends: [1], metadata: [{ index: 1, name: 'n', value: 'v' }] },
+  'metadata out of order': {
+    text: 'ab',
+    ends: [1, 2],
+    metadata: [
+      { index: 1, name: 'n', value: 'v' },
+      { index: 0, name: 'n', value: 'v' },
+    ],
+  },
+};
+
+for (const [what, shape] of Object.entries(BAD)) {
+  test(`a malformed batch fails every record, never traps: ${what}`, () => {
+    const b = lifted(shape);
+    const n = shape.ends.length;
+    const want = Array.from({ length: n }, (_, index) => index);
+    const f = filterEach(() => true)(b);
+    assert.deepEqual(f.errors.map((e) => e.index), want);
+    assert.equal(f.errors[0].error.tag, 'serialization');
+    assert.match(f.errors[0].error.val, /^malformed batch: /);
+    assert.deepEqual([...f.keep], Array((n + 7) >> 3).fill(0));
+    const t = transformEach((r) => r)(b);
+    assert.deepEqual(t.errors.map((e) => e.index), want);
+    assert.deepEqual([...t.records.values.ends], Array(n).fill(0));
+    assert.deepEqual(writeEach(() => {})(b).map((e) => e.index), want);
+    const acc = bytes(1, 2);
+    const fold = aggregateEach(() => bytes(9))(acc, b);
+    assert.equal(fold.accumulator, acc);
+    assert.deepEqual(fold.errors.map((e) => e.index), want);
+  });
+}
+
+test('filter: bitmap LSB first, errors sparse, a failed record never kept', () => {
+  const values = ['k', 'd', 'k', 'e', 'k', 'd', 'd', 'd', 'k', 'e'];
+  const ends = values.map((_, i) => i + 1);
+  const out = filterEach((r) => {
+    const c = String.fromCharCode(r.value[0]);
+    if (c === 'e') throw new PluginError('processing', 'boom');
+    return c === 'k';
+  })(lifted({ text: values.join(''), ends }));
+  assert.deepEqual([...out.keep], [0b00010101, 0b00000001]);
+  assert.deepEqual(out.errors, [
+    { index: 3, error: { tag: 'processing', val: 'boom' } },
+    { index: 9, error: { tag: 'processing', val: 'boom' } },
+  ]);
+});
+
+test('transform: a failed record leaves an empty placeholder in its place', () => {
+  const out = transformEach((r) => {
+    if (r.value.length === 0) throw new PluginError('serialization', 'empty');
+    return { ...r, value: enc(new TextDecoder().decode(r.value).toUpperCase()) };
+  })(lifted({ text: 'aé', ends: [1, 1, 3], keys: { text: 'xy', ends: [1, 1, 2] } }));
+  assert.deepEqual(out.errors, [{ index: 1, error: { tag: 'serialization', val: 'empty' } }]);
+  assert.deepEqual(plain(out.records), [
+    { key: [...enc('x')], value: [...enc('A')], timestamp: undefined, metadata: [] },
+    { key: undefined, value: [], timestamp: undefined, metadata: [] },
+    { key: [...enc('y')], value: [...enc('É')], timestamp: undefined, metadata: [] },
+  ]);
+});
+
+test('an exception that is not a PluginError is a bug and propagates (a trap)', () => {
+  const b = lifted({ text: 'a', ends: [1] });
+  assert.throws(() => filterEach(() => { throw new TypeError('bug'); })(b), TypeError);
+});
+
+test('aggregate: failed records are not folded in', () => {
+  const sum = aggregateEach((acc, r) => {
+    if (r.value[0] === 0x78) throw new PluginError('processing', 'x');
+    return bytes(acc[0] + r.value[0] - 0x30);
+  });
+  const out = sum(bytes(0), lifted({ text: '1x2', ends: [1, 2, 3] }));
+  assert.deepEqual([...out.accumulator], [3]);
+  assert.deepEqual(out.errors.map((e) => e.index), [1]);
+});
+
+test('source outcomes: records, pending and end are distinct', () => {
+  const r = records([{ value: enc('a') }]);
+  assert.equal(r.tag, 'records');
+  assert.equal(r.val.values.text, 'a');
+  assert.equal(PENDING.tag, 'pending');
+  assert.equal(END.tag, 'end');
+  assert.throws(() => records([]), RangeError);
+});
+
+test('an out-of-range timestamp is refused rather than wrapped', () => {
+  assert.throws(() => toBatch([{ value: enc(''), timestamp: 2n ** 63n }]), RangeError);
+});
