@@ -54,6 +54,7 @@ import load_times  # noqa: E402
 import memory  # noqa: E402
 import old_release  # noqa: E402
 import startup  # noqa: E402
+import time_split  # noqa: E402
 from dataflare import GuestTrap, PluginKind, Record, columns  # noqa: E402
 from dataflare._wit import filter as wit_filter  # noqa: E402
 from dataflare._wit import transform as wit_transform  # noqa: E402
@@ -139,7 +140,7 @@ def interleaved(fns: list[Callable[[], Any]], repeats: int, budget: float = 8.0)
 
 
 def records(size: int, n: int, *, paused: bool = False, full: bool = True) -> list[Record]:
-    """`n` records with a `size`-byte JSON value (with `full`: a key, a timestamp, 2 metadata pairs).
+    """`n` records of a `size`-byte JSON value; with `full`, a key, a timestamp, 2 metadata pairs.
 
     With `paused`, every other record says `status: "paused"` (same length),
     so a filter on `status == active` keeps half.
@@ -512,6 +513,10 @@ def byte_abi(repeats: int) -> list[str]:
         " | native Python `json.loads` loop rec/s | 0.2 ÷ byte ABI | 0.2 ÷ 0.1 |",
         "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
+    split_rows = [
+        "| value | record | " + " | ".join(time_split.PARTS) + " | sum | `filter_columns` |",
+        "|---|---|" + "---:|" * (len(time_split.PARTS) + 2),
+    ]
     n = 1024
     shapes = [(False, "value only"), (True, "+ key, timestamp, 2 metadata pairs")]
     for size, (full, shape) in [(size, shape) for size in (64, 1024) for shape in shapes]:
@@ -537,6 +542,7 @@ def byte_abi(repeats: int) -> list[str]:
                 lambda v=values: json_loads_loop(v, field, value),  # type: ignore[misc]
             ],
             repeats,
+            budget=20.0,
         )
         rows.append(
             f"| {size_label(size)} | {shape} | {n} | {n / t_abi:,.0f} | {n / t_01:,.0f}"
@@ -545,6 +551,17 @@ def byte_abi(repeats: int) -> list[str]:
             f" | **{t_01 / t_02:.1f}x** ({t_01 / t_bare:.1f}x bare) |"
         )
         log(f"  (h) {rows[-1]}")
+        parts, whole = time_split.split(
+            adapter, world02, batch, floor_call(world02._filter_batch, wb), interleaved, repeats
+        )
+        cells = " | ".join(f"{t * 1e6:,.0f}" for t in parts.values())
+        split_rows.append(
+            f"| {size_label(size)} | {shape} | {cells} | {sum(parts.values()) * 1e6:,.0f}"
+            f" | {whole * 1e6:,.0f} |"
+        )
+        log(f"  (h) split, µs per batch of {n}: {split_rows[-1]}")
+    rows += ["", "Where the 0.2 adapter's time goes (µs per batch of 1024, medians):", ""]
+    rows += split_rows
     adapter.close()
     inst01.close()
     inst02.close()
@@ -726,9 +743,10 @@ def main() -> None:
         "",
         "One batch call through the plugin adapter (or one JSON Lines run), default limits",
         "unless the row says otherwise. Peak = VmHWM of the child; RSS after load = before",
-        "the call, the batch already built. Batch calls are cut by `list<u8>` bytes",
-        "(`limits.memory_mb` / 256 for a transform, / 128 otherwise: 1 and 2 MiB by",
-        "default); a record over that bound alone fails with kind `limit` (outcome column).",
+        "the call, the batch already built. Guests are the 0.2 builds, called through the",
+        "0.2 adapters' per-record methods; batch calls are cut by text bytes",
+        "(`call_bounds.call_bytes_v2`: `limits.memory_mb` / 12 for a transform, / 8",
+        "otherwise); a record over that bound alone fails with kind `limit` (outcome column).",
         "",
         *f,
         "",
