@@ -24,6 +24,7 @@ from dataflare.builtin._json import (
 from dataflare.builtin.count_sum import CountSum
 from dataflare.builtin.json_filter import JsonFilter
 from dataflare.builtin.mask_email import MaskEmail, mask
+from dataflare.columns import from_records
 from dataflare.errors import (
     ConfigurationError,
     PluginError,
@@ -36,7 +37,16 @@ from hypothesis import assume, given
 from hypothesis import strategies as st
 from support.tools import require_tool
 
-from plugins.strategies import FIELDS, encoded, json_objects, json_values, record_lists, records
+from plugins.strategies import (
+    FIELDS,
+    encoded,
+    json_objects,
+    json_values,
+    record_lists,
+    records,
+    scalars,
+    texts,
+)
 
 
 def json_filter(field: str, value: str) -> JsonFilter:
@@ -146,6 +156,32 @@ def test_json_filter_only_ever_answers_or_raises_serialization_error(
             isinstance(outcome, SerializationError)
             and outcome.message in (INVALID_JSON, NOT_AN_OBJECT)
         )
+
+
+LONG_VALUES = st.sampled_from(
+    [
+        b'{"n": ' + b"9" * 400 + b"}",
+        b'{"n": ' + b"9" * 300 + b"}",
+        b'{"n": ' + b"1" * 309 + b"}",
+        b'{"n": ' + b"[" * 901 + b"]" * 901 + b"}",
+        b'{"n": ' + b"[" * 899 + b"]" * 899 + b"}",
+        b'{"n": "' + b"x" * 400 + b'"}',
+    ]
+)
+
+
+@given(
+    st.lists(st.one_of(records, LONG_VALUES.map(Record)), max_size=12),
+    st.sampled_from(FIELDS),
+    st.one_of(scalars.map(lambda v: v if isinstance(v, str) else json.dumps(v)), texts),
+)
+def test_json_filter_columns_decide_as_record_by_record(
+    batch: list[Record], field: str, value: str
+) -> None:
+    plugin = json_filter(field, value)
+    result = plugin.filter_columns(from_records(batch))
+    columnar = [result.errors.get(i, keep) for i, keep in enumerate(result.keep.to_pylist())]
+    assert columnar == plugin.filter_batch(batch)
 
 
 def test_json_filter_needs_both_params() -> None:

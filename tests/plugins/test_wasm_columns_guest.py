@@ -179,3 +179,27 @@ def test_fuel_per_record_still_bounds_0_2_batch_calls() -> None:
     assert info.value.limit == "fuel" and info.value.value == 2000
     assert plugin.describe().name == "json_filter_v0_2"  # a fresh instance
     plugin.close()
+
+
+def test_a_pool_of_0_2_members_splits_columnar_calls(json_filter: WasmColumnsFilter) -> None:
+    from dataflare.runtime.pool import PooledPlugin
+
+    def make() -> WasmColumnsFilter:
+        plugin = load_wasm_plugin(built_v0_2_guest("json_filter"), PluginKind.FILTER)
+        assert isinstance(plugin, WasmColumnsFilter)
+        return plugin
+
+    recs = [Record(value=json.dumps({"a": i % 3}).encode()) for i in range(300)] + [
+        Record(value=b"nope")
+    ]
+    batch = from_records(recs)
+    pooled = PooledPlugin(make, 3, stage="f")
+    try:
+        pooled.configure({"field": "a", "value": "1"})
+        got = pooled.filter_columns(batch)
+        want = json_filter.filter_columns(batch)
+        assert got.keep.to_pylist() == want.keep.to_pylist()
+        assert list(got.errors) == list(want.errors) == [300]
+        assert sum(m.instance.instantiations for m in pooled.pool.members) == 3
+    finally:
+        pooled.close()

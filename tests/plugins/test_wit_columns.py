@@ -50,9 +50,10 @@ def batches(draw: st.DrawFn) -> pa.RecordBatch:
     return batch.slice(start, length)
 
 
-@given(batches())
-def test_arrow_to_wit_to_arrow_keeps_every_record(batch: pa.RecordBatch) -> None:
-    wire = to_wit_batch(batch)
+@given(batches(), st.booleans())
+def test_arrow_to_wit_to_arrow_keeps_every_record(batch: pa.RecordBatch, utf8: bool) -> None:
+    wire = to_wit_batch(batch, utf8_bytes=utf8)
+    assert isinstance(wire.values.text, memoryview | bytes if utf8 else str)
     back = from_wit_batch(wire, batch.num_rows)
     assert back.schema == SCHEMA
     assert to_records(back) == to_records(batch)
@@ -65,7 +66,7 @@ def test_the_wit_batch_keeps_the_contract_it_asks_of_guests(batch: pa.RecordBatc
     for column in (wire.values, wire.keys):
         if column is None:
             continue
-        data = column.text.encode()
+        data = bytes(column.text)
         assert len(column.ends) == n
         assert column.ends == sorted(column.ends)
         assert (column.ends[-1] if n else 0) == len(data)
@@ -84,11 +85,20 @@ def test_the_wit_batch_keeps_the_contract_it_asks_of_guests(batch: pa.RecordBatc
 def test_utf8_values_cross_as_one_text_and_split_characters_go_to_binary() -> None:
     batch = from_records([Record(value=b"a\xc3"), Record(value=b"\xa9b"), Record(value=b"ok")])
     column = to_wit_batch(batch).values
-    assert column.text == "ok"
+    assert bytes(column.text) == b"ok"
     assert column.binary == [(0, b"a\xc3"), (1, b"\xa9b")]
     assert column.ends == [0, 0, 2]
     clean = to_wit_batch(from_records([Record(value="é".encode()), Record(value=b"x")])).values
-    assert (clean.text, clean.ends, clean.binary) == ("éx", [2, 3], [])
+    assert (bytes(clean.text), clean.ends, clean.binary) == ("éx".encode(), [2, 3], [])
+    as_str = to_wit_batch(batch, utf8_bytes=False).values
+    assert (as_str.text, as_str.ends) == ("ok", [0, 0, 2])
+
+
+def test_the_text_is_a_view_of_the_arrow_buffer_not_a_copy() -> None:
+    batch = from_records([Record(value=b"abc"), Record(value=b"de")]).slice(1)
+    text = to_wit_batch(batch).values.text
+    assert isinstance(text, memoryview) and bytes(text) == b"de"
+    assert text.obj.address == batch.column(1).buffers()[2].address  # type: ignore[attr-defined]
 
 
 def test_absent_keys_and_timestamps_cost_nothing_when_no_record_has_one() -> None:
@@ -184,4 +194,4 @@ def test_a_null_key_spanning_bytes_in_arrow_crosses_as_absent_with_an_empty_span
         ],
     )
     col = to_wit_column(keys)
-    assert (col.text, col.ends, col.absent) == ("k", [0, 1], [0])
+    assert (bytes(col.text), col.ends, col.absent) == (b"k", [0, 1], [0])

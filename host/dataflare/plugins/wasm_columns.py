@@ -12,7 +12,8 @@ Everything `dataflare.plugins.wasm` says of 0.1 adapters holds here too:
 a trap; batch calls are cut by bytes, now with the 0.2 bound
 (`call_bounds.call_bytes_v2`), and a record too big for one call gets a
 `RecordTooLarge` in its slot; limits, timeouts and traps are the runtime's.
-What a guest returns is checked (`wit_columns`); an answer that breaks the
+Batches cross with their `text` as UTF-8 bytes (`wit_utf8`), never as a
+Python `str`. What a guest returns is checked (`wit_columns`); an answer that breaks the
 WIT contract raises `GuestContractError` naming the plugin, and none of it
 is used.
 """
@@ -45,6 +46,7 @@ from dataflare.columns import (
 from dataflare.columns import RecordError as ColumnError
 from dataflare.errors import GuestContractError, PluginError, RecordTooLarge
 from dataflare.model import PluginKind, Record
+from dataflare.plugins import wit_utf8
 from dataflare.plugins.call_bounds import (
     DEFAULT_MEMORY_BYTES,
     HOST_COST_V2_ROUND_TRIP,
@@ -313,7 +315,7 @@ class WasmColumnsFilter(_Columnar[wit_filter.Filter]):
     """A `FilterPlugin` (and columnar filter) backed by a 0.2 component of world `filter`."""
 
     kind = PluginKind.FILTER
-    _world_type = wit_filter.Filter
+    _world_type = wit_utf8.Filter
 
     def filter(self, record: Record) -> bool:
         """True keeps the record."""
@@ -372,7 +374,7 @@ class WasmColumnsTransform(_Columnar[wit_transform.Transform]):
     """A `TransformPlugin` (and columnar transform) backed by a 0.2 `transform` component."""
 
     kind = PluginKind.TRANSFORM
-    _world_type = wit_transform.Transform
+    _world_type = wit_utf8.Transform
 
     def transform(self, record: Record) -> Record:
         """The new record."""
@@ -427,7 +429,7 @@ class WasmColumnsAggregate(_Columnar[wit_aggregate.Aggregate]):
     """An `AggregatePlugin` (with columnar folds and `merge`) backed by a 0.2 component."""
 
     kind = PluginKind.AGGREGATE
-    _world_type = wit_aggregate.Aggregate
+    _world_type = wit_utf8.Aggregate
 
     def init(self) -> bytes:
         """The empty accumulator."""
@@ -493,7 +495,7 @@ class WasmColumnsSource(_Connected[wit_source.Source], _Columnar[wit_source.Sour
     """A `SourcePlugin` (and columnar source) backed by a 0.2 component of world `source`."""
 
     kind = PluginKind.SOURCE
-    _world_type = wit_source.Source
+    _world_type = wit_utf8.Source
 
     _largest = 0  # the most text bytes one record read so far carried
 
@@ -576,7 +578,7 @@ class WasmColumnsSink(_Connected[wit_sink.Sink], _Columnar[wit_sink.Sink]):
     """A `SinkPlugin` (and columnar sink) backed by a 0.2 component of world `sink`."""
 
     kind = PluginKind.SINK
-    _world_type = wit_sink.Sink
+    _world_type = wit_utf8.Sink
 
     def write(self, record: Record) -> None:
         """Write one record."""

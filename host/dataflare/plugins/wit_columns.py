@@ -1,13 +1,15 @@
 """Arrow batches (`dataflare.columns`) to WIT 0.2 `batch` values and back, checked.
 
-Host to guest, each column's data buffer is decoded as UTF-8 once, into the
-one `text` string, and its Arrow offsets become `ends` (no per-record work).
-Values that are not UTF-8 (found only when that one decode fails, or when a
-record boundary splits a character) travel in `binary`; null keys and
-timestamps are listed in `absent`.
+Host to guest, each column's data buffer is checked as UTF-8 once (in C,
+without making a `str`) and becomes the `text` as is, a view of the Arrow
+buffer; its Arrow offsets become `ends` (no per-record work). Values that
+are not UTF-8 (looked for only when that one check fails, or when a record
+boundary splits a character) travel in `binary`; null keys and timestamps
+are listed in `absent`. The `text` is bytes, for the world classes of
+`wit_utf8`; `utf8_bytes=False` gives a `str` for the generated ones.
 
-Guest to host, a `text` is encoded once and the `ends` become the Arrow
-offsets of a `BinaryArray` over that one buffer. Everything a guest returns
+Guest to host, a `text` (bytes, or a `str` encoded once) becomes the data
+buffer of a `BinaryArray` whose offsets are the `ends`. Everything a guest returns
 is checked before it is used: `ends` one per record, never decreasing,
 ending at the text's length; sparse indices in range and strictly
 increasing; metadata in record order. A violation raises `ContractProblem`,
@@ -17,6 +19,7 @@ broken guest must never crash the host or shift outcomes onto other records.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -24,6 +27,7 @@ import numpy as np
 import pyarrow as pa
 
 from dataflare._wit import types as wit
+from dataflare.abi.c_ext import utf8_error
 from dataflare.columns import METADATA_TYPE, SCHEMA
 from dataflare.errors import PluginError
 
@@ -49,25 +53,29 @@ class ContractProblem(ValueError):
 # ---------------------------------------------------------------- Arrow -> WIT
 
 
-def to_wit_batch(batch: pa.RecordBatch) -> wit.Batch:
+def to_wit_batch(batch: pa.RecordBatch, *, utf8_bytes: bool = True) -> wit.Batch:
     """`batch` (schema `columns.SCHEMA`) as a WIT `batch`.
 
     Keys, timestamps and metadata that no record has cost nothing: `none`
-    and an empty list.
+    and an empty list. Each `text` is UTF-8 bytes (a view of the Arrow
+    buffer) unless `utf8_bytes` is False, when it is a `str`.
     """
     keys = batch.column(0)
     stamps = batch.column(2)
     n = batch.num_rows
     return wit.Batch(
-        values=to_wit_column(batch.column(1)),
-        keys=None if keys.null_count == n else to_wit_column(keys),
+        values=to_wit_column(batch.column(1), utf8_bytes=utf8_bytes),
+        keys=None if keys.null_count == n else to_wit_column(keys, utf8_bytes=utf8_bytes),
         timestamps=None if stamps.null_count == n else _to_wit_timestamps(stamps),
         metadata=_to_wit_metadata(batch.column(3)),
     )
 
 
-def to_wit_column(array: pa.Array[Any]) -> wit.BytesColumn:
-    """A binary Arrow array (any slice of one) as a WIT `bytes-column`; nulls are `absent`."""
+def to_wit_column(array: pa.Array[Any], *, utf8_bytes: bool = True) -> wit.BytesColumn:
+    """A binary Arrow array (any slice of one) as a WIT `bytes-column`; nulls are `absent`.
+
+    `text` is UTF-8 bytes (a view, not a copy), or a `str` if not `utf8_bytes`.
+    """
     absent: list[int] = []
     if array.null_count:
         absent = np.flatnonzero(~_valid(array)).tolist()
@@ -76,13 +84,14 @@ def to_wit_column(array: pa.Array[Any]) -> wit.BytesColumn:
     offsets, data = _offsets_and_data(array)
     base = int(offsets[0])
     ends = offsets[1:] - base
-    try:
-        text = str(data, "utf-8")
-    except UnicodeDecodeError:
-        return _mixed_column(array, absent)
-    if len(text) != len(data) and not _on_char_boundaries(data, ends):
-        return _mixed_column(array, absent)
-    return wit.BytesColumn(text=text, ends=ends.tolist(), binary=[], absent=absent)
+    if len(data) and (utf8_error(data) >= 0 or not _on_char_boundaries(data, ends)):
+        column = _mixed_column(array, absent)
+    else:
+        column = wit.BytesColumn(text=data, ends=ends.tolist(), binary=[], absent=absent)  # type: ignore[arg-type]
+    if not utf8_bytes:
+        raw: Any = column.text
+        column = dataclasses.replace(column, text=str(raw, "utf-8"))
+    return column
 
 
 def _offsets_and_data(array: pa.Array[Any]) -> tuple[np.ndarray[Any, Any], memoryview]:
@@ -109,21 +118,20 @@ def _on_char_boundaries(data: memoryview, ends: np.ndarray[Any, Any]) -> bool:
 
 def _mixed_column(array: pa.Array[Any], absent: list[int]) -> wit.BytesColumn:
     """The failure path: UTF-8 records in `text`, the others in `binary`, by index."""
-    parts: list[str] = []
+    parts: list[bytes] = []
     ends: list[int] = []
     binary: list[tuple[int, bytes]] = []
     end = 0
     for i, item in enumerate(array.to_pylist()):
         raw = item or b""
-        try:
-            text = raw.decode("utf-8")
-        except UnicodeDecodeError:
+        if utf8_error(raw) >= 0:
             binary.append((i, raw))
         else:
-            parts.append(text)
+            parts.append(raw)
             end += len(raw)
         ends.append(end)
-    return wit.BytesColumn(text="".join(parts), ends=ends, binary=binary, absent=absent)
+    text = b"".join(parts)
+    return wit.BytesColumn(text=text, ends=ends, binary=binary, absent=absent)  # type: ignore[arg-type]
 
 
 def _to_wit_timestamps(array: pa.Array[Any]) -> wit.TimestampColumn:
@@ -179,8 +187,12 @@ def from_wit_batch(batch: wit.Batch, records: int | None = None) -> pa.RecordBat
 
 
 def from_wit_column(column: wit.BytesColumn, what: str = "column") -> pa.Array[Any]:
-    """A WIT `bytes-column` as a binary Arrow array (absent records are null), checked."""
-    data = column.text.encode("utf-8")
+    """A WIT `bytes-column` as a binary Arrow array (absent records are null), checked.
+
+    Its `text` may be bytes (`wit_utf8` classes) or a `str` (generated classes).
+    """
+    text: Any = column.text
+    data = text.encode("utf-8") if isinstance(text, str) else text
     ends = np.asarray(column.ends, np.int64) if column.ends else np.zeros(0, np.int64)
     n = len(ends)
     if n:
