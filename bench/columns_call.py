@@ -22,7 +22,6 @@ round-robin, batch 1024, every other record kept:
 from __future__ import annotations
 
 import argparse
-import json
 import subprocess
 import sys
 import tempfile
@@ -33,18 +32,17 @@ import pyarrow as pa
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-import byte_abi_call  # noqa: E402
-from run import anchor_values, interleaved, json_loads_loop  # noqa: E402
-
-from dataflare._wit_v0_1 import filter as wit_filter_0_1  # noqa: E402
-from dataflare.abi import rt  # noqa: E402
-from dataflare.columns import from_values  # noqa: E402
-from dataflare.model import PluginKind  # noqa: E402
-from dataflare.plugins.wasm import load_wasm_plugin  # noqa: E402
-from dataflare.plugins.wasm_columns import WasmColumnsFilter  # noqa: E402
-from dataflare.plugins.wit_columns import to_wit_batch  # noqa: E402
-from dataflare.runtime import load_component  # noqa: E402
-from dataflare.runtime.instance import PluginInstance  # noqa: E402
+import byte_abi_call
+from dataflare._wit_v0_1 import filter as wit_filter_0_1
+from dataflare.abi import rt
+from dataflare.columns import from_values
+from dataflare.model import PluginKind
+from dataflare.plugins.wasm import load_wasm_plugin
+from dataflare.plugins.wasm_columns import WasmColumnsFilter
+from dataflare.plugins.wit_columns import to_wit_batch
+from dataflare.runtime import load_component
+from dataflare.runtime.instance import PluginInstance
+from run import anchor_values, interleaved, json_loads_loop
 
 ROOT = Path(__file__).resolve().parents[1]
 FIELD, VALUE = "status", "active"

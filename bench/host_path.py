@@ -1,4 +1,6 @@
-"""JSONL -> filter -> JSONL through the whole host, records per second (a quick look, not `make bench`).
+"""JSONL -> filter -> JSONL through the whole host, records per second (a quick look).
+
+Not part of `make bench`: section (c) there races the 0.1 release.
 
 Run it against two trees to compare them in one go:
 

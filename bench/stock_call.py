@@ -36,8 +36,10 @@ def plain(x: Any) -> Any:
         return tuple(plain(v) for v in vars(x).values())
     if dataclasses.is_dataclass(x) and not isinstance(x, type):
         return tuple(plain(getattr(x, f.name)) for f in dataclasses.fields(x))
-    if isinstance(x, (bytes, bytearray)):
+    if isinstance(x, (bytes, bytearray, memoryview)):
         return bytes(x)
+    if isinstance(x, str):  # a `text` as `str` on one side, as UTF-8 bytes on the other
+        return x.encode()
     if isinstance(x, (list, tuple)):
         if x and all(isinstance(v, int) and not isinstance(v, bool) for v in x):
             return tuple(x)  # a list<u32> (or a list<u8> lifted as ints)
