@@ -1,6 +1,4 @@
-"""JSONL -> filter -> JSONL through the whole host, records per second (a quick look).
-
-Not part of `make bench`: section (c) there races the 0.1 release.
+"""JSONL -> filter -> JSONL through the whole host, in records per second (not `make bench`).
 
 Run it against two trees to compare them in one go:
 

@@ -5,13 +5,12 @@ a 64-byte object). A JSON Lines file checks every line, so a column is
 checked in bulk instead, and only values the bulk check cannot vouch for go
 through `check_document` one by one, which keeps its verdicts and messages:
 
-* msgspec skims the column joined as one JSON array (``[v0,v1,...]``) into
-  `msgspec.Raw` spans without building any value. The spans are trusted only
-  if there is one per value and each is exactly as long as its value: spans
-  lie in order between the ``[``, the commas we put and the ``]``, so equal
-  lengths mean span i is value i (a value such as ``1,2`` or an unclosed
-  ``[`` cannot shift the others into place without changing some length).
-  Otherwise each value is skimmed on its own.
+* msgspec skims the column joined one value per line into `msgspec.Raw`
+  spans without building any value. The spans are trusted only if there is
+  one per value, each exactly as long as its value, and no value starts with
+  whitespace: then span i starts where value i starts and so is value i (a
+  value such as ``1 2`` or an unclosed ``[`` cannot shift the others into
+  place without changing some length). Other values are skimmed one by one.
 * Arrow checks UTF-8 (msgspec does not look inside strings).
 * Values Python's `json` may decide differently are always checked by it:
   ones that msgspec refuses (Python also takes ``NaN``, lone ``\\ud800``
@@ -42,11 +41,18 @@ from dataflare.errors import SerializationError
 
 __all__ = ["SAFE_OPENERS", "document_failures", "is_checked", "mark_checked"]
 
-SAFE_OPENERS = 256
-"""Values with more ``[``/``{`` than this are checked by Python (its depth limit rules)."""
+SAFE_OPENERS = 800
+"""Values with more ``[``/``{`` than this are checked by Python.
 
-_SPANS = msgspec.json.Decoder(list[msgspec.Raw])
+msgspec and Python's `json` both stop at the interpreter's recursion limit
+(1,000 by default), a few frames apart, so they may disagree only on values
+nested nearly that deep. Only values longer than twice this can nest deeper,
+so shorter ones are not even counted.
+"""
+
 _SPAN = msgspec.json.Decoder(msgspec.Raw)
+_WHITESPACE = np.zeros(256, bool)
+_WHITESPACE[list(b" \t\n\r")] = True
 _DIGITS_TO_ZERO = bytes(ord("0") if chr(b).isdigit() and b < 128 else ord("x") for b in range(256))
 
 
@@ -89,40 +95,36 @@ def _suspects(values: pa.Array[Any]) -> list[int]:
         return list(range(n))  # rare: let Python find which rows
     offsets = np.frombuffer(values.buffers()[1], np.int32, n + 1, values.offset * 4)
     lengths = np.diff(offsets)
-    joined = pc.binary_join(pa.ListArray.from_arrays(pa.array([0, n], pa.int32()), values), b",")
-    text = b"[" + joined[0].as_py() + b"]"
-    # where value i starts in `text`: after "[", the values before it and their commas
-    starts = 1 + (offsets[:-1] - offsets[0]) + np.arange(n)
-    suspect = np.zeros(n, bool)
+    data = np.frombuffer(values.buffers()[2], np.uint8)
+    # one value per line, in one buffer msgspec reads in place
+    lines = pc.binary_join(pa.ListArray.from_arrays(pa.array([0, n], pa.int32()), values), b"\n")
     try:
-        spans = _SPANS.decode(text)
-    except (msgspec.DecodeError, RecursionError):  # msgspec's own depth limit
+        spans = _SPAN.decode_lines(memoryview(lines[0].as_buffer()))
+    except (msgspec.DecodeError, RecursionError):  # RecursionError: msgspec's depth limit
         spans = None
     if spans is not None and len(spans) == n:
         skimmed = np.fromiter(map(len, spans), np.int64, n)
-        odd = np.flatnonzero(skimmed != lengths)  # e.g. spaces around a value
+        # Spans are values separated by whitespace: with as many spans as values, each as
+        # long as its value and no value starting with whitespace, span i is value i.
+        first = data[np.minimum(offsets[:-1], max(len(data) - 1, 0))] if len(data) else None
+        spaced = _WHITESPACE[first] & (lengths > 0) if first is not None else False
+        odd = np.flatnonzero((skimmed != lengths) | spaced)
     else:
         odd = np.arange(n)
+    suspect = np.zeros(n, bool)
     for row in odd.tolist():
-        start = int(starts[row])
         try:
-            _SPAN.decode(text[start : start + int(lengths[row])])
+            _SPAN.decode(values[row].as_py())
         except (msgspec.DecodeError, RecursionError):
             suspect[row] = True
-    long = np.flatnonzero(lengths > SAFE_OPENERS)
-    for row in long.tolist():
-        start, end = int(starts[row]), int(starts[row] + lengths[row])
-        if text.count(b"[", start, end) + text.count(b"{", start, end) > SAFE_OPENERS:
-            suspect[row] = True
     limit = sys.get_int_max_str_digits()
-    if limit and int(lengths.max()) > limit:
-        zeros = text.translate(_DIGITS_TO_ZERO)
-        run = b"0" * (limit + 1)
-        at = zeros.find(run)
-        while at >= 0:
-            row = int(np.searchsorted(starts, at, side="right")) - 1
+    long = lengths > min(2 * SAFE_OPENERS, limit or 2 * SAFE_OPENERS)
+    for row in np.flatnonzero(long).tolist():
+        if suspect[row]:
+            continue
+        value = values[row].as_py()
+        if value.count(b"[") + value.count(b"{") > SAFE_OPENERS or (
+            limit and len(value) > limit and b"0" * (limit + 1) in value.translate(_DIGITS_TO_ZERO)
+        ):
             suspect[row] = True
-            if row + 1 == n:
-                break
-            at = zeros.find(run, int(starts[row + 1]))
     return np.flatnonzero(suspect).tolist()

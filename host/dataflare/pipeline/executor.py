@@ -27,7 +27,7 @@ whole batch call it was in, or a limit: kind ``limit``) follows the stage's
 ``dead_letter`` writes the record as it entered the stage to the named sink
 with three metadata entries added: `META_STAGE`, `META_KIND` (the
 `plugin-error` case, or ``trap``) and `META_MESSAGE`. Input a source read
-but could not decode (the failures of a `SourceBatch`, e.g. a line that is
+but could not decode (the failures of a `SourceColumns`, e.g. a line that is
 not JSON) follows the source's ``on_error`` the same way, on the main thread
 and before the batch's records go on; its dead letter's value is the raw
 input. A source's read that fails as a whole stops the run.
