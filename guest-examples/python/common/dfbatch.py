@@ -121,7 +121,7 @@ class Batch:
             if len(times.values) != n:
                 raise BadBatch(f"timestamps has {len(times.values)} values for {n} records")
             _check_indices(times.absent, n, "timestamps absent")
-        self._times = None  # {index: None} for absent ones, built on first use
+        self._times = None  # the absent timestamps' indices, as a set built on first use
         if batch.metadata:
             order = [m.index for m in batch.metadata]
             if order != sorted(order) or order[-1] >= n:
@@ -396,7 +396,8 @@ def transform_batch(batch, transform):
             errors.append(types.RecordError(i, err.value))
             continue
         values[i] = out.value
-        if not (type(out) is Edited and type(out.source) is RecordView and out.source.index == i):
+        src = out.source if type(out) is Edited else None
+        if not (type(src) is RecordView and src.index == i and src.batch is view):
             others[i] = out
     if not errors and not others:
         wit = view.wit

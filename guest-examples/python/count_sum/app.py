@@ -152,7 +152,8 @@ class WitWorld(wit_world.WitWorld):
             n = len(records.values.ends)
             return types.FoldOutcome(acc, [types.RecordError(i, err.value) for i in range(n)])
         errors = dfbatch.fold_batch(records, lambda record: fold(groups, record))
-        guestkit.debug(f"count_sum: batch, {len(errors)} failed, {len(groups)} groups")
+        n = len(records.values.ends)
+        guestkit.debug(f"count_sum: batch of {n} records, {len(groups)} groups")
         return types.FoldOutcome(dump_groups(groups), errors)
 
     def merge(self, a, b):
