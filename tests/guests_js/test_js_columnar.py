@@ -26,7 +26,7 @@ from guests_js.batch02 import (
 )
 from guests_js.guest02 import Guest02, bindings, result
 from guests_rust.strategies import INT64, json_objects, metadata, record_values
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 from support.guests import built_guest
 
@@ -135,6 +135,9 @@ def _one_by_one(guest: Guest02, row: Row) -> Row | PluginError:
 
 
 @given(rows)
+@example(  # two keys that are half a character each: UTF-8 together, not apart
+    [(b"\xc3", b"{}", None, []), (b"\xa9", b'{"email": "\xc3\xa9@x"}', 1, [("a", "1"), ("a", "2")])]
+)
 @settings(max_examples=40)
 def test_transform_batch_gives_what_transform_gives_record_by_record(paths, batch_rows):
     guest = _transform(paths)

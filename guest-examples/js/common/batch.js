@@ -91,6 +91,8 @@ class BytesColumnView {
       if (this.binary.has(i)) throw malformed(`record ${i} is both binary and absent in ${what}`);
       this.absent.add(i);
     }
+    // Neither binary nor absent items: every item is a plain span.
+    this.plain = this.binary.size === 0 && this.absent.size === 0;
   }
 
   checkEmpty(i, what) {
@@ -189,6 +191,37 @@ export class Batch {
       timestamp: this.timestamp(i),
       metadata: this.metadata(i),
     };
+  }
+
+  /**
+   * Call `visit(record, i)` for every record in order, with the same views
+   * `record(i)` gives. Faster than `record(i)` in a loop: StarlingMonkey
+   * interprets (no JIT), so each call and lookup saved per record counts.
+   */
+  forEach(visit) {
+    const n = this.length;
+    const values = this.values;
+    const bytes = values.bytes;
+    const ends = values.ends;
+    const keys = this.keys;
+    const stamps = this.timestamps === undefined ? undefined : this.timestamps.values;
+    const noStamp = this.timestamps === undefined ? undefined : this.timestamps.absent;
+    const entries = this.columns.metadata;
+    let start = 0;
+    let entry = 0;
+    for (let i = 0; i < n; i++) {
+      const end = ends[i];
+      const value = values.plain ? bytes.subarray(start, end) : values.item(i);
+      start = end;
+      let timestamp;
+      if (stamps !== undefined && !(noStamp.size > 0 && noStamp.has(i))) timestamp = stamps[i];
+      const metadata = [];
+      while (entry < entries.length && entries[entry].index === i) {
+        const e = entries[entry++];
+        metadata.push([e.name, e.value]);
+      }
+      visit({ key: keys === undefined ? undefined : keys.item(i), value, timestamp, metadata }, i);
+    }
   }
 
   *[Symbol.iterator]() {
@@ -362,8 +395,11 @@ function allFailed(n, e) {
   return Array.from({ length: n }, (_, i) => recordError(i, e));
 }
 
-/** Read `columns`, or undefined plus errors for every record when malformed. */
-function open(columns) {
+/**
+ * `{batch, errors}`: `columns` read as a `Batch` and no errors, or, when the
+ * batch is malformed, `batch` undefined and the error for every record.
+ */
+export function openBatch(columns) {
   try {
     return { batch: new Batch(columns), errors: [] };
   } catch (e) {
@@ -376,15 +412,15 @@ export function filterEach(keep) {
   return (columns) => {
     const n = columns.values.ends.length;
     const bits = new Uint8Array((n + 7) >> 3);
-    const { batch, errors } = open(columns);
+    const { batch, errors } = openBatch(columns);
     if (batch === undefined) return { keep: bits, errors };
-    for (let i = 0; i < n; i++) {
+    batch.forEach((record, i) => {
       try {
-        if (keep(batch.record(i))) bits[i >> 3] |= 1 << (i & 7);
+        if (keep(record)) bits[i >> 3] |= 1 << (i & 7);
       } catch (e) {
         errors.push(recordError(i, e));
       }
-    }
+    });
     return { keep: bits, errors };
   };
 }
@@ -394,22 +430,22 @@ export function transformEach(apply) {
   return (columns) => {
     const n = columns.values.ends.length;
     const out = new BatchBuilder();
-    const { batch, errors } = open(columns);
-    for (let i = 0; i < n; i++) {
-      if (batch === undefined) {
-        out.pushPlaceholder();
-        continue;
-      }
+    const { batch, errors } = openBatch(columns);
+    if (batch === undefined) {
+      for (let i = 0; i < n; i++) out.pushPlaceholder();
+      return { records: out.finish(), errors };
+    }
+    batch.forEach((record, i) => {
       let result;
       try {
-        result = apply(batch.record(i));
+        result = apply(record);
       } catch (e) {
         errors.push(recordError(i, e));
         out.pushPlaceholder();
-        continue;
+        return;
       }
       out.push(result);
-    }
+    });
     return { records: out.finish(), errors };
   };
 }
@@ -417,15 +453,15 @@ export function transformEach(apply) {
 /** `write-batch` from `write(record)`: the records that failed. */
 export function writeEach(write) {
   return (columns) => {
-    const { batch, errors } = open(columns);
+    const { batch, errors } = openBatch(columns);
     if (batch === undefined) return errors;
-    for (let i = 0; i < batch.length; i++) {
+    batch.forEach((record, i) => {
       try {
-        write(batch.record(i));
+        write(record);
       } catch (e) {
         errors.push(recordError(i, e));
       }
-    }
+    });
     return errors;
   };
 }
@@ -436,16 +472,16 @@ export function writeEach(write) {
  */
 export function aggregateEach(fold) {
   return (accumulator, columns) => {
-    const { batch, errors } = open(columns);
+    const { batch, errors } = openBatch(columns);
     if (batch === undefined) return { accumulator, errors };
     let acc = accumulator;
-    for (let i = 0; i < batch.length; i++) {
+    batch.forEach((record, i) => {
       try {
-        acc = fold(acc, batch.record(i));
+        acc = fold(acc, record);
       } catch (e) {
         errors.push(recordError(i, e));
       }
-    }
+    });
     return { accumulator: acc, errors };
   };
 }

@@ -9,6 +9,7 @@ import {
   Batch,
   END,
   filterEach,
+  openBatch,
   PENDING,
   records,
   toBatch,
@@ -44,14 +45,20 @@ function lifted({ text, ends, binary = [], absent = [], keys, timestamps, metada
   };
 }
 
-/** Records as plain data, for deepEqual. */
+const asData = (r) => ({
+  key: r.key === undefined ? undefined : [...r.key],
+  value: [...r.value],
+  timestamp: r.timestamp,
+  metadata: r.metadata,
+});
+
+/** Records as plain data, for deepEqual; `forEach` and `record(i)` must agree. */
 function plain(batch) {
-  return [...new Batch(batch)].map((r) => ({
-    key: r.key === undefined ? undefined : [...r.key],
-    value: [...r.value],
-    timestamp: r.timestamp,
-    metadata: r.metadata,
-  }));
+  const view = new Batch(batch);
+  const visited = [];
+  view.forEach((r, i) => visited.push({ i, ...asData(r) }));
+  assert.deepEqual(visited, [...view].map((r, i) => ({ i, ...asData(r) })));
+  return [...view].map(asData);
 }
 
 test('offsets are UTF-8 bytes, not UTF-16 units', () => {
@@ -238,4 +245,77 @@ test('source outcomes: records, pending and end are distinct', () => {
 
 test('an out-of-range timestamp is refused rather than wrapped', () => {
   assert.throws(() => toBatch([{ value: enc(''), timestamp: 2n ** 63n }]), RangeError);
+});
+
+// The batch-aware example of README.md, verbatim.
+function longValues(columns) {
+  // On a malformed batch: no batch, and an error for every record.
+  const { batch, errors } = openBatch(columns);
+  const keep = new Uint8Array((columns.values.ends.length + 7) >> 3);
+  if (batch === undefined) return { keep, errors };
+  const { ends, binary } = batch.values;
+  let start = 0;
+  ends.forEach((end, i) => {
+    const size = binary.has(i) ? binary.get(i).length : end - start;
+    if (size > 10) keep[i >> 3] |= 1 << (i & 7);
+    start = end;
+  });
+  return { keep, errors };
+}
+
+test("the README's batch-aware filter agrees with filterEach on the same rule", () => {
+  const values = ['short', 'ééééééé', 'a'.repeat(11), '', 'x'];
+  const binary = [[4, new Uint8Array(12).fill(0xff)]];
+  const b = lifted({
+    text: values.slice(0, 4).join(''),
+    ends: [5, 19, 30, 30, 30],
+    binary,
+  });
+  const want = filterEach((r) => r.value.length > 10)(b);
+  assert.deepEqual(longValues(b), want);
+  assert.deepEqual([...want.keep], [0b10110]);
+  const bad = lifted({ text: 'ab', ends: [3] });
+  assert.deepEqual(longValues(bad), filterEach((r) => r.value.length > 10)(bad));
+});
+
+// A small deterministic PRNG (mulberry32), so a failure reproduces.
+function prng(seed) {
+  return () => {
+    seed = (seed + 0x6d2b79f5) | 0;
+    let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
+    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+// Byte strings that stress the builder: UTF-8 of every width, a BOM, bare
+// continuation bytes, lead bytes without their continuation, invalid bytes.
+// (0xed 0xa0 0x80 would be U+D800, a surrogate: not UTF-8.)
+const PIECES = [
+  [0x61], [0xc3, 0xa9], [0xe2, 0x82, 0xac], [0xf0, 0x9f, 0x98, 0x80], [0xef, 0xbb, 0xbf],
+  [0x80], [0xc3], [0xff], [0xed, 0xa0, 0x80], [],
+];
+
+test('any records survive toBatch and reading back (500 seeded random batches)', () => {
+  const random = prng(13);
+  const pick = (list) => list[Math.floor(random() * list.length)];
+  const bytesOf = () => Uint8Array.from(Array.from({ length: Math.floor(random() * 4) }, () => pick(PIECES)).flat());
+  for (let round = 0; round < 500; round++) {
+    const input = Array.from({ length: Math.floor(random() * 12) }, () => ({
+      value: bytesOf(),
+      key: random() < 0.4 ? undefined : bytesOf(),
+      timestamp: random() < 0.5 ? undefined : BigInt(Math.floor(random() * 2 ** 53)) * (random() < 0.5 ? -1n : 1n),
+      metadata: Array.from({ length: Math.floor(random() * 3) }, () => [pick(['a', 'é', '']), pick(['1', '😀'])]),
+    }));
+    const batch = toBatch(input);
+    const want = input.map(asData);
+    assert.deepEqual(plain(batch), want, `round ${round}`);
+    // What the host reads: each text item is UTF-8 on its own.
+    const text = new TextEncoder().encode(batch.values.text);
+    let start = 0;
+    for (const end of batch.values.ends) {
+      new TextDecoder('utf-8', { fatal: true }).decode(text.subarray(start, end));
+      start = end;
+    }
+  }
 });
