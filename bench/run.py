@@ -757,7 +757,7 @@ NOTES = [
     "  the bound table: bound = 0.1's CPU per record ÷ (this tree's floor, JSONL in and",
     "  out with no stage, + the guest's own 0.2 call under default limits). Rust filter:",
     "  ~9.5 µs ÷ (~1.5 + ~1.4) ≈ 3.2x; fuel metering doubles the guest's ~0.7 µs (with",
-    "  fuel off the bound is ~4.5x). Python transform: ~49 µs ÷ (~1.5 + ~24) ≈ 2x.",
+    "  fuel off the bound is ~4.3x). Python transform: ~49 µs ÷ (~1.5 + ~24) ≈ 2x.",
     "  - Rust filter, perf in steady state: 27% guest code, 32% host Python (per",
     "    batch: executor, adapter, JSON Lines source and sink), 11% kernel (I/O, futex,",
     "    task switches), 8% numpy, 6% libc, 5% Arrow, 1.7% wasmtime's runtime. The",
@@ -829,7 +829,8 @@ def main() -> None:
         f" ({cpu}), Python {platform.python_version()}, 1-minute load average"
         f" {load_before:.1f} at the start and {os.getloadavg()[0]:.1f} at the end;"
         f" {time.perf_counter() - started:.0f} s.",
-        "Medians over repeated runs; ratios are from the same run. The machine is shared:",
+        "Medians over repeated runs ((a), (h), (i): each path's fastest interleaved sample,",
+        "see (h)); ratios are from the same run. The machine is shared:",
         "other work on it moves absolute figures by up to 2x between runs, and while",
         "something else keeps a core busy the 2-thread rows of (e) cannot gain.",
         "",
