@@ -114,3 +114,39 @@ def test_inspect_of_a_native_plugin_shows_the_current_version(
 ) -> None:
     assert main(["inspect", "--json", "filter/json_filter"]) == 0
     assert json.loads(capsys.readouterr().out)["world_version"] == "0.2.0"
+
+
+def _pipeline(tmp_path: Path, filters: list[Path], out: str) -> dict[str, object]:
+    return {
+        "sources": [{"id": "src", "type": "jsonl", "config": {"path": "in.jsonl"}}],
+        "processors": [
+            {
+                "id": f"f{i}",
+                "type": "plugin",
+                "config": {
+                    "plugin_type": "filter",
+                    "plugin_source": "wasm",
+                    "plugin_path": str(path),
+                    "params": {"field": "a", "value": "1"},
+                },
+            }
+            for i, path in enumerate(filters)
+        ],
+        "sinks": [{"id": "out", "type": "jsonl", "config": {"path": out}}],
+    }
+
+
+@pytest.mark.guests
+def test_a_pipeline_mixing_0_1_and_0_2_filters_gives_the_all_0_2_output(tmp_path: Path) -> None:
+    from dataflare import run_pipeline
+
+    lines = [json.dumps({"a": i % 3, "n": i}) for i in range(50)] + ['{"a": "1"}']
+    (tmp_path / "in.jsonl").write_text("\n".join(lines) + "\n")
+    old = v0_1_fixture("json_filter.rust", tmp_path)
+    new = built_v0_2_guest("json_filter")
+    run_pipeline(_pipeline(tmp_path, [old, new], "mixed.jsonl"), base_dir=tmp_path)
+    run_pipeline(_pipeline(tmp_path, [new, new], "all_0_2.jsonl"), base_dir=tmp_path)
+    mixed = (tmp_path / "mixed.jsonl").read_text()
+    assert mixed == (tmp_path / "all_0_2.jsonl").read_text()
+    kept = [json.loads(x) for x in mixed.splitlines()]
+    assert kept == [{"a": 1, "n": n} for n in range(1, 50, 3)] + [{"a": "1"}]

@@ -114,14 +114,13 @@ def test_a_fold_cut_into_calls_by_bytes_gives_one_fold(values: list[bytes], boun
     result = plugin.aggregate_columns(plugin.init(), from_records([Record(v) for v in values]))
     too_big = {i for i, e in result.errors.items() if isinstance(e, RecordTooLarge)}
     folded_in = [v for i, v in enumerate(values) if i not in too_big]
-    # The accumulator crosses with every call and counts against the bound.
-    for i in too_big:
-        before = folded([v for j, v in enumerate(values[:i]) if j not in too_big])[0]
-        assert len(values[i]) + len(str(before)) > bound
+    # Only a record over the bound on its own is refused: the accumulator
+    # counts against the bound, but a call still takes at least one record.
+    assert too_big == {i for i, v in enumerate(values) if len(v) > bound}
     total, bad = folded(values)
     assert int(result.accumulator) == folded(folded_in)[0]
     assert set(result.errors) - too_big == bad - too_big
-    if bound >= max(map(len, values), default=0) + len(str(total)):
+    if bound >= max(map(len, values), default=0):
         assert not too_big and int(result.accumulator) == total
     assert sum(world.batches) == len(values) - len(too_big)
 
@@ -136,6 +135,14 @@ def test_merge_and_the_record_protocol(a: list[bytes], b: list[bytes]) -> None:
     assert int(merged) == folded(a + b)[0]
     assert plugin.emit(merged) == [Record(value=merged, key=b"sum")]
     assert to_records(plugin.emit_columns(merged)) == [Record(value=merged, key=b"sum")]
+
+
+def test_an_accumulator_over_the_bound_still_lets_records_through() -> None:
+    world = SumWorld()
+    plugin = fake(WasmColumnsAggregate, world, max_call_bytes=4)
+    result = plugin.aggregate_columns(b"123456789", from_records([Record(b"1"), Record(b"2")]))
+    assert (result.accumulator, result.errors) == (b"123456792", {})
+    assert world.batches == [1, 1]  # one record per call, as the bound allows no more
 
 
 def test_an_aggregate_error_index_out_of_range_is_refused() -> None:
@@ -245,3 +252,22 @@ def test_unordered_sink_errors_are_refused() -> None:
     sink = fake(WasmColumnsSink, SinkWorld(extra=[wit.RecordError(0, err)]))
     with pytest.raises(GuestContractError, match="not strictly increasing"):
         sink.write_columns(from_records([Record(b"a"), Record(b"bad")]))
+
+
+def test_the_0_2_call_bound_follows_memory_mb_and_caps_transforms() -> None:
+    from dataflare.model import PluginKind
+    from dataflare.plugins.call_bounds import (
+        MIB,
+        MIN_CALL_BYTES,
+        RETURN_BYTES_V2,
+        STRING_RETURN_LIMIT,
+        call_bytes_v2,
+    )
+
+    assert call_bytes_v2(PluginKind.FILTER, None) == 32 * MIB
+    assert call_bytes_v2(PluginKind.TRANSFORM, None) == 256 * MIB // 12
+    assert call_bytes_v2(PluginKind.SINK, 1024 * MIB) == 128 * MIB
+    assert call_bytes_v2(PluginKind.TRANSFORM, 4096 * MIB) == RETURN_BYTES_V2
+    assert call_bytes_v2(PluginKind.FILTER, 1) == MIN_CALL_BYTES
+    # What one call may return stays well under what wasmtime lets a call return.
+    assert RETURN_BYTES_V2 < STRING_RETURN_LIMIT * 0.51  # about half: room for bigger outputs

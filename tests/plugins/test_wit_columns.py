@@ -195,3 +195,10 @@ def test_a_null_key_spanning_bytes_in_arrow_crosses_as_absent_with_an_empty_span
     )
     col = to_wit_column(keys)
     assert (bytes(col.text), col.ends, col.absent) == (b"k", [0, 1], [0])
+
+
+@pytest.mark.parametrize("kind", [pa.string(), pa.large_binary(), pa.large_string()])
+def test_columns_of_other_byte_types_cross_as_binary(kind: pa.DataType) -> None:
+    values = pa.array(["é", None, "ab"], kind).slice(1)
+    col = to_wit_column(values)
+    assert (bytes(col.text), col.ends, col.absent) == (b"ab", [0, 2], [0])

@@ -23,8 +23,8 @@ more failed). A 0.2 call costs the host about 4 bytes per text byte sent
 transform's round trip (measured peak RSS growth, 16 and 64 MiB batches), so
 `call_bytes_v2` lets one call carry `memory_mb / 8` (`/ 12` for a
 transform): 32 MiB and about 21 MiB at the 256 MB default, where 0.1 took
-2 and 1 MiB. What one call may return stays under `RETURN_BYTES_V2`, half
-of wasmtime's budget, which leaves room for outputs bigger than inputs.
+2 and 1 MiB. What one call may return stays under `RETURN_BYTES_V2`, about
+half of wasmtime's budget, which leaves room for outputs bigger than inputs.
 """
 
 from __future__ import annotations

@@ -60,6 +60,7 @@ from dataflare.plugins.kinds import BatchFold
 from dataflare.plugins.wasm import WasmPlugin, _Connected, _World
 from dataflare.plugins.wit_columns import (
     ContractProblem,
+    as_binary,
     bitmap_to_keep,
     errors_by_index,
     from_wit_batch,
@@ -106,7 +107,8 @@ class _Piece:
 
 
 def _lengths(array: pa.Array[Any]) -> np.ndarray[Any, Any]:
-    """The byte length of each item of a binary array (0 where null)."""
+    """The byte length of each item of a binary or string array (0 where null)."""
+    array = as_binary(array)
     offsets = np.frombuffer(array.buffers()[1], np.int32, len(array) + 1, array.offset * 4)
     lengths = np.diff(offsets).astype(np.int64)
     if array.null_count:
@@ -181,8 +183,9 @@ class _Columnar(WasmPlugin[W]):
     def _pieces(self, batch: pa.RecordBatch, overhead: int = 0) -> Iterator[_Piece]:
         """`batch` cut into zero-copy slices of at most `max_call_bytes` (less `overhead`).
 
-        A call still takes at least one record; a record over the bound on its
-        own is not sent (its piece carries the `RecordTooLarge` instead).
+        A call still takes at least one record (as in 0.1, an aggregate's big
+        accumulator never stops records from being folded); a record over the
+        bound on its own is not sent (its piece carries the `RecordTooLarge`).
         """
         n = batch.num_rows
         bound = self.max_call_bytes
@@ -193,7 +196,7 @@ class _Columnar(WasmPlugin[W]):
         ends = np.cumsum(sizes)
         start = 0
         while start < n:
-            if overhead + int(sizes[start]) > bound:
+            if int(sizes[start]) > bound:
                 yield _Piece(start, None, self._too_big(int(sizes[start])))
                 start += 1
                 continue
@@ -201,7 +204,7 @@ class _Columnar(WasmPlugin[W]):
             stop = int(np.searchsorted(ends, before + bound - overhead, side="right"))
             stop = max(stop, start + 1)
             # The run stops before the next record too big on its own.
-            big = np.flatnonzero(sizes[start:stop] + overhead > bound)
+            big = np.flatnonzero(sizes[start:stop] > bound)
             if len(big):
                 stop = start + int(big[0])
             yield _Piece(start, batch.slice(start, stop - start), None)
@@ -404,10 +407,12 @@ class WasmColumnsTransform(_Columnar[wit_transform.Transform]):
         out = self._call(lambda w: w.transform_batch(wb), n)
         errors = self._errors(out.errors, n)
         result = self._batch_of(out.records, n)
-        for i in self._oversized(result).tolist():
-            if i not in errors:
-                size = int((record_bytes(result) + _metadata_bytes(result))[i])
-                errors[i] = self._returned_too_big(size)
+        big = self._oversized(result)
+        if len(big):
+            sizes = record_bytes(result) + _metadata_bytes(result)
+            for i in big.tolist():
+                if i not in errors:
+                    errors[i] = self._returned_too_big(int(sizes[i]))
         return result, dict(sorted(errors.items()))
 
     def transform_batch(self, records: Sequence[Record]) -> list[Record | PluginError]:

@@ -33,6 +33,7 @@ from dataflare.errors import PluginError
 
 __all__ = [
     "ContractProblem",
+    "as_binary",
     "bitmap_to_keep",
     "errors_by_index",
     "from_wit_batch",
@@ -76,6 +77,7 @@ def to_wit_column(array: pa.Array[Any], *, utf8_bytes: bool = True) -> wit.Bytes
 
     `text` is UTF-8 bytes (a view, not a copy), or a `str` if not `utf8_bytes`.
     """
+    array = as_binary(array)
     absent: list[int] = []
     if array.null_count:
         absent = np.flatnonzero(~_valid(array)).tolist()
@@ -92,6 +94,12 @@ def to_wit_column(array: pa.Array[Any], *, utf8_bytes: bool = True) -> wit.Bytes
         raw: Any = column.text
         column = dataclasses.replace(column, text=str(raw, "utf-8"))
     return column
+
+
+def as_binary(array: pa.Array[Any]) -> pa.Array[Any]:
+    """`array` as `binary` (int32 offsets): a `string` column is cast without a copy,
+    a `large_binary` or `large_string` one with its offsets narrowed."""
+    return array if array.type == pa.binary() else array.cast(pa.binary())
 
 
 def _offsets_and_data(array: pa.Array[Any]) -> tuple[np.ndarray[Any, Any], memoryview]:
