@@ -15,6 +15,7 @@ carries an empty mapping.
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Final
@@ -69,7 +70,10 @@ def from_records(records: Sequence[Record]) -> pa.RecordBatch:
     n = len(records)
     # Most records have no metadata: skip building a list of pairs per record then.
     if any(r.metadata for r in records):
-        metadata = pa.array([list(r.metadata.items()) for r in records], METADATA_TYPE)
+        try:
+            metadata = pa.array([list(r.metadata.items()) for r in records], METADATA_TYPE)
+        except UnicodeEncodeError:
+            metadata = _unpaired_surrogates(records)
     else:
         metadata = _empty_maps(n)
     return pa.RecordBatch.from_arrays(
@@ -81,6 +85,43 @@ def from_records(records: Sequence[Record]) -> pa.RecordBatch:
         ],
         schema=SCHEMA,
     )
+
+
+def _unpaired_surrogates(records: Sequence[Record]) -> pa.Array[Any]:
+    """Metadata holding strings that are not Unicode (lone surrogates, as JSON allows).
+
+    Such a record must still travel, to fail alone where its metadata has to
+    be UTF-8 (a WIT string); its strings are kept ``surrogatepass``-encoded,
+    so the column holds bytes that are not UTF-8 there, and `to_records`
+    gives the strings back exactly.
+    """
+    offsets = np.zeros(len(records) + 1, np.int32)
+    keys: list[bytes] = []
+    items: list[bytes] = []
+    for i, record in enumerate(records):
+        for key, item in record.metadata.items():
+            keys.append(key.encode("utf-8", "surrogatepass"))
+            items.append(item.encode("utf-8", "surrogatepass"))
+        offsets[i + 1] = len(keys)
+    return pa.MapArray.from_arrays(
+        pa.array(offsets),
+        pa.array(keys, pa.binary()).view(pa.string()),
+        pa.array(items, pa.binary()).view(pa.string()),
+    )
+
+
+def _metadata_lists(maps: pa.Array[Any]) -> list[Any]:
+    """Each row's metadata pairs; strings kept by `_unpaired_surrogates` come back as they were."""
+    try:
+        return list(maps.to_pylist())
+    except (UnicodeDecodeError, pa.ArrowException):
+        pass
+    offsets = maps.offsets.to_pylist()  # into the whole children, also for a slice
+    keys, items = (
+        [s.decode("utf-8", "surrogatepass") for s in child.view(pa.binary()).to_pylist()]
+        for child in (maps.keys, maps.items)
+    )
+    return [list(zip(keys[a:b], items[a:b], strict=True)) for a, b in itertools.pairwise(offsets)]
 
 
 def _empty_maps(n: int) -> pa.Array[Any]:
@@ -126,7 +167,7 @@ def to_records(batch: pa.RecordBatch) -> list[Record]:
             Record(value=v, key=k, timestamp=t)
             for k, v, t in zip(keys, values, stamps, strict=True)
         ]
-    metas = maps.to_pylist()
+    metas = _metadata_lists(maps)
     return [
         Record(value=v, key=k, timestamp=t, metadata=dict(m) if m else {})
         for k, v, t, m in zip(keys, values, stamps, metas, strict=True)

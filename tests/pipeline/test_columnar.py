@@ -11,9 +11,13 @@ from pathlib import Path
 import columnar_plugins
 import pytest
 from columnar_plugins import ColEven, ColPending, ColSink, ColTrap
+from dataflare.columns import from_records, to_records
 from dataflare.errors import StageFailed
+from dataflare.model import Record
 from dataflare.pipeline import META_KIND, META_MESSAGE, META_STAGE, load_plan, run_pipeline
 from dataflare.pipeline.executor import Executor
+from hypothesis import given
+from hypothesis import strategies as st
 
 assert columnar_plugins  # registers the test_col_* plugins
 
@@ -220,3 +224,27 @@ def test_an_error_for_a_row_outside_the_batch_breaks_the_contract(
                 )
             )
         )
+
+
+METADATA_TEXT = st.text(
+    st.one_of(st.characters(), st.characters(min_codepoint=0xD800, max_codepoint=0xDFFF)),
+    max_size=4,
+)
+RECORDS = st.lists(
+    st.builds(
+        Record,
+        value=st.binary(max_size=8),
+        key=st.none() | st.binary(max_size=4),
+        timestamp=st.none() | st.integers(-(2**63), 2**63 - 1),
+        metadata=st.dictionaries(METADATA_TEXT, METADATA_TEXT, max_size=3),
+    ),
+    max_size=6,
+)
+
+
+@given(RECORDS, st.integers(0, 6), st.integers(0, 6))
+def test_records_survive_a_batch_and_its_slices_even_with_lone_surrogates(records, start, stop):
+    # JSON allows "\udcff" in metadata: such a record must reach the stage that fails it
+    batch = from_records(records)
+    assert to_records(batch) == records
+    assert to_records(batch.slice(start, max(stop - start, 0))) == records[start:stop]
