@@ -6,9 +6,9 @@ keeps a way to run it: `prepare()` exports the pinned commit `RELEASE` with
 compiles its C codec and builds its guests there with its own Makefiles, all
 once (a marker file records a finished build). `run_pipeline(tree, yaml)` runs
 a pipeline in a fresh process on either tree, through `pipeline_driver.py`,
-and returns the seconds the run took, timed inside that process with the plan
-already loaded, so start-up and component compilation are not counted for
-either side.
+and returns the wall and CPU seconds the run took, timed inside that process
+with the plan already loaded, so start-up and component compilation are not
+counted for either side.
 """
 
 from __future__ import annotations
@@ -84,8 +84,8 @@ def guest(tree: Path, lang: str, name: str) -> Path:
     return tree / "build" / "guests" / lang / f"{name}.wasm"
 
 
-def run_pipeline(tree: Path, yaml: Path) -> float:
-    """Seconds one run of `yaml` takes on `tree`'s host, in a fresh process (plan preloaded)."""
+def run_pipeline(tree: Path, yaml: Path) -> tuple[float, float]:
+    """Wall and CPU seconds of one run of `yaml` on `tree`'s host, in a fresh process."""
     env = {**os.environ, "PYTHONPATH": str(tree / "host")}
     proc = subprocess.run(
         [sys.executable, str(DRIVER), str(yaml)],
@@ -96,4 +96,5 @@ def run_pipeline(tree: Path, yaml: Path) -> float:
     )
     if proc.returncode != 0:
         raise ReleaseError(f"pipeline {yaml} on {tree} failed:\n{proc.stdout}{proc.stderr}")
-    return float(proc.stdout.strip().splitlines()[-1])
+    wall, cpu = proc.stdout.strip().splitlines()[-1].split()
+    return float(wall), float(cpu)
