@@ -86,6 +86,25 @@ def document_failures(values: pa.Array[Any]) -> dict[int, ValueError | Serializa
     return failures
 
 
+def _only_whitespace_after(
+    data: np.ndarray[Any, Any], offsets: np.ndarray[Any, Any], skimmed: np.ndarray[Any, Any]
+) -> np.ndarray[Any, Any]:
+    """Per value: its span fits in it and every byte of it after the span is whitespace."""
+    base, last = int(offsets[0]), int(offsets[-1])
+    starts, ends = offsets[:-1].astype(np.int64) - base, offsets[1:].astype(np.int64) - base
+    fits = starts + skimmed <= ends
+    after = np.minimum(starts + skimmed, ends)
+    region = data[base:last]
+    solid = np.zeros(len(region) + 1, bool)  # a False sentinel: reduceat needs index < len
+    # comparisons, not a 256-entry table lookup: 20x faster in numpy
+    solid[:-1] = (region != 32) & (region != 9) & (region != 10) & (region != 13)
+    bounds = np.empty(2 * len(after), np.int64)
+    bounds[0::2], bounds[1::2] = after, ends
+    # any solid byte in [after, end); an empty range gives solid[after], hence the mask
+    dirty: np.ndarray[Any, Any] = np.logical_or.reduceat(solid, bounds)[0::2] & (after < ends)
+    return fits & ~dirty
+
+
 def _suspects(values: pa.Array[Any]) -> list[int]:
     """Rows the bulk check cannot vouch for, in order."""
     n = len(values)
@@ -108,7 +127,13 @@ def _suspects(values: pa.Array[Any]) -> list[int]:
         # long as its value and no value starting with whitespace, span i is value i.
         first = data[np.minimum(offsets[:-1], max(len(data) - 1, 0))] if len(data) else None
         spaced = _WHITESPACE[first] & (lengths > 0) if first is not None else False
-        odd = np.flatnonzero((skimmed != lengths) | spaced)
+        odd_mask = (skimmed != lengths) | spaced
+        if odd_mask.any():
+            # A span shorter than its value still is the value when only whitespace follows
+            # it there (JSON allows it, e.g. fixed-width lines padded with spaces): the next
+            # span then starts where the next value does, so the argument above holds.
+            odd_mask &= ~(_only_whitespace_after(data, offsets, skimmed) & ~spaced)
+        odd = np.flatnonzero(odd_mask)
     else:
         odd = np.arange(n)
     suspect = np.zeros(n, bool)

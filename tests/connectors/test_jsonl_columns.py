@@ -38,6 +38,8 @@ LINE_PIECES = st.sampled_from(
         b"",
         b"   ",
         b"\x0c",
+        b"\t",
+        b"\x00",
         b"\r",
         b"\r\r",
         b'{"s": "\xff"}',
