@@ -102,7 +102,8 @@ def _only_whitespace_after(
     bounds[0::2], bounds[1::2] = after, ends
     # any solid byte in [after, end); an empty range gives solid[after], hence the mask
     dirty: np.ndarray[Any, Any] = np.logical_or.reduceat(solid, bounds)[0::2] & (after < ends)
-    return fits & ~dirty
+    clean: np.ndarray[Any, Any] = fits & ~dirty
+    return clean
 
 
 def _suspects(values: pa.Array[Any]) -> list[int]:
