@@ -66,14 +66,29 @@ RecordError = PluginError | GuestTrap
 
 def from_records(records: Sequence[Record]) -> pa.RecordBatch:
     """A batch holding `records`, in order."""
+    n = len(records)
+    # Most records have no metadata: skip building a list of pairs per record then.
+    if any(r.metadata for r in records):
+        metadata = pa.array([list(r.metadata.items()) for r in records], METADATA_TYPE)
+    else:
+        metadata = _empty_maps(n)
     return pa.RecordBatch.from_arrays(
         [
             pa.array([r.key for r in records], pa.binary()),
             pa.array([r.value for r in records], pa.binary()),
             pa.array([r.timestamp for r in records], pa.int64()),
-            pa.array([list(r.metadata.items()) for r in records], SCHEMA.field(3).type),
+            metadata,
         ],
         schema=SCHEMA,
+    )
+
+
+def _empty_maps(n: int) -> pa.Array[Any]:
+    """`n` empty metadata maps."""
+    return pa.MapArray.from_arrays(
+        pa.array(np.zeros(n + 1, np.int32)),
+        pa.array([], pa.string()),
+        pa.array([], pa.string()),
     )
 
 
@@ -85,11 +100,7 @@ def from_values(values: pa.Array[Any]) -> pa.RecordBatch:
             pa.nulls(n, pa.binary()),
             values.cast(pa.binary()),
             pa.nulls(n, pa.int64()),
-            pa.MapArray.from_arrays(
-                pa.array(np.zeros(n + 1, np.int32)),  # every map empty
-                pa.array([], pa.string()),
-                pa.array([], pa.string()),
-            ),
+            _empty_maps(n),
         ],
         schema=SCHEMA,
     )
@@ -102,14 +113,28 @@ def empty_batch() -> pa.RecordBatch:
 
 def to_records(batch: pa.RecordBatch) -> list[Record]:
     """The records of `batch`, as `Record` objects, in order."""
-    keys = batch.column(0).to_pylist()
+    n = batch.num_rows
+    if n == 0:
+        return []
     values = batch.column(1).to_pylist()
-    stamps = batch.column(2).to_pylist()
-    metas = batch.column(3).to_pylist()
+    # All-null and all-empty columns are the common case: no Python object per row for them.
+    keys = _pylist_or_nones(batch.column(0), n)
+    stamps = _pylist_or_nones(batch.column(2), n)
+    maps = batch.column(3)
+    if maps.offsets[0] == maps.offsets[-1]:
+        return [
+            Record(value=v, key=k, timestamp=t)
+            for k, v, t in zip(keys, values, stamps, strict=True)
+        ]
+    metas = maps.to_pylist()
     return [
-        Record(value=v or b"", key=k, timestamp=t, metadata=dict(m) if m else {})
+        Record(value=v, key=k, timestamp=t, metadata=dict(m) if m else {})
         for k, v, t, m in zip(keys, values, stamps, metas, strict=True)
     ]
+
+
+def _pylist_or_nones(column: pa.Array[Any], n: int) -> list[Any]:
+    return [None] * n if column.null_count == n else column.to_pylist()
 
 
 def record_at(batch: pa.RecordBatch, index: int) -> Record:

@@ -24,7 +24,8 @@ from wasmtime.component import Component, Linker, Variant
 __all__ = ["StockGuest", "from_wit", "outcome", "to_wit"]
 
 ENGINE = Engine()
-LOG_INTERFACE = "dataflare:plugin/log@0.1.0"
+LOG_INTERFACES = ("dataflare:plugin/log@0.1.0", "dataflare:plugin/log@0.2.0")
+"""Both versions are linked, so 0.1 and 0.2 components instantiate alike."""
 
 
 CACHE = Path(__file__).resolve().parents[2] / "build" / "stock-cache"
@@ -63,8 +64,10 @@ class StockGuest:
         self.logs: list[tuple[str, str]] = []
         linker = Linker(ENGINE)
         linker.add_wasip2()
-        with linker.root() as root, root.add_instance(LOG_INTERFACE) as log:
-            log.add_func("log", self._log)
+        with linker.root() as root:
+            for name in LOG_INTERFACES:
+                with root.add_instance(name) as log:
+                    log.add_func("log", self._log)
         self.store = Store(ENGINE)
         wasi = WasiConfig()  # deny by default: no env, args, files
         if preopen is not None:

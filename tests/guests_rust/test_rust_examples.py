@@ -1,11 +1,14 @@
-"""The Rust example plugins decide exactly as their native twins in `dataflare.builtin`."""
+"""The Rust example plugins (0.2.0) decide exactly as their native twins in `dataflare.builtin`."""
 
 from __future__ import annotations
+
+import dataclasses
 
 import pytest
 from dataflare.model import Record
 from guests_rust.strategies import FIELDS, metadata, record_values
-from guests_rust.twins import check_count_sum, check_json_filter, check_mask_email
+from guests_rust.twins import check_count_sum, check_json_filter, check_mask_email, outcome
+from guests_rust.wit02 import Guest02, from_batch, keeps, plain, to_batch, unwrap
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from support.guests import built_guest
@@ -75,30 +78,28 @@ def test_one_mib_values_agree(paths):
 def test_configuration_errors_match_native(paths):
     from dataflare.builtin.json_filter import JsonFilter
     from dataflare.errors import ConfigurationError
-    from guests_rust.stock_host import StockGuest, outcome
 
     for params in ({"field": "a"}, {"field": "a", "value": "b", "extra": "c"}, {}):
         native = JsonFilter()
         with pytest.raises(ConfigurationError) as info:
             native.configure(params)
-        guest = StockGuest(paths["json_filter"])
-        assert outcome(guest.raw("configure", list(params.items()))) == info.value
+        guest = Guest02(paths["json_filter"], "filter")
+        assert outcome(guest.world.configure(list(params.items()))) == info.value
 
 
 def test_describe_matches_native(paths):
     from dataflare.builtin.count_sum import CountSum
     from dataflare.builtin.json_filter import JsonFilter
     from dataflare.builtin.mask_email import MaskEmail
-    from guests_rust.stock_host import StockGuest
 
-    for name, native in (
-        ("json_filter", JsonFilter),
-        ("mask_email", MaskEmail),
-        ("count_sum", CountSum),
+    for name, world, native in (
+        ("json_filter", "filter", JsonFilter),
+        ("mask_email", "transform", MaskEmail),
+        ("count_sum", "aggregate", CountSum),
     ):
         want = native().describe()
-        got = StockGuest(paths[name]).raw("describe")
-        assert (got.name, got.version, got.kind, got.description) == (
+        got = Guest02(paths[name], world).world.describe()
+        assert (got.name, got.version, got.kind.value, got.description) == (
             want.name,
             want.version,
             want.kind.value,
@@ -107,3 +108,67 @@ def test_describe_matches_native(paths):
         assert [(p.name, p.description, p.required, p.default) for p in got.params] == [
             (p.name, p.description, p.required, p.default) for p in want.params
         ]
+
+
+def test_count_sum_merges_exactly_where_plain_float_sums_would_not(paths):
+    # 0.1 + 0.2 + 0.3 in order is 0.6000000000000001; (0.1) merged with
+    # (0.2 + 0.3) is 0.6: only exact sums make every split emit the same.
+    guest = Guest02(paths["count_sum"], "aggregate")
+    guest.configure({"group_by": "g", "sum_field": "n"})
+    world = guest.world
+    recs = [Record(value=b'{"g": "x", "n": %s}' % n) for n in (b"0.1", b"0.2", b"0.3")]
+    whole = world.aggregate_batch(world.init(), to_batch(recs)).accumulator
+    left = world.aggregate_batch(world.init(), to_batch(recs[:1])).accumulator
+    right = world.aggregate_batch(world.init(), to_batch(recs[1:])).accumulator
+    merged = unwrap(world.merge(left, right))
+    want = [Record(key=b"x", value=b'{"count":3,"group":"x","sum":0.6}')]
+    assert from_batch(unwrap(world.emit(merged))) == from_batch(unwrap(world.emit(whole))) == want
+    assert unwrap(world.merge(world.init(), whole)) == whole
+    assert outcome(world.merge(b"[]", whole)).kind == "serialization"
+
+
+def test_count_sum_accumulator_is_the_native_one_when_sums_are_exact(paths):
+    from dataflare.builtin.count_sum import CountSum
+
+    recs = [Record(value=b'{"g": %d, "n": %d}' % (i % 3, i)) for i in range(20)]
+    native = CountSum()
+    native.configure({"group_by": "g", "sum_field": "n"})
+    guest = Guest02(paths["count_sum"], "aggregate")
+    guest.configure({"group_by": "g", "sum_field": "n"})
+    acc = guest.world.aggregate_batch(guest.world.init(), to_batch(recs)).accumulator
+    assert acc == native.aggregate_batch(native.init(), recs)[0]
+
+
+def _past_the_text(batch):
+    values = dataclasses.replace(batch.values, ends=[*batch.values.ends[:-1], 10**6])
+    return dataclasses.replace(batch, values=values)
+
+
+def test_every_batch_export_fails_each_record_of_a_malformed_batch(paths, tmp_path):
+    # Each kind's batch glue checks offsets before plugin code runs: every
+    # record gets a serialization error and the instance keeps working.
+    recs = [Record(value=b'{"g": "a", "n": 1, "status": "x"}')] * 3
+    bad = _past_the_text(to_batch(recs))
+
+    def failed(errors):
+        return [(e.index, type(plain(e.error)).__name__) for e in errors]
+
+    want = [(i, "SerializationError") for i in range(3)]
+    flt = Guest02(paths["json_filter"], "filter")
+    flt.configure({"field": "status", "value": "x"})
+    out = flt.world.filter_batch(bad)
+    assert failed(out.errors) == want and keeps(out.keep, 3) == [False] * 3
+    assert keeps(flt.world.filter_batch(to_batch(recs)).keep, 3) == [True] * 3
+
+    agg = Guest02(paths["count_sum"], "aggregate")
+    agg.configure({"group_by": "g", "sum_field": "n"})
+    fold = agg.world.aggregate_batch(b"{}", bad)
+    assert failed(fold.errors) == want and fold.accumulator == b"{}"
+
+    sink = Guest02(built_guest(LANG, "jsonl_sink"), "sink", preopen=(tmp_path, "/out"))
+    sink.configure({"path": "/out/x.jsonl"})
+    unwrap(sink.world.connect())
+    assert failed(sink.world.write_batch(bad)) == want
+    assert sink.world.write_batch(to_batch(recs)) == []
+    unwrap(sink.world.close())
+    assert (tmp_path / "x.jsonl").read_bytes() == (recs[0].value + b"\n") * 3

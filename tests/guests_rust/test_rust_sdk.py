@@ -1,20 +1,23 @@
-"""The Rust SDK's canonical-ABI glue, end to end: exact round trips through a real component.
+"""The Rust SDK's canonical-ABI glue (0.2.0), end to end: exact round trips through a component.
 
 `echo` (guest-examples/rust/echo) returns each record unchanged, so any
-layout mistake in lifting or lowering `record`, `list<record>`, results or
-`plugin-error` shows up as a difference here. The unit tests behind
-`make -C guest-examples/rust test` check the same layouts against a spec
-calculator with a fake memory; this checks them against wasmtime.
+layout mistake in lifting or lowering `record`, `batch`, `transform-outcome`,
+results or `plugin-error` shows up as a difference here. The unit tests
+behind `make -C guest-examples/rust test` check the same layouts against a
+spec calculator with a fake memory; this checks them against wasmtime,
+through the bindings generated from wit/.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import subprocess
 
 import pytest
 from dataflare.errors import PluginError, plugin_error
-from guests_rust.stock_host import StockGuest, outcome, raw_fields, to_wit
 from guests_rust.strategies import INT64, metadata, raw_records
+from guests_rust.twins import outcome
+from guests_rust.wit02 import Guest02, bindings, plain, raw_batch, unwrap
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from support.guests import ROOT, built_guest
@@ -28,11 +31,20 @@ def echo_path():
 
 @pytest.fixture(scope="module")
 def echo(echo_path):
-    return StockGuest(echo_path)
+    return Guest02(echo_path, "transform").world
+
+
+def wit(rec):
+    key, value, timestamp, pairs = rec
+    return bindings().types.Record(key, value, timestamp, [tuple(p) for p in pairs])
+
+
+def fields(record):
+    return (record.key, record.value, record.timestamp, [tuple(p) for p in record.metadata])
 
 
 def test_cargo_unit_tests_pass():
-    """Layout constants vs the spec calculator, fake-memory round trips, JSON rules."""
+    """Layout constants vs the spec calculator, fake-memory round trips, checks, JSON rules."""
     proc = subprocess.run(
         ["make", "-s", "-C", str(ROOT / "guest-examples" / "rust"), "test"],
         capture_output=True,
@@ -49,59 +61,72 @@ def test_cargo_unit_tests_pass():
 @given(raw_records)
 @settings(max_examples=60)
 def test_one_record_round_trips_exactly(echo, rec):
-    out = echo.call("transform", to_wit(rec))
-    assert raw_fields(out) == (rec[0], rec[1], rec[2], [tuple(p) for p in rec[3]])
+    out = unwrap(echo.transform(wit(rec)))
+    assert fields(out) == (rec[0], rec[1], rec[2], [tuple(p) for p in rec[3]])
 
 
-@given(st.lists(raw_records, max_size=6))
-@settings(max_examples=40)
+@given(st.lists(raw_records, max_size=8))
+@settings(max_examples=60)
 def test_batches_round_trip_exactly_and_in_order(echo, recs):
-    outs = echo.raw("transform-batch", [to_wit(r) for r in recs])
-    assert [raw_fields(o) for o in outs] == [
-        (r[0], r[1], r[2], [tuple(p) for p in r[3]]) for r in recs
-    ]
+    # Values, keys, timestamps and metadata pairs (order and repeats) come
+    # back column for column: non-UTF-8 bytes in `binary`, key-less records
+    # in `absent`, and unused columns as `none`.
+    batch = raw_batch(recs)
+    out = echo.transform_batch(batch)
+    assert out.errors == []
+    assert out.records == batch
 
 
 @pytest.mark.parametrize("timestamp", [None, 0, -1, 1, -(2**63), 2**63 - 1, 2**32, -(2**31) - 1])
 @pytest.mark.parametrize("key", [None, b"", b"\x00", bytes(range(256))])
 def test_option_fields_keep_none_apart_from_empty(echo, key, timestamp):
-    out = echo.call("transform", to_wit((key, b"", timestamp, [])))
-    assert (out.key, out.value, out.timestamp, list(out.metadata)) == (key, b"", timestamp, [])
+    out = unwrap(echo.transform(wit((key, b"", timestamp, []))))
+    assert fields(out) == (key, b"", timestamp, [])
+    batch = raw_batch([(key, b"", timestamp, []), (b"k", b"v", None, [])])
+    assert echo.transform_batch(batch).records == batch
 
 
 def test_large_values_and_many_pairs_round_trip(echo):
-    value = bytes(range(256)) * 1024 + b"tail"  # 256 KiB + 4: not a multiple of 8
+    value = bytes(range(256)) * 1024 + b"tail"  # 256 KiB + 4, not UTF-8: goes in `binary`
+    text = "é🌍" * (40 << 10)  # multi-byte UTF-8: byte offsets, not characters
     pairs = [(f"k{i}", "ü" * (i % 7)) for i in range(300)] + [("k1", "repeat")]
-    out = echo.call("transform", to_wit((b"key", value, 2**63 - 1, pairs)))
-    assert raw_fields(out) == (b"key", value, 2**63 - 1, pairs)
+    out = unwrap(echo.transform(wit((b"key", value, 2**63 - 1, pairs))))
+    assert fields(out) == (b"key", value, 2**63 - 1, pairs)
+    batch = raw_batch([(b"key", value, 1, pairs), (None, text.encode(), None, pairs[:3])])
+    out = echo.transform_batch(batch).records
+    assert out == batch
+    assert out.values.ends == [0, len(text.encode())]
 
 
 @pytest.mark.parametrize("kind", ["processing", "configuration", "io", "serialization"])
 def test_every_error_case_lowers_with_its_message(echo, kind):
     message = "näh 😀 " + kind
-    rec = to_wit((None, message.encode(), None, [("echo.fail", kind)]))
+    bad = (None, message.encode(), None, [("echo.fail", kind)])
     with pytest.raises(PluginError) as info:
-        echo.call("transform", rec)
+        unwrap(echo.transform(wit(bad)))
     assert info.value == plugin_error(kind, message)
-    ok = to_wit((b"k", b"v", 5, [("a", "b")]))
-    outs = [outcome(o) for o in echo.raw("transform-batch", [ok, rec, ok])]
-    assert outs[1] == plugin_error(kind, message)
-    assert raw_fields(outs[0]) == raw_fields(outs[2]) == (b"k", b"v", 5, [("a", "b")])
+    ok = (b"k", b"v", 5, [("a", "b")])
+    out = echo.transform_batch(raw_batch([ok, bad, ok]))
+    assert [(e.index, plain(e.error)) for e in out.errors] == [(1, plugin_error(kind, message))]
+    # The failed record's place holds an empty record, so positions agree.
+    assert out.records == raw_batch([ok, (None, b"", None, []), ok])
 
 
 def test_empty_batch(echo):
-    assert echo.raw("transform-batch", []) == []
+    out = echo.transform_batch(raw_batch([]))
+    assert (out.records, out.errors) == (raw_batch([]), [])
 
 
 def test_log_import_reaches_the_host(echo_path):
-    guest = StockGuest(echo_path)
-    guest.call("transform", to_wit((None, b"", None, [("echo.log", "hello ✓")])))
-    assert guest.logs == [("info", "hello ✓")]
+    guest = Guest02(echo_path, "transform")
+    unwrap(guest.world.transform(wit((None, b"", None, [("echo.log", "hello ✓")]))))
+    guest.world.transform_batch(raw_batch([(None, b"", None, [("echo.log", "batch ✓")])]))
+    assert guest.logs.lines == [("info", "hello ✓"), ("info", "batch ✓")]
 
 
 def test_describe_lowers_plugin_info(echo):
-    info = echo.raw("describe")
-    assert (info.name, info.version, info.kind) == ("echo", "0.1.0", "transform")
+    info = echo.describe()
+    assert (info.name, info.version, info.kind.value) == ("echo", "0.1.0", "transform")
     assert info.description == "Return each record unchanged."
     params = [(p.name, p.description, p.required, p.default) for p in info.params]
     assert params == [
@@ -114,34 +139,72 @@ def test_describe_lowers_plugin_info(echo):
 @given(metadata)
 @settings(max_examples=30)
 def test_configure_lifts_config_pairs(echo_path, pairs):
-    guest = StockGuest(echo_path)
+    world = Guest02(echo_path, "transform").world
     pairs = [(k, v) for k, v in pairs if k != "fail"]
-    assert guest.raw("configure", [*pairs, ("tag", "x")]) is None
-    missing_tag = outcome(guest.raw("configure", [(k, v) for k, v in pairs if k != "tag"]))
+    assert unwrap(world.configure([*pairs, ("tag", "x")])) is None
+    missing_tag = outcome(world.configure([(k, v) for k, v in pairs if k != "tag"]))
     assert missing_tag == plugin_error("configuration", "missing required parameter 'tag'")
-    failing = outcome(guest.raw("configure", [*pairs, ("fail", "bad ü")]))
+    failing = outcome(world.configure([*pairs, ("fail", "bad ü")]))
     assert failing == plugin_error("configuration", "bad ü")
+
+
+def _corrupt(batch, draw):
+    """`batch` with one rule of the WIT broken (offsets, indices or lengths)."""
+    n = len(batch.values.ends)
+    column = batch.values
+    choice = draw(st.integers(0, 5))
+    if choice == 0:  # an end past the text
+        column = dataclasses.replace(column, ends=[*column.ends[:-1], len(column.text) + 1])
+    elif choice == 1 and n >= 2 and column.ends[-2] > 0:  # decreasing ends
+        ends = list(column.ends)
+        ends[-2], ends[-1] = ends[-1] + 1, ends[-2] - 1
+        column = dataclasses.replace(column, ends=ends)
+    elif choice == 2:  # one offset too many
+        column = dataclasses.replace(column, ends=[*column.ends, len(column.text)])
+        return dataclasses.replace(batch, values=column), "offsets", n + 1
+    elif choice == 3:  # a binary index out of range
+        column = dataclasses.replace(column, binary=[*column.binary, (n + 5, b"\xff")])
+    elif choice == 4:  # metadata for a record that does not exist
+        entry = bindings().types.MetadataEntry(n + draw(st.integers(0, 9)), "a", "b")
+        return dataclasses.replace(batch, metadata=[*batch.metadata, entry]), "metadata", n
+    else:  # timestamps of the wrong length
+        ts = bindings().types.TimestampColumn([0] * (n + 1), [])
+        return dataclasses.replace(batch, timestamps=ts), "timestamps", n
+    return dataclasses.replace(batch, values=column), "", n
+
+
+@given(st.lists(raw_records, min_size=1, max_size=6), st.data())
+@settings(max_examples=60)
+def test_malformed_batches_fail_every_record_without_trapping(echo, recs, data):
+    batch = raw_batch(recs)
+    bad, _, n = _corrupt(batch, data.draw)
+    if bad == batch:
+        return
+    out = echo.transform_batch(bad)
+    assert [e.index for e in out.errors] == list(range(n))
+    assert all(plain(e.error).kind == "serialization" for e in out.errors)
+    assert all(str(plain(e.error)).startswith("invalid batch: ") for e in out.errors)
+    assert len(out.records.values.ends) == n
+    # The instance is not poisoned: the next good batch goes through.
+    assert echo.transform_batch(batch).records == batch
 
 
 @given(st.lists(INT64, min_size=1, max_size=20))
 @settings(max_examples=20)
 def test_repeated_calls_free_and_reuse_memory(echo, stamps):
-    # Post-return frees what each call handed out; many calls must keep working.
     for t in stamps:
         for _ in range(20):
-            assert (
-                echo.call("transform", to_wit((b"k", b"x" * 100, t, [("a", "b")]))).timestamp == t
-            )
+            assert unwrap(echo.transform(wit((b"k", b"x" * 100, t, [("a", "b")])))).timestamp == t
 
 
 def test_post_return_frees_what_each_call_handed_out(echo_path):
-    # 400 calls move ~100 MiB through a guest capped at 16 MiB of linear
+    # 200 rounds move ~100 MiB through a guest capped at 16 MiB of linear
     # memory: any buffer not freed at post-return (or any parameter not
     # taken over) would exhaust it and trap.
-    guest = StockGuest(echo_path, memory_limit=16 << 20)
+    guest = Guest02(echo_path, "transform", memory_limit=16 << 20)
     big = "é" * (64 << 10)
     for i in range(200):
-        out = guest.call("transform", to_wit((b"k", b"v", i, [("big", big)])))
+        out = unwrap(guest.world.transform(wit((b"k", b"v", i, [("big", big)]))))
         assert out.timestamp == i and out.metadata[0][1] == big
-        outs = guest.raw("transform-batch", [to_wit((None, b"", i, [("big", big)]))] * 2)
-        assert [o.timestamp for o in outs] == [i, i]
+        batch = raw_batch([(None, big.encode(), i, [("big", big)])] * 2)
+        assert guest.world.transform_batch(batch).records == batch

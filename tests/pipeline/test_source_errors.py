@@ -215,7 +215,7 @@ class _PlainSource:
         self._inner = inner
 
     def __getattr__(self, name: str) -> object:
-        if name == "read_batch":
+        if name in ("read_batch", "read_columns_batch", "read_columns"):
             raise AttributeError(name)
         return getattr(self._inner, name)
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import json
 import math
 import random
@@ -23,6 +24,7 @@ from dataflare.builtin._json import (
 from dataflare.builtin.count_sum import CountSum
 from dataflare.builtin.json_filter import JsonFilter
 from dataflare.builtin.mask_email import MaskEmail, mask
+from dataflare.columns import from_records
 from dataflare.errors import (
     ConfigurationError,
     PluginError,
@@ -35,7 +37,16 @@ from hypothesis import assume, given
 from hypothesis import strategies as st
 from support.tools import require_tool
 
-from plugins.strategies import FIELDS, encoded, json_objects, json_values, record_lists, records
+from plugins.strategies import (
+    FIELDS,
+    encoded,
+    json_objects,
+    json_values,
+    record_lists,
+    records,
+    scalars,
+    texts,
+)
 
 
 def json_filter(field: str, value: str) -> JsonFilter:
@@ -145,6 +156,32 @@ def test_json_filter_only_ever_answers_or_raises_serialization_error(
             isinstance(outcome, SerializationError)
             and outcome.message in (INVALID_JSON, NOT_AN_OBJECT)
         )
+
+
+LONG_VALUES = st.sampled_from(
+    [
+        b'{"n": ' + b"9" * 400 + b"}",
+        b'{"n": ' + b"9" * 300 + b"}",
+        b'{"n": ' + b"1" * 309 + b"}",
+        b'{"n": ' + b"[" * 901 + b"]" * 901 + b"}",
+        b'{"n": ' + b"[" * 899 + b"]" * 899 + b"}",
+        b'{"n": "' + b"x" * 400 + b'"}',
+    ]
+)
+
+
+@given(
+    st.lists(st.one_of(records, LONG_VALUES.map(Record)), max_size=12),
+    st.sampled_from(FIELDS),
+    st.one_of(scalars.map(lambda v: v if isinstance(v, str) else json.dumps(v)), texts),
+)
+def test_json_filter_columns_decide_as_record_by_record(
+    batch: list[Record], field: str, value: str
+) -> None:
+    plugin = json_filter(field, value)
+    result = plugin.filter_columns(from_records(batch))
+    columnar = [result.errors.get(i, keep) for i, keep in enumerate(result.keep.to_pylist())]
+    assert columnar == plugin.filter_batch(batch)
 
 
 def test_json_filter_needs_both_params() -> None:
@@ -330,6 +367,41 @@ def test_count_sum_emit_shape_and_group_names() -> None:
         Record(key=b"1", value=b'{"count":2,"group":"1","sum":3.5}'),
         Record(key=b"b", value=b'{"count":1,"group":"b","sum":1}'),
     ]
+
+
+@st.composite
+def integer_records(draw: st.DrawFn) -> list[Record]:
+    """count_sum input whose sums are exact in doubles (integers), bad records mixed in."""
+    good = st.fixed_dictionaries(
+        {"g": st.sampled_from(["a", "b", 1, None]), "n": st.integers(-(2**40), 2**40)}
+    )
+    bad = st.fixed_dictionaries({"g": st.just("a"), "n": st.just("1")})
+    return [Record(v) for v in draw(st.lists(st.one_of(encoded(good), encoded(bad)), max_size=20))]
+
+
+@given(integer_records(), st.lists(st.integers(0, 20), max_size=4))
+def test_count_sum_folding_parts_then_merging_equals_one_fold(
+    batch: list[Record], cuts: list[int]
+) -> None:
+    plugin = count_sum()
+    whole, _ = plugin.aggregate_batch(plugin.init(), batch)
+    bounds = [0, *sorted(cuts), len(batch)]
+    merged = plugin.init()
+    for start, stop in itertools.pairwise(bounds):
+        part, _ = plugin.aggregate_batch(plugin.init(), batch[start:stop])
+        merged = plugin.merge(merged, part)
+    assert plugin.emit(merged) == plugin.emit(whole)
+    assert merged == whole
+
+
+def test_count_sum_merge_overflow_and_foreign_accumulators() -> None:
+    plugin = count_sum()
+    big = plugin.aggregate(plugin.init(), rec('{"g": "a", "n": 1e308}'))
+    with pytest.raises(ProcessingError, match='sum of field "n" overflows'):
+        plugin.merge(big, big)
+    with pytest.raises(SerializationError, match="accumulator is not valid"):
+        plugin.merge(big, b"nope")
+    assert isinstance(plugin, kinds.AggregatePlugin)
 
 
 @pytest.mark.parametrize("acc", [b"", b"[]", b'{"a": 1}', b'{"a": {"count": 1}}', b"nope"])

@@ -7,10 +7,10 @@ decoded as JSON; a missing field drops the record; invalid JSON or a
 non-object is a serialization error.
 """
 
+import dfbatch
 import dfjson
 import guestkit
 import wit_world
-from componentize_py_types import Err, Ok
 from wit_world.imports import types
 
 NAME = "json_filter"
@@ -61,14 +61,8 @@ class WitWorld(wit_world.WitWorld):
         guestkit.debug(f"json_filter: keeping records with {field} == {value!r}")
 
     def filter(self, record):
-        return keep(record)
+        return dfbatch.filter_one(record, keep)
 
     def filter_batch(self, records):
-        out = []
-        for record in records:
-            try:
-                out.append(Ok(keep(record)))
-            except Err as err:
-                out.append(err)
-        guestkit.debug(f"json_filter: batch of {len(records)} records")
-        return out
+        guestkit.debug(f"json_filter: batch of {len(records.values.ends)} records")
+        return dfbatch.filter_batch(records, keep)

@@ -6,10 +6,10 @@ re-encodes the object canonically. The exact rules are those of the native
 twin, `host/dataflare/builtin/mask_email.py`.
 """
 
+import dfbatch
 import dfjson
 import guestkit
 import wit_world
-from componentize_py_types import Err, Ok
 from wit_world.imports import types
 
 NAME = "mask_email"
@@ -29,7 +29,7 @@ def mask(address):
 
 
 def masked(record):
-    """The new record; raises `Err(plugin-error)`."""
+    """The new record (a view or a WIT record in, the same with a new value out); raises `Err`."""
     try:
         obj = dfjson.loads_object(record.value)
     except dfjson.JsonError as exc:
@@ -39,7 +39,7 @@ def masked(record):
         if not isinstance(obj[field], str):
             raise guestkit.processing(f'field "{field}" is not a string')
         obj[field] = mask(obj[field])
-    return types.Record(record.key, dfjson.dumps(obj), record.timestamp, record.metadata)
+    return record.with_value(dfjson.dumps(obj))
 
 
 class WitWorld(wit_world.WitWorld):
@@ -57,14 +57,8 @@ class WitWorld(wit_world.WitWorld):
         guestkit.debug(f"mask_email: masking field {params.get('field')!r}")
 
     def transform(self, record):
-        return masked(record)
+        return dfbatch.transform_one(record, masked)
 
     def transform_batch(self, records):
-        out = []
-        for record in records:
-            try:
-                out.append(Ok(masked(record)))
-            except Err as err:
-                out.append(err)
-        guestkit.debug(f"mask_email: batch of {len(records)} records")
-        return out
+        guestkit.debug(f"mask_email: batch of {len(records.values.ends)} records")
+        return dfbatch.transform_batch(records, masked)

@@ -23,6 +23,14 @@ The accumulator is the canonical (RFC 8785) encoding of
 accumulator this plugin did not produce is a ``SerializationError``
 ("accumulator is not valid").
 
+`merge(a, b)` joins accumulators folded over two parts of a stream (``a``
+the earlier): per group the counts add and the sums add (a sum that becomes
+infinite is the overflow error above), groups in only one part are kept. So
+the accumulator of a split stream, merged, emits what one fold emits whenever
+the sums are exact in doubles (integers up to 2**53, as amounts in cents
+are); otherwise the last bits of a sum may differ, as any regrouping of
+floating-point additions may.
+
 `emit` gives one record per group, ordered by the group's UTF-16 code
 units (the canonical key order): key = the group as UTF-8, value =
 canonical ``{"count": n, "group": "<group>", "sum": s}``, no timestamp, no
@@ -75,6 +83,17 @@ class CountSum(AggregateBase):
         if not math.isfinite(total):
             raise ProcessingError(f'sum of field "{sum_field}" overflows')
         groups[group] = (count + 1, total)
+        return canonical({g: {"count": c, "sum": s} for g, (c, s) in groups.items()})
+
+    def merge(self, a: bytes, b: bytes) -> bytes:
+        """The groups of `a` and `b` together, counts and sums added."""
+        groups = _groups(a)
+        for group, (count, total) in _groups(b).items():
+            had_count, had_total = groups.get(group, (0.0, 0.0))
+            total += had_total
+            if not math.isfinite(total):
+                raise ProcessingError(f'sum of field "{self.param("sum_field")}" overflows')
+            groups[group] = (had_count + count, total)
         return canonical({g: {"count": c, "sum": s} for g, (c, s) in groups.items()})
 
     def emit(self, acc: bytes) -> list[Record]:

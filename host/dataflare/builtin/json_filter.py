@@ -16,14 +16,33 @@ For each record (JSON decoding as in `dataflare.builtin._json`):
    matches `true`; ``value='{"a":[1]}'`` matches that object).
 
 Key, timestamp and metadata are not looked at.
+
+`filter_columns` decides a whole batch with msgspec's decoder (several
+times faster than the rules' Python decoder) wherever the outcome is
+bound to be the same: msgspec refuses everything those rules refuse
+except nesting deeper than `MAX_DEPTH` and integers too big for a double,
+which need long values: values of `_SURE_BELOW` bytes or more with more
+than `MAX_DEPTH` brackets or `_SURE_BELOW` digits, and every value msgspec
+refuses, go through `filter` itself.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 
-from dataflare.builtin._json import JsonValue, json_equal, parse_json, parse_object
-from dataflare.errors import SerializationError
+import msgspec
+import pyarrow as pa
+
+from dataflare.builtin._json import (
+    MAX_DEPTH,
+    NOT_AN_OBJECT,
+    JsonValue,
+    json_equal,
+    parse_json,
+    parse_object,
+)
+from dataflare.columns import FilterResult, RecordError
+from dataflare.errors import PluginError, SerializationError
 from dataflare.model import ParamInfo, Record
 from dataflare.plugins.base import FilterBase
 from dataflare.plugins.registry import register
@@ -31,6 +50,21 @@ from dataflare.plugins.registry import register
 __all__ = ["JsonFilter"]
 
 _NO_MATCH = object()
+_DECODE = msgspec.json.Decoder().decode
+_SURE_BELOW = 309
+"""Shorter values can neither nest past MAX_DEPTH nor hold an integer of 1e308 or more."""
+_DIGITS = b"0123456789"
+
+
+def _as_rules(value: JsonValue) -> JsonValue:
+    """A msgspec-decoded value as the rules decode it: every number a float."""
+    if isinstance(value, bool) or value is None or isinstance(value, str | float):
+        return value
+    if isinstance(value, int):
+        return float(value)
+    if isinstance(value, list):
+        return [_as_rules(v) for v in value]
+    return {k: _as_rules(v) for k, v in value.items()}
 
 
 @register("filter", "json_filter")
@@ -55,6 +89,39 @@ class JsonFilter(FilterBase):
             self._as_json = parse_json(self.param("value").encode("utf-8"))
         except (SerializationError, UnicodeEncodeError):
             self._as_json = _NO_MATCH
+
+    def filter_columns(self, batch: pa.RecordBatch) -> FilterResult:
+        """`filter` on every row, mostly without the Python JSON decoder (see module doc)."""
+        field, wanted = self.param("field"), self.param("value")
+        keep: list[bool] = []
+        errors: dict[int, RecordError] = {}
+        for row, value in enumerate(batch.column(1).to_pylist()):
+            try:
+                keep.append(self._decide(value, field, wanted))
+            except PluginError as exc:
+                keep.append(False)
+                errors[row] = exc
+        return FilterResult(pa.array(keep, pa.bool_()), errors)
+
+    def _decide(self, value: bytes, field: str, wanted: str) -> bool:
+        if len(value) >= _SURE_BELOW and (
+            value.count(b"[") + value.count(b"{") > MAX_DEPTH
+            # fewer digits in all than a too-big integer needs: none can be one
+            or len(value) - len(value.translate(None, _DIGITS)) >= _SURE_BELOW
+        ):
+            return self.filter(Record(value))
+        try:
+            obj = _DECODE(value)
+        except (msgspec.DecodeError, RecursionError):
+            return self.filter(Record(value))  # invalid, or valid only by the rules
+        if not isinstance(obj, dict):
+            raise SerializationError(NOT_AN_OBJECT)
+        if field not in obj:
+            return False
+        found = obj[field]
+        if isinstance(found, str):
+            return found == wanted
+        return self._as_json is not _NO_MATCH and json_equal(_as_rules(found), self._as_json)
 
     def filter(self, record: Record) -> bool:
         """Keep iff the record's object has `field` equal to `value` (see module doc)."""

@@ -40,14 +40,18 @@ the file sinks back to the end of the last complete run.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import partial
 from typing import Protocol, TypeVar, runtime_checkable
 
+import pyarrow as pa
+
+from dataflare.columns import RecordError, to_records
 from dataflare.errors import PipelineError, PluginError
 from dataflare.model import PluginKind, Record
 from dataflare.pipeline.planner import Plan, SinkStage, SourceStage, Stage
+from dataflare.pipeline.stage_calls import errors_of
 from dataflare.pipeline.state import StateFile
 from dataflare.plugins.kinds import Plugin
 
@@ -62,7 +66,7 @@ __all__ = [
 
 T = TypeVar("T")
 
-_Write = Callable[[list[Record]], list[PluginError | None]]
+_Write = Callable[[pa.RecordBatch], Mapping[int, RecordError]]
 
 _log = logging.getLogger("dataflare.pipeline")
 
@@ -265,9 +269,12 @@ class Commits:
         return BatchCommit(source.id, position)
 
     def write_call(
-        self, stage: SinkStage, records: list[Record], batch: BatchCommit | None
+        self, stage: SinkStage, records: pa.RecordBatch, batch: BatchCommit | None, write: _Write
     ) -> _Write | None:
         """How to write `records` of `batch` to `stage`; None when it holds them already.
+
+        `write` is how the executor writes to the sink; it is kept for any
+        sink that does not store positions.
 
         A transactional sink stores the batch's position with the records.
         Only a call that returned stored it; if none did (the whole call
@@ -276,23 +283,23 @@ class Commits:
         """
         sink = self._transactional.get(stage.id)
         if batch is None or sink is None:
-            return stage.plugin.write_batch
+            return write
         if self._committer.already_written(stage.id, batch.source, batch.position):
             batch.touched.add(stage.id)
             _log.info(
                 "skipping %d records this sink committed before a crash",
-                len(records),
+                records.num_rows,
                 extra={"stage": stage.id},
             )
             return None
         scope = self._committer.scope(stage.id)
 
-        def write(records: list[Record]) -> list[PluginError | None]:
-            outcomes = sink.write_batch_at(records, scope, batch.source, batch.position)
+        def write_at(part: pa.RecordBatch) -> Mapping[int, RecordError]:
+            outcomes = sink.write_batch_at(to_records(part), scope, batch.source, batch.position)
             batch.touched.add(stage.id)
-            return outcomes
+            return errors_of(outcomes, part.num_rows)
 
-        return write
+        return write_at
 
     def end(self, source: SourceStage, batch: BatchCommit) -> None:
         """Make `batch` durable in every sink, then save the positions and file sizes."""

@@ -27,7 +27,7 @@ whole batch call it was in, or a limit: kind ``limit``) follows the stage's
 ``dead_letter`` writes the record as it entered the stage to the named sink
 with three metadata entries added: `META_STAGE`, `META_KIND` (the
 `plugin-error` case, or ``trap``) and `META_MESSAGE`. Input a source read
-but could not decode (the failures of a `SourceBatch`, e.g. a line that is
+but could not decode (the failures of a `SourceColumns`, e.g. a line that is
 not JSON) follows the source's ``on_error`` the same way, on the main thread
 and before the batch's records go on; its dead letter's value is the raw
 input. A source's read that fails as a whole stops the run.
@@ -45,6 +45,17 @@ run did not finish. A state file that cannot be written stops the run with
 a `PipelineError` naming it, checked before anything is written. Every
 plugin is closed whatever happens.
 
+Batches move between stages as Arrow record batches (`dataflare.columns`),
+never as a Python object per record: a plugin with a columnar method is
+called with the batch itself, any other gets `Record`s made from it
+(`dataflare.pipeline.stage_calls`), so per-record native plugins and 0.1
+WASM components run unchanged. A record becomes a `Record` on the columnar
+path only when it fails (for its error report or dead letter). A columnar
+source (`read_columns`) may answer `PENDING`: the stream goes on, and the
+source is asked again after a short pause (doubling from
+`PENDING_FIRST_WAIT` up to `PENDING_MAX_WAIT`), or reading stops at a stop
+request.
+
 State a batch needs on its way down (its `BatchCommit`: which position it
 commits) is passed from call to call, never kept on the executor; every
 commit decision is `checkpoints.Commits`'s, the executor only says when.
@@ -55,12 +66,24 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping
 from dataclasses import replace
 from functools import partial
-from itertools import compress
-from typing import TypeGuard, TypeVar
+from typing import TypeVar
 
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from dataflare.columns import (
+    PENDING,
+    SCHEMA,
+    FilterResult,
+    RecordError,
+    TransformResult,
+    empty_batch,
+    from_records,
+    record_at,
+)
 from dataflare.errors import (
     DataFlareError,
     GuestTrap,
@@ -80,39 +103,100 @@ from dataflare.pipeline.planner import (
     Stage,
     TransformStage,
 )
-from dataflare.pipeline.poison_bisect import Isolator
+from dataflare.pipeline.poison_bisect import Isolator, Parts
 from dataflare.pipeline.prefetch import ReadAhead, Reader, ReadInline
+from dataflare.pipeline.source_reads import SourceRead, source_read
+from dataflare.pipeline.stage_calls import (
+    BatchMiscount,
+    ErrorParts,
+    FilterCall,
+    FilterParts,
+    FoldCall,
+    TransformCall,
+    TransformParts,
+    WriteCall,
+    aggregate_call,
+    filter_call,
+    keep_mask,
+    sink_call,
+    transform_call,
+)
 from dataflare.pipeline.stats import RunStats
-from dataflare.plugins.kinds import BatchedSource, Plugin, SourceBatch
+from dataflare.plugins.kinds import Plugin, SourceColumns
 
-__all__ = ["META_KIND", "META_MESSAGE", "META_STAGE", "Executor"]
+__all__ = [
+    "META_KIND",
+    "META_MESSAGE",
+    "META_STAGE",
+    "PENDING_FIRST_WAIT",
+    "PENDING_MAX_WAIT",
+    "Executor",
+]
 
 META_STAGE = "dataflare.error.stage"
 META_KIND = "dataflare.error.kind"
 META_MESSAGE = "dataflare.error.message"
 
+PENDING_FIRST_WAIT = 0.001
+"""Seconds before asking a source that answered `PENDING` again."""
+PENDING_MAX_WAIT = 0.1
+"""The longest pause between two asks of a source that keeps answering `PENDING`."""
+
 _log = logging.getLogger("dataflare.pipeline")
 
 T = TypeVar("T")
+O = TypeVar("O")  # noqa: E741 - outcome type
+
+_Batch = tuple[SourceColumns, bytes | None]  # what was read, the position after it
+
+_ERRORS = ErrorParts()
+_FILTERS = FilterParts()
+_TRANSFORMS = TransformParts()
 
 
-_FAILED = (PluginError, GuestTrap)
-
-
-_Batch = tuple[SourceBatch, bytes | None]  # what was read, the position after it
-
-
-def _whole(read: Callable[[int], list[Record]]) -> Callable[[int], SourceBatch]:
-    """A `read` that fails or succeeds as a whole, as one returning `SourceBatch`es."""
-    return lambda size: SourceBatch(read(size))
+_EMPTY = empty_batch()
 
 
 def _no_records(item: _Batch) -> bool:
     return item[0].empty
 
 
-def _none_failed(outcomes: list[T | PluginError | GuestTrap]) -> TypeGuard[list[T]]:
-    return not any(isinstance(outcome, _FAILED) for outcome in outcomes)
+class _StageCalls:
+    """Each stage's columnar call, decided on first use (`stage_calls`) and kept."""
+
+    def __init__(self) -> None:
+        self._filters: dict[str, FilterCall] = {}
+        self._transforms: dict[str, TransformCall] = {}
+        self._folds: dict[str, FoldCall] = {}
+        self._writes: dict[str, WriteCall] = {}
+
+    def filter(self, stage: FilterStage) -> FilterCall:
+        """`stage`'s filter call."""
+        call = self._filters.get(stage.id)
+        if call is None:
+            call = self._filters[stage.id] = filter_call(stage.plugin)
+        return call
+
+    def transform(self, stage: TransformStage) -> TransformCall:
+        """`stage`'s transform call."""
+        call = self._transforms.get(stage.id)
+        if call is None:
+            call = self._transforms[stage.id] = transform_call(stage.plugin)
+        return call
+
+    def aggregate(self, stage: AggregateStage) -> FoldCall:
+        """`stage`'s fold call."""
+        call = self._folds.get(stage.id)
+        if call is None:
+            call = self._folds[stage.id] = aggregate_call(stage.plugin)
+        return call
+
+    def sink(self, stage: SinkStage) -> WriteCall:
+        """`stage`'s write call."""
+        call = self._writes.get(stage.id)
+        if call is None:
+            call = self._writes[stage.id] = sink_call(stage.plugin)
+        return call
 
 
 def _error_parts(exc: PluginError | GuestTrap) -> tuple[str, str]:
@@ -148,6 +232,9 @@ class Executor:
         self._accs: dict[str, bytes] = {}
         self._isolators = {stage.id: Isolator(stage.id) for stage in plan.stages}
         self._commits = Commits(plan, self._call)
+        self._calls = _StageCalls()
+        self._abandoned = threading.Event()
+        """Set when the run fails: a source waiting on `PENDING` gives up."""
 
     def run(self) -> RunStats:
         """Run to the end of every source (or a stop request); always closes every plugin.
@@ -198,12 +285,7 @@ class Executor:
         wasm = any(stage.config.plugin.wasm_path is not None for stage in self.plan.stages)
         readers: dict[str, Reader[_Batch]] = {}
         for stage in active:
-            source = stage.plugin
-            # Decided once per source: a runtime protocol check is not free per batch.
-            read_one = (
-                source.read_batch if isinstance(source, BatchedSource) else _whole(source.read)
-            )
-            read = partial(self._read_batch, stage, read_one)
+            read = partial(self._read_batch, stage, source_read(stage.plugin))
             readers[stage.id] = (
                 ReadAhead[_Batch](stage.id, read, _no_records)
                 if wasm
@@ -229,30 +311,41 @@ class Executor:
                     if self.on_batch is not None:
                         self.on_batch(self.stats)
         except BaseException:
+            self._abandoned.set()
             for reader in readers.values():
                 reader.abandon()
             raise
 
-    def _read_batch(self, stage: SourceStage, read: Callable[[int], SourceBatch]) -> _Batch:
+    def _read_batch(self, stage: SourceStage, read: SourceRead) -> _Batch:
         """One batch (`read` of it) and, when batches are committed, the position after it.
 
-        Runs on the source's `ReadAhead` thread.
+        A source with nothing yet (`PENDING`) is asked again after a pause
+        that doubles up to `PENDING_MAX_WAIT`; a stop request ends its stream
+        instead. Runs on the source's `ReadAhead` thread.
         """
-        batch = self._call(stage, "read", partial(read, self.plan.config.batch_size))
-        if batch.empty or not self._commits.per_batch:
-            return batch, None
-        return batch, self._call(stage, "checkpoint", stage.plugin.checkpoint)
+        size = self.plan.config.batch_size
+        outcome = self._call(stage, "read", partial(read, size))
+        wait = PENDING_FIRST_WAIT
+        while outcome is PENDING:
+            if self.stop.wait(wait) or self._abandoned.is_set():
+                return SourceColumns(_EMPTY), None
+            wait = min(wait * 2, PENDING_MAX_WAIT)
+            outcome = self._call(stage, "read", partial(read, size))
+        assert isinstance(outcome, SourceColumns)
+        if outcome.empty or not self._commits.per_batch:
+            return outcome, None
+        return outcome, self._call(stage, "checkpoint", stage.plugin.checkpoint)
 
-    def _take(self, stage: SourceStage, batch: SourceBatch, commit: BatchCommit | None) -> None:
+    def _take(self, stage: SourceStage, read: SourceColumns, commit: BatchCommit | None) -> None:
         """Route what a source could not decode by its ``on_error``, then push its records.
 
         On the main thread, inside the batch's commit, like any failed record:
         a dead letter of a source holds the input as read (the raw line).
         """
-        for failure in batch.failures:
+        for failure in read.failures:
             self._failed(stage, Record(value=failure.raw), failure.error, commit)
-        self.stats.stages[stage.id].records_out += len(batch.records)
-        self._push(batch.records, 0, commit)
+        self.stats.stages[stage.id].records_out += read.batch.num_rows
+        self._push(read.batch, 0, commit)
 
     def _emit_aggregates(self) -> None:
         for index, stage in enumerate(self.plan.processors):
@@ -261,18 +354,18 @@ class Executor:
             acc = self._accs[stage.id]
             records = self._call(stage, "emit", partial(stage.plugin.emit, acc))
             self.stats.stages[stage.id].records_out += len(records)
-            self._push(records, index + 1, None)
+            self._push(from_records(records), index + 1, None)
         if self.on_batch is not None:
             self.on_batch(self.stats)
 
-    def _push(self, records: Sequence[Record], start: int, commit: BatchCommit | None) -> None:
-        """Run `records` through processors[start:], then write them to every sink."""
-        current = list(records)
+    def _push(self, batch: pa.RecordBatch, start: int, commit: BatchCommit | None) -> None:
+        """Run `batch` through processors[start:], then write it to every sink."""
+        current = batch
         for stage in self.plan.processors[start:]:
-            if not current:
+            if not current.num_rows:
                 return
             stats = self.stats.stages[stage.id]
-            stats.records_in += len(current)
+            stats.records_in += current.num_rows
             match stage:
                 case FilterStage():
                     current = self._filter(stage, current, commit)
@@ -281,108 +374,147 @@ class Executor:
                 case AggregateStage():
                     self._aggregate(stage, current, commit)
                     return
-        if current:
+        if current.num_rows:
             for sink in self.plan.sinks:
                 self._write(sink, current, commit)
 
     def _filter(
-        self, stage: FilterStage, records: list[Record], commit: BatchCommit | None
-    ) -> list[Record]:
-        outcomes = self._batch(stage, records, stage.plugin.filter_batch)
+        self, stage: FilterStage, batch: pa.RecordBatch, commit: BatchCommit | None
+    ) -> pa.RecordBatch:
+        call = self._calls.filter(stage)
+        rows = batch.num_rows
+
+        def checked(part: pa.RecordBatch) -> FilterResult:
+            result = call(part)
+            self._check_count(stage, part.num_rows, len(result.keep), result.errors)
+            return result
+
+        result = self._batch(stage, batch, checked, _FILTERS)
+        self._route(stage, batch, result.errors, commit)
+        keep = result.keep.fill_null(False)
+        if result.errors:
+            # a failed row is never kept, whatever its bit says
+            keep = pc.and_(keep, keep_mask(rows, result.errors))
+        kept = batch.filter(keep)
         stats = self.stats.stages[stage.id]
-        if all(type(outcome) is bool for outcome in outcomes):
-            # The usual batch: decisions only, no failed record to route.
-            kept = list(compress(records, outcomes))
-            stats.dropped += len(records) - len(kept)
-            stats.records_out += len(kept)
-            return kept
-        kept = []
-        for record, outcome in zip(records, outcomes, strict=True):
-            if isinstance(outcome, PluginError | GuestTrap):
-                self._failed(stage, record, outcome, commit)
-            elif outcome:
-                kept.append(record)
-            else:
-                stats.dropped += 1
-        stats.records_out += len(kept)
+        stats.dropped += rows - kept.num_rows - len(result.errors)
+        stats.records_out += kept.num_rows
         return kept
 
     def _transform(
-        self, stage: TransformStage, records: list[Record], commit: BatchCommit | None
-    ) -> list[Record]:
-        outcomes = self._batch(stage, records, stage.plugin.transform_batch)
-        if _none_failed(outcomes):
-            self.stats.stages[stage.id].records_out += len(outcomes)
-            return list(outcomes)
-        made = []
-        for record, outcome in zip(records, outcomes, strict=True):
-            if isinstance(outcome, PluginError | GuestTrap):
-                self._failed(stage, record, outcome, commit)
-            else:
-                made.append(outcome)
-        self.stats.stages[stage.id].records_out += len(made)
+        self, stage: TransformStage, batch: pa.RecordBatch, commit: BatchCommit | None
+    ) -> pa.RecordBatch:
+        call = self._calls.transform(stage)
+
+        def checked(part: pa.RecordBatch) -> TransformResult:
+            result = call(part)
+            made = result.batch
+            self._check_count(stage, part.num_rows, made.num_rows, result.errors)
+            if made.schema.metadata:
+                # new values: no mark of its input's (e.g. `json_columns.mark_checked`) holds
+                made = made.replace_schema_metadata(None)
+                result = TransformResult(made, result.errors)
+            if not made.schema.equals(SCHEMA):
+                try:
+                    made = made.cast(SCHEMA)
+                except (pa.ArrowInvalid, pa.ArrowNotImplementedError, ValueError) as exc:
+                    raise StageFailed(
+                        stage.id,
+                        "processing",
+                        f"returned a batch whose columns are not a record batch's: {exc}",
+                        what="broke the batch contract",
+                    ) from exc
+                result = TransformResult(made, result.errors)
+            return result
+
+        result = self._batch(stage, batch, checked, _TRANSFORMS)
+        self._route(stage, batch, result.errors, commit)
+        made = result.batch
+        if result.errors:
+            made = made.filter(keep_mask(made.num_rows, result.errors))
+        self.stats.stages[stage.id].records_out += made.num_rows
         return made
 
     def _aggregate(
-        self, stage: AggregateStage, records: list[Record], commit: BatchCommit | None
+        self, stage: AggregateStage, batch: pa.RecordBatch, commit: BatchCommit | None
     ) -> None:
-        plugin = stage.plugin
+        call = self._calls.aggregate(stage)
 
-        def fold(batch: list[Record]) -> list[PluginError | None]:
-            # Halves of a trapped batch fold in order, each onto the last good accumulator.
-            acc, outcomes = plugin.aggregate_batch(self._accs[stage.id], batch)
-            self._check_count(stage, batch, outcomes)
-            self._accs[stage.id] = acc
-            return list(outcomes)
+        def fold(part: pa.RecordBatch) -> Mapping[int, RecordError]:
+            # Parts of a trapped batch fold in order, each onto the last good accumulator.
+            result = call(self._accs[stage.id], part)
+            self._check_count(stage, part.num_rows, part.num_rows, result.errors)
+            self._accs[stage.id] = result.accumulator
+            return result.errors
 
-        failed = self._batch(stage, records, fold)
-        for record, outcome in zip(records, failed, strict=True):
-            if outcome is not None:
-                self._failed(stage, record, outcome, commit)
+        errors = self._batch(stage, batch, fold, _ERRORS)
+        self._route(stage, batch, errors, commit)
 
-    def _write(self, stage: SinkStage, records: list[Record], commit: BatchCommit | None) -> None:
-        write = self._commits.write_call(stage, records, commit)
+    def _write(self, stage: SinkStage, batch: pa.RecordBatch, commit: BatchCommit | None) -> None:
+        write = self._commits.write_call(stage, batch, commit, self._calls.sink(stage))
         if write is None:
             return  # the sink committed these records before a crash
+
+        def checked(part: pa.RecordBatch) -> Mapping[int, RecordError]:
+            errors = write(part)
+            self._check_count(stage, part.num_rows, part.num_rows, errors)
+            return errors
+
         stats = self.stats.stages[stage.id]
-        stats.records_in += len(records)
-        outcomes = self._batch(stage, records, write)
-        for record, outcome in zip(records, outcomes, strict=True):
-            if outcome is None:
-                stats.records_out += 1
-            else:
-                self._failed(stage, record, outcome, commit)
+        stats.records_in += batch.num_rows
+        errors = self._batch(stage, batch, checked, _ERRORS)
+        stats.records_out += batch.num_rows - len(errors)
+        self._route(stage, batch, errors, commit)
+
+    def _route(
+        self,
+        stage: Stage[Plugin],
+        batch: pa.RecordBatch,
+        errors: Mapping[int, RecordError],
+        commit: BatchCommit | None,
+    ) -> None:
+        """Each failed row, in order, as a `Record`, to its stage's ``on_error``."""
+        for row in sorted(errors):
+            self._failed(stage, record_at(batch, row), errors[row], commit)
 
     def _batch(
-        self, stage: Stage[Plugin], records: list[Record], call: Callable[[list[Record]], list[T]]
-    ) -> list[T | PluginError | GuestTrap]:
-        """One outcome per record.
+        self,
+        stage: Stage[Plugin],
+        batch: pa.RecordBatch,
+        call: Callable[[pa.RecordBatch], O],
+        parts: Parts[pa.RecordBatch, O],
+    ) -> O:
+        """The outcome of `call(batch)`.
 
         A `PluginError` for the whole call fails every record in it; a trap is
         narrowed down to the records that cause it (see `poison_bisect`).
         """
         isolator = self._isolators[stage.id]
         try:
-            outcomes = isolator.run(records, call)
+            return isolator.run_parts(batch, call, parts)
+        except BatchMiscount as exc:
+            raise self._miscount(stage, str(exc)) from exc
         except DataFlareError as exc:
             if isinstance(exc, PipelineError):
                 raise
             raise StageFailed(stage.id, "error", str(exc)) from exc
         finally:
             self.stats.stages[stage.id].traps = isolator.traps
-        self._check_count(stage, records, outcomes)
-        return outcomes
 
     def _check_count(
-        self, stage: Stage[Plugin], records: Sequence[Record], outcomes: Sequence[object]
+        self, stage: Stage[Plugin], rows: int, outcomes: int, errors: Mapping[int, object]
     ) -> None:
-        if len(outcomes) != len(records):
-            raise StageFailed(
-                stage.id,
-                "processing",
-                f"returned {len(outcomes)} outcomes for a batch of {len(records)} records",
-                what="broke the batch contract",
+        """Stop the run when a call's outcomes do not fit the batch it was given."""
+        if outcomes != rows:
+            raise self._miscount(
+                stage, f"returned {outcomes} outcomes for a batch of {rows} records"
             )
+        if errors and not all(type(row) is int and 0 <= row < rows for row in errors):
+            raise self._miscount(stage, f"reported an error for a row outside 0..{rows - 1}")
+
+    @staticmethod
+    def _miscount(stage: Stage[Plugin], message: str) -> StageFailed:
+        return StageFailed(stage.id, "processing", message, what="broke the batch contract")
 
     def _failed(
         self,
@@ -416,7 +548,7 @@ class Executor:
                 META_MESSAGE: message,
             },
         )
-        self._write(self.plan.dead_letters[target], [letter], commit)
+        self._write(self.plan.dead_letters[target], from_records([letter]), commit)
 
     def _call(self, stage: Stage[Plugin], what: str, call: Callable[[], T]) -> T:
         """Call a non-record method; any failure stops the run, naming the stage."""

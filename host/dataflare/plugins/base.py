@@ -13,25 +13,43 @@ validates `configure` against the declared parameters and gives a no-op
 
 Parameters are read with `self.param(name)` after `configure`; unset
 parameters with a declared default read as that default.
+
+A plugin that is faster on whole columns opts into the batch API by also
+writing the columnar method of its kind (`filter_columns`,
+`transform_columns`, `aggregate_columns`, `write_columns`; see
+`dataflare.plugins.kinds`): the executor then calls that instead, with an
+Arrow batch (`dataflare.columns`). The `*ColumnsBase` classes are for plugins
+written only in columns: they derive the per-record methods from it.
 """
 
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from collections.abc import Mapping, Sequence
-from typing import ClassVar
+from typing import ClassVar, TypeVar
 
+import pyarrow as pa
+
+from dataflare.columns import FilterResult, FoldResult, RecordError, TransformResult
+from dataflare.columns import from_records as _from_records
+from dataflare.columns import to_records as _to_records
 from dataflare.errors import ConfigurationError, PluginError, ProcessingError
 from dataflare.model import ParamInfo, PluginInfo, PluginKind, Record
 from dataflare.plugins.kinds import BatchFold, SourceBatch
 
+T = TypeVar("T")
+
 __all__ = [
     "AggregateBase",
+    "AggregateColumnsBase",
     "FilterBase",
+    "FilterColumnsBase",
     "NativePlugin",
     "SinkBase",
+    "SinkColumnsBase",
     "SourceBase",
     "TransformBase",
+    "TransformColumnsBase",
 ]
 
 
@@ -179,6 +197,15 @@ class AggregateBase(NativePlugin):
         """The records the final accumulator stands for."""
         raise NotImplementedError
 
+    def merge(self, a: bytes, b: bytes) -> bytes:
+        """One accumulator for the records of `a` then those of `b`.
+
+        Override it so the aggregate can be folded in parts (folding each part
+        and merging must emit what one fold emits); by default an aggregate
+        cannot be split, and this raises `ProcessingError`.
+        """
+        raise ProcessingError(f"plugin {self._plugin_name()!r} cannot merge accumulators")
+
 
 class SourceBase(NativePlugin):
     """A native source: write `read`; `connect` is a no-op and positions are unsupported.
@@ -239,6 +266,106 @@ class SinkBase(NativePlugin):
 
     def flush(self) -> None:
         """Nothing is buffered by default."""
+
+
+def _outcome(errors: dict[int, RecordError] | Mapping[int, RecordError]) -> None:
+    """Raise the error of the one record a single-record call put in a batch."""
+    error = errors.get(0)
+    if error is not None:
+        raise error
+
+
+class FilterColumnsBase(FilterBase):
+    """A native filter written on whole batches: write `filter_columns`."""
+
+    @abstractmethod
+    def filter_columns(self, batch: pa.RecordBatch) -> FilterResult:
+        """One keep bit per row; failed rows are false and have an error."""
+        raise NotImplementedError
+
+    def filter(self, record: Record) -> bool:
+        """`filter_columns` on a batch of one."""
+        result = self.filter_columns(_from_records([record]))
+        _outcome(result.errors)
+        return bool(result.keep[0].as_py())
+
+    def filter_batch(self, records: Sequence[Record]) -> list[bool | PluginError]:
+        """`filter_columns` on `records`."""
+        result = self.filter_columns(_from_records(records))
+        keep = result.keep.to_pylist()
+        return [_per_record(result.errors.get(i), bool(k)) for i, k in enumerate(keep)]
+
+
+class TransformColumnsBase(TransformBase):
+    """A native transform written on whole batches: write `transform_columns`."""
+
+    @abstractmethod
+    def transform_columns(self, batch: pa.RecordBatch) -> TransformResult:
+        """One output row per input row; rows with an error are placeholders."""
+        raise NotImplementedError
+
+    def transform(self, record: Record) -> Record:
+        """`transform_columns` on a batch of one."""
+        result = self.transform_columns(_from_records([record]))
+        _outcome(result.errors)
+        return _to_records(result.batch)[0]
+
+    def transform_batch(self, records: Sequence[Record]) -> list[Record | PluginError]:
+        """`transform_columns` on `records`."""
+        result = self.transform_columns(_from_records(records))
+        made = _to_records(result.batch)
+        return [_per_record(result.errors.get(i), r) for i, r in enumerate(made)]
+
+
+class AggregateColumnsBase(AggregateBase):
+    """A native aggregate written on whole batches: write `aggregate_columns`."""
+
+    @abstractmethod
+    def aggregate_columns(self, acc: bytes, batch: pa.RecordBatch) -> FoldResult:
+        """The new accumulator; rows with an error are left out of the fold."""
+        raise NotImplementedError
+
+    def aggregate(self, acc: bytes, record: Record) -> bytes:
+        """`aggregate_columns` on a batch of one."""
+        result = self.aggregate_columns(acc, _from_records([record]))
+        _outcome(result.errors)
+        return result.accumulator
+
+    def aggregate_batch(self, acc: bytes, records: Sequence[Record]) -> BatchFold:
+        """`aggregate_columns` on `records`."""
+        result = self.aggregate_columns(acc, _from_records(records))
+        errors = result.errors
+        return result.accumulator, [_as_plugin_error(errors.get(i)) for i in range(len(records))]
+
+
+class SinkColumnsBase(SinkBase):
+    """A native sink written on whole batches: write `write_columns`."""
+
+    @abstractmethod
+    def write_columns(self, batch: pa.RecordBatch) -> Mapping[int, RecordError]:
+        """Write the rows in order; the rows that failed, by index."""
+        raise NotImplementedError
+
+    def write(self, record: Record) -> None:
+        """`write_columns` on a batch of one."""
+        _outcome(self.write_columns(_from_records([record])))
+
+    def write_batch(self, records: Sequence[Record]) -> list[PluginError | None]:
+        """`write_columns` on `records`."""
+        errors = self.write_columns(_from_records(records))
+        return [_as_plugin_error(errors.get(i)) for i in range(len(records))]
+
+
+def _per_record(error: RecordError | None, value: T) -> T | PluginError:
+    failed = _as_plugin_error(error)
+    return value if failed is None else failed
+
+
+def _as_plugin_error(error: RecordError | None) -> PluginError | None:
+    """A native plugin's per-record outcome: a trap of a whole batch is not one."""
+    if error is None or isinstance(error, PluginError):
+        return error
+    raise error
 
 
 def _defaults(params: tuple[ParamInfo, ...]) -> dict[str, str]:

@@ -18,6 +18,13 @@ bad line follows the source's ``on_error`` instead of failing the whole read.
 Every native source has it (`SourceBase` derives it from `read`); a source
 without it, such as a WASM component, is read with `read`.
 
+Columnar plugins (`ColumnarFilter`, `ColumnarTransform`, `ColumnarAggregate`,
+`ColumnarSink`, `ColumnarSource`) also take and give whole Arrow batches
+(`dataflare.columns`): the executor calls those methods when a plugin has
+them, and the per-record ones otherwise. Their errors are sparse, by row.
+A native source whose input can fail line by line reads columns with
+`read_columns_batch` (`BatchedColumnarSource`), failures beside the batch.
+
 Native authors rarely implement these directly: `dataflare.plugins.base`
 has base classes that derive the batch forms from the single-record forms.
 """
@@ -28,6 +35,16 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Protocol, TypeAlias, TypeVar, runtime_checkable
 
+import pyarrow as pa
+
+from dataflare.columns import (
+    EndOfStream,
+    FilterResult,
+    FoldResult,
+    Pending,
+    RecordError,
+    TransformResult,
+)
 from dataflare.errors import PluginError
 from dataflare.model import PluginInfo, Record
 
@@ -35,13 +52,21 @@ __all__ = [
     "AggregatePlugin",
     "AnyPlugin",
     "BatchFold",
+    "BatchedColumnarSource",
     "BatchedSource",
+    "ColumnarAggregate",
+    "ColumnarFilter",
+    "ColumnarSink",
+    "ColumnarSource",
+    "ColumnarTransform",
     "FilterPlugin",
+    "FoldingPlugin",
     "Outcome",
     "Plugin",
     "ReadFailure",
     "SinkPlugin",
     "SourceBatch",
+    "SourceColumns",
     "SourcePlugin",
     "TransformPlugin",
 ]
@@ -99,8 +124,8 @@ class TransformPlugin(Plugin, Protocol):
 
 
 @runtime_checkable
-class AggregatePlugin(Plugin, Protocol):
-    """Folds records into an opaque accumulator; emits records at end of stream."""
+class FoldingPlugin(Plugin, Protocol):
+    """An aggregate without `merge`: what a 0.1 component offers."""
 
     def init(self) -> bytes:
         """The empty accumulator."""
@@ -116,6 +141,21 @@ class AggregatePlugin(Plugin, Protocol):
 
     def emit(self, acc: bytes) -> list[Record]:
         """The records the final accumulator stands for (e.g. one per group)."""
+        ...
+
+
+@runtime_checkable
+class AggregatePlugin(FoldingPlugin, Protocol):
+    """Folds records into an opaque accumulator; emits records at end of stream."""
+
+    def merge(self, a: bytes, b: bytes) -> bytes:
+        """One accumulator for the records of `a` then those of `b`.
+
+        Folding the parts of any split of the input and merging them gives
+        what one fold gives.
+
+        An adapter for a 0.1 component (which has no merge) raises `PluginError`.
+        """
         ...
 
 
@@ -199,6 +239,76 @@ class SinkPlugin(Plugin, Protocol):
 
     def flush(self) -> None:
         """Make every accepted record durable."""
+        ...
+
+
+@dataclass(frozen=True, slots=True)
+class SourceColumns:
+    """`SourceBatch` in columns: the records read, and the input that failed between them.
+
+    An empty batch and no failures is the end of the stream.
+    """
+
+    batch: pa.RecordBatch
+    failures: list[ReadFailure] = field(default_factory=list)
+
+    @property
+    def empty(self) -> bool:
+        """Nothing read and nothing failed: the end of the stream."""
+        return self.batch.num_rows == 0 and not self.failures
+
+
+@runtime_checkable
+class ColumnarFilter(Protocol):
+    """A filter that decides a whole batch in one call."""
+
+    def filter_columns(self, batch: pa.RecordBatch) -> FilterResult:
+        """One keep bit per row; failed rows are false and have an error."""
+        ...
+
+
+@runtime_checkable
+class ColumnarTransform(Protocol):
+    """A transform that turns a whole batch in one call."""
+
+    def transform_columns(self, batch: pa.RecordBatch) -> TransformResult:
+        """One output row per input row; rows with an error are placeholders."""
+        ...
+
+
+@runtime_checkable
+class ColumnarAggregate(Protocol):
+    """An aggregate that folds a whole batch in one call."""
+
+    def aggregate_columns(self, acc: bytes, batch: pa.RecordBatch) -> FoldResult:
+        """The new accumulator; rows with an error are left out of the fold."""
+        ...
+
+
+@runtime_checkable
+class ColumnarSink(Protocol):
+    """A sink that writes a whole batch in one call."""
+
+    def write_columns(self, batch: pa.RecordBatch) -> Mapping[int, RecordError]:
+        """Write the rows in order; the rows that failed, by index (empty: all written)."""
+        ...
+
+
+@runtime_checkable
+class ColumnarSource(Protocol):
+    """A source that reads batches, and can say it has nothing yet (0.2 `read-outcome`)."""
+
+    def read_columns(self, max_records: int) -> pa.RecordBatch | Pending | EndOfStream:
+        """Up to `max_records` rows (at least one), `PENDING`, or `END`."""
+        ...
+
+
+@runtime_checkable
+class BatchedColumnarSource(Protocol):
+    """A native source that reads batches and reports undecodable input beside them."""
+
+    def read_columns_batch(self, max_records: int) -> SourceColumns:
+        """Up to `max_records` rows and failures together; both empty at end of stream."""
         ...
 
 

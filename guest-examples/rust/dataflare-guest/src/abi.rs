@@ -6,6 +6,7 @@
 //! memory in a component and against a fake memory in host-side unit tests,
 //! which check these constants against a spec calculator.
 
+use crate::batch::{Batch, Column, FilterOutcome, FoldOutcome, MetadataEntry, ReadOutcome, RecordError, Timestamps, TransformOutcome};
 use crate::types::{ParamInfo, PluginError, PluginInfo, Record};
 
 /// `record` (types.wit): size and alignment.
@@ -50,9 +51,53 @@ pub const INFO_KIND: u32 = 16;
 pub const INFO_DESCRIPTION: u32 = 20;
 pub const INFO_PARAMS: u32 = 28;
 
-/// `batch-fold`: accumulator list at 0, outcomes list at 8.
-pub const BATCH_FOLD_SIZE: u32 = 16;
-pub const BATCH_FOLD_OUTCOMES: u32 = 8;
+/// `bytes-column`: four lists (text, ends, binary, absent).
+pub const COLUMN_SIZE: u32 = 32;
+pub const COLUMN_TEXT: u32 = 0;
+pub const COLUMN_ENDS: u32 = 8;
+pub const COLUMN_BINARY: u32 = 16;
+pub const COLUMN_ABSENT: u32 = 24;
+/// `tuple<u32, list<u8>>`, an item of `binary`.
+pub const BINARY_ITEM_SIZE: u32 = 12;
+pub const BINARY_ITEM_ALIGN: u32 = 4;
+
+/// `metadata-entry`: index, name, value.
+pub const META_SIZE: u32 = 20;
+pub const META_ALIGN: u32 = 4;
+pub const META_NAME: u32 = 4;
+pub const META_VALUE: u32 = 12;
+
+/// `batch`: values column, option<column> keys, option<timestamp-column>, metadata.
+pub const BATCH_SIZE: u32 = 96;
+pub const BATCH_ALIGN: u32 = 4;
+pub const BATCH_VALUES: u32 = 0;
+pub const BATCH_KEYS: u32 = 32; // tag u8, column at +4
+pub const BATCH_TIMESTAMPS: u32 = 68; // tag u8, values list at +4, absent list at +12
+pub const BATCH_METADATA: u32 = 88;
+
+/// `record-error`: index at 0, plugin-error at 4.
+pub const RECORD_ERROR_SIZE: u32 = 16;
+pub const RECORD_ERROR_ALIGN: u32 = 4;
+pub const RECORD_ERROR_ERROR: u32 = 4;
+
+/// `filter-outcome` and `fold-outcome`: a list at 0, errors at 8.
+pub const OUTCOME_SIZE: u32 = 16;
+pub const OUTCOME_ERRORS: u32 = 8;
+/// `transform-outcome`: batch at 0, errors at 96.
+pub const TRANSFORM_OUTCOME_SIZE: u32 = 104;
+pub const TRANSFORM_OUTCOME_ERRORS: u32 = 96;
+/// `result<batch, plugin-error>`: payload at 4.
+pub const RESULT_BATCH_SIZE: u32 = 100;
+/// `result<read-outcome, plugin-error>`: read-outcome at 4 (its tag), batch at 8.
+pub const RESULT_READ_SIZE: u32 = 104;
+pub const READ_OUTCOME_BATCH: u32 = 4;
+
+/// Batch exports take more than 16 flat values, so the host passes one
+/// pointer to a block holding every parameter; its size and alignment.
+pub const BATCH_PARAMS_SIZE: u32 = BATCH_SIZE; // (records: batch)
+/// `(acc: list<u8>, records: batch)`: the batch at 8.
+pub const ACC_BATCH_PARAMS_SIZE: u32 = 104;
+pub const ACC_BATCH_PARAMS_BATCH: u32 = 8;
 
 /// Linear memory as the glue sees it: typed loads and stores plus ownership moves.
 pub trait Memory {
@@ -68,8 +113,19 @@ pub trait Memory {
     fn store_i64(&mut self, addr: u32, v: i64);
     /// Take ownership of a `list<u8>` the host lowered (align 1).
     fn take_bytes(&mut self, addr: u32, len: u32) -> Vec<u8>;
+    /// Take ownership of a `string` the host lowered; the canonical ABI
+    /// guarantees UTF-8, so a column's text is not validated again.
+    fn take_text(&mut self, addr: u32, len: u32) -> String;
+    /// Take ownership of a `list<u32>` the host lowered (align 4).
+    fn take_u32s(&mut self, addr: u32, len: u32) -> Vec<u32>;
+    /// Take ownership of a `list<s64>` the host lowered (align 8).
+    fn take_i64s(&mut self, addr: u32, len: u32) -> Vec<i64>;
     /// Hand bytes to the host; they stay valid until post-return.
     fn give_bytes(&mut self, bytes: Vec<u8>) -> u32;
+    /// Hand a `list<u32>` to the host; valid until post-return.
+    fn give_u32s(&mut self, items: Vec<u32>) -> u32;
+    /// Hand a `list<s64>` to the host; valid until post-return.
+    fn give_i64s(&mut self, items: Vec<i64>) -> u32;
 }
 
 /// Round `offset` up to a multiple of `align` (a power of two).
@@ -165,17 +221,6 @@ pub fn load_record_flat<M: Memory>(m: &M, addr: u32) -> FlatRecord {
     }
 }
 
-/// Lift `list<record>` and free the host's element array.
-pub fn lift_records<M: Memory>(m: &mut M, ptr: u32, len: u32) -> Vec<Record> {
-    let mut out = Vec::with_capacity(len as usize);
-    for i in 0..len {
-        let flat = load_record_flat(m, ptr + i * RECORD_SIZE);
-        out.push(lift_record_flat(m, flat));
-    }
-    m.free(ptr, len * RECORD_SIZE, RECORD_ALIGN);
-    out
-}
-
 /// Store a record at `addr` (which must be 8-aligned).
 pub fn store_record<M: Memory>(m: &mut M, addr: u32, r: Record) {
     match r.key {
@@ -196,16 +241,6 @@ pub fn store_record<M: Memory>(m: &mut M, addr: u32, r: Record) {
     let (ptr, len) = lower_pairs(m, r.metadata);
     m.store_u32(addr + RECORD_METADATA, ptr);
     m.store_u32(addr + RECORD_METADATA + 4, len);
-}
-
-/// Lower `list<record>`; returns (ptr, len).
-pub fn lower_records<M: Memory>(m: &mut M, records: Vec<Record>) -> (u32, u32) {
-    let len = records.len() as u32;
-    let ptr = m.alloc(len * RECORD_SIZE, RECORD_ALIGN);
-    for (i, r) in records.into_iter().enumerate() {
-        store_record(m, ptr + i as u32 * RECORD_SIZE, r);
-    }
-    (ptr, len)
 }
 
 /// Store a `plugin-error` at `addr`.
@@ -274,18 +309,149 @@ pub fn store_result_bytes<M: Memory>(m: &mut M, addr: u32, r: Result<Vec<u8>, Pl
     }
 }
 
-/// Store a `result<list<record>, plugin-error>` at `addr`.
-pub fn store_result_records<M: Memory>(
-    m: &mut M,
-    addr: u32,
-    r: Result<Vec<Record>, PluginError>,
-) {
+/// Store a `list<u8>` (e.g. an accumulator) at `addr`.
+pub fn store_list_u8<M: Memory>(m: &mut M, addr: u32, bytes: Vec<u8>) {
+    store_bytes(m, addr, bytes);
+}
+
+// ---- columnar batches ----------------------------------------------------------
+
+fn lift_column<M: Memory>(m: &mut M, addr: u32) -> Column {
+    let text = m.take_text(m.load_u32(addr + COLUMN_TEXT), m.load_u32(addr + COLUMN_TEXT + 4));
+    let ends = m.take_u32s(m.load_u32(addr + COLUMN_ENDS), m.load_u32(addr + COLUMN_ENDS + 4));
+    let (bp, bn) = (m.load_u32(addr + COLUMN_BINARY), m.load_u32(addr + COLUMN_BINARY + 4));
+    let mut binary = Vec::with_capacity(bn as usize);
+    for i in 0..bn {
+        let at = bp + i * BINARY_ITEM_SIZE;
+        let index = m.load_u32(at);
+        let bytes = m.take_bytes(m.load_u32(at + 4), m.load_u32(at + 8));
+        binary.push((index, bytes));
+    }
+    m.free(bp, bn * BINARY_ITEM_SIZE, BINARY_ITEM_ALIGN);
+    let absent = m.take_u32s(m.load_u32(addr + COLUMN_ABSENT), m.load_u32(addr + COLUMN_ABSENT + 4));
+    Column { text, ends, binary, absent }
+}
+
+/// Lift a `batch` stored at `addr`, taking ownership of every buffer it
+/// points to (the block at `addr` itself stays the caller's to free).
+/// Nothing is checked here: see [`Batch::check`].
+pub fn lift_batch<M: Memory>(m: &mut M, addr: u32) -> Batch {
+    let values = lift_column(m, addr + BATCH_VALUES);
+    let keys = if m.load_u8(addr + BATCH_KEYS) == 0 { None } else { Some(lift_column(m, addr + BATCH_KEYS + 4)) };
+    let at = addr + BATCH_TIMESTAMPS;
+    let timestamps = if m.load_u8(at) == 0 {
+        None
+    } else {
+        let values = m.take_i64s(m.load_u32(at + 4), m.load_u32(at + 8));
+        let absent = m.take_u32s(m.load_u32(at + 12), m.load_u32(at + 16));
+        Some(Timestamps { values, absent })
+    };
+    let (mp, mn) = (m.load_u32(addr + BATCH_METADATA), m.load_u32(addr + BATCH_METADATA + 4));
+    let mut metadata = Vec::with_capacity(mn as usize);
+    for i in 0..mn {
+        let at = mp + i * META_SIZE;
+        let index = m.load_u32(at);
+        let name = load_string(m, at + META_NAME);
+        let value = load_string(m, at + META_VALUE);
+        metadata.push(MetadataEntry { index, name, value });
+    }
+    m.free(mp, mn * META_SIZE, META_ALIGN);
+    Batch { values, keys, timestamps, metadata }
+}
+
+fn store_u32s<M: Memory>(m: &mut M, addr: u32, items: Vec<u32>) {
+    let len = items.len() as u32;
+    let ptr = m.give_u32s(items);
+    m.store_u32(addr, ptr);
+    m.store_u32(addr + 4, len);
+}
+
+fn store_column<M: Memory>(m: &mut M, addr: u32, c: Column) {
+    store_string(m, addr + COLUMN_TEXT, c.text);
+    store_u32s(m, addr + COLUMN_ENDS, c.ends);
+    let len = c.binary.len() as u32;
+    let ptr = m.alloc(len * BINARY_ITEM_SIZE, BINARY_ITEM_ALIGN);
+    for (i, (index, bytes)) in c.binary.into_iter().enumerate() {
+        let at = ptr + i as u32 * BINARY_ITEM_SIZE;
+        m.store_u32(at, index);
+        store_bytes(m, at + 4, bytes);
+    }
+    m.store_u32(addr + COLUMN_BINARY, ptr);
+    m.store_u32(addr + COLUMN_BINARY + 4, len);
+    store_u32s(m, addr + COLUMN_ABSENT, c.absent);
+}
+
+/// Store a `batch` at `addr` (4-aligned); its buffers move to the host's view without copying.
+pub fn store_batch<M: Memory>(m: &mut M, addr: u32, b: Batch) {
+    store_column(m, addr + BATCH_VALUES, b.values);
+    match b.keys {
+        None => m.store_u8(addr + BATCH_KEYS, 0),
+        Some(k) => {
+            m.store_u8(addr + BATCH_KEYS, 1);
+            store_column(m, addr + BATCH_KEYS + 4, k);
+        }
+    }
+    let at = addr + BATCH_TIMESTAMPS;
+    match b.timestamps {
+        None => m.store_u8(at, 0),
+        Some(t) => {
+            m.store_u8(at, 1);
+            let len = t.values.len() as u32;
+            let ptr = m.give_i64s(t.values);
+            m.store_u32(at + 4, ptr);
+            m.store_u32(at + 8, len);
+            store_u32s(m, at + 12, t.absent);
+        }
+    }
+    let len = b.metadata.len() as u32;
+    let ptr = m.alloc(len * META_SIZE, META_ALIGN);
+    for (i, e) in b.metadata.into_iter().enumerate() {
+        let at = ptr + i as u32 * META_SIZE;
+        m.store_u32(at, e.index);
+        store_string(m, at + META_NAME, e.name);
+        store_string(m, at + META_VALUE, e.value);
+    }
+    m.store_u32(addr + BATCH_METADATA, ptr);
+    m.store_u32(addr + BATCH_METADATA + 4, len);
+}
+
+/// Store a `list<record-error>` (ptr, len) at `addr`.
+pub fn store_record_errors<M: Memory>(m: &mut M, addr: u32, errors: Vec<RecordError>) {
+    let len = errors.len() as u32;
+    let ptr = m.alloc(len * RECORD_ERROR_SIZE, RECORD_ERROR_ALIGN);
+    for (i, e) in errors.into_iter().enumerate() {
+        let at = ptr + i as u32 * RECORD_ERROR_SIZE;
+        m.store_u32(at, e.index);
+        store_error(m, at + RECORD_ERROR_ERROR, e.error);
+    }
+    m.store_u32(addr, ptr);
+    m.store_u32(addr + 4, len);
+}
+
+/// Store a `filter-outcome` at `addr`.
+pub fn store_filter_outcome<M: Memory>(m: &mut M, addr: u32, o: FilterOutcome) {
+    store_bytes(m, addr, o.keep);
+    store_record_errors(m, addr + OUTCOME_ERRORS, o.errors);
+}
+
+/// Store a `transform-outcome` at `addr`.
+pub fn store_transform_outcome<M: Memory>(m: &mut M, addr: u32, o: TransformOutcome) {
+    store_batch(m, addr, o.records);
+    store_record_errors(m, addr + TRANSFORM_OUTCOME_ERRORS, o.errors);
+}
+
+/// Store a `fold-outcome` at `addr`.
+pub fn store_fold_outcome<M: Memory>(m: &mut M, addr: u32, o: FoldOutcome) {
+    store_bytes(m, addr, o.accumulator);
+    store_record_errors(m, addr + OUTCOME_ERRORS, o.errors);
+}
+
+/// Store a `result<batch, plugin-error>` at `addr`.
+pub fn store_result_batch<M: Memory>(m: &mut M, addr: u32, r: Result<Batch, PluginError>) {
     match r {
-        Ok(records) => {
+        Ok(b) => {
             m.store_u8(addr, 0);
-            let (ptr, len) = lower_records(m, records);
-            m.store_u32(addr + RESULT_SMALL_PAYLOAD, ptr);
-            m.store_u32(addr + RESULT_SMALL_PAYLOAD + 4, len);
+            store_batch(m, addr + RESULT_SMALL_PAYLOAD, b);
         }
         Err(e) => {
             m.store_u8(addr, 1);
@@ -294,55 +460,26 @@ pub fn store_result_records<M: Memory>(
     }
 }
 
-/// Lower `list<result<_, plugin-error>>`; returns (ptr, len).
-pub fn lower_unit_results<M: Memory>(m: &mut M, rs: Vec<Result<(), PluginError>>) -> (u32, u32) {
-    let len = rs.len() as u32;
-    let ptr = m.alloc(len * RESULT_UNIT_SIZE, ERROR_ALIGN);
-    for (i, r) in rs.into_iter().enumerate() {
-        store_result_unit(m, ptr + i as u32 * RESULT_UNIT_SIZE, r);
+/// Store a `result<read-outcome, plugin-error>` at `addr`.
+pub fn store_result_read<M: Memory>(m: &mut M, addr: u32, r: Result<ReadOutcome, PluginError>) {
+    let at = addr + RESULT_SMALL_PAYLOAD;
+    match r {
+        Ok(outcome) => {
+            m.store_u8(addr, 0);
+            match outcome {
+                ReadOutcome::Records(b) => {
+                    m.store_u8(at, 0);
+                    store_batch(m, at + READ_OUTCOME_BATCH, b);
+                }
+                ReadOutcome::Pending => m.store_u8(at, 1),
+                ReadOutcome::End => m.store_u8(at, 2),
+            }
+        }
+        Err(e) => {
+            m.store_u8(addr, 1);
+            store_error(m, at, e);
+        }
     }
-    (ptr, len)
-}
-
-/// Lower `list<result<bool, plugin-error>>`; returns (ptr, len).
-pub fn lower_bool_results<M: Memory>(m: &mut M, rs: Vec<Result<bool, PluginError>>) -> (u32, u32) {
-    let len = rs.len() as u32;
-    let ptr = m.alloc(len * RESULT_BOOL_SIZE, ERROR_ALIGN);
-    for (i, r) in rs.into_iter().enumerate() {
-        store_result_bool(m, ptr + i as u32 * RESULT_BOOL_SIZE, r);
-    }
-    (ptr, len)
-}
-
-/// Lower `list<result<record, plugin-error>>`; returns (ptr, len).
-pub fn lower_record_results<M: Memory>(
-    m: &mut M,
-    rs: Vec<Result<Record, PluginError>>,
-) -> (u32, u32) {
-    let len = rs.len() as u32;
-    let ptr = m.alloc(len * RESULT_RECORD_SIZE, RESULT_RECORD_ALIGN);
-    for (i, r) in rs.into_iter().enumerate() {
-        store_result_record(m, ptr + i as u32 * RESULT_RECORD_SIZE, r);
-    }
-    (ptr, len)
-}
-
-/// Store a `batch-fold` at `addr`.
-pub fn store_batch_fold<M: Memory>(
-    m: &mut M,
-    addr: u32,
-    acc: Vec<u8>,
-    outcomes: Vec<Result<(), PluginError>>,
-) {
-    store_bytes(m, addr, acc);
-    let (ptr, len) = lower_unit_results(m, outcomes);
-    m.store_u32(addr + BATCH_FOLD_OUTCOMES, ptr);
-    m.store_u32(addr + BATCH_FOLD_OUTCOMES + 4, len);
-}
-
-/// Store a `list<u8>` (e.g. an accumulator) at `addr`.
-pub fn store_list_u8<M: Memory>(m: &mut M, addr: u32, bytes: Vec<u8>) {
-    store_bytes(m, addr, bytes);
 }
 
 fn store_param<M: Memory>(m: &mut M, addr: u32, p: ParamInfo) {

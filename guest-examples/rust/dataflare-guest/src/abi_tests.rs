@@ -3,11 +3,11 @@
 //! reads what the specialised glue writes, and writes what the glue reads.
 
 use super::*;
+use crate::batch::{BatchBuilder, RecordError};
 use crate::types::{ParamInfo, PluginError, PluginInfo, PluginKind, Record};
 
 // ---- the spec, generically -------------------------------------------------
 
-#[allow(dead_code)] // U32 completes the calculator; our types do not use it
 #[derive(Clone, Debug)]
 enum Ty {
     Bool,
@@ -51,8 +51,35 @@ fn param_ty() -> Ty {
 fn info_ty() -> Ty {
     Ty::Record(vec![Ty::Str, Ty::Str, enum_(5), Ty::Str, Ty::List(Box::new(param_ty()))])
 }
-fn batch_fold_ty() -> Ty {
-    Ty::Record(vec![bytes(), Ty::List(Box::new(result(None, Some(error_ty()))))])
+fn list(t: Ty) -> Ty {
+    Ty::List(Box::new(t))
+}
+fn column_ty() -> Ty {
+    Ty::Record(vec![Ty::Str, list(Ty::U32), list(Ty::Tuple(vec![Ty::U32, bytes()])), list(Ty::U32)])
+}
+fn timestamps_ty() -> Ty {
+    Ty::Record(vec![list(Ty::S64), list(Ty::U32)])
+}
+fn meta_ty() -> Ty {
+    Ty::Record(vec![Ty::U32, Ty::Str, Ty::Str])
+}
+fn batch_ty() -> Ty {
+    Ty::Record(vec![column_ty(), option(column_ty()), option(timestamps_ty()), list(meta_ty())])
+}
+fn record_error_ty() -> Ty {
+    Ty::Record(vec![Ty::U32, error_ty()])
+}
+fn filter_outcome_ty() -> Ty {
+    Ty::Record(vec![bytes(), list(record_error_ty())])
+}
+fn transform_outcome_ty() -> Ty {
+    Ty::Record(vec![batch_ty(), list(record_error_ty())])
+}
+fn fold_outcome_ty() -> Ty {
+    Ty::Record(vec![bytes(), list(record_error_ty())])
+}
+fn read_outcome_ty() -> Ty {
+    Ty::Variant(vec![Some(batch_ty()), None, None])
 }
 
 fn disc_size(n: usize) -> u32 {
@@ -341,9 +368,36 @@ impl Memory for Fake {
         self.taken.push((addr, len));
         self.read(addr, len)
     }
+    fn take_text(&mut self, addr: u32, len: u32) -> String {
+        String::from_utf8(self.take_bytes(addr, len)).unwrap()
+    }
+    fn take_u32s(&mut self, addr: u32, len: u32) -> Vec<u32> {
+        assert_eq!(addr % 4, 0, "list<u32> at {} is not 4-aligned", addr);
+        self.taken.push((addr, len * 4));
+        (0..len).map(|i| self.load_u32(addr + 4 * i)).collect()
+    }
+    fn take_i64s(&mut self, addr: u32, len: u32) -> Vec<i64> {
+        assert_eq!(addr % 8, 0, "list<s64> at {} is not 8-aligned", addr);
+        self.taken.push((addr, len * 8));
+        (0..len).map(|i| self.load_i64(addr + 8 * i)).collect()
+    }
     fn give_bytes(&mut self, bytes: Vec<u8>) -> u32 {
         let at = self.bump(bytes.len() as u32, 1);
         self.write(at, &bytes);
+        at
+    }
+    fn give_u32s(&mut self, items: Vec<u32>) -> u32 {
+        let at = self.bump(items.len() as u32 * 4, 4);
+        for (i, v) in items.into_iter().enumerate() {
+            self.store_u32(at + 4 * i as u32, v);
+        }
+        at
+    }
+    fn give_i64s(&mut self, items: Vec<i64>) -> u32 {
+        let at = self.bump(items.len() as u32 * 8, 8);
+        for (i, v) in items.into_iter().enumerate() {
+            self.store_i64(at + 8 * i as u32, v);
+        }
         at
     }
 }
@@ -422,23 +476,23 @@ fn constants_match_the_spec() {
             vec![INFO_NAME, INFO_VERSION, INFO_KIND, INFO_DESCRIPTION, INFO_PARAMS]
         );
     }
-    assert_eq!(size(&batch_fold_ty()), BATCH_FOLD_SIZE);
-    if let Ty::Record(fs) = batch_fold_ty() {
-        assert_eq!(field_offsets(&fs)[1], BATCH_FOLD_OUTCOMES);
-    }
 }
 
 #[test]
 fn the_return_area_holds_every_indirect_result() {
-    // rt's return area is 64 bytes, 8-aligned.
+    // rt's return area is 128 bytes, 8-aligned.
     for t in [
         info_ty(),
-        batch_fold_ty(),
         result(Some(record_ty()), Some(error_ty())),
-        result(Some(Ty::List(Box::new(record_ty()))), Some(error_ty())),
         bytes(),
+        filter_outcome_ty(),
+        transform_outcome_ty(),
+        fold_outcome_ty(),
+        list(record_error_ty()),
+        result(Some(batch_ty()), Some(error_ty())),
+        result(Some(read_outcome_ty()), Some(error_ty())),
     ] {
-        assert!(size(&t) <= 64 && alignment(&t) <= 8, "{:?}", t);
+        assert!(size(&t) <= 128 && alignment(&t) <= 8, "{:?}", t);
     }
 }
 
@@ -455,23 +509,6 @@ fn flat_record_has_the_nine_core_params_the_macros_declare() {
 }
 
 #[test]
-fn records_lifted_from_host_layout_round_trip() {
-    let recs = samples();
-    let mut m = Fake::new();
-    let slot = m.bump(8, 4);
-    let g = G::List(recs.iter().map(g_record).collect());
-    store(&mut m, &Ty::List(Box::new(record_ty())), slot, &g);
-    let (p, n) = (m.load_u32(slot), m.load_u32(slot + 4));
-    let lifted = lift_records(&mut m, p, n);
-    assert_eq!(lifted, recs);
-    // Every buffer the host allocated was taken over or freed, exactly once.
-    let mut host: Vec<(u32, u32)> =
-        m.host_blocks.iter().filter(|b| b.1 > 0).map(|&(a, s, _)| (a, s)).collect();
-    host.sort_unstable();
-    assert_eq!(m.released(), host);
-}
-
-#[test]
 fn flat_record_param_lifts() {
     for r in samples() {
         let mut m = Fake::new();
@@ -483,67 +520,23 @@ fn flat_record_param_lifts() {
 }
 
 #[test]
-fn lowered_records_read_back_by_the_spec() {
-    let mut m = Fake::new();
-    let (p, n) = lower_records(&mut m, samples());
-    let slot = m.bump(8, 4);
-    m.store_u32(slot, p);
-    m.store_u32(slot + 4, n);
-    let got = load(&mut m, &Ty::List(Box::new(record_ty())), slot);
-    assert_eq!(got, G::List(samples().iter().map(g_record).collect()));
-}
-
-#[test]
-fn lowered_results_read_back_by_the_spec() {
-    let mut cases_bool: Vec<Result<bool, PluginError>> = vec![Ok(true), Ok(false)];
-    cases_bool.extend(errors().into_iter().map(Err));
-    let mut m = Fake::new();
-    let (p, n) = lower_bool_results(&mut m, cases_bool.clone());
-    let slot = m.bump(8, 4);
-    m.store_u32(slot, p);
-    m.store_u32(slot + 4, n);
-    let t = Ty::List(Box::new(result(Some(Ty::Bool), Some(error_ty()))));
-    let want = cases_bool.iter().map(|r| g_result(r, |b| Some(G::Int(*b as i64)))).collect();
-    assert_eq!(load(&mut m, &t, slot), G::List(want));
-
-    let mut cases_rec: Vec<Result<Record, PluginError>> = samples().into_iter().map(Ok).collect();
-    cases_rec.extend(errors().into_iter().map(Err));
-    let (p, n) = lower_record_results(&mut m, cases_rec.clone());
-    m.store_u32(slot, p);
-    m.store_u32(slot + 4, n);
-    let t = Ty::List(Box::new(result(Some(record_ty()), Some(error_ty()))));
-    let want = cases_rec.iter().map(|r| g_result(r, |rec| Some(g_record(rec)))).collect();
-    assert_eq!(load(&mut m, &t, slot), G::List(want));
-
-    let mut cases_unit: Vec<Result<(), PluginError>> = vec![Ok(())];
-    cases_unit.extend(errors().into_iter().map(Err));
-    let (p, n) = lower_unit_results(&mut m, cases_unit.clone());
-    m.store_u32(slot, p);
-    m.store_u32(slot + 4, n);
-    let t = Ty::List(Box::new(result(None, Some(error_ty()))));
-    let want = cases_unit.iter().map(|r| g_result(r, |_| None)).collect();
-    assert_eq!(load(&mut m, &t, slot), G::List(want));
-}
-
-#[test]
 fn single_results_read_back_by_the_spec() {
     let mut m = Fake::new();
-    let at = m.bump(64, 8);
+    let at = m.bump(128, 8);
     let t = result(Some(bytes()), Some(error_ty()));
     for r in [Ok(vec![]), Ok(vec![0u8, 255]), Err(PluginError::Io("no".into()))] {
         store_result_bytes(&mut m, at, r.clone());
         assert_eq!(load(&mut m, &t, at), g_result(&r, |b| Some(G::Bytes(b.clone()))));
     }
-    let t = result(Some(Ty::List(Box::new(record_ty()))), Some(error_ty()));
-    for r in [Ok(samples()), Ok(vec![]), Err(PluginError::Processing("bad".into()))] {
-        store_result_records(&mut m, at, r.clone());
-        let want = g_result(&r, |rs| Some(G::List(rs.iter().map(g_record).collect())));
-        assert_eq!(load(&mut m, &t, at), want);
-    }
     let t = result(Some(record_ty()), Some(error_ty()));
     for r in [Ok(samples()[2].clone()), Err(PluginError::Serialization("s".into()))] {
         store_result_record(&mut m, at, r.clone());
         assert_eq!(load(&mut m, &t, at), g_result(&r, |rec| Some(g_record(rec))));
+    }
+    let t = result(Some(Ty::Bool), Some(error_ty()));
+    for r in [Ok(true), Ok(false), Err(PluginError::Configuration("c".into()))] {
+        store_result_bool(&mut m, at, r.clone());
+        assert_eq!(load(&mut m, &t, at), g_result(&r, |b| Some(G::Int(*b as i64))));
     }
     for e in errors() {
         store_error(&mut m, at, e.clone());
@@ -552,17 +545,9 @@ fn single_results_read_back_by_the_spec() {
 }
 
 #[test]
-fn batch_fold_and_plugin_info_read_back_by_the_spec() {
+fn plugin_info_reads_back_by_the_spec() {
     let mut m = Fake::new();
     let at = m.bump(64, 8);
-    let outcomes = vec![Ok(()), Err(PluginError::Processing("p".into())), Ok(())];
-    store_batch_fold(&mut m, at, b"{\"a\":1}".to_vec(), outcomes.clone());
-    let want = G::Fields(vec![
-        G::Bytes(b"{\"a\":1}".to_vec()),
-        G::List(outcomes.iter().map(|r| g_result(r, |_| None)).collect()),
-    ]);
-    assert_eq!(load(&mut m, &batch_fold_ty(), at), want);
-
     let info = PluginInfo::new("n", "1.2.3", PluginKind::Aggregate, "déscription")
         .param(ParamInfo::required("a", "first"))
         .param(ParamInfo::optional("b", "", Some("dflt")))
@@ -600,4 +585,255 @@ fn config_pairs_round_trip() {
     store(&mut m2, &Ty::List(Box::new(Ty::Tuple(vec![Ty::Str, Ty::Str]))), slot, &g);
     let (p2, n2) = (m2.load_u32(slot), m2.load_u32(slot + 4));
     assert_eq!(lift_pairs(&mut m2, p2, n2), pairs);
+}
+
+// ---- columnar batches --------------------------------------------------------
+
+/// Records that exercise every column rule: text and binary values and keys,
+/// absent keys and timestamps, multi-byte UTF-8, repeated metadata.
+fn batch_samples() -> Vec<Record> {
+    let mut recs = samples();
+    recs.push(Record {
+        key: Some("ключ🔑".as_bytes().to_vec()),
+        value: "{\"текст\": \"héllo 🌍\"}".as_bytes().to_vec(),
+        timestamp: None,
+        metadata: vec![("a".into(), "1".into()), ("a".into(), "2".into())],
+    });
+    recs.push(Record::new(b"\xc3\x28 split".to_vec()));
+    recs
+}
+
+/// The spec's `bytes-column` for `items`, computed here from the WIT's rules.
+fn g_column(items: &[Option<&[u8]>]) -> G {
+    let (mut text, mut ends, mut binary, mut absent) = (String::new(), vec![], vec![], vec![]);
+    for (i, item) in items.iter().enumerate() {
+        match item {
+            None => absent.push(G::Int(i as i64)),
+            Some(b) => match std::str::from_utf8(b) {
+                Ok(s) => text.push_str(s),
+                Err(_) => binary.push(G::Fields(vec![G::Int(i as i64), G::Bytes(b.to_vec())])),
+            },
+        }
+        ends.push(G::Int(text.len() as i64));
+    }
+    G::Fields(vec![G::Str(text), G::List(ends), G::List(binary), G::List(absent)])
+}
+
+fn g_batch(recs: &[Record]) -> G {
+    let values: Vec<Option<&[u8]>> = recs.iter().map(|r| Some(&r.value[..])).collect();
+    let keys: Vec<Option<&[u8]>> = recs.iter().map(|r| r.key.as_deref()).collect();
+    let keys = if keys.iter().any(Option::is_some) { some(g_column(&keys)) } else { none() };
+    let timestamps = if recs.iter().any(|r| r.timestamp.is_some()) {
+        some(G::Fields(vec![
+            G::List(recs.iter().map(|r| G::Int(r.timestamp.unwrap_or(0))).collect()),
+            G::List(
+                recs.iter()
+                    .enumerate()
+                    .filter(|(_, r)| r.timestamp.is_none())
+                    .map(|(i, _)| G::Int(i as i64))
+                    .collect(),
+            ),
+        ]))
+    } else {
+        none()
+    };
+    let metadata = recs
+        .iter()
+        .enumerate()
+        .flat_map(|(i, r)| {
+            r.metadata.iter().map(move |(k, v)| {
+                G::Fields(vec![G::Int(i as i64), G::Str(k.clone()), G::Str(v.clone())])
+            })
+        })
+        .collect();
+    G::Fields(vec![g_column(&values), keys, timestamps, G::List(metadata)])
+}
+
+fn g_record_errors(errors: &[RecordError]) -> G {
+    G::List(
+        errors.iter().map(|e| G::Fields(vec![G::Int(e.index as i64), g_error(&e.error)])).collect(),
+    )
+}
+
+fn record_errors() -> Vec<RecordError> {
+    errors().into_iter().enumerate().map(|(i, error)| RecordError { index: 3 * i as u32, error }).collect()
+}
+
+#[test]
+fn batch_constants_match_the_spec() {
+    let batch = batch_ty();
+    assert_eq!((size(&batch), alignment(&batch)), (BATCH_SIZE, BATCH_ALIGN));
+    if let Ty::Record(fs) = &batch {
+        assert_eq!(
+            field_offsets(fs),
+            vec![BATCH_VALUES, BATCH_KEYS, BATCH_TIMESTAMPS, BATCH_METADATA]
+        );
+    }
+    assert_eq!(payload_offset(&[None, Some(column_ty())]), 4);
+    assert_eq!(payload_offset(&[None, Some(timestamps_ty())]), 4);
+    assert_eq!(size(&column_ty()), COLUMN_SIZE);
+    if let Ty::Record(fs) = column_ty() {
+        assert_eq!(field_offsets(&fs), vec![COLUMN_TEXT, COLUMN_ENDS, COLUMN_BINARY, COLUMN_ABSENT]);
+    }
+    let item = Ty::Tuple(vec![Ty::U32, bytes()]);
+    assert_eq!((size(&item), alignment(&item)), (BINARY_ITEM_SIZE, BINARY_ITEM_ALIGN));
+    assert_eq!((size(&meta_ty()), alignment(&meta_ty())), (META_SIZE, META_ALIGN));
+    if let Ty::Record(fs) = meta_ty() {
+        assert_eq!(field_offsets(&fs), vec![0, META_NAME, META_VALUE]);
+    }
+    let re = record_error_ty();
+    assert_eq!((size(&re), alignment(&re)), (RECORD_ERROR_SIZE, RECORD_ERROR_ALIGN));
+    if let Ty::Record(fs) = re {
+        assert_eq!(field_offsets(&fs)[1], RECORD_ERROR_ERROR);
+    }
+    for t in [filter_outcome_ty(), fold_outcome_ty()] {
+        assert_eq!(size(&t), OUTCOME_SIZE);
+        if let Ty::Record(fs) = t {
+            assert_eq!(field_offsets(&fs)[1], OUTCOME_ERRORS);
+        }
+    }
+    assert_eq!(size(&transform_outcome_ty()), TRANSFORM_OUTCOME_SIZE);
+    if let Ty::Record(fs) = transform_outcome_ty() {
+        assert_eq!(field_offsets(&fs)[1], TRANSFORM_OUTCOME_ERRORS);
+    }
+    assert_eq!(size(&result(Some(batch_ty()), Some(error_ty()))), RESULT_BATCH_SIZE);
+    let read = result(Some(read_outcome_ty()), Some(error_ty()));
+    assert_eq!(size(&read), RESULT_READ_SIZE);
+    if let Ty::Variant(cs) = read_outcome_ty() {
+        assert_eq!(payload_offset(&cs), READ_OUTCOME_BATCH);
+    }
+    // Spilled parameters: one block holding the tuple of every parameter.
+    let params = Ty::Tuple(vec![batch_ty()]);
+    assert_eq!((size(&params), alignment(&params)), (BATCH_PARAMS_SIZE, BATCH_ALIGN));
+    let params = Ty::Tuple(vec![bytes(), batch_ty()]);
+    assert_eq!((size(&params), alignment(&params)), (ACC_BATCH_PARAMS_SIZE, BATCH_ALIGN));
+    if let Ty::Tuple(fs) = params {
+        assert_eq!(field_offsets(&fs)[1], ACC_BATCH_PARAMS_BATCH);
+    }
+}
+
+#[test]
+fn batch_exports_take_one_pointer_and_merge_four_values() {
+    // More than MAX_FLAT_PARAMS = 16 flat values: the macros declare `(p)`.
+    assert_eq!(flatten(&batch_ty()).len(), 24);
+    assert!(flatten(&bytes()).len() + flatten(&batch_ty()).len() > 16);
+    // merge(a, b): two lists, four i32s, as `(ap, an, bp, bn)`.
+    assert_eq!(flatten(&Ty::Tuple(vec![bytes(), bytes()])), vec![Core::I32; 4]);
+    // Every batch result exceeds MAX_FLAT_RESULTS = 1, hence the return area.
+    for t in [filter_outcome_ty(), list(record_error_ty()), fold_outcome_ty()] {
+        assert!(flatten(&t).len() > 1);
+    }
+}
+
+fn lift_from_host(recs: &[Record]) -> (Batch, Fake) {
+    let mut m = Fake::new();
+    let at = m.host_alloc(BATCH_SIZE, BATCH_ALIGN);
+    store(&mut m, &batch_ty(), at, &g_batch(recs));
+    let batch = lift_batch(&mut m, at);
+    m.free(at, BATCH_SIZE, BATCH_ALIGN); // what rt does with the parameter block
+    (batch, m)
+}
+
+#[test]
+fn batches_lifted_from_host_layout_give_back_the_records() {
+    let cases: Vec<Vec<Record>> = vec![
+        batch_samples(),
+        vec![],
+        vec![Record::new(b"x".to_vec()), Record::new(Vec::new())],
+        vec![Record { timestamp: Some(5), ..Record::default() }],
+    ];
+    for recs in cases {
+        let (batch, m) = lift_from_host(&recs);
+        assert_eq!(batch.check(), Ok(()));
+        let viewed: Vec<Record> = batch.records().map(|v| v.to_record()).collect();
+        assert_eq!(viewed, recs);
+        let by_index: Vec<Record> = (0..recs.len()).map(|i| batch.record(i).to_record()).collect();
+        assert_eq!(by_index, recs);
+        // The builder encodes exactly as the spec computation above.
+        assert_eq!(batch, Batch::from_records(&recs));
+        // Every buffer the host allocated was taken over or freed, exactly once.
+        let mut host: Vec<(u32, u32)> =
+            m.host_blocks.iter().filter(|b| b.1 > 0).map(|&(a, s, _)| (a, s)).collect();
+        host.sort_unstable();
+        assert_eq!(m.released(), host);
+    }
+}
+
+#[test]
+fn views_borrow_the_lifted_text() {
+    let recs = vec![Record::new(b"abc".to_vec()), Record::new(b"de".to_vec())];
+    let (batch, _) = lift_from_host(&recs);
+    let text = batch.values().text().as_ptr() as usize;
+    let second = batch.record(1).value.as_ptr() as usize;
+    assert_eq!(second - text, 3, "a view is a slice of the column, not a copy");
+    assert_eq!(batch.values().ends(), &[3, 5]);
+}
+
+#[test]
+fn lowered_batches_read_back_by_the_spec() {
+    for recs in [batch_samples(), vec![], vec![Record::new(b"\xff".to_vec())]] {
+        let mut m = Fake::new();
+        let at = m.bump(BATCH_SIZE, BATCH_ALIGN);
+        store_batch(&mut m, at, Batch::from_records(&recs));
+        assert_eq!(load(&mut m, &batch_ty(), at), g_batch(&recs));
+    }
+}
+
+#[test]
+fn lowered_outcomes_read_back_by_the_spec() {
+    let mut m = Fake::new();
+    let at = m.bump(128, 8);
+    let recs = batch_samples();
+
+    let mut f = FilterOutcome::new(10);
+    f.set(0, Ok(true));
+    f.set(9, Ok(true));
+    f.set(3, Ok(false));
+    f.set(4, Err(PluginError::Io("x".into())));
+    assert_eq!(f.keep, vec![0b0000_0001, 0b0000_0010]);
+    store_filter_outcome(&mut m, at, f.clone());
+    let want = G::Fields(vec![G::Bytes(f.keep.clone()), g_record_errors(&f.errors)]);
+    assert_eq!(load(&mut m, &filter_outcome_ty(), at), want);
+
+    let t = TransformOutcome { records: Batch::from_records(&recs), errors: record_errors() };
+    store_transform_outcome(&mut m, at, t);
+    let want = G::Fields(vec![g_batch(&recs), g_record_errors(&record_errors())]);
+    assert_eq!(load(&mut m, &transform_outcome_ty(), at), want);
+
+    store_fold_outcome(&mut m, at, FoldOutcome { accumulator: b"acc".to_vec(), errors: record_errors() });
+    let want = G::Fields(vec![G::Bytes(b"acc".to_vec()), g_record_errors(&record_errors())]);
+    assert_eq!(load(&mut m, &fold_outcome_ty(), at), want);
+
+    store_record_errors(&mut m, at, record_errors());
+    assert_eq!(load(&mut m, &list(record_error_ty()), at), g_record_errors(&record_errors()));
+
+    let t = result(Some(batch_ty()), Some(error_ty()));
+    store_result_batch(&mut m, at, Ok(Batch::from_records(&recs)));
+    assert_eq!(load(&mut m, &t, at), G::Case(0, Some(Box::new(g_batch(&recs)))));
+    store_result_batch(&mut m, at, Err(PluginError::Processing("p".into())));
+    let err = G::Case(1, Some(Box::new(g_error(&PluginError::Processing("p".into())))));
+    assert_eq!(load(&mut m, &t, at), err);
+
+    let t = result(Some(read_outcome_ty()), Some(error_ty()));
+    let ok = |case: u32, payload: Option<G>| G::Case(0, Some(Box::new(G::Case(case, payload.map(Box::new)))));
+    store_result_read(&mut m, at, Ok(ReadOutcome::Records(Batch::from_records(&recs))));
+    assert_eq!(load(&mut m, &t, at), ok(0, Some(g_batch(&recs))));
+    store_result_read(&mut m, at, Ok(ReadOutcome::Pending));
+    assert_eq!(load(&mut m, &t, at), ok(1, None));
+    store_result_read(&mut m, at, Ok(ReadOutcome::End));
+    assert_eq!(load(&mut m, &t, at), ok(2, None));
+    store_result_read(&mut m, at, Err(PluginError::Processing("p".into())));
+    assert_eq!(load(&mut m, &t, at), err);
+}
+
+#[test]
+fn failed_placeholders_are_empty_records() {
+    let t = TransformOutcome::failed(3, &PluginError::Serialization("bad".into()));
+    let mut b = BatchBuilder::new();
+    for _ in 0..3 {
+        b.push_empty();
+    }
+    assert_eq!(t.records, b.finish());
+    assert_eq!(t.records.values().ends(), &[0, 0, 0]);
+    assert_eq!(t.errors.iter().map(|e| e.index).collect::<Vec<_>>(), vec![0, 1, 2]);
 }

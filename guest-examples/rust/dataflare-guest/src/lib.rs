@@ -1,11 +1,11 @@
-//! Write DataFlare plugins in Rust.
+//! Write DataFlare plugins in Rust (WIT `dataflare:plugin@0.2.0`).
 //!
 //! A plugin is a type that implements one trait per kind ([`Filter`],
 //! [`Transform`], [`Aggregate`], [`Source`], [`Sink`]) plus `Default`, exported
 //! with one macro:
 //!
 //! ```ignore
-//! use dataflare_guest::{Config, Filter, PluginError, PluginInfo, PluginKind, Record};
+//! use dataflare_guest::{Config, Filter, PluginError, PluginInfo, PluginKind, RecordView};
 //!
 //! #[derive(Default)]
 //! struct NonEmpty;
@@ -15,13 +15,20 @@
 //!         PluginInfo::new("non_empty", "0.1.0", PluginKind::Filter, "Keeps non-empty values")
 //!     }
 //!     fn configure(&mut self, _config: Config) -> Result<(), PluginError> { Ok(()) }
-//!     fn filter(&mut self, record: &Record) -> Result<bool, PluginError> {
+//!     fn filter(&mut self, record: RecordView<'_>) -> Result<bool, PluginError> {
 //!         Ok(!record.value.is_empty())
 //!     }
 //! }
 //!
 //! dataflare_guest::export_filter!(NonEmpty);
 //! ```
+//!
+//! Batch exports receive a columnar [`Batch`]; the SDK checks its offsets and
+//! hands plugin code one [`RecordView`] at a time (slices of the batch, no
+//! copies), so the per-record method is all a plugin must write. The batch
+//! methods (`filter_batch`, ...) loop over it by default and may be
+//! overridden to read the columns directly; they must agree with the
+//! per-record method. Output batches are built with a [`BatchBuilder`].
 //!
 //! The macro emits the core exports that `wasm-tools component new` expects
 //! for the world of that kind in `wit/` (`describe`, `configure`, `filter`,
@@ -30,6 +37,7 @@
 //! export glue); plugin code needs no `unsafe`.
 
 pub mod abi;
+mod batch;
 pub mod json;
 pub mod log;
 mod macros;
@@ -37,6 +45,10 @@ mod macros;
 pub mod rt;
 mod types;
 
+pub use batch::{
+    fail_all, Batch, BatchBuilder, Column, FilterOutcome, FoldOutcome, Metadata, MetadataEntry,
+    MetadataIter, ReadOutcome, RecordError, RecordView, Records, Timestamps, TransformOutcome,
+};
 pub use types::{Config, ParamInfo, PluginError, PluginInfo, PluginKind, Record};
 
 /// Keeps or drops each record (world `filter`).
@@ -46,10 +58,15 @@ pub trait Filter {
     /// Called once before any record; reject bad parameters here.
     fn configure(&mut self, config: Config) -> Result<(), PluginError>;
     /// `true` keeps the record.
-    fn filter(&mut self, record: &Record) -> Result<bool, PluginError>;
-    /// One outcome per record, in order; override to share work across a batch.
-    fn filter_batch(&mut self, records: &[Record]) -> Vec<Result<bool, PluginError>> {
-        records.iter().map(|r| self.filter(r)).collect()
+    fn filter(&mut self, record: RecordView<'_>) -> Result<bool, PluginError>;
+    /// The decision for every record of a (checked) batch; override to read
+    /// the columns directly, giving what `filter` gives record by record.
+    fn filter_batch(&mut self, batch: &Batch) -> FilterOutcome {
+        let mut out = FilterOutcome::new(batch.len());
+        for (i, record) in batch.records().enumerate() {
+            out.set(i, self.filter(record));
+        }
+        out
     }
 }
 
@@ -59,11 +76,23 @@ pub trait Transform {
     fn describe(&self) -> PluginInfo;
     /// Called once before any record; reject bad parameters here.
     fn configure(&mut self, config: Config) -> Result<(), PluginError>;
-    /// The new record.
-    fn transform(&mut self, record: Record) -> Result<Record, PluginError>;
-    /// One outcome per record, in order.
-    fn transform_batch(&mut self, records: Vec<Record>) -> Vec<Result<Record, PluginError>> {
-        records.into_iter().map(|r| self.transform(r)).collect()
+    /// The new record ([`RecordView::with_value`] keeps key, timestamp and metadata).
+    fn transform(&mut self, record: RecordView<'_>) -> Result<Record, PluginError>;
+    /// One output record per input record, in order; a failed record's
+    /// place holds an empty record ([`BatchBuilder::push_empty`]).
+    fn transform_batch(&mut self, batch: &Batch) -> TransformOutcome {
+        let mut out = BatchBuilder::new();
+        let mut errors = Vec::new();
+        for (i, record) in batch.records().enumerate() {
+            match self.transform(record) {
+                Ok(r) => out.push(&r),
+                Err(error) => {
+                    out.push_empty();
+                    errors.push(RecordError { index: i as u32, error });
+                }
+            }
+        }
+        TransformOutcome { records: out.finish(), errors }
     }
 }
 
@@ -76,28 +105,25 @@ pub trait Aggregate {
     /// The empty accumulator.
     fn init(&mut self) -> Vec<u8>;
     /// Fold one record into `acc`; returns the new accumulator.
-    fn aggregate(&mut self, acc: &[u8], record: &Record) -> Result<Vec<u8>, PluginError>;
-    /// Fold records in order; a record that fails is left out of the fold.
-    fn aggregate_batch(
-        &mut self,
-        acc: Vec<u8>,
-        records: &[Record],
-    ) -> (Vec<u8>, Vec<Result<(), PluginError>>) {
+    fn aggregate(&mut self, acc: &[u8], record: RecordView<'_>) -> Result<Vec<u8>, PluginError>;
+    /// Fold a batch in order; a record that fails is left out of the fold.
+    fn aggregate_batch(&mut self, acc: Vec<u8>, batch: &Batch) -> FoldOutcome {
         let mut acc = acc;
-        let mut outcomes = Vec::with_capacity(records.len());
-        for record in records {
+        let mut errors = Vec::new();
+        for (i, record) in batch.records().enumerate() {
             match self.aggregate(&acc, record) {
-                Ok(next) => {
-                    acc = next;
-                    outcomes.push(Ok(()));
-                }
-                Err(e) => outcomes.push(Err(e)),
+                Ok(next) => acc = next,
+                Err(error) => errors.push(RecordError { index: i as u32, error }),
             }
         }
-        (acc, outcomes)
+        FoldOutcome { accumulator: acc, errors }
     }
+    /// Combine accumulators folded over two parts of one stream (`a` holds
+    /// the earlier records): emitting the result must give what one fold
+    /// over all the records gives.
+    fn merge(&mut self, a: &[u8], b: &[u8]) -> Result<Vec<u8>, PluginError>;
     /// The records the final accumulator stands for.
-    fn emit(&mut self, acc: &[u8]) -> Result<Vec<Record>, PluginError>;
+    fn emit(&mut self, acc: &[u8]) -> Result<Batch, PluginError>;
 }
 
 /// Produces records (world `source`).
@@ -108,8 +134,10 @@ pub trait Source {
     fn configure(&mut self, config: Config) -> Result<(), PluginError>;
     /// Open the underlying resource.
     fn connect(&mut self) -> Result<(), PluginError>;
-    /// Up to `max` records; an empty list means end of stream.
-    fn read(&mut self, max: u32) -> Result<Vec<Record>, PluginError>;
+    /// Up to `max` records ([`ReadOutcome::Records`], at least one),
+    /// [`ReadOutcome::Pending`] when none are ready yet, or
+    /// [`ReadOutcome::End`] at the end of the stream.
+    fn read(&mut self, max: u32) -> Result<ReadOutcome, PluginError>;
     /// An opaque position after the last record read.
     fn checkpoint(&mut self) -> Result<Vec<u8>, PluginError>;
     /// Resume after a position returned by `checkpoint`.
@@ -127,10 +155,16 @@ pub trait Sink {
     /// Open the underlying resource.
     fn connect(&mut self) -> Result<(), PluginError>;
     /// Write one record.
-    fn write(&mut self, record: Record) -> Result<(), PluginError>;
-    /// One outcome per record, in order.
-    fn write_batch(&mut self, records: Vec<Record>) -> Vec<Result<(), PluginError>> {
-        records.into_iter().map(|r| self.write(r)).collect()
+    fn write(&mut self, record: RecordView<'_>) -> Result<(), PluginError>;
+    /// Write every record of a batch in order; the records that failed.
+    fn write_batch(&mut self, batch: &Batch) -> Vec<RecordError> {
+        let mut errors = Vec::new();
+        for (i, record) in batch.records().enumerate() {
+            if let Err(error) = self.write(record) {
+                errors.push(RecordError { index: i as u32, error });
+            }
+        }
+        errors
     }
     /// Make every accepted record durable.
     fn flush(&mut self) -> Result<(), PluginError>;

@@ -11,7 +11,7 @@ pub enum Level {
 }
 
 #[cfg(target_arch = "wasm32")]
-#[link(wasm_import_module = "dataflare:plugin/log@0.1.0")]
+#[link(wasm_import_module = "dataflare:plugin/log@0.2.0")]
 extern "C" {
     #[link_name = "log"]
     fn host_log(level: i32, ptr: i32, len: i32);

@@ -101,7 +101,7 @@ macro_rules! export_filter {
     ($t:ty) => {
         $crate::__dataflare_world!($t, filter_describe, filter_configure;
             "filter" () + record => filter_one;
-            "filter-batch" (p, n) => filter_batch;
+            "filter-batch" (p) => filter_batch;
         );
     };
 }
@@ -112,7 +112,7 @@ macro_rules! export_transform {
     ($t:ty) => {
         $crate::__dataflare_world!($t, transform_describe, transform_configure;
             "transform" () + record => transform_one;
-            "transform-batch" (p, n) => transform_batch;
+            "transform-batch" (p) => transform_batch;
         );
     };
 }
@@ -124,7 +124,8 @@ macro_rules! export_aggregate {
         $crate::__dataflare_world!($t, aggregate_describe, aggregate_configure;
             "init" () => aggregate_init;
             "aggregate" (ap, an) + record => aggregate_one;
-            "aggregate-batch" (ap, an, p, n) => aggregate_batch;
+            "aggregate-batch" (p) => aggregate_batch;
+            "merge" (ap, an, bp, bn) => aggregate_merge;
             "emit" (p, n) => aggregate_emit;
         );
     };
@@ -151,7 +152,7 @@ macro_rules! export_sink {
         $crate::__dataflare_world!($t, sink_describe, sink_configure;
             "connect" () => sink_connect;
             "write" () + record => sink_write;
-            "write-batch" (p, n) => sink_write_batch;
+            "write-batch" (p) => sink_write_batch;
             "flush" () => sink_flush;
             "close" () => sink_close;
         );

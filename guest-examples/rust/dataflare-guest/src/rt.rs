@@ -40,13 +40,16 @@ mod wasm {
     use super::Slot;
     use crate::abi::{self, FlatRecord, Memory};
     use crate::types::Config;
-    use crate::{Aggregate, Filter, Record, Sink, Source, Transform};
+    use crate::{fail_all, Aggregate, Batch, Filter, FilterOutcome, FoldOutcome, PluginError};
+    use crate::{Sink, Source, Transform, TransformOutcome};
     use std::alloc::{alloc, dealloc, handle_alloc_error, realloc as std_realloc, Layout};
     use std::cell::UnsafeCell;
 
     /// Buffers handed to the host, freed at post-return.
     struct KeepAlive {
         bytes: Vec<Vec<u8>>,
+        u32s: Vec<Vec<u32>>,
+        i64s: Vec<Vec<i64>>,
         blocks: Vec<(*mut u8, Layout)>,
     }
 
@@ -54,12 +57,17 @@ mod wasm {
     unsafe impl<T> Sync for Global<T> {}
 
     static KEEP: Global<KeepAlive> =
-        Global(UnsafeCell::new(KeepAlive { bytes: Vec::new(), blocks: Vec::new() }));
+        Global(UnsafeCell::new(KeepAlive {
+        bytes: Vec::new(),
+        u32s: Vec::new(),
+        i64s: Vec::new(),
+        blocks: Vec::new(),
+    }));
 
     /// Big enough and aligned enough for every result we return indirectly.
     #[repr(C, align(8))]
-    struct RetArea([u8; 64]);
-    static RET: Global<RetArea> = Global(UnsafeCell::new(RetArea([0; 64])));
+    struct RetArea([u8; 128]);
+    static RET: Global<RetArea> = Global(UnsafeCell::new(RetArea([0; 128])));
 
     fn ret_area() -> u32 {
         RET.0.get() as u32
@@ -112,9 +120,38 @@ mod wasm {
             // The host allocated exactly `len` bytes with align 1 via cabi_realloc.
             unsafe { Vec::from_raw_parts(addr as *mut u8, len as usize, len as usize) }
         }
+        fn take_text(&mut self, addr: u32, len: u32) -> String {
+            // The canonical ABI only lowers valid UTF-8 into a `string`, so
+            // the host already checked what a second pass would check.
+            unsafe { String::from_utf8_unchecked(self.take_bytes(addr, len)) }
+        }
+        fn take_u32s(&mut self, addr: u32, len: u32) -> Vec<u32> {
+            if len == 0 {
+                return Vec::new();
+            }
+            // Allocated by the host through cabi_realloc as len * 4 bytes, align 4.
+            unsafe { Vec::from_raw_parts(addr as *mut u32, len as usize, len as usize) }
+        }
+        fn take_i64s(&mut self, addr: u32, len: u32) -> Vec<i64> {
+            if len == 0 {
+                return Vec::new();
+            }
+            // Allocated by the host through cabi_realloc as len * 8 bytes, align 8.
+            unsafe { Vec::from_raw_parts(addr as *mut i64, len as usize, len as usize) }
+        }
         fn give_bytes(&mut self, bytes: Vec<u8>) -> u32 {
             let ptr = bytes.as_ptr() as u32;
             unsafe { (*KEEP.0.get()).bytes.push(bytes) };
+            ptr
+        }
+        fn give_u32s(&mut self, items: Vec<u32>) -> u32 {
+            let ptr = items.as_ptr() as u32;
+            unsafe { (*KEEP.0.get()).u32s.push(items) };
+            ptr
+        }
+        fn give_i64s(&mut self, items: Vec<i64>) -> u32 {
+            let ptr = items.as_ptr() as u32;
+            unsafe { (*KEEP.0.get()).i64s.push(items) };
             ptr
         }
     }
@@ -148,6 +185,8 @@ mod wasm {
     pub unsafe fn post_return() {
         let keep = &mut *KEEP.0.get();
         keep.bytes.clear();
+        keep.u32s.clear();
+        keep.i64s.clear();
         for (ptr, layout) in keep.blocks.drain(..) {
             dealloc(ptr, layout);
         }
@@ -185,20 +224,13 @@ mod wasm {
         ret as i32
     }
 
-    fn list(ptr: u32, len: u32) -> i32 {
-        let ret = ret_area();
-        Wasm.store_u32(ret, ptr);
-        Wasm.store_u32(ret + 4, len);
-        ret as i32
-    }
-
-    /// A `*-batch` export returning a list: lift the records, run the batch
-    /// (the records are dropped when `run` returns), lower its outcomes.
-    fn batch<O>(p: i32, n: i32, run: impl FnOnce(Vec<Record>) -> O, lower: fn(&mut Wasm, O) -> (u32, u32)) -> i32 {
-        let records = abi::lift_records(&mut Wasm, p as u32, n as u32);
-        let outcomes = run(records);
-        let (ptr, len) = lower(&mut Wasm, outcomes);
-        list(ptr, len)
+    /// Lift the batch in the parameter block at `params` + `at`, free the
+    /// block (the host allocated it; it is ours now) and check the batch.
+    fn take_batch(params: i32, size: u32, at: u32) -> (Batch, Result<(), PluginError>) {
+        let batch = abi::lift_batch(&mut Wasm, params as u32 + at);
+        Wasm.free(params as u32, size, abi::BATCH_ALIGN);
+        let checked = batch.check();
+        (batch, checked)
     }
 
     /// `<kind>_describe` and `<kind>_configure`: the same for every kind's trait.
@@ -219,11 +251,19 @@ mod wasm {
     pub unsafe fn filter_one<T: Filter + Default>(s: &Slot<T>, f: FlatRecord) -> i32 {
         let record = abi::lift_record_flat(&mut Wasm, f);
         let ret = ret_area();
-        abi::store_result_bool(&mut Wasm, ret, s.get().filter(&record));
+        abi::store_result_bool(&mut Wasm, ret, s.get().filter(record.view()));
         ret as i32
     }
-    pub unsafe fn filter_batch<T: Filter + Default>(s: &Slot<T>, p: i32, n: i32) -> i32 {
-        batch(p, n, |records| s.get().filter_batch(&records), abi::lower_bool_results)
+    pub unsafe fn filter_batch<T: Filter + Default>(s: &Slot<T>, params: i32) -> i32 {
+        let (batch, checked) = take_batch(params, abi::BATCH_PARAMS_SIZE, 0);
+        let outcome = match checked {
+            Ok(()) => s.get().filter_batch(&batch),
+            Err(e) => FilterOutcome::failed(batch.len(), &e),
+        };
+        drop(batch);
+        let ret = ret_area();
+        abi::store_filter_outcome(&mut Wasm, ret, outcome);
+        ret as i32
     }
 
     // ---- transform ----------------------------------------------------------
@@ -231,12 +271,22 @@ mod wasm {
     describe_configure!(Transform, transform_describe, transform_configure);
     pub unsafe fn transform_one<T: Transform + Default>(s: &Slot<T>, f: FlatRecord) -> i32 {
         let record = abi::lift_record_flat(&mut Wasm, f);
+        let out = s.get().transform(record.view());
+        drop(record);
         let ret = ret_area();
-        abi::store_result_record(&mut Wasm, ret, s.get().transform(record));
+        abi::store_result_record(&mut Wasm, ret, out);
         ret as i32
     }
-    pub unsafe fn transform_batch<T: Transform + Default>(s: &Slot<T>, p: i32, n: i32) -> i32 {
-        batch(p, n, |records| s.get().transform_batch(records), abi::lower_record_results)
+    pub unsafe fn transform_batch<T: Transform + Default>(s: &Slot<T>, params: i32) -> i32 {
+        let (batch, checked) = take_batch(params, abi::BATCH_PARAMS_SIZE, 0);
+        let outcome = match checked {
+            Ok(()) => s.get().transform_batch(&batch),
+            Err(e) => TransformOutcome::failed(batch.len(), &e),
+        };
+        drop(batch);
+        let ret = ret_area();
+        abi::store_transform_outcome(&mut Wasm, ret, outcome);
+        ret as i32
     }
 
     // ---- aggregate ----------------------------------------------------------
@@ -256,28 +306,40 @@ mod wasm {
         let acc = Wasm.take_bytes(acc_ptr as u32, acc_len as u32);
         let record = abi::lift_record_flat(&mut Wasm, f);
         let ret = ret_area();
-        abi::store_result_bytes(&mut Wasm, ret, s.get().aggregate(&acc, &record));
+        abi::store_result_bytes(&mut Wasm, ret, s.get().aggregate(&acc, record.view()));
         ret as i32
     }
-    pub unsafe fn aggregate_batch<T: Aggregate + Default>(
-        s: &Slot<T>,
-        acc_ptr: i32,
-        acc_len: i32,
-        p: i32,
-        n: i32,
-    ) -> i32 {
-        let acc = Wasm.take_bytes(acc_ptr as u32, acc_len as u32);
-        let records = abi::lift_records(&mut Wasm, p as u32, n as u32);
-        let (acc, outcomes) = s.get().aggregate_batch(acc, &records);
-        drop(records);
+    pub unsafe fn aggregate_batch<T: Aggregate + Default>(s: &Slot<T>, params: i32) -> i32 {
+        let at = params as u32;
+        let acc = Wasm.take_bytes(Wasm.load_u32(at), Wasm.load_u32(at + 4));
+        let (batch, checked) =
+            take_batch(params, abi::ACC_BATCH_PARAMS_SIZE, abi::ACC_BATCH_PARAMS_BATCH);
+        let outcome = match checked {
+            Ok(()) => s.get().aggregate_batch(acc, &batch),
+            Err(e) => FoldOutcome { errors: fail_all(batch.len(), &e), accumulator: acc },
+        };
+        drop(batch);
         let ret = ret_area();
-        abi::store_batch_fold(&mut Wasm, ret, acc, outcomes);
+        abi::store_fold_outcome(&mut Wasm, ret, outcome);
+        ret as i32
+    }
+    pub unsafe fn aggregate_merge<T: Aggregate + Default>(
+        s: &Slot<T>,
+        ap: i32,
+        an: i32,
+        bp: i32,
+        bn: i32,
+    ) -> i32 {
+        let a = Wasm.take_bytes(ap as u32, an as u32);
+        let b = Wasm.take_bytes(bp as u32, bn as u32);
+        let ret = ret_area();
+        abi::store_result_bytes(&mut Wasm, ret, s.get().merge(&a, &b));
         ret as i32
     }
     pub unsafe fn aggregate_emit<T: Aggregate + Default>(s: &Slot<T>, p: i32, n: i32) -> i32 {
         let acc = Wasm.take_bytes(p as u32, n as u32);
         let ret = ret_area();
-        abi::store_result_records(&mut Wasm, ret, s.get().emit(&acc));
+        abi::store_result_batch(&mut Wasm, ret, s.get().emit(&acc));
         ret as i32
     }
 
@@ -289,7 +351,7 @@ mod wasm {
     }
     pub unsafe fn source_read<T: Source + Default>(s: &Slot<T>, max: i32) -> i32 {
         let ret = ret_area();
-        abi::store_result_records(&mut Wasm, ret, s.get().read(max as u32));
+        abi::store_result_read(&mut Wasm, ret, s.get().read(max as u32));
         ret as i32
     }
     pub unsafe fn source_checkpoint<T: Source + Default>(s: &Slot<T>) -> i32 {
@@ -313,10 +375,18 @@ mod wasm {
     }
     pub unsafe fn sink_write<T: Sink + Default>(s: &Slot<T>, f: FlatRecord) -> i32 {
         let record = abi::lift_record_flat(&mut Wasm, f);
-        unit(s.get().write(record))
+        unit(s.get().write(record.view()))
     }
-    pub unsafe fn sink_write_batch<T: Sink + Default>(s: &Slot<T>, p: i32, n: i32) -> i32 {
-        batch(p, n, |records| s.get().write_batch(records), abi::lower_unit_results)
+    pub unsafe fn sink_write_batch<T: Sink + Default>(s: &Slot<T>, params: i32) -> i32 {
+        let (batch, checked) = take_batch(params, abi::BATCH_PARAMS_SIZE, 0);
+        let errors = match checked {
+            Ok(()) => s.get().write_batch(&batch),
+            Err(e) => fail_all(batch.len(), &e),
+        };
+        drop(batch);
+        let ret = ret_area();
+        abi::store_record_errors(&mut Wasm, ret, errors);
+        ret as i32
     }
     pub unsafe fn sink_flush<T: Sink + Default>(s: &Slot<T>) -> i32 {
         unit(s.get().flush())

@@ -7,7 +7,7 @@
 //! info level, so every error case and the `log` import can be exercised.
 #![forbid(unsafe_code)]
 
-use dataflare_guest::{log, Config, ParamInfo, PluginError, PluginInfo, PluginKind, Record, Transform};
+use dataflare_guest::{log, Config, ParamInfo, PluginError, PluginInfo, PluginKind, Record, RecordView, Transform};
 
 #[derive(Default)]
 pub struct Echo;
@@ -29,7 +29,7 @@ impl Transform for Echo {
         config.require("tag").map(|_| ())
     }
 
-    fn transform(&mut self, record: Record) -> Result<Record, PluginError> {
+    fn transform(&mut self, record: RecordView<'_>) -> Result<Record, PluginError> {
         if let Some(message) = record.metadata_get("echo.log") {
             log::info(message);
         }
@@ -38,10 +38,10 @@ impl Transform for Echo {
                 .iter()
                 .position(|k| k == &kind)
                 .unwrap_or(0);
-            let message = String::from_utf8_lossy(&record.value).into_owned();
+            let message = String::from_utf8_lossy(record.value).into_owned();
             return Err(PluginError::from_case(case as u8, message).unwrap());
         }
-        Ok(record)
+        Ok(record.to_record())
     }
 }
 

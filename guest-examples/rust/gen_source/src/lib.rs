@@ -8,13 +8,18 @@
 //! `[("source", "gen_source")]`. The position is the index of the next
 //! record as 8 little-endian bytes, so `checkpoint`/`restore` resume exactly.
 //! `pad` (default `0`) adds a `"pad"` field of that many `x` to every value,
-//! for tests and benchmarks that need big records.
+//! for tests and benchmarks that need big records. `pending_every` (default
+//! `0`, never) makes `read` answer `pending` once after every that many
+//! batches of records, so hosts can be tested on a source that must wait;
+//! after the last record `read` answers `end`.
 #![forbid(unsafe_code)]
 
 use std::collections::BTreeMap;
 
 use dataflare_guest::json::{self, Value};
-use dataflare_guest::{Config, ParamInfo, PluginError, PluginInfo, PluginKind, Record, Source};
+use dataflare_guest::{
+    BatchBuilder, Config, ParamInfo, PluginError, PluginInfo, PluginKind, ReadOutcome, Record, Source,
+};
 
 const STATUSES: [&str; 3] = ["active", "inactive", "pending"];
 
@@ -23,6 +28,9 @@ pub struct GenSource {
     count: u64,
     seed: u64,
     pad: u64,
+    pending_every: u64,
+    /// Batches of records returned since the last `pending`.
+    since_pending: u64,
     next: u64,
     connected: bool,
     closed: bool,
@@ -90,6 +98,11 @@ impl Source for GenSource {
         .param(ParamInfo::optional("count", "how many records to generate", Some("10")))
         .param(ParamInfo::optional("seed", "varies the generated values", Some("0")))
         .param(ParamInfo::optional("pad", "bytes of padding added to each value", Some("0")))
+        .param(ParamInfo::optional(
+            "pending_every",
+            "answer pending once after every this many batches (0: never)",
+            Some("0"),
+        ))
     }
 
     fn configure(&mut self, config: Config) -> Result<(), PluginError> {
@@ -97,6 +110,8 @@ impl Source for GenSource {
         self.count = number(&config, "count")?;
         self.seed = number(&config, "seed")?;
         self.pad = number(&config, "pad")?;
+        self.pending_every = number(&config, "pending_every")?;
+        self.since_pending = 0;
         self.next = 0;
         Ok(())
     }
@@ -109,12 +124,23 @@ impl Source for GenSource {
         Ok(())
     }
 
-    fn read(&mut self, max: u32) -> Result<Vec<Record>, PluginError> {
+    fn read(&mut self, max: u32) -> Result<ReadOutcome, PluginError> {
         self.ready()?;
+        if self.next >= self.count {
+            return Ok(ReadOutcome::End);
+        }
+        if max == 0 || (self.pending_every > 0 && self.since_pending >= self.pending_every) {
+            self.since_pending = 0;
+            return Ok(ReadOutcome::Pending);
+        }
         let end = self.count.min(self.next.saturating_add(max as u64));
-        let records = (self.next..end).map(|i| record(self.seed, i, self.pad)).collect();
-        self.next = end.max(self.next);
-        Ok(records)
+        let mut out = BatchBuilder::new();
+        for i in self.next..end {
+            out.push(&record(self.seed, i, self.pad));
+        }
+        self.next = end;
+        self.since_pending += 1;
+        Ok(ReadOutcome::Records(out.finish()))
     }
 
     fn checkpoint(&mut self) -> Result<Vec<u8>, PluginError> {
@@ -146,30 +172,57 @@ dataflare_guest::export_source!(GenSource);
 #[cfg(test)]
 mod tests {
     use super::*;
+    use dataflare_guest::Batch;
 
-    fn source(count: &str, seed: &str) -> GenSource {
+    fn source(pairs: &[(&str, &str)]) -> GenSource {
         let mut s = GenSource::default();
-        let pairs = vec![("count".into(), count.into()), ("seed".into(), seed.into())];
+        let pairs = pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
         s.configure(Config::new(pairs)).unwrap();
         s.connect().unwrap();
         s
     }
 
+    fn records(outcome: ReadOutcome) -> Batch {
+        match outcome {
+            ReadOutcome::Records(b) => b,
+            other => panic!("expected records, got {:?}", other),
+        }
+    }
+
     #[test]
     fn reads_count_records_then_ends() {
-        let mut s = source("5", "7");
-        let a = s.read(3).unwrap();
-        let b = s.read(3).unwrap();
+        let mut s = source(&[("count", "5"), ("seed", "7")]);
+        let a = records(s.read(3).unwrap());
+        let b = records(s.read(3).unwrap());
         assert_eq!((a.len(), b.len()), (3, 2));
-        assert!(s.read(3).unwrap().is_empty());
-        assert_eq!(a[1], record(7, 1, 0));
+        assert_eq!(s.read(3).unwrap(), ReadOutcome::End);
+        assert_eq!(a.record(1).to_record(), record(7, 1, 0));
+        assert_eq!(Batch::from_records(&[record(7, 1, 0)]).record(0).to_record(), record(7, 1, 0));
         assert_ne!(record(7, 1, 0), record(8, 1, 0));
-        assert!(json::parse(&a[0].value).is_ok());
+        assert!(json::parse(a.record(0).value).is_ok());
+        assert_eq!(source(&[("count", "0")]).read(3).unwrap(), ReadOutcome::End);
+    }
+
+    #[test]
+    fn pending_every_waits_between_batches() {
+        let mut s = source(&[("count", "5"), ("pending_every", "2")]);
+        let mut seen = Vec::new();
+        loop {
+            match s.read(2).unwrap() {
+                ReadOutcome::Records(b) => seen.push(b.len()),
+                ReadOutcome::Pending => seen.push(0),
+                ReadOutcome::End => break,
+            }
+        }
+        assert_eq!(seen, vec![2, 2, 0, 1]);
+        let mut never = source(&[("count", "3")]);
+        assert_eq!(records(never.read(1).unwrap()).len(), 1);
+        assert_eq!(records(never.read(1).unwrap()).len(), 1);
     }
 
     #[test]
     fn restore_resumes_after_the_checkpoint() {
-        let mut s = source("100", "1");
+        let mut s = source(&[("count", "100"), ("seed", "1")]);
         s.read(10).unwrap();
         let pos = s.checkpoint().unwrap();
         let rest = s.read(100).unwrap();
@@ -184,6 +237,8 @@ mod tests {
     fn bad_params_are_configuration_errors() {
         let mut s = GenSource::default();
         let err = s.configure(Config::new(vec![("count".into(), "-1".into())])).unwrap_err();
+        assert!(matches!(err, PluginError::Configuration(_)));
+        let err = s.configure(Config::new(vec![("pending_every".into(), "x".into())])).unwrap_err();
         assert!(matches!(err, PluginError::Configuration(_)));
     }
 }

@@ -7,7 +7,7 @@
 #![forbid(unsafe_code)]
 
 use dataflare_guest::json::{self, Value};
-use dataflare_guest::{Config, Filter, ParamInfo, PluginError, PluginInfo, PluginKind, Record};
+use dataflare_guest::{Config, Filter, ParamInfo, PluginError, PluginInfo, PluginKind, RecordView};
 
 #[derive(Default)]
 pub struct JsonFilter {
@@ -37,8 +37,8 @@ impl Filter for JsonFilter {
         Ok(())
     }
 
-    fn filter(&mut self, record: &Record) -> Result<bool, PluginError> {
-        let obj = json::parse_object(&record.value)?;
+    fn filter(&mut self, record: RecordView<'_>) -> Result<bool, PluginError> {
+        let obj = json::parse_object(record.value)?;
         let field = self.field.as_ref().ok_or_else(|| {
             PluginError::Configuration("plugin 'json_filter': parameter 'field' is not set".into())
         })?;
@@ -55,6 +55,7 @@ dataflare_guest::export_filter!(JsonFilter);
 #[cfg(test)]
 mod tests {
     use super::*;
+    use dataflare_guest::Record;
 
     fn configured(field: &str, value: &str) -> JsonFilter {
         let mut f = JsonFilter::default();
@@ -64,7 +65,7 @@ mod tests {
     }
 
     fn keep(f: &mut JsonFilter, v: &str) -> Result<bool, PluginError> {
-        f.filter(&Record::new(v.as_bytes().to_vec()))
+        f.filter(Record::new(v.as_bytes().to_vec()).view())
     }
 
     #[test]

@@ -18,7 +18,7 @@ use std::fs::{File, OpenOptions};
 use std::io::{BufWriter, Write};
 
 use dataflare_guest::json;
-use dataflare_guest::{Config, ParamInfo, PluginError, PluginInfo, PluginKind, Record, Sink};
+use dataflare_guest::{Config, ParamInfo, PluginError, PluginInfo, PluginKind, RecordView, Sink};
 
 enum State {
     Configured,
@@ -109,8 +109,8 @@ impl Sink for JsonlSink {
         Ok(())
     }
 
-    fn write(&mut self, record: Record) -> Result<(), PluginError> {
-        let mut bytes = line(&record.value)?;
+    fn write(&mut self, record: RecordView<'_>) -> Result<(), PluginError> {
+        let mut bytes = line(record.value)?;
         bytes.push(b'\n');
         let path = self.path.clone();
         self.writer()?.write_all(&bytes).map_err(|e| io_error("write", &path, e))
@@ -138,6 +138,7 @@ dataflare_guest::export_sink!(JsonlSink);
 #[cfg(test)]
 mod tests {
     use super::*;
+    use dataflare_guest::{Batch, Record};
 
     #[test]
     fn lines_stay_as_is_unless_they_span_lines() {
@@ -156,13 +157,15 @@ mod tests {
         let path = dir.join("o.jsonl").to_string_lossy().into_owned();
         let mut s = JsonlSink::default();
         s.configure(Config::new(vec![("path".into(), path.clone())])).unwrap();
-        assert!(matches!(s.write(Record::new(b"1".to_vec())), Err(PluginError::Io(_))));
+        assert!(matches!(s.write(Record::new(b"1".to_vec()).view()), Err(PluginError::Io(_))));
         s.connect().unwrap();
-        let outcomes = s.write_batch(vec![Record::new(b"1".to_vec()), Record::new(b"x".to_vec())]);
-        assert!(outcomes[0].is_ok() && outcomes[1].is_err());
+        let batch = Batch::from_records(&[Record::new(b"1".to_vec()), Record::new(b"x".to_vec())]);
+        let errors = s.write_batch(&batch);
+        assert_eq!(errors.len(), 1);
+        assert_eq!(errors[0].index, 1);
         s.close().unwrap();
         assert_eq!(std::fs::read(&path).unwrap(), b"1\n".to_vec());
-        assert_eq!(s.write(Record::new(b"2".to_vec())), Err(PluginError::Io("sink is closed".into())));
+        assert_eq!(s.write(Record::new(b"2".to_vec()).view()), Err(PluginError::Io("sink is closed".into())));
         std::fs::remove_dir_all(&dir).unwrap();
     }
 }

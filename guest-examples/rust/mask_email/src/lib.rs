@@ -6,7 +6,7 @@
 #![forbid(unsafe_code)]
 
 use dataflare_guest::json::{self, Value};
-use dataflare_guest::{Config, ParamInfo, PluginError, PluginInfo, PluginKind, Record, Transform};
+use dataflare_guest::{Config, ParamInfo, PluginError, PluginInfo, PluginKind, Record, RecordView, Transform};
 
 /// `address` with its local part reduced to the first code point and `***`.
 pub fn mask(address: &str) -> String {
@@ -47,8 +47,8 @@ impl Transform for MaskEmail {
         Ok(())
     }
 
-    fn transform(&mut self, mut record: Record) -> Result<Record, PluginError> {
-        let mut obj = json::parse_object(&record.value)?;
+    fn transform(&mut self, record: RecordView<'_>) -> Result<Record, PluginError> {
+        let mut obj = json::parse_object(record.value)?;
         if let Some(found) = obj.get_mut(&self.field) {
             match found {
                 Value::String(s) => *s = mask(s),
@@ -60,8 +60,7 @@ impl Transform for MaskEmail {
                 }
             }
         }
-        record.value = json::canonical(&Value::Object(obj));
-        Ok(record)
+        Ok(record.with_value(json::canonical(&Value::Object(obj))))
     }
 }
 
@@ -86,12 +85,12 @@ mod tests {
         let mut t = MaskEmail::default();
         let mut r = Record::new(br#"{ "email": "alice@example.com", "b": 1.0 }"#.to_vec());
         r.timestamp = Some(5);
-        let out = t.transform(r).unwrap();
+        let out = t.transform(r.view()).unwrap();
         assert_eq!(out.value, br#"{"b":1,"email":"a***@example.com"}"#.to_vec());
         assert_eq!(out.timestamp, Some(5));
-        let err = t.transform(Record::new(br#"{"email":1}"#.to_vec())).unwrap_err();
+        let err = t.transform(Record::new(br#"{"email":1}"#.to_vec()).view()).unwrap_err();
         assert_eq!(err, PluginError::Processing("field \"email\" is not a string".into()));
-        let out = t.transform(Record::new(br#"{"z":[1e21]}"#.to_vec())).unwrap();
+        let out = t.transform(Record::new(br#"{"z":[1e21]}"#.to_vec()).view()).unwrap();
         assert_eq!(out.value, br#"{"z":[1e+21]}"#.to_vec());
     }
 }

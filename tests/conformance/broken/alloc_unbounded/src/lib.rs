@@ -1,5 +1,5 @@
 //! Broken: allocates without bound on every record. Check: resource-budget (memory).
-use dataflare_guest::{Config, Filter, PluginError, PluginInfo, PluginKind, Record};
+use dataflare_guest::{Config, Filter, PluginError, PluginInfo, PluginKind, RecordView};
 
 #[derive(Default)]
 pub struct AllocUnbounded {
@@ -13,7 +13,7 @@ impl Filter for AllocUnbounded {
     fn configure(&mut self, _config: Config) -> Result<(), PluginError> {
         Ok(())
     }
-    fn filter(&mut self, record: &Record) -> Result<bool, PluginError> {
+    fn filter(&mut self, record: RecordView<'_>) -> Result<bool, PluginError> {
         // The bug: a "cache" that only ever grows, a mebibyte at a time.
         loop {
             let mut chunk = Vec::with_capacity(1 << 20);

@@ -1,5 +1,5 @@
 //! Broken: a transform whose `describe` says "filter" and repeats a parameter. Check: describe.
-use dataflare_guest::{Config, ParamInfo, PluginError, PluginInfo, PluginKind, Record, Transform};
+use dataflare_guest::{Config, ParamInfo, PluginError, PluginInfo, PluginKind, Record, RecordView, Transform};
 
 #[derive(Default)]
 pub struct BadDescribe;
@@ -13,8 +13,8 @@ impl Transform for BadDescribe {
     fn configure(&mut self, _config: Config) -> Result<(), PluginError> {
         Ok(())
     }
-    fn transform(&mut self, record: Record) -> Result<Record, PluginError> {
-        Ok(record)
+    fn transform(&mut self, record: RecordView<'_>) -> Result<Record, PluginError> {
+        Ok(record.to_record())
     }
 }
 

@@ -1,5 +1,5 @@
 //! Broken: `aggregate-batch` folds only the first record of each batch. Check: aggregate-fold.
-use dataflare_guest::{Aggregate, Config, PluginError, PluginInfo, PluginKind, Record};
+use dataflare_guest::{Aggregate, Batch, Config, FoldOutcome, PluginError, PluginInfo, PluginKind, Record, RecordView};
 
 #[derive(Default)]
 pub struct BadFold;
@@ -20,16 +20,19 @@ impl Aggregate for BadFold {
     fn init(&mut self) -> Vec<u8> {
         0u64.to_le_bytes().to_vec()
     }
-    fn aggregate(&mut self, acc: &[u8], _record: &Record) -> Result<Vec<u8>, PluginError> {
+    fn aggregate(&mut self, acc: &[u8], _record: RecordView<'_>) -> Result<Vec<u8>, PluginError> {
         Ok((count(acc) + 1).to_le_bytes().to_vec())
     }
-    fn aggregate_batch(&mut self, acc: Vec<u8>, records: &[Record]) -> (Vec<u8>, Vec<Result<(), PluginError>>) {
+    fn aggregate_batch(&mut self, acc: Vec<u8>, batch: &Batch) -> FoldOutcome {
         // The bug: a "fast path" that counts a batch as one record.
-        let next = if records.is_empty() { acc } else { (count(&acc) + 1).to_le_bytes().to_vec() };
-        (next, records.iter().map(|_| Ok(())).collect())
+        let next = if batch.is_empty() { acc } else { (count(&acc) + 1).to_le_bytes().to_vec() };
+        FoldOutcome { accumulator: next, errors: Vec::new() }
     }
-    fn emit(&mut self, acc: &[u8]) -> Result<Vec<Record>, PluginError> {
-        Ok(vec![Record::new(count(acc).to_string().into_bytes())])
+    fn merge(&mut self, a: &[u8], b: &[u8]) -> Result<Vec<u8>, PluginError> {
+        Ok((count(a) + count(b)).to_le_bytes().to_vec())
+    }
+    fn emit(&mut self, acc: &[u8]) -> Result<Batch, PluginError> {
+        Ok(Batch::from_records(&[Record::new(count(acc).to_string().into_bytes())]))
     }
 }
 

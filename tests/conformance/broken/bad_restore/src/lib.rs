@@ -1,5 +1,5 @@
 //! Broken: a counting source whose `restore` accepts a position but ignores it. Check: lifecycle.
-use dataflare_guest::{Config, PluginError, PluginInfo, PluginKind, Record, Source};
+use dataflare_guest::{Batch, Config, PluginError, PluginInfo, PluginKind, ReadOutcome, Record, Source};
 
 #[derive(Default)]
 pub struct BadRestore {
@@ -28,11 +28,16 @@ impl Source for BadRestore {
         self.open = true;
         Ok(())
     }
-    fn read(&mut self, max: u32) -> Result<Vec<Record>, PluginError> {
+    fn read(&mut self, max: u32) -> Result<ReadOutcome, PluginError> {
         self.opened()?;
+        if max == 0 {
+            return Ok(ReadOutcome::Pending);
+        }
         let first = self.next;
         self.next += u64::from(max.min(100));
-        Ok((first..self.next).map(|i| Record::new(i.to_string().into_bytes())).collect())
+        let records: Vec<Record> =
+            (first..self.next).map(|i| Record::new(i.to_string().into_bytes())).collect();
+        Ok(ReadOutcome::Records(Batch::from_records(&records)))
     }
     fn checkpoint(&mut self) -> Result<Vec<u8>, PluginError> {
         self.opened()?;

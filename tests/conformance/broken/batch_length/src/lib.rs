@@ -1,5 +1,5 @@
-//! Broken: `filter-batch` returns one outcome too many. Check: batch.
-use dataflare_guest::{Config, Filter, PluginError, PluginInfo, PluginKind, Record};
+//! Broken: `filter-batch` returns a keep bitmap one byte longer than the batch needs. Check: batch.
+use dataflare_guest::{Batch, Config, Filter, FilterOutcome, PluginError, PluginInfo, PluginKind, RecordView};
 
 #[derive(Default)]
 pub struct BatchLength;
@@ -11,12 +11,16 @@ impl Filter for BatchLength {
     fn configure(&mut self, _config: Config) -> Result<(), PluginError> {
         Ok(())
     }
-    fn filter(&mut self, record: &Record) -> Result<bool, PluginError> {
+    fn filter(&mut self, record: RecordView<'_>) -> Result<bool, PluginError> {
         Ok(!record.value.is_empty())
     }
-    fn filter_batch(&mut self, records: &[Record]) -> Vec<Result<bool, PluginError>> {
-        let mut out: Vec<_> = records.iter().map(|r| self.filter(r)).collect();
-        out.push(Ok(true));
+    fn filter_batch(&mut self, batch: &Batch) -> FilterOutcome {
+        let mut out = FilterOutcome::new(batch.len());
+        for (i, r) in batch.records().enumerate() {
+            out.set(i, self.filter(r));
+        }
+        // The bug: room (and a set bit) for one record more than it was given.
+        out.keep.push(0xff);
         out
     }
 }

@@ -1,5 +1,5 @@
 //! Broken: a sink that traps when written after `close`. Check: lifecycle.
-use dataflare_guest::{Config, PluginError, PluginInfo, PluginKind, Record, Sink};
+use dataflare_guest::{Config, PluginError, PluginInfo, PluginKind, RecordView, Sink};
 
 #[derive(Default)]
 pub struct CloseTrap {
@@ -17,9 +17,9 @@ impl Sink for CloseTrap {
         self.written = Some(Vec::new());
         Ok(())
     }
-    fn write(&mut self, record: Record) -> Result<(), PluginError> {
+    fn write(&mut self, record: RecordView<'_>) -> Result<(), PluginError> {
         // The bug: after close (or before connect) there is no buffer, and it unwraps.
-        self.written.as_mut().unwrap().push(record.value);
+        self.written.as_mut().unwrap().push(record.value.to_vec());
         Ok(())
     }
     fn flush(&mut self) -> Result<(), PluginError> {

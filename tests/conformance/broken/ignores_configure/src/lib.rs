@@ -1,5 +1,5 @@
 //! Broken: declares a required parameter but accepts a config without it. Check: configure.
-use dataflare_guest::{Config, Filter, ParamInfo, PluginError, PluginInfo, PluginKind, Record};
+use dataflare_guest::{Config, Filter, ParamInfo, PluginError, PluginInfo, PluginKind, RecordView};
 
 #[derive(Default)]
 pub struct IgnoresConfigure {
@@ -16,7 +16,7 @@ impl Filter for IgnoresConfigure {
         self.field = config.get("field").map(str::to_string);
         Ok(())
     }
-    fn filter(&mut self, record: &Record) -> Result<bool, PluginError> {
+    fn filter(&mut self, record: RecordView<'_>) -> Result<bool, PluginError> {
         let needle = self.field.as_deref().unwrap_or("").as_bytes();
         Ok(needle.is_empty() || record.value.windows(needle.len()).any(|w| w == needle))
     }

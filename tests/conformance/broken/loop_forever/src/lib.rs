@@ -1,5 +1,5 @@
 //! Broken: never returns from `filter`. Check: resource-budget (fuel).
-use dataflare_guest::{Config, Filter, PluginError, PluginInfo, PluginKind, Record};
+use dataflare_guest::{Config, Filter, PluginError, PluginInfo, PluginKind, RecordView};
 
 #[derive(Default)]
 pub struct LoopForever;
@@ -11,7 +11,7 @@ impl Filter for LoopForever {
     fn configure(&mut self, _config: Config) -> Result<(), PluginError> {
         Ok(())
     }
-    fn filter(&mut self, record: &Record) -> Result<bool, PluginError> {
+    fn filter(&mut self, record: RecordView<'_>) -> Result<bool, PluginError> {
         let mut spins = record.value.len() as u64;
         loop {
             // Volatile, so the optimiser cannot prove the loop pointless.

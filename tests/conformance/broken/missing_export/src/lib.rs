@@ -1,5 +1,5 @@
 //! Broken: built for a world without `filter-batch` (see wit/broken.wit). Check: world.
-use dataflare_guest::{Config, Filter, PluginError, PluginInfo, PluginKind, Record};
+use dataflare_guest::{Config, Filter, PluginError, PluginInfo, PluginKind, RecordView};
 
 #[derive(Default)]
 pub struct MissingExport;
@@ -11,7 +11,7 @@ impl Filter for MissingExport {
     fn configure(&mut self, _config: Config) -> Result<(), PluginError> {
         Ok(())
     }
-    fn filter(&mut self, record: &Record) -> Result<bool, PluginError> {
+    fn filter(&mut self, record: RecordView<'_>) -> Result<bool, PluginError> {
         Ok(!record.value.is_empty())
     }
 }

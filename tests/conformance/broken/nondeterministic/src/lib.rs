@@ -1,5 +1,5 @@
 //! Broken: keeps each record with probability 1/2, from WASI randomness. Check: determinism.
-use dataflare_guest::{Config, Filter, PluginError, PluginInfo, PluginKind, Record};
+use dataflare_guest::{Config, Filter, PluginError, PluginInfo, PluginKind, RecordView};
 
 #[link(wasm_import_module = "wasi:random/random@0.2.0")]
 extern "C" {
@@ -17,7 +17,7 @@ impl Filter for Nondeterministic {
     fn configure(&mut self, _config: Config) -> Result<(), PluginError> {
         Ok(())
     }
-    fn filter(&mut self, _record: &Record) -> Result<bool, PluginError> {
+    fn filter(&mut self, _record: RecordView<'_>) -> Result<bool, PluginError> {
         Ok(unsafe { get_random_u64() } & 1 == 1)
     }
 }

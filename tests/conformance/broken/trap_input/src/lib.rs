@@ -1,5 +1,5 @@
 //! Broken: traps (panics) on a record with a negative timestamp. Check: no-trap.
-use dataflare_guest::{Config, Filter, PluginError, PluginInfo, PluginKind, Record};
+use dataflare_guest::{Config, Filter, PluginError, PluginInfo, PluginKind, RecordView};
 
 #[derive(Default)]
 pub struct TrapInput;
@@ -11,7 +11,7 @@ impl Filter for TrapInput {
     fn configure(&mut self, _config: Config) -> Result<(), PluginError> {
         Ok(())
     }
-    fn filter(&mut self, record: &Record) -> Result<bool, PluginError> {
+    fn filter(&mut self, record: RecordView<'_>) -> Result<bool, PluginError> {
         // The bug: a negative timestamp is "impossible", so unwrap.
         let millis = u64::try_from(record.timestamp.unwrap_or(0)).unwrap();
         Ok(millis > 1_000)

@@ -1,5 +1,5 @@
 //! Broken: imports `acme:net/fetch`, which no DataFlare world allows. Check: imports.
-use dataflare_guest::{Config, Filter, PluginError, PluginInfo, PluginKind, Record};
+use dataflare_guest::{Config, Filter, PluginError, PluginInfo, PluginKind, RecordView};
 
 #[link(wasm_import_module = "acme:net/fetch")]
 extern "C" {
@@ -17,8 +17,8 @@ impl Filter for UndeclaredImport {
     fn configure(&mut self, _config: Config) -> Result<(), PluginError> {
         Ok(())
     }
-    fn filter(&mut self, record: &Record) -> Result<bool, PluginError> {
-        let url = record.value.as_slice();
+    fn filter(&mut self, record: RecordView<'_>) -> Result<bool, PluginError> {
+        let url = record.value;
         Ok(unsafe { fetch(url.as_ptr() as i32, url.len() as i32) } == 200)
     }
 }
