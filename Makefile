@@ -25,8 +25,9 @@ test: lint  ## every test (lint first: it is the cheapest failure)
 test-fast:  ## the quick loop: no guest builds, no PostgreSQL, nothing slow (no toolchain needed)
 	$(PYTHON) -m pytest -m "not guests and not postgres and not slow"
 
-bindings:  ## regenerate the checked-in WIT bindings for our worlds
+bindings:  ## regenerate the checked-in WIT bindings for our worlds (0.2.0, and 0.1.0 still loaded)
 	$(PYTHON) -m dataflare bindgen wit -o host/dataflare/_wit
+	$(PYTHON) -m dataflare bindgen wit/v0.1.0 -o host/dataflare/_wit_v0_1
 
 bench:  ## benchmarks; prints the README table
 	$(PYTHON) bench/run.py

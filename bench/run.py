@@ -50,9 +50,9 @@ import load_times  # noqa: E402
 import memory  # noqa: E402
 import startup  # noqa: E402
 from dataflare import GuestTrap, PluginKind, Record  # noqa: E402
-from dataflare._wit import filter as wit_filter  # noqa: E402
-from dataflare._wit import transform as wit_transform  # noqa: E402
-from dataflare._wit import types as wit  # noqa: E402
+from dataflare._wit_v0_1 import filter as wit_filter  # noqa: E402
+from dataflare._wit_v0_1 import transform as wit_transform  # noqa: E402
+from dataflare._wit_v0_1 import types as wit  # noqa: E402
 from dataflare.abi import rt, val_memory  # noqa: E402
 from dataflare.abi._wasmtime_private import context_address, func_call  # noqa: E402
 from dataflare.abi.typedfunc import TypedFunc  # noqa: E402

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from dataflare._wit import types as wit
+from dataflare._wit_v0_1 import types as wit
 from dataflare.abi import rt
 from wasmtime.component import Func
 from wasmtime.component import Record as WasmRecord

@@ -26,6 +26,8 @@
     │   ├── StageFailed                 a stage failed and its `on_error` stops the run
     │   ├── PluginStopped               a plugin trapped on too many records in a row
     │   └── BatchContractError          a pooled call returned the wrong number of outcomes
+    │       └── GuestContractError      a guest's batch answer breaks the WIT contract
+    │                                   (offsets, bitmap, error indices, counts)
     └── ConformanceFailure              a `dataflare check` check failed (pytest plugin)
 
 `PluginError` subclasses mirror the four cases of the WIT variant
@@ -57,6 +59,7 @@ __all__ = [
     "ConformanceFailure",
     "DataFlareError",
     "ErrorKind",
+    "GuestContractError",
     "GuestTrap",
     "InvalidPluginError",
     "LimitExceeded",
@@ -250,6 +253,26 @@ class BatchContractError(PipelineError, ValueError):
         self.records = records
         self.outputs = outputs
         self.stage = stage
+
+
+class GuestContractError(BatchContractError):
+    """A WASM guest answered a batch call with data that breaks the WIT 0.2 contract.
+
+    End offsets out of order or past the text, a bitmap of the wrong length,
+    error indices out of range or unordered, a transform that returned a
+    different number of records: the host cannot tell which record an answer
+    belongs to, so it uses none of it. The message names the plugin and the
+    broken rule; the run stops, as for any `BatchContractError`.
+    """
+
+    def __init__(self, plugin: str, problem: str, stage: str | None = None) -> None:
+        who = f"plugin {plugin!r}" + (f" (stage {stage!r})" if stage is not None else "")
+        PipelineError.__init__(self, f"{who} broke the batch contract: {problem}")
+        self.records = -1
+        self.outputs = -1
+        self.stage = stage
+        self.plugin = plugin
+        self.problem = problem
 
 
 class ConformanceFailure(DataFlareError):

@@ -15,8 +15,11 @@ from dataflare.errors import BindgenError
 CASES = Path(__file__).parent / "cases"
 
 
-def test_checked_in_bindings_match_wit() -> None:
-    stale = check(ROOT / "wit", ROOT / "host" / "dataflare" / "_wit")
+@pytest.mark.parametrize(
+    ("wit", "package"), [("wit", "_wit"), ("wit/v0.1.0", "_wit_v0_1")], ids=["0.2.0", "0.1.0"]
+)
+def test_checked_in_bindings_match_wit(wit: str, package: str) -> None:
+    stale = check(ROOT / wit, ROOT / "host" / "dataflare" / package)
     assert stale == [], f"stale bindings {stale}: run `make bindings`"
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from dataflare._wit.types import Record
+from dataflare._wit_v0_1.types import Record
 from dataflare.conformance import Budget
 from dataflare.conformance._harness import Refused, Returned, Subject, Trapped, classify_trap
 from dataflare.conformance._static import check_world_and_imports

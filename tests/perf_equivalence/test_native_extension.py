@@ -16,9 +16,9 @@ from typing import Any
 import pytest
 from abi.conftest import NATIVE_HINT, require_native
 from abi.test_roundtrip import STRATEGIES
-from dataflare._wit import filter as wit_filter
-from dataflare._wit import transform as wit_transform
-from dataflare._wit import types as wit
+from dataflare._wit_v0_1 import filter as wit_filter
+from dataflare._wit_v0_1 import transform as wit_transform
+from dataflare._wit_v0_1 import types as wit
 from dataflare.abi import c_ext, rt, val_memory, val_nodes
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 
-from dataflare._wit import types as wit
+from dataflare._wit_v0_1 import types as wit
 from dataflare.model import Record
 from dataflare.plugins.wit_records import from_wit_record, to_wit_record
 from hypothesis import given

@@ -11,8 +11,8 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from dataflare._wit import transform as wit_transform
-from dataflare._wit import types as wit
+from dataflare._wit_v0_1 import transform as wit_transform
+from dataflare._wit_v0_1 import types as wit
 from dataflare.abi import c_ext, rt
 from dataflare.abi.typedfunc import TypedFunc
 from dataflare.model import PluginKind

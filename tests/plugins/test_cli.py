@@ -30,7 +30,7 @@ def test_inspect_native_filter(capsys: pytest.CaptureFixture[str]) -> None:
     code, out, _ = run(capsys, "inspect", "filter/json_filter")
     assert code == 0
     assert out[0] == "plugin       json_filter 0.1.0 (filter)"
-    assert "world        dataflare:plugin/filter@0.1.0" in out
+    assert "world        dataflare:plugin/filter@0.2.0" in out
     assert "exports      configure, describe, filter, filter-batch" in out
     assert any(line.split()[:2] == ["field", "required"] for line in out)
 

@@ -1,4 +1,8 @@
-"""WasmSource and WasmSink over the Rust example components (gen_source, jsonl_sink)."""
+"""WasmSource and WasmSink (0.1 adapters) over the 0.1 Rust examples gen_source and jsonl_sink.
+
+They load the committed 0.1 builds (tests/fixtures/v0_1), so the 0.1
+adapters stay tested after the examples move to 0.2.
+"""
 
 from __future__ import annotations
 
@@ -9,12 +13,12 @@ from dataflare.errors import ConfigurationError, GuestTrap, PluginIoError
 from dataflare.model import PluginKind, Record
 from dataflare.plugins.wasm import WasmSink, WasmSource, load_wasm_plugin
 from dataflare.runtime.limits import Limits
-from support.guests import built_guest
+from support.guests import V0_1
 
 
 @pytest.fixture
 def source() -> Iterator[WasmSource]:
-    plugin = load_wasm_plugin(built_guest("rust", "gen_source"), PluginKind.SOURCE)
+    plugin = load_wasm_plugin(V0_1 / "gen_source.rust.wasm", PluginKind.SOURCE)
     assert isinstance(plugin, WasmSource)
     yield plugin
     plugin.close()
@@ -22,7 +26,7 @@ def source() -> Iterator[WasmSource]:
 
 @pytest.fixture
 def sink() -> Iterator[WasmSink]:
-    plugin = load_wasm_plugin(built_guest("rust", "jsonl_sink"))
+    plugin = load_wasm_plugin(V0_1 / "jsonl_sink.rust.wasm")
     assert isinstance(plugin, WasmSink)
     yield plugin
     plugin.close()
@@ -75,7 +79,7 @@ def test_sink_without_a_granted_directory_fails_with_io_errors(sink: WasmSink) -
 def test_after_a_trap_a_source_resumes_from_its_last_checkpoint() -> None:
     # Enough fuel for a handful of records per call, not for thousands.
     source = load_wasm_plugin(
-        built_guest("rust", "gen_source"), "source", limits=Limits(fuel_per_call=1_000_000)
+        V0_1 / "gen_source.rust.wasm", "source", limits=Limits(fuel_per_call=1_000_000)
     )
     assert isinstance(source, WasmSource)
     try:

@@ -20,6 +20,7 @@ EXPECTED = [
     "ConformanceFailure",
     "DataFlareError",
     "FilterBase",
+    "GuestContractError",
     "GuestTrap",
     "InvalidPluginError",
     "LimitExceeded",

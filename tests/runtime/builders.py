@@ -16,10 +16,13 @@ from support.componentize import componentize_cached
 from support.tools import require_tool
 
 ROOT = Path(__file__).resolve().parents[2]
-WIT = ROOT / "wit"
+WIT = ROOT / "wit" / "v0.1.0"
+"""The 0.1.0 WIT: the probe guest and the dummy components with odd worlds target it."""
+WIT_0_2 = ROOT / "wit"
+"""The current WIT, dataflare:plugin@0.2.0."""
 FIXTURES = ROOT / "tests" / "fixtures" / "components"
 BUILD = ROOT / "build" / "test-components"
-PACKAGE_LINE = "package dataflare:plugin@0.1.0;"
+PACKAGE_LINE = "package dataflare:plugin@{};"
 
 
 def _run(cmd: list[str]) -> None:
@@ -28,16 +31,22 @@ def _run(cmd: list[str]) -> None:
         raise AssertionError(f"{' '.join(cmd)} failed:\n{proc.stdout}{proc.stderr}")
 
 
-def wit_copy(dest: Path, *, version: str = "0.1.0", extra: Path | None = None) -> Path:
-    """Our WIT (plus `extra`) in `dest`, with the package at `version`."""
+def wit_copy(
+    dest: Path,
+    *,
+    version: str = "0.1.0",
+    extra: Path | None = None,
+    source: Path = WIT,
+    source_version: str = "0.1.0",
+) -> Path:
+    """The WIT in `source` (plus `extra`) in `dest`, with the package at `version`."""
     dest.mkdir(parents=True, exist_ok=True)
-    sources = sorted(WIT.glob("*.wit")) + ([extra] if extra else [])
+    line = PACKAGE_LINE.format(source_version)
+    sources = sorted(source.glob("*.wit")) + ([extra] if extra else [])
     for src in sources:
         text = src.read_text()
-        assert PACKAGE_LINE in text, f"{src} no longer declares {PACKAGE_LINE}"
-        (dest / src.name).write_text(
-            text.replace(PACKAGE_LINE, f"package dataflare:plugin@{version};")
-        )
+        assert line in text, f"{src} no longer declares {line}"
+        (dest / src.name).write_text(text.replace(line, PACKAGE_LINE.format(version)))
     return dest
 
 

@@ -11,7 +11,15 @@ from dataflare.model import PluginKind
 from dataflare.runtime import CompileCache, EngineConfig, LoadedComponent, load_component
 from dataflare.runtime.instance import PluginInstance, RawExports
 
-from runtime.builders import FIXTURES, ROOT, core_module, dummy_component, probe_component, wit_copy
+from runtime.builders import (
+    FIXTURES,
+    ROOT,
+    WIT_0_2,
+    core_module,
+    dummy_component,
+    probe_component,
+    wit_copy,
+)
 
 KINDS = ("filter", "transform", "aggregate", "source", "sink")
 
@@ -24,9 +32,13 @@ def components(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     built = {kind: dummy_component(ours, kind, root / f"{kind}.wasm") for kind in KINDS}
     for world in ("filter-no-batch", "filter-extra-import", "no-kind"):
         built[world] = dummy_component(ours, world, root / f"{world}.wasm")
-    for version in ("0.2.0", "9.0.0", "0.1.7"):
+    for version in ("0.3.0", "9.0.0", "0.1.7"):
         wit = wit_copy(root / f"wit-{version}", version=version)
         built[f"filter@{version}"] = dummy_component(wit, "filter", root / f"filter-{version}.wasm")
+    for kind in KINDS:  # the same worlds at 0.2.0, from wit/ itself
+        built[f"{kind}@0.2.0"] = dummy_component(WIT_0_2, kind, root / f"{kind}-0.2.0.wasm")
+    wit = wit_copy(root / "wit-0.2.5", version="0.2.5", source=WIT_0_2, source_version="0.2.0")
+    built["filter@0.2.5"] = dummy_component(wit, "filter", root / "filter-0.2.5.wasm")
     built["core"] = core_module(root / "core.wasm")
     return built
 

@@ -7,8 +7,8 @@ import types
 
 import dataflare.runtime
 import pytest
-from dataflare._wit.filter import Filter
-from dataflare._wit.types import Record
+from dataflare._wit_v0_1.filter import Filter
+from dataflare._wit_v0_1.types import Record
 from dataflare.abi import rt
 from dataflare.errors import GuestTrap
 from dataflare.runtime import PluginInstance, open_instance

@@ -9,7 +9,10 @@ from dataflare.errors import ComponentError, ComponentLoadError, WorldMismatchEr
 from dataflare.model import PluginKind
 from dataflare.runtime import CompileCache, load_component
 
-FILTER_WORLD = "a filter plugin (world dataflare:plugin/filter@0.1.0)"
+FILTER_WORLD = (
+    "a filter plugin (world dataflare:plugin/filter of dataflare:plugin@0.1.x,"
+    " dataflare:plugin@0.2.x)"
+)
 
 
 @pytest.fixture
@@ -127,7 +130,7 @@ def test_component_of_no_world_with_a_hint(components, cache):
     path = components["no-kind"]
     text = message_of(WorldMismatchError, path, cache)
     assert text == (
-        f"{path}: cannot load as {FILTER_WORLD}: it lacks exports of world filter:"
+        f"{path}: cannot load as {FILTER_WORLD}: it lacks exports of world filter@0.1.0:"
         " filter, filter-batch (it exports: configure, describe, frobnicate)"
     )
 
@@ -136,10 +139,10 @@ def test_component_of_no_world_without_a_hint(components, cache):
     path = components["no-kind"]
     text = message_of(WorldMismatchError, path, cache, expected=None)
     assert text == (
-        f"{path}: cannot load as a DataFlare plugin (any world of dataflare:plugin:"
-        " source, sink, filter, transform, aggregate): it targets none of the worlds"
-        " source, sink, filter, transform, aggregate: it has none of their kind-specific"
-        " exports (it exports: configure, describe, frobnicate)"
+        f"{path}: cannot load as a DataFlare plugin (any world of dataflare:plugin@0.1.x,"
+        " dataflare:plugin@0.2.x: source, sink, filter, transform, aggregate): it targets"
+        " none of the worlds source, sink, filter, transform, aggregate: it has none of"
+        " their kind-specific exports (it exports: configure, describe, frobnicate)"
     )
 
 
@@ -148,20 +151,37 @@ def test_component_missing_an_export(components, cache, expected):
     path = components["filter-no-batch"]
     text = message_of(WorldMismatchError, path, cache, expected=expected)
     assert text.endswith(
-        ": it lacks exports of world filter: filter-batch (it exports: configure, describe, filter)"
+        ": it lacks exports of world filter@0.1.0: filter-batch"
+        " (it exports: configure, describe, filter)"
     )
     if expected is PluginKind.FILTER:
         assert text.startswith(f"{path}: cannot load as {FILTER_WORLD}: ")
 
 
-@pytest.mark.parametrize(("version", "needs"), [("0.2.0", "0.1.x"), ("9.0.0", "0.1.x")])
-def test_incompatible_version(components, cache, version, needs):
+@pytest.mark.parametrize("version", ["0.3.0", "9.0.0"])
+@pytest.mark.parametrize("expected", [PluginKind.FILTER, None])
+def test_unknown_version_is_refused_naming_the_supported_ones(components, cache, version, expected):
     path = components[f"filter@{version}"]
-    text = message_of(WorldMismatchError, path, cache)
-    assert text == (
-        f"{path}: cannot load as {FILTER_WORLD}: it was built for dataflare:plugin@{version},"
-        f" which is incompatible with the host's dataflare:plugin@0.1.0 (needs {needs})"
+    text = message_of(WorldMismatchError, path, cache, expected)
+    assert text.endswith(
+        f": it was built for dataflare:plugin@{version}, a version this host does not support"
+        " (it supports dataflare:plugin@0.1.x, dataflare:plugin@0.2.x)"
     )
+
+
+@pytest.mark.parametrize("kind", list(PluginKind))
+def test_0_1_and_0_2_components_load_side_by_side(components, cache, kind):
+    old = load_component(components[kind.value], cache=cache)
+    new = load_component(components[f"{kind.value}@0.2.0"], cache=cache)
+    assert (old.kind, new.kind) == (kind, kind)
+    assert (old.version, old.world.version) == ("0.1.0", "0.1.0")
+    assert (new.version, new.world.version) == ("0.2.0", "0.2.0")
+    assert "merge" in new.world.exports if kind is PluginKind.AGGREGATE else True
+
+
+def test_compatible_newer_0_2_patch_version_loads(components, cache):
+    loaded = load_component(components["filter@0.2.5"], PluginKind.FILTER, cache=cache)
+    assert (loaded.version, loaded.world.version) == ("0.2.5", "0.2.0")
 
 
 def test_import_the_host_does_not_provide(components, cache):

@@ -17,7 +17,7 @@ from support.markers import require
 from support.tools import missing, require_tool
 
 ROOT = Path(__file__).resolve().parents[2]
-WIT = ROOT / "wit"
+WIT = ROOT / "wit" / "v0.1.0"  # the hostile guests are 0.1 components: the sandbox is the same
 HOSTILE = ROOT / "tests" / "fixtures" / "hostile"
 BUILD = ROOT / "build" / "test-components"
 

@@ -15,14 +15,16 @@ from .log import LogHost
 from .log import add_to_linker as _log_add_to_linker
 from .types import (
     Accumulator,
-    BatchFold,
+    Batch,
     Config,
+    FoldOutcome,
     PluginError,
     PluginInfo,
     Record,
     _accumulator_codec,
-    _batch_fold_codec,
+    _batch_codec,
     _config_codec,
+    _fold_outcome_codec,
     _plugin_error_codec,
     _plugin_info_codec,
     _record_codec,
@@ -38,9 +40,9 @@ __all__ = [
 WORLD = rt.WorldSpec(
     package="dataflare:plugin",
     name="aggregate",
-    version="0.1.0",
-    exports=("aggregate", "aggregate-batch", "configure", "describe", "emit", "init"),
-    imports=("dataflare:plugin/log@0.1.0", "dataflare:plugin/types@0.1.0"),
+    version="0.2.0",
+    exports=("aggregate", "aggregate-batch", "configure", "describe", "emit", "init", "merge"),
+    imports=("dataflare:plugin/log@0.2.0", "dataflare:plugin/types@0.2.0"),
 )
 """What a component targeting `dataflare:plugin/aggregate` exports and imports."""
 
@@ -56,6 +58,7 @@ class Aggregate:
         "_describe",
         "_emit",
         "_init",
+        "_merge",
     )
 
     def __init__(
@@ -80,11 +83,17 @@ class Aggregate:
         self._aggregate_batch = rt.typed(
             cx,
             cx.func(None, "aggregate-batch"),
-            (_accumulator_codec, _list_record_codec),
-            _batch_fold_codec,
+            (_accumulator_codec, _batch_codec),
+            _fold_outcome_codec,
+        )
+        self._merge = rt.typed(
+            cx,
+            cx.func(None, "merge"),
+            (_accumulator_codec, _accumulator_codec),
+            _result_accumulator_plugin_error_codec,
         )
         self._emit = rt.typed(
-            cx, cx.func(None, "emit"), (_accumulator_codec,), _result_list_record_plugin_error_codec
+            cx, cx.func(None, "emit"), (_accumulator_codec,), _result_batch_plugin_error_codec
         )
 
     def describe(self) -> PluginInfo:
@@ -105,11 +114,21 @@ class Aggregate:
         """Fold one record into the accumulator."""
         return self._aggregate(acc, record)
 
-    def aggregate_batch(self, acc: Accumulator, records: list[Record]) -> BatchFold:
-        """Fold records in order; equivalent to calling `aggregate` on each."""
+    def aggregate_batch(self, acc: Accumulator, records: Batch) -> FoldOutcome:
+        """Fold the records of a columnar batch in order; equivalent to calling
+        `aggregate` on each.
+        """
         return self._aggregate_batch(acc, records)
 
-    def emit(self, acc: Accumulator) -> rt.Ok[list[Record]] | rt.Err[PluginError]:
+    def merge(self, a: Accumulator, b: Accumulator) -> rt.Ok[Accumulator] | rt.Err[PluginError]:
+        """Combine two accumulators folded over different parts of one stream, so
+        parts can be folded apart (on other workers) and joined: folding each
+        part and merging must emit what one fold over all records emits.
+        `a` holds the earlier records.
+        """
+        return self._merge(a, b)
+
+    def emit(self, acc: Accumulator) -> rt.Ok[Batch] | rt.Err[PluginError]:
         """The records to emit at end of stream (e.g. one per group)."""
         return self._emit(acc)
 
@@ -120,7 +139,7 @@ def add_imports_to_linker(
     """Define everything world `aggregate` imports, except WASI, in `linker`."""
     cx = rt.HostContext(native=native)
     _log_add_to_linker(linker, log, cx)
-    with linker.root() as root, root.add_instance("dataflare:plugin/types@0.1.0"):
+    with linker.root() as root, root.add_instance("dataflare:plugin/types@0.2.0"):
         pass
 
 
@@ -130,7 +149,6 @@ _result_none_plugin_error_codec: rt.Codec[rt.Ok[None] | rt.Err[PluginError]] = r
 _result_accumulator_plugin_error_codec: rt.Codec[rt.Ok[Accumulator] | rt.Err[PluginError]] = (
     rt.result(_accumulator_codec, _plugin_error_codec)
 )
-_list_record_codec: rt.Codec[list[Record]] = rt.list_of(_record_codec)
-_result_list_record_plugin_error_codec: rt.Codec[rt.Ok[list[Record]] | rt.Err[PluginError]] = (
-    rt.result(_list_record_codec, _plugin_error_codec)
+_result_batch_plugin_error_codec: rt.Codec[rt.Ok[Batch] | rt.Err[PluginError]] = rt.result(
+    _batch_codec, _plugin_error_codec
 )

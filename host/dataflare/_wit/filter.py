@@ -14,11 +14,15 @@ from dataflare.abi import rt
 from .log import LogHost
 from .log import add_to_linker as _log_add_to_linker
 from .types import (
+    Batch,
     Config,
+    FilterOutcome,
     PluginError,
     PluginInfo,
     Record,
+    _batch_codec,
     _config_codec,
+    _filter_outcome_codec,
     _plugin_error_codec,
     _plugin_info_codec,
     _record_codec,
@@ -34,9 +38,9 @@ __all__ = [
 WORLD = rt.WorldSpec(
     package="dataflare:plugin",
     name="filter",
-    version="0.1.0",
+    version="0.2.0",
     exports=("configure", "describe", "filter", "filter-batch"),
-    imports=("dataflare:plugin/log@0.1.0", "dataflare:plugin/types@0.1.0"),
+    imports=("dataflare:plugin/log@0.2.0", "dataflare:plugin/types@0.2.0"),
 )
 """What a component targeting `dataflare:plugin/filter` exports and imports."""
 
@@ -68,10 +72,7 @@ class Filter:
             cx, cx.func(None, "filter"), (_record_codec,), _result_bool_plugin_error_codec
         )
         self._filter_batch = rt.typed(
-            cx,
-            cx.func(None, "filter-batch"),
-            (_list_record_codec,),
-            _list_result_bool_plugin_error_codec,
+            cx, cx.func(None, "filter-batch"), (_batch_codec,), _filter_outcome_codec
         )
 
     def describe(self) -> PluginInfo:
@@ -86,8 +87,10 @@ class Filter:
         """True keeps the record, false drops it."""
         return self._filter(record)
 
-    def filter_batch(self, records: list[Record]) -> list[rt.Ok[bool] | rt.Err[PluginError]]:
-        """One outcome per input record, in order."""
+    def filter_batch(self, records: Batch) -> FilterOutcome:
+        """The same decision for every record of a columnar batch: what `filter`
+        gives for each record on its own.
+        """
         return self._filter_batch(records)
 
 
@@ -97,7 +100,7 @@ def add_imports_to_linker(
     """Define everything world `filter` imports, except WASI, in `linker`."""
     cx = rt.HostContext(native=native)
     _log_add_to_linker(linker, log, cx)
-    with linker.root() as root, root.add_instance("dataflare:plugin/types@0.1.0"):
+    with linker.root() as root, root.add_instance("dataflare:plugin/types@0.2.0"):
         pass
 
 
@@ -106,8 +109,4 @@ _result_none_plugin_error_codec: rt.Codec[rt.Ok[None] | rt.Err[PluginError]] = r
 )
 _result_bool_plugin_error_codec: rt.Codec[rt.Ok[bool] | rt.Err[PluginError]] = rt.result(
     rt.BOOL, _plugin_error_codec
-)
-_list_record_codec: rt.Codec[list[Record]] = rt.list_of(_record_codec)
-_list_result_bool_plugin_error_codec: rt.Codec[list[rt.Ok[bool] | rt.Err[PluginError]]] = (
-    rt.list_of(_result_bool_plugin_error_codec)
 )

@@ -14,14 +14,18 @@ from dataflare.abi import rt
 from .log import LogHost
 from .log import add_to_linker as _log_add_to_linker
 from .types import (
+    Batch,
     Config,
     PluginError,
     PluginInfo,
     Record,
+    RecordError,
+    _batch_codec,
     _config_codec,
     _plugin_error_codec,
     _plugin_info_codec,
     _record_codec,
+    _record_error_codec,
 )
 
 __all__ = [
@@ -34,9 +38,9 @@ __all__ = [
 WORLD = rt.WorldSpec(
     package="dataflare:plugin",
     name="sink",
-    version="0.1.0",
+    version="0.2.0",
     exports=("close", "configure", "connect", "describe", "flush", "write", "write-batch"),
-    imports=("dataflare:plugin/log@0.1.0", "dataflare:plugin/types@0.1.0"),
+    imports=("dataflare:plugin/log@0.2.0", "dataflare:plugin/types@0.2.0"),
 )
 """What a component targeting `dataflare:plugin/sink` exports and imports."""
 
@@ -72,10 +76,7 @@ class Sink:
             cx, cx.func(None, "write"), (_record_codec,), _result_none_plugin_error_codec
         )
         self._write_batch = rt.typed(
-            cx,
-            cx.func(None, "write-batch"),
-            (_list_record_codec,),
-            _list_result_none_plugin_error_codec,
+            cx, cx.func(None, "write-batch"), (_batch_codec,), _list_record_error_codec
         )
         self._flush = rt.typed(cx, cx.func(None, "flush"), (), _result_none_plugin_error_codec)
         self._close = rt.typed(cx, cx.func(None, "close"), (), _result_none_plugin_error_codec)
@@ -96,8 +97,10 @@ class Sink:
         """Write one record."""
         return self._write(record)
 
-    def write_batch(self, records: list[Record]) -> list[rt.Ok[None] | rt.Err[PluginError]]:
-        """One outcome per input record, in order."""
+    def write_batch(self, records: Batch) -> list[RecordError]:
+        """Write every record of a columnar batch, in order; the records that
+        failed (an empty list when all were written).
+        """
         return self._write_batch(records)
 
     def flush(self) -> rt.Ok[None] | rt.Err[PluginError]:
@@ -115,14 +118,11 @@ def add_imports_to_linker(
     """Define everything world `sink` imports, except WASI, in `linker`."""
     cx = rt.HostContext(native=native)
     _log_add_to_linker(linker, log, cx)
-    with linker.root() as root, root.add_instance("dataflare:plugin/types@0.1.0"):
+    with linker.root() as root, root.add_instance("dataflare:plugin/types@0.2.0"):
         pass
 
 
 _result_none_plugin_error_codec: rt.Codec[rt.Ok[None] | rt.Err[PluginError]] = rt.result(
     None, _plugin_error_codec
 )
-_list_record_codec: rt.Codec[list[Record]] = rt.list_of(_record_codec)
-_list_result_none_plugin_error_codec: rt.Codec[list[rt.Ok[None] | rt.Err[PluginError]]] = (
-    rt.list_of(_result_none_plugin_error_codec)
-)
+_list_record_error_codec: rt.Codec[list[RecordError]] = rt.list_of(_record_error_codec)

@@ -17,11 +17,11 @@ from .types import (
     Config,
     PluginError,
     PluginInfo,
-    Record,
+    ReadOutcome,
     _config_codec,
     _plugin_error_codec,
     _plugin_info_codec,
-    _record_codec,
+    _read_outcome_codec,
 )
 
 __all__ = [
@@ -34,9 +34,9 @@ __all__ = [
 WORLD = rt.WorldSpec(
     package="dataflare:plugin",
     name="source",
-    version="0.1.0",
+    version="0.2.0",
     exports=("checkpoint", "close", "configure", "connect", "describe", "read", "restore"),
-    imports=("dataflare:plugin/log@0.1.0", "dataflare:plugin/types@0.1.0"),
+    imports=("dataflare:plugin/log@0.2.0", "dataflare:plugin/types@0.2.0"),
 )
 """What a component targeting `dataflare:plugin/source` exports and imports."""
 
@@ -69,7 +69,7 @@ class Source:
         )
         self._connect = rt.typed(cx, cx.func(None, "connect"), (), _result_none_plugin_error_codec)
         self._read = rt.typed(
-            cx, cx.func(None, "read"), (rt.U32,), _result_list_record_plugin_error_codec
+            cx, cx.func(None, "read"), (rt.U32,), _result_read_outcome_plugin_error_codec
         )
         self._checkpoint = rt.typed(
             cx, cx.func(None, "checkpoint"), (), _result_bytes_plugin_error_codec
@@ -91,8 +91,12 @@ class Source:
         """Open the underlying resource."""
         return self._connect()
 
-    def read(self, max: int) -> rt.Ok[list[Record]] | rt.Err[PluginError]:
-        """Up to `max` records; an empty list means end of stream."""
+    def read(self, max: int) -> rt.Ok[ReadOutcome] | rt.Err[PluginError]:
+        """Up to `max` records as a columnar batch, or `pending` when none are
+        ready yet (a queue, a tailed file), or `end` at the end of the stream.
+        Unlike 0.1, where an empty list meant the end, an unbounded source can
+        now wait without ending the pipeline.
+        """
         return self._read(max)
 
     def checkpoint(self) -> rt.Ok[bytes] | rt.Err[PluginError]:
@@ -114,16 +118,15 @@ def add_imports_to_linker(
     """Define everything world `source` imports, except WASI, in `linker`."""
     cx = rt.HostContext(native=native)
     _log_add_to_linker(linker, log, cx)
-    with linker.root() as root, root.add_instance("dataflare:plugin/types@0.1.0"):
+    with linker.root() as root, root.add_instance("dataflare:plugin/types@0.2.0"):
         pass
 
 
 _result_none_plugin_error_codec: rt.Codec[rt.Ok[None] | rt.Err[PluginError]] = rt.result(
     None, _plugin_error_codec
 )
-_list_record_codec: rt.Codec[list[Record]] = rt.list_of(_record_codec)
-_result_list_record_plugin_error_codec: rt.Codec[rt.Ok[list[Record]] | rt.Err[PluginError]] = (
-    rt.result(_list_record_codec, _plugin_error_codec)
+_result_read_outcome_plugin_error_codec: rt.Codec[rt.Ok[ReadOutcome] | rt.Err[PluginError]] = (
+    rt.result(_read_outcome_codec, _plugin_error_codec)
 )
 _result_bytes_plugin_error_codec: rt.Codec[rt.Ok[bytes] | rt.Err[PluginError]] = rt.result(
     rt.BYTES, _plugin_error_codec

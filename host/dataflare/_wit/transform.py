@@ -14,14 +14,18 @@ from dataflare.abi import rt
 from .log import LogHost
 from .log import add_to_linker as _log_add_to_linker
 from .types import (
+    Batch,
     Config,
     PluginError,
     PluginInfo,
     Record,
+    TransformOutcome,
+    _batch_codec,
     _config_codec,
     _plugin_error_codec,
     _plugin_info_codec,
     _record_codec,
+    _transform_outcome_codec,
 )
 
 __all__ = [
@@ -34,9 +38,9 @@ __all__ = [
 WORLD = rt.WorldSpec(
     package="dataflare:plugin",
     name="transform",
-    version="0.1.0",
+    version="0.2.0",
     exports=("configure", "describe", "transform", "transform-batch"),
-    imports=("dataflare:plugin/log@0.1.0", "dataflare:plugin/types@0.1.0"),
+    imports=("dataflare:plugin/log@0.2.0", "dataflare:plugin/types@0.2.0"),
 )
 """What a component targeting `dataflare:plugin/transform` exports and imports."""
 
@@ -68,10 +72,7 @@ class Transform:
             cx, cx.func(None, "transform"), (_record_codec,), _result_record_plugin_error_codec
         )
         self._transform_batch = rt.typed(
-            cx,
-            cx.func(None, "transform-batch"),
-            (_list_record_codec,),
-            _list_result_record_plugin_error_codec,
+            cx, cx.func(None, "transform-batch"), (_batch_codec,), _transform_outcome_codec
         )
 
     def describe(self) -> PluginInfo:
@@ -86,8 +87,8 @@ class Transform:
         """One record in, one record out."""
         return self._transform(record)
 
-    def transform_batch(self, records: list[Record]) -> list[rt.Ok[Record] | rt.Err[PluginError]]:
-        """One outcome per input record, in order."""
+    def transform_batch(self, records: Batch) -> TransformOutcome:
+        """What `transform` gives for each record of a columnar batch, in order."""
         return self._transform_batch(records)
 
 
@@ -97,7 +98,7 @@ def add_imports_to_linker(
     """Define everything world `transform` imports, except WASI, in `linker`."""
     cx = rt.HostContext(native=native)
     _log_add_to_linker(linker, log, cx)
-    with linker.root() as root, root.add_instance("dataflare:plugin/types@0.1.0"):
+    with linker.root() as root, root.add_instance("dataflare:plugin/types@0.2.0"):
         pass
 
 
@@ -106,8 +107,4 @@ _result_none_plugin_error_codec: rt.Codec[rt.Ok[None] | rt.Err[PluginError]] = r
 )
 _result_record_plugin_error_codec: rt.Codec[rt.Ok[Record] | rt.Err[PluginError]] = rt.result(
     _record_codec, _plugin_error_codec
-)
-_list_record_codec: rt.Codec[list[Record]] = rt.list_of(_record_codec)
-_list_result_record_plugin_error_codec: rt.Codec[list[rt.Ok[Record] | rt.Err[PluginError]]] = (
-    rt.list_of(_result_record_plugin_error_codec)
 )

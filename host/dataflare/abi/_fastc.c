@@ -313,7 +313,23 @@ static PyObject *fastc_setup(PyObject *module, PyObject *args)
     Py_RETURN_NONE;
 }
 
+static PyObject *fastc_utf8_error(PyObject *self, PyObject *arg)
+{
+    Py_buffer view;
+    Py_ssize_t bad;
+    (void)self;
+    if (PyObject_GetBuffer(arg, &view, PyBUF_SIMPLE) < 0)
+        return NULL;
+    Py_BEGIN_ALLOW_THREADS
+    bad = fc_utf8_error((const unsigned char *)view.buf, view.len);
+    Py_END_ALLOW_THREADS
+    PyBuffer_Release(&view);
+    return PyLong_FromSsize_t(bad);
+}
+
 static PyMethodDef fastc_methods[] = {
+    {"utf8_error", fastc_utf8_error, METH_O,
+     "utf8_error(buffer): the offset where strict UTF-8 first fails, or -1."},
     {"setup", fastc_setup, METH_VARARGS,
      "setup(func_call, val_delete, Ok, Err, Some, ok_slots, err_slots, some_slots)"},
     {NULL, NULL, 0, NULL},

@@ -30,7 +30,7 @@ enum {
 };
 
 typedef enum {
-    N_INT, N_FLOAT, N_BOOL, N_STRING, N_BYTES, N_LIST, N_TUPLE, N_RECORD,
+    N_INT, N_FLOAT, N_BOOL, N_STRING, N_UTF8, N_BYTES, N_LIST, N_TUPLE, N_RECORD,
     N_OPTION, N_RESULT, N_VARIANT, N_PY
 } NodeTag;
 
@@ -121,6 +121,7 @@ static inline void put_head(char *a, unsigned char kind, uint64_t w1, uint64_t w
 }
 
 /* _fastc_lower.c */
+Py_ssize_t fc_utf8_error(const unsigned char *s, Py_ssize_t n);
 int fc_lower(const Node *nd, PyObject *v, char *a, Lw *w);
 int fc_lw_load(Lw *w);
 int fc_lw_store(Lw *w);

@@ -42,3 +42,6 @@ def setup(
     /,
 ) -> None:
     """Bind the wasmtime C API functions and the Ok/Err/Some classes (once)."""
+
+def utf8_error(data: Any, /) -> int:
+    """The offset where strict UTF-8 first fails in bytes-like `data`, or -1."""

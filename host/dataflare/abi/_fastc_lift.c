@@ -113,6 +113,20 @@ static PyObject *lift_string(const char *a)
     return PyUnicode_DecodeUTF8(p, n, NULL);
 }
 
+/* a string as its UTF-8 bytes (codec UTF8): one copy, no decoding */
+static PyObject *lift_utf8(const char *a)
+{
+    Py_ssize_t n;
+    const char *p;
+    if (read_head(a, K_STRING, "string", 1, &n, &p) < 0)
+        return NULL;
+    if (!n) {
+        Py_INCREF(fc_empty_bytes);
+        return fc_empty_bytes;
+    }
+    return PyBytes_FromStringAndSize(p, n);
+}
+
 static PyObject *lift_bytes(const char *a)
 {
     Py_ssize_t n, i;
@@ -322,6 +336,7 @@ PyObject *fc_lift(const Node *nd, const char *a)
     case N_FLOAT: return lift_float(nd, a);
     case N_BOOL: return lift_bool(a);
     case N_STRING: return lift_string(a);
+    case N_UTF8: return lift_utf8(a);
     case N_BYTES: return lift_bytes(a);
     case N_LIST: return lift_list(nd, a);
     case N_TUPLE: return lift_tuple(nd, a);

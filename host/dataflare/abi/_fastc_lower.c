@@ -264,6 +264,102 @@ static int lower_string(PyObject *v, char *a, Lw *w)
     return 0;
 }
 
+/* The offset of the first byte of the first sequence that is not strict
+ * UTF-8 (what CPython's decoder reports as `start`), or -1 if all of `s` is.
+ * Overlong forms, surrogates and code points past U+10FFFF are invalid. */
+Py_ssize_t fc_utf8_error(const unsigned char *s, Py_ssize_t n)
+{
+    Py_ssize_t i = 0;
+    while (i < n) {
+        unsigned char c = s[i];
+        Py_ssize_t need, k;
+        unsigned char lo = 0x80, hi = 0xBF;
+        if (c < 0x80) {
+            /* ASCII runs eight bytes at a time */
+            while (i + 8 <= n) {
+                uint64_t w;
+                memcpy(&w, s + i, 8);
+                if (w & 0x8080808080808080ULL)
+                    break;
+                i += 8;
+            }
+            if (i < n && s[i] < 0x80)
+                i++;
+            continue;
+        }
+        if (c >= 0xC2 && c <= 0xDF) {
+            need = 1;
+        } else if (c >= 0xE0 && c <= 0xEF) {
+            need = 2;
+            if (c == 0xE0)
+                lo = 0xA0;
+            else if (c == 0xED)
+                hi = 0x9F;
+        } else if (c >= 0xF0 && c <= 0xF4) {
+            need = 3;
+            if (c == 0xF0)
+                lo = 0x90;
+            else if (c == 0xF4)
+                hi = 0x8F;
+        } else {
+            return i;
+        }
+        if (i + need >= n)
+            return i;
+        if (s[i + 1] < lo || s[i + 1] > hi)
+            return i;
+        for (k = 2; k <= need; k++)
+            if ((s[i + k] & 0xC0) != 0x80)
+                return i;
+        i += need + 1;
+    }
+    return -1;
+}
+
+/* a string from bytes the caller knows are UTF-8 (codec UTF8): bytes, a
+ * bytearray or a C-contiguous memoryview, copied once into the arena */
+static int lower_utf8(PyObject *v, char *a, Lw *w)
+{
+    Py_buffer view;
+    char *p;
+    if (!PyBytes_CheckExact(v)) {
+        static PyTypeObject *const buffers[] = {&PyBytes_Type, &PyByteArray_Type,
+                                                &PyMemoryView_Type};
+        int ok = instance_of_any(v, buffers, 3);
+        if (ok < 0)
+            return -1;
+        if (!ok)
+            return expects_error("string", "UTF-8 bytes", v);
+        if (PyMemoryView_Check(v) && !PyBuffer_IsContiguous(PyMemoryView_GET_BUFFER(v), 'C')) {
+            PyErr_SetString(PyExc_TypeError,
+                            "string expects UTF-8 bytes, got a non-contiguous memoryview");
+            return -1;
+        }
+    }
+    if (PyObject_GetBuffer(v, &view, PyBUF_SIMPLE) < 0)
+        return -1;
+    {
+        /* wasmtime aborts the process on a string that is not UTF-8 */
+        Py_ssize_t bad = fc_utf8_error((const unsigned char *)view.buf, view.len);
+        if (bad >= 0) {
+            PyBuffer_Release(&view);
+            PyErr_Format(PyExc_ValueError, "string expects UTF-8 bytes: invalid at byte %zd",
+                         bad);
+            return -1;
+        }
+    }
+    p = lw_alloc(w, (size_t)view.len);
+    if (p == NULL) {
+        PyBuffer_Release(&view);
+        return -1;
+    }
+    if (view.len)
+        memcpy(p, view.buf, (size_t)view.len);
+    put_head(a, K_STRING, (uint64_t)view.len, (uint64_t)(uintptr_t)p);
+    PyBuffer_Release(&view);
+    return 0;
+}
+
 static int lower_bytes(PyObject *v, char *a, Lw *w)
 {
     PyObject *b = v;
@@ -638,6 +734,7 @@ int fc_lower(const Node *nd, PyObject *v, char *a, Lw *w)
     case N_FLOAT: return lower_float(nd, v, a);
     case N_BOOL: return lower_bool(v, a);
     case N_STRING: return lower_string(v, a, w);
+    case N_UTF8: return lower_utf8(v, a, w);
     case N_BYTES: return lower_bytes(v, a, w);
     case N_LIST: return lower_list(nd, v, a, w);
     case N_TUPLE: return lower_tuple(nd, v, a, w);

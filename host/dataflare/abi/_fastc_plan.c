@@ -280,6 +280,8 @@ Node *fc_build(Build *b, PyObject *plan)
         nd->tag = N_BOOL;
     } else if (IS("string")) {
         nd->tag = N_STRING;
+    } else if (IS("utf8")) {
+        nd->tag = N_UTF8;
     } else if (IS("bytes")) {
         nd->tag = N_BYTES;
     } else if (IS("list")) {

@@ -28,9 +28,21 @@ try:
 except ImportError:  # built without a C compiler: the Python fast path only
     _fastc = None  # type: ignore[assignment]
 
-__all__ = ["AVAILABLE", "caller", "choose", "node", "plan", "slots"]
+__all__ = ["AVAILABLE", "caller", "choose", "node", "plan", "slots", "utf8_error"]
 
 AVAILABLE = _fastc is not None
+
+
+def utf8_error(data: Any) -> int:
+    """The offset where strict UTF-8 first fails in bytes-like `data`, or -1.
+
+    In C (no `str` made, the GIL released) when the extension is built.
+    """
+    if _fastc is not None:
+        return _fastc.utf8_error(data)
+    from dataflare.abi.val_scalars import utf8_error as reference
+
+    return reference(data)
 
 
 def choose(native: bool | None) -> bool:
@@ -46,7 +58,7 @@ def choose(native: bool | None) -> bool:
     return native
 
 
-_C_KINDS = {"int", "float", "bool", "string", "bytes"}
+_C_KINDS = {"int", "float", "bool", "string", "utf8", "bytes"}
 
 
 def slots(cls: type, names: Sequence[str]) -> tuple[Any, ...] | None:

@@ -75,7 +75,7 @@ _INT_TYPES = {
     "s64": wt.S64,
     "u64": wt.U64,
 }
-_SIMPLE = {"bool": wt.Bool, "char": wt.Char, "string": wt.String}
+_SIMPLE = {"bool": wt.Bool, "char": wt.Char, "string": wt.String, "utf8": wt.String}
 
 
 def check_func_type(func: Func, store: Any, params: Sequence[Codec[Any]], result: Any) -> None:

@@ -33,6 +33,8 @@ from dataflare.abi.val_scalars import (
     _string_lower,
     _unit_lift,
     _unit_lower,
+    _utf8_lift,
+    _utf8_lower,
 )
 from dataflare.abi.val_variants import _enum, _flags, _option, _result, _variant
 
@@ -85,6 +87,8 @@ def _compile(spec: tuple[Any, ...]) -> tuple[_Lower, _Lift]:
         out = (_char_lower, _char_lift)
     elif tag == "string":
         out = (_string_lower, _string_lift)
+    elif tag == "utf8":
+        out = (_utf8_lower, _utf8_lift)
     elif tag == "bytes":
         out = (_bytes_lower, _bytes_lift)
     elif tag == "list":

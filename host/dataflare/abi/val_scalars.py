@@ -50,6 +50,9 @@ __all__ = [
     "_strings_tuple",
     "_unit_lift",
     "_unit_lower",
+    "_utf8_lift",
+    "_utf8_lower",
+    "utf8_error",
 ]
 
 
@@ -193,6 +196,40 @@ def _string_lift(addr: int) -> Any:
     if k != K_STRING:
         _check_kind(addr, K_STRING, "string")
     return str(MEM[p : p + n], "utf-8") if n else ""
+
+
+def utf8_error(data: Any) -> int:
+    """The offset where strict UTF-8 first fails in bytes-like `data`, or -1 (Python path)."""
+    try:
+        str(data, "utf-8")
+    except UnicodeDecodeError as exc:
+        return exc.start
+    return -1
+
+
+def _utf8_lower(v: Any, addr: int, ar: _Arena) -> None:
+    if type(v) is not bytes:
+        if not isinstance(v, bytes | bytearray | memoryview):
+            raise TypeError(f"string expects UTF-8 bytes, got {type(v).__name__}")
+        if isinstance(v, memoryview):
+            if not v.c_contiguous:
+                raise TypeError("string expects UTF-8 bytes, got a non-contiguous memoryview")
+            v = v.cast("B")
+    # wasmtime aborts the process on a string that is not UTF-8
+    bad = utf8_error(v)
+    if bad >= 0:
+        raise ValueError(f"string expects UTF-8 bytes: invalid at byte {bad}")
+    n = len(v)
+    p = ar.alloc(n)
+    MEM[p : p + n] = v
+    _HEAD.pack_into(MEM, addr, K_STRING, n, p)
+
+
+def _utf8_lift(addr: int) -> Any:
+    k, n, p = _HEAD.unpack_from(MEM, addr)
+    if k != K_STRING:
+        _check_kind(addr, K_STRING, "string")
+    return bytes(MEM[p : p + n]) if n else b""
 
 
 def _bytes_lower(v: Any, addr: int, ar: _Arena) -> None:

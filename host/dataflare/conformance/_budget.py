@@ -18,7 +18,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from dataflare._wit.types import Record
+from dataflare._wit_v0_1.types import Record
 from dataflare.conformance._drivers import Driver, SourceOp, standard_source_ops
 from dataflare.conformance._harness import Outcome, Refused, Returned, Subject, Trapped
 from dataflare.conformance._inputs import large_record, render, standard_records

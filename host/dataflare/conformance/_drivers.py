@@ -14,7 +14,7 @@ from typing import Any
 
 from hypothesis import strategies as st
 
-from dataflare._wit.types import Record
+from dataflare._wit_v0_1.types import Record
 from dataflare.abi import rt
 from dataflare.conformance._harness import Outcome, Probe, Refused, Returned, Trapped, error_kind
 from dataflare.conformance._inputs import record_size

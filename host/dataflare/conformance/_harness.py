@@ -20,7 +20,7 @@ from typing import Any
 import wasmtime
 from wasmtime.component import Instance
 
-from dataflare._wit import types as wit
+from dataflare._wit_v0_1 import types as wit
 from dataflare.abi import rt
 from dataflare.conformance._results import Budget
 from dataflare.errors import ComponentLoadError, GuestTrap, LimitExceeded
@@ -173,7 +173,7 @@ class Subject:
 
     def world_class(self) -> Callable[[wasmtime.Store, Instance], Any]:
         """The generated class for the component's world (e.g. `Filter`)."""
-        return world_class(self.kind)
+        return world_class(self.kind, self.loaded.version)
 
     def probe(
         self,

@@ -14,7 +14,7 @@ from collections.abc import Iterable, Sequence
 
 from hypothesis import strategies as st
 
-from dataflare._wit.types import Record
+from dataflare._wit_v0_1.types import Record
 
 __all__ = [
     "I64_MAX",

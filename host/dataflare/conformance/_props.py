@@ -13,7 +13,7 @@ from typing import Any, TypeVar
 
 from hypothesis import strategies as st
 
-from dataflare._wit.types import Record
+from dataflare._wit_v0_1.types import Record
 from dataflare.conformance._budget import StandardRun, label
 from dataflare.conformance._drivers import BATCH_EXPORT, Driver, SourceOp, source_ops
 from dataflare.conformance._harness import (

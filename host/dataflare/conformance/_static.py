@@ -9,7 +9,7 @@ from pathlib import Path
 
 from wasmtime.component import Component
 
-from dataflare._wit import types as wit
+from dataflare._wit_v0_1 import types as wit
 from dataflare.abi.rt import WorldSpec
 from dataflare.conformance._harness import (
     CHECK_ENGINE,

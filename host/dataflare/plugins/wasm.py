@@ -31,12 +31,13 @@ from typing import Any, ClassVar, Generic, Protocol, TypeVar
 import wasmtime
 import wasmtime.component
 
-from dataflare._wit import aggregate as wit_aggregate
-from dataflare._wit import filter as wit_filter
-from dataflare._wit import sink as wit_sink
-from dataflare._wit import source as wit_source
-from dataflare._wit import transform as wit_transform
-from dataflare._wit import types as wit
+from dataflare._wit import types as wit2
+from dataflare._wit_v0_1 import aggregate as wit_aggregate
+from dataflare._wit_v0_1 import filter as wit_filter
+from dataflare._wit_v0_1 import sink as wit_sink
+from dataflare._wit_v0_1 import source as wit_source
+from dataflare._wit_v0_1 import transform as wit_transform
+from dataflare._wit_v0_1 import types as wit
 from dataflare.abi import rt
 from dataflare.errors import PluginError, RecordTooLarge
 from dataflare.model import PluginInfo, PluginKind, Record
@@ -75,24 +76,29 @@ __all__ = [
     "WasmSink",
     "WasmSource",
     "WasmTransform",
+    "adapter_for",
     "load_wasm_plugin",
 ]
 
 T = TypeVar("T")
 
 
-class _World(Protocol):
-    """What the generated class of every world has."""
+_Unit = rt.Ok[None] | rt.Err[wit.PluginError] | rt.Err[wit2.PluginError]
+"""What `configure`, `connect` and `close` return, at either version."""
 
-    def describe(self) -> wit.PluginInfo: ...
-    def configure(self, config: wit.Config) -> rt.Ok[None] | rt.Err[wit.PluginError]: ...
+
+class _World(Protocol):
+    """What the generated class of every world has, at every version."""
+
+    def describe(self) -> wit.PluginInfo | wit2.PluginInfo: ...
+    def configure(self, config: wit.Config) -> _Unit: ...
 
 
 class _ConnectedWorld(_World, Protocol):
     """What the generated `Source` and `Sink` classes add."""
 
-    def connect(self) -> rt.Ok[None] | rt.Err[wit.PluginError]: ...
-    def close(self) -> rt.Ok[None] | rt.Err[wit.PluginError]: ...
+    def connect(self) -> _Unit: ...
+    def close(self) -> _Unit: ...
 
 
 W = TypeVar("W", bound=_World)
@@ -243,7 +249,7 @@ class WasmPlugin(Generic[W]):
             value=bound,
         )
 
-    def _checked(self, record: wit.Record) -> Record:
+    def _checked(self, record: wit.Record | wit2.Record) -> Record:
         """The model record, or `RecordTooLarge` when it is over `max_record_bytes`."""
         limit = self._max_record_bytes
         if limit is not None:
@@ -502,6 +508,15 @@ ADAPTERS: dict[PluginKind, type[WasmPlugin[Any]]] = {
 }
 
 
+def adapter_for(loaded: LoadedComponent) -> type[WasmPlugin[Any]]:
+    """The adapter class for a loaded component: by its kind, and its version's world."""
+    if loaded.world.version == "0.1.0":
+        return ADAPTERS[loaded.kind]
+    from dataflare.plugins import wasm_columns  # it builds on this module
+
+    return wasm_columns.ADAPTERS[loaded.kind]
+
+
 def load_wasm_plugin(
     path: str | os.PathLike[str],
     kind: PluginKind | str | None = None,
@@ -516,7 +531,10 @@ def load_wasm_plugin(
     max_record_bytes: int | None = None,
     max_call_bytes: int | None = None,
 ) -> AnyPlugin:
-    """Load a component and wrap it in the adapter for its world.
+    """Load a component and wrap it in the adapter for its world and version.
+
+    0.1 components get the record adapters of this module; 0.2 components
+    the columnar ones of `dataflare.plugins.wasm_columns`.
 
     With `kind`, the component must target that world (else
     `WorldMismatchError`); without it, the world is told from its exports.
@@ -536,7 +554,7 @@ def load_wasm_plugin(
             )
         )
     loaded = load_component(path, wanted, engine_config=engine_config, cache=cache)
-    adapter: Any = ADAPTERS[loaded.kind](
+    adapter: Any = adapter_for(loaded)(
         loaded,
         name=name,
         stage=stage,

@@ -11,7 +11,8 @@ import dataclasses
 from collections.abc import Callable, Sequence
 from typing import Any, TypeVar
 
-from dataflare._wit import types as wit
+from dataflare._wit import types as wit2
+from dataflare._wit_v0_1 import types as wit
 from dataflare.abi import rt
 from dataflare.errors import PluginError, plugin_error
 from dataflare.model import ParamInfo, PluginInfo, PluginKind, Record
@@ -19,6 +20,7 @@ from dataflare.model import ParamInfo, PluginInfo, PluginKind, Record
 __all__ = [
     "from_wit_record",
     "plugin_info",
+    "record_lowering",
     "screened",
     "to_plugin_error",
     "to_wit_record",
@@ -34,6 +36,10 @@ _ERROR_KINDS: dict[type, str] = {
     wit.PluginErrorConfiguration: "configuration",
     wit.PluginErrorIo: "io",
     wit.PluginErrorSerialization: "serialization",
+    wit2.PluginErrorProcessing: "processing",
+    wit2.PluginErrorConfiguration: "configuration",
+    wit2.PluginErrorIo: "io",
+    wit2.PluginErrorSerialization: "serialization",
 }
 
 
@@ -51,23 +57,38 @@ def _slot_setters(cls: type, names: tuple[str, ...]) -> tuple[Callable[[Any, Any
 
 
 _new = object.__new__
-_WIT_SET = _slot_setters(wit.Record, ("key", "value", "timestamp", "metadata"))
 _MODEL_SET = _slot_setters(Record, ("value", "key", "timestamp", "metadata"))
+R = TypeVar("R")
 
 
-def to_wit_record(record: Record) -> wit.Record:
-    """A model record as the generated WIT record (metadata as ordered pairs)."""
-    set_key, set_value, set_timestamp, set_metadata = _WIT_SET
-    out = _new(wit.Record)
-    set_key(out, record.key)
-    set_value(out, record.value)
-    set_timestamp(out, record.timestamp)
-    metadata = record.metadata
-    set_metadata(out, list(metadata.items()) if metadata else [])
-    return out
+def record_lowering(cls: type[R]) -> Callable[[Record], R]:
+    """A function making the generated WIT record `cls` (one per package version) of a model record.
+
+    The WIT `record` type is the same in 0.1.0 and 0.2.0, but each version's
+    bindings have their own class, and lowering checks the class.
+    """
+    set_key, set_value, set_timestamp, set_metadata = _slot_setters(
+        cls, ("key", "value", "timestamp", "metadata")
+    )
+
+    def lower(record: Record) -> R:
+        out = _new(cls)
+        set_key(out, record.key)
+        set_value(out, record.value)
+        set_timestamp(out, record.timestamp)
+        metadata = record.metadata
+        set_metadata(out, list(metadata.items()) if metadata else [])
+        return out
+
+    lower.__doc__ = f"A model record as the generated WIT `{cls.__module__}.{cls.__name__}`."
+    return lower
 
 
-def from_wit_record(record: wit.Record) -> Record:
+to_wit_record = record_lowering(wit.Record)
+"""A model record as the generated 0.1 WIT record (metadata as ordered pairs)."""
+
+
+def from_wit_record(record: wit.Record | wit2.Record) -> Record:
     """A WIT record as a model record; a repeated metadata name keeps its last value."""
     set_value, set_key, set_timestamp, set_metadata = _MODEL_SET
     out = _new(Record)
@@ -112,24 +133,26 @@ def screened(
     return [bad[i] if i in bad else next(outcomes) for i in range(len(records))]
 
 
-def to_plugin_error(err: wit.PluginError) -> PluginError:
+def to_plugin_error(err: wit.PluginError | wit2.PluginError) -> PluginError:
     """The host error for a WIT `plugin-error`."""
     return plugin_error(_ERROR_KINDS[type(err)], err.value)
 
 
-def unwrap(result: rt.Ok[T] | rt.Err[wit.PluginError]) -> T:
+def unwrap(result: rt.Ok[T] | rt.Err[wit.PluginError] | rt.Err[wit2.PluginError]) -> T:
     """The value of an `Ok`; an `Err` is raised as its `PluginError`."""
     if isinstance(result, rt.Err):
         raise to_plugin_error(result.value)
     return result.value
 
 
-def value_or_error(result: rt.Ok[T] | rt.Err[wit.PluginError]) -> T | PluginError:
+def value_or_error(
+    result: rt.Ok[T] | rt.Err[wit.PluginError] | rt.Err[wit2.PluginError],
+) -> T | PluginError:
     """The value of an `Ok`, or an `Err`'s `PluginError` (one record's outcome)."""
     return to_plugin_error(result.value) if isinstance(result, rt.Err) else result.value
 
 
-def plugin_info(info: wit.PluginInfo) -> PluginInfo:
+def plugin_info(info: wit.PluginInfo | wit2.PluginInfo) -> PluginInfo:
     """A WIT `plugin-info` as the host model's `PluginInfo`."""
     return PluginInfo(
         name=info.name,

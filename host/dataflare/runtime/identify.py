@@ -13,9 +13,22 @@ from dataclasses import dataclass
 
 from dataflare.abi.rt import WorldSpec
 from dataflare.model import PluginKind
-from dataflare.runtime.worlds import PACKAGE, distinctive_exports, world_for
+from dataflare.runtime.worlds import (
+    PACKAGE,
+    SUPPORTED,
+    bindings_for,
+    distinctive_exports,
+    world_for,
+)
 
-__all__ = ["Identified", "WorldProblem", "compatible", "identify", "parse_version"]
+__all__ = [
+    "Identified",
+    "WorldProblem",
+    "compatible",
+    "identify",
+    "parse_version",
+    "supported_versions",
+]
 
 _VERSION = re.compile(r"^(\d+)\.(\d+)\.(\d+)(?:[-+][0-9A-Za-z.+-]*)?$")
 _OWN = re.compile(rf"^{re.escape(PACKAGE)}/([a-z0-9-]+)(?:@(.+))?$")
@@ -52,25 +65,40 @@ def compatible(host: str, guest: str) -> bool:
     return g[0] == h[0]
 
 
+def supported_versions() -> str:
+    """The versions of our package this host loads, as a message shows them."""
+    return ", ".join(f"{PACKAGE}@{_compatible_range(v)}" for v in SUPPORTED)
+
+
 def identify(
     exports: Collection[str], imports: Collection[str], expected: PluginKind | None
 ) -> Identified:
-    """Match export/import names against our worlds; raise `WorldProblem` if none fits."""
-    kind = _detect_kind(set(exports), expected)
-    world = world_for(kind)
+    """Match export/import names against our worlds; raise `WorldProblem` if none fits.
+
+    The version comes first, from the imports of our package: it says which
+    version's worlds the exports must match (0.1 and 0.2 worlds differ).
+    """
+    version = _own_version(imports)
+    host = None if version is None else _host_version(version)
+    kind = _detect_kind(set(exports), expected, host)
+    world = world_for(kind, host)
     missing = [name for name in world.exports if name not in exports]
     if missing:
         raise WorldProblem(
-            f"it lacks exports of world {world.name}: {', '.join(missing)}"
+            f"it lacks exports of world {world.name}@{world.version}: {', '.join(missing)}"
             f" (it exports: {_listing(exports)})"
         )
-    version = _own_version(imports, world)
+    if version is None:
+        raise WorldProblem(
+            f"it imports no {PACKAGE} interface, so the version of world {world.name}"
+            f" it was built for is unknown (it imports: {_listing(imports)})"
+        )
     _check_imports(imports, world)
     return Identified(kind, world, version)
 
 
-def _detect_kind(exports: set[str], expected: PluginKind | None) -> PluginKind:
-    scores = {kind: len(distinctive_exports(kind) & exports) for kind in PluginKind}
+def _detect_kind(exports: set[str], expected: PluginKind | None, version: str | None) -> PluginKind:
+    scores = {kind: len(distinctive_exports(kind, version) & exports) for kind in PluginKind}
     best = max(scores.values())
     if expected is not None and (scores[expected] == best or best == 0):
         return expected
@@ -83,7 +111,7 @@ def _detect_kind(exports: set[str], expected: PluginKind | None) -> PluginKind:
     leaders = [kind for kind, score in scores.items() if score == best]
     if expected is not None:
         found = leaders[0]
-        need = ", ".join(n for n in world_for(expected).exports if n not in exports)
+        need = ", ".join(n for n in world_for(expected, version).exports if n not in exports)
         raise WorldProblem(
             f"it targets world {found.value}, not {expected.value}"
             f" (it exports: {_listing(exports)}; missing: {need})"
@@ -96,33 +124,37 @@ def _detect_kind(exports: set[str], expected: PluginKind | None) -> PluginKind:
     return leaders[0]
 
 
-def _own_version(imports: Collection[str], world: WorldSpec) -> str:
+def _own_version(imports: Collection[str]) -> str | None:
+    """The version of our package the imports name; None when they name none."""
     versions: dict[str, str | None] = {}
     for name in imports:
         match = _OWN.match(name)
         if match is not None:
             versions[name] = match[2]
     if not versions:
-        raise WorldProblem(
-            f"it imports no {PACKAGE} interface, so the version of world {world.name}"
-            f" it was built for is unknown (it imports: {_listing(imports)})"
-        )
+        return None
     found = set(versions.values())
     if None in found or len(found) > 1:
         shown = ", ".join(sorted(versions))
         raise WorldProblem(f"its {PACKAGE} imports disagree on the version: {shown}")
     (version,) = found
     assert version is not None
+    return version
+
+
+def _host_version(version: str) -> str:
+    """The supported version whose bindings serve a component built for `version`."""
     try:
-        ok = compatible(world.version, version)
+        parse_version(version)
     except WorldProblem as exc:
         raise WorldProblem(f"it imports {PACKAGE} at version {version}: {exc}") from None
-    if not ok:
+    try:
+        return bindings_for(version).version
+    except KeyError:
         raise WorldProblem(
-            f"it was built for {PACKAGE}@{version}, which is incompatible with the"
-            f" host's {PACKAGE}@{world.version} (needs {_compatible_range(world.version)})"
-        )
-    return version
+            f"it was built for {PACKAGE}@{version}, a version this host does not"
+            f" support (it supports {supported_versions()})"
+        ) from None
 
 
 def _check_imports(imports: Collection[str], world: WorldSpec) -> None:

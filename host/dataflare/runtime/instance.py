@@ -117,7 +117,7 @@ class PluginInstance(Generic[W]):
         self._log = PluginLog(self.name, stage)
         self._stdout = GuestOutput(self._log, "stdout", logging.INFO, allowed=allowed)
         self._stderr = GuestOutput(self._log, "stderr", logging.WARNING, allowed=allowed)
-        self._linker = build_linker(loaded.engine, loaded.kind, self._log)
+        self._linker = build_linker(loaded.engine, loaded.kind, self._log, loaded.version)
         self._live: _Live[W] | None = None
         self._armed = limits
         self._closed = False
@@ -303,9 +303,10 @@ def open_instance(
 ) -> PluginInstance[Any]:
     """An instance whose world object is the generated class for `loaded.kind`.
 
-    For a filter that is `dataflare._wit.filter.Filter`; callers that
+    For a 0.2 filter that is `dataflare._wit.filter.Filter` (0.1:
+    `dataflare._wit_v0_1.filter.Filter`); callers that
     know the kind statically get a precise type from `PluginInstance(loaded,
     Filter)` instead.
     """
-    factory = world_class(loaded.kind)
+    factory = world_class(loaded.kind, loaded.version)
     return PluginInstance(loaded, factory, name=name, stage=stage, limits=limits, caps=caps)

@@ -19,8 +19,8 @@ from dataflare.errors import ComponentLoadError, WorldMismatchError
 from dataflare.model import PluginKind
 from dataflare.runtime.cache import CompileCache, default_cache
 from dataflare.runtime.engine import DEFAULT_CONFIG, EngineConfig, get_engine
-from dataflare.runtime.identify import WorldProblem, identify
-from dataflare.runtime.worlds import PACKAGE, world_for
+from dataflare.runtime.identify import WorldProblem, identify, supported_versions
+from dataflare.runtime.worlds import PACKAGE
 
 __all__ = ["LoadedComponent", "load_component"]
 
@@ -33,7 +33,9 @@ _COMPONENT_LAYER = 1
 class LoadedComponent:
     """A compiled component known to target `world` at a compatible `version`.
 
-    `imports` are the component's import names, as found when loading.
+    `version` is the one the component was built for (e.g. 0.1.7); `world`
+    is the host's world it is called through (e.g. 0.1.0's). `imports` are
+    the component's import names, as found when loading.
     """
 
     path: Path
@@ -98,9 +100,8 @@ def load_component(
 def _expectation(expected: PluginKind | None) -> str:
     if expected is None:
         worlds = ", ".join(kind.value for kind in PluginKind)
-        return f"a DataFlare plugin (any world of {PACKAGE}: {worlds})"
-    spec = world_for(expected)
-    return f"a {expected.value} plugin (world {spec.package}/{spec.name}@{spec.version})"
+        return f"a DataFlare plugin (any world of {supported_versions()}: {worlds})"
+    return f"a {expected.value} plugin (world {PACKAGE}/{expected.value} of {supported_versions()})"
 
 
 def _read(where: Path, wanted: str) -> bytes:

@@ -13,6 +13,9 @@ contiguous chunks, one per member, and concatenates the per-chunk results in
 input order, so record order is preserved. A member that answers a chunk
 with the wrong number of outcomes stops the run with `BatchContractError`,
 worded like the error a single instance gets for the same mistake.
+`pooled_columns` does the same for a columnar batch (an Arrow RecordBatch,
+sliced without copies): the members' keep arrays or output batches are
+concatenated and their sparse error indices shifted by where each chunk starts.
 """
 
 from __future__ import annotations
@@ -20,7 +23,7 @@ from __future__ import annotations
 import os
 import queue
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, Generic, TypeVar
 
@@ -32,6 +35,7 @@ __all__ = [
     "chunks",
     "default_size",
     "pooled_batch",
+    "pooled_columns",
     "pooled_loader",
 ]
 
@@ -170,14 +174,65 @@ def pooled_batch(
     return out
 
 
+def _shifted(errors: Mapping[int, Any], start: int) -> dict[int, Any]:
+    return {start + i: e for i, e in errors.items()}
+
+
+def pooled_columns(
+    pool: InstancePool[P],
+    batch: Any,
+    call: Callable[[P, Any], Any],
+    *,
+    min_chunk: int = 1,
+    max_chunk: int | None = None,
+    stage: str | None = None,
+) -> Any:
+    """One columnar call (`filter_columns` or `transform_columns`) split across the pool.
+
+    `batch` is cut into zero-copy slices like `pooled_batch` cuts a list;
+    `call(member, slice)` returns a `FilterResult` or a `TransformResult`,
+    whose rows must number the slice's (else `BatchContractError` naming
+    `stage`). The results are joined in order: keep arrays or output batches
+    concatenated, error indices moved to the whole batch's positions.
+    """
+    import pyarrow as pa
+
+    from dataflare.columns import FilterResult, TransformResult
+
+    n = batch.num_rows
+    count = min(pool.size, max(1, n // max(1, min_chunk)))
+    if max_chunk is not None:
+        count = max(count, -(-n // max(1, max_chunk)))
+    parts = chunks(batch, count)
+    results = pool.run(call, parts)
+    errors: dict[int, Any] = {}
+    start = 0
+    for part, result in zip(parts, results, strict=True):
+        rows = len(result.keep) if isinstance(result, FilterResult) else result.batch.num_rows
+        if rows != len(part):
+            raise BatchContractError(len(part), rows, stage)
+        errors.update(_shifted(result.errors, start))
+        start += len(part)
+    if len(results) == 1:
+        return results[0]
+    if all(isinstance(r, FilterResult) for r in results):
+        return FilterResult(pa.concat_arrays([r.keep for r in results]), errors)
+    return TransformResult(pa.concat_batches([r.batch for r in results]), errors)
+
+
 class PooledPlugin:
     """A filter or transform plugin made of `size` identical members on a thread pool.
 
     `filter_batch`/`transform_batch` split each batch across the members and
-    keep record order; single-record calls go to any free member. `make()`
-    must return an unconfigured plugin (e.g. `WasmFilter(loaded)` over one
-    shared `LoadedComponent`); `configure` is applied to every member.
+    keep record order; single-record calls go to any free member. When the
+    members have the columnar methods (`filter_columns`, `transform_columns`),
+    so does the pool, and it splits a columnar batch the same way; otherwise
+    it has none, so callers that look for them fall back to the record ones.
+    `make()` must return an unconfigured plugin (e.g. `WasmFilter(loaded)`
+    over one shared `LoadedComponent`); `configure` is applied to every member.
     """
+
+    _COLUMNS = ("filter_columns", "transform_columns")
 
     def __init__(
         self,
@@ -232,6 +287,31 @@ class PooledPlugin:
             lambda m, c: m.transform_batch(c),
             min_chunk=self.min_chunk,
             max_chunk=self.max_chunk,
+            stage=self.stage,
+        )
+
+    def __getattr__(self, name: str) -> Any:
+        # Only for the columnar methods, and only when the members have them.
+        if (
+            name in PooledPlugin._COLUMNS
+            and "pool" in self.__dict__
+            and hasattr(self.pool.members[0], name)
+        ):
+            return lambda batch: self._columns(name, batch)
+        raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
+
+    def _columns(self, method: str, batch: Any) -> Any:
+        """The members' `method` over slices of `batch`, joined in order.
+
+        One slice per member at most (`max_chunk` is not applied): a 0.2
+        call's cost per record does not grow with the batch, as a 0.1 call's
+        per-value conversions did.
+        """
+        return pooled_columns(
+            self.pool,
+            batch,
+            lambda m, c: getattr(m, method)(c),
+            min_chunk=self.min_chunk,
             stage=self.stage,
         )
 

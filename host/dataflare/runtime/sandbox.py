@@ -222,13 +222,16 @@ def new_store(engine: wasmtime.Engine, wasi: wasmtime.WasiConfig) -> wasmtime.St
     return store
 
 
-def build_linker(engine: wasmtime.Engine, kind: PluginKind, log: PluginLog) -> Linker:
+def build_linker(
+    engine: wasmtime.Engine, kind: PluginKind, log: PluginLog, version: str | None = None
+) -> Linker:
     """A linker providing WASI p2 and `kind`'s own imports (`log`, served by `log`).
 
-    The generated linking defines `log` at the host's version; wasmtime
-    matches semver-compatible imports (e.g. a component built for 0.1.7).
+    The generated linking defines `log` at the host's version that serves
+    `version` (default: the current one); wasmtime matches semver-compatible
+    imports (e.g. a component built for 0.1.7).
     """
     linker = Linker(engine)
     linker.add_wasip2()
-    world_imports(kind)(linker, log=log)
+    world_imports(kind, version)(linker, log=log)
     return linker

@@ -1,0 +1,332 @@
+"""Arrow batches (`dataflare.columns`) to WIT 0.2 `batch` values and back, checked.
+
+Host to guest, each column's data buffer is checked as UTF-8 once (in C,
+without making a `str`) and becomes the `text` as is, a view of the Arrow
+buffer; its Arrow offsets become `ends` (no per-record work). Values that
+are not UTF-8 (looked for only when that one check fails, or when a record
+boundary splits a character) travel in `binary`; null keys and timestamps
+are listed in `absent`. The `text` is bytes, for the world classes of
+`wit_utf8`; `utf8_bytes=False` gives a `str` for the generated ones.
+
+Guest to host, a `text` (bytes, or a `str` encoded once) becomes the data
+buffer of a `BinaryArray` whose offsets are the `ends`. Everything a guest returns
+is checked before it is used: `ends` one per record, never decreasing,
+ending at the text's length; sparse indices in range and strictly
+increasing; metadata in record order. A violation raises `ContractProblem`,
+which the adapters turn into a `GuestContractError` naming the plugin: a
+broken guest must never crash the host or shift outcomes onto other records.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import numpy as np
+import pyarrow as pa
+
+from dataflare._wit import types as wit
+from dataflare.abi.c_ext import utf8_error
+from dataflare.columns import METADATA_TYPE, SCHEMA
+from dataflare.errors import PluginError
+
+__all__ = [
+    "ContractProblem",
+    "as_binary",
+    "bitmap_to_keep",
+    "errors_by_index",
+    "from_wit_batch",
+    "from_wit_column",
+    "to_wit_batch",
+    "to_wit_column",
+]
+
+_U32_MAX = (1 << 32) - 1
+_I32_MAX = (1 << 31) - 1
+_EMPTY_MAP_KEYS = pa.array([], pa.string())
+
+
+class ContractProblem(ValueError):
+    """What a guest's answer breaks, in words; the adapter adds the plugin's name."""
+
+
+# ---------------------------------------------------------------- Arrow -> WIT
+
+
+def to_wit_batch(batch: pa.RecordBatch, *, utf8_bytes: bool = True) -> wit.Batch:
+    """`batch` (schema `columns.SCHEMA`) as a WIT `batch`.
+
+    Keys, timestamps and metadata that no record has cost nothing: `none`
+    and an empty list. Each `text` is UTF-8 bytes (a view of the Arrow
+    buffer) unless `utf8_bytes` is False, when it is a `str`.
+    """
+    keys = batch.column(0)
+    stamps = batch.column(2)
+    n = batch.num_rows
+    return wit.Batch(
+        values=to_wit_column(batch.column(1), utf8_bytes=utf8_bytes),
+        keys=None if keys.null_count == n else to_wit_column(keys, utf8_bytes=utf8_bytes),
+        timestamps=None if stamps.null_count == n else _to_wit_timestamps(stamps),
+        metadata=_to_wit_metadata(batch.column(3)),
+    )
+
+
+def to_wit_column(array: pa.Array[Any], *, utf8_bytes: bool = True) -> wit.BytesColumn:
+    """A binary Arrow array (any slice of one) as a WIT `bytes-column`; nulls are `absent`.
+
+    `text` is UTF-8 bytes (a view, not a copy), or a `str` if not `utf8_bytes`.
+    """
+    array = as_binary(array)
+    absent: list[int] = []
+    if array.null_count:
+        absent = np.flatnonzero(~_valid(array)).tolist()
+        # A null slot may span bytes in Arrow; in WIT its span must be empty.
+        array = array.fill_null(b"")
+    offsets, data = _offsets_and_data(array)
+    base = int(offsets[0])
+    ends = offsets[1:] - base
+    if len(data) and (utf8_error(data) >= 0 or not _on_char_boundaries(data, ends)):
+        column = _mixed_column(array, absent)
+    else:
+        column = wit.BytesColumn(text=data, ends=ends.tolist(), binary=[], absent=absent)  # type: ignore[arg-type]
+    if not utf8_bytes:
+        raw: Any = column.text
+        column = dataclasses.replace(column, text=str(raw, "utf-8"))
+    return column
+
+
+def as_binary(array: pa.Array[Any]) -> pa.Array[Any]:
+    """`array` as `binary` (int32 offsets): a `string` column is cast without a copy,
+    a `large_binary` or `large_string` one with its offsets narrowed."""
+    return array if array.type == pa.binary() else array.cast(pa.binary())
+
+
+def _offsets_and_data(array: pa.Array[Any]) -> tuple[np.ndarray[Any, Any], memoryview]:
+    """The int32 offsets of `array`'s records (n + 1) and its data bytes they index."""
+    n = len(array)
+    bufs = array.buffers()
+    offsets = np.frombuffer(bufs[1], np.int32, n + 1, array.offset * 4)
+    data = bufs[2]
+    view = memoryview(data if data is not None else b"")
+    return offsets, view[int(offsets[0]) : int(offsets[-1])]
+
+
+def _on_char_boundaries(data: memoryview, ends: np.ndarray[Any, Any]) -> bool:
+    """Whether no record boundary falls inside a multi-byte character.
+
+    The whole text decoded, so only a boundary can be wrong: a record that
+    ends with the first bytes of a character the next record finishes.
+    """
+    raw = np.frombuffer(data, np.uint8)
+    inner = ends[:-1]
+    inner = inner[inner < len(raw)]
+    return not bool(np.any((raw[inner] & 0xC0) == 0x80))
+
+
+def _mixed_column(array: pa.Array[Any], absent: list[int]) -> wit.BytesColumn:
+    """The failure path: UTF-8 records in `text`, the others in `binary`, by index."""
+    parts: list[bytes] = []
+    ends: list[int] = []
+    binary: list[tuple[int, bytes]] = []
+    end = 0
+    for i, item in enumerate(array.to_pylist()):
+        raw = item or b""
+        if utf8_error(raw) >= 0:
+            binary.append((i, raw))
+        else:
+            parts.append(raw)
+            end += len(raw)
+        ends.append(end)
+    text = b"".join(parts)
+    return wit.BytesColumn(text=text, ends=ends, binary=binary, absent=absent)  # type: ignore[arg-type]
+
+
+def _to_wit_timestamps(array: pa.Array[Any]) -> wit.TimestampColumn:
+    absent = np.flatnonzero(~_valid(array)).tolist() if array.null_count else []
+    values = array.fill_null(0) if array.null_count else array
+    return wit.TimestampColumn(values=values.to_numpy(zero_copy_only=False).tolist(), absent=absent)
+
+
+def _to_wit_metadata(array: pa.MapArray) -> list[wit.MetadataEntry]:
+    offsets = array.offsets.to_numpy()
+    first, last = int(offsets[0]), int(offsets[-1])
+    if first == last:  # the common case: no record has metadata
+        return []
+    names = array.keys[first:last].to_pylist()
+    values = array.items[first:last].to_pylist()
+    index = np.repeat(np.arange(len(array)), np.diff(offsets)).tolist()
+    entry = wit.MetadataEntry
+    return [entry(i, k, v) for i, k, v in zip(index, names, values, strict=True)]
+
+
+def _valid(array: pa.Array[Any]) -> np.ndarray[Any, Any]:
+    """One bool per record of `array`: True where it is not null."""
+    return array.is_valid().to_numpy(zero_copy_only=False)  # type: ignore[no-any-return]
+
+
+# ---------------------------------------------------------------- WIT -> Arrow
+
+
+def from_wit_batch(batch: wit.Batch, records: int | None = None) -> pa.RecordBatch:
+    """A guest's WIT `batch` as an Arrow batch (schema `SCHEMA`), checked.
+
+    `records`, when given, is how many records the batch must hold.
+    """
+    n = len(batch.values.ends)
+    if records is not None and n != records:
+        raise ContractProblem(f"returned a batch of {n} records for {records} records")
+    if batch.values.absent:
+        raise ContractProblem("a value column lists absent records (values are never absent)")
+    values = from_wit_column(batch.values, "values")
+    if batch.keys is None:
+        keys = pa.nulls(n, pa.binary())
+    else:
+        if len(batch.keys.ends) != n:
+            raise ContractProblem(f"has {len(batch.keys.ends)} keys for {n} records")
+        keys = from_wit_column(batch.keys, "keys")
+    stamps = (
+        pa.nulls(n, pa.int64())
+        if batch.timestamps is None
+        else _from_wit_timestamps(batch.timestamps, n)
+    )
+    metadata = _from_wit_metadata(batch.metadata, n)
+    return pa.RecordBatch.from_arrays([keys, values, stamps, metadata], schema=SCHEMA)
+
+
+def from_wit_column(column: wit.BytesColumn, what: str = "column") -> pa.Array[Any]:
+    """A WIT `bytes-column` as a binary Arrow array (absent records are null), checked.
+
+    Its `text` may be bytes (`wit_utf8` classes) or a `str` (generated classes).
+    """
+    text: Any = column.text
+    data = text.encode("utf-8") if isinstance(text, str) else text
+    ends = np.asarray(column.ends, np.int64) if column.ends else np.zeros(0, np.int64)
+    n = len(ends)
+    if n:
+        if ends[-1] != len(data):
+            raise ContractProblem(
+                f"{what}: the last end offset is {int(ends[-1])}, but the text has"
+                f" {len(data)} bytes"
+            )
+        if n > 1 and bool(np.any(ends[1:] < ends[:-1])):
+            at = int(np.argmax(ends[1:] < ends[:-1])) + 1
+            raise ContractProblem(
+                f"{what}: end offsets decrease at record {at} ({int(ends[at - 1])} then"
+                f" {int(ends[at])})"
+            )
+    elif data:
+        raise ContractProblem(f"{what}: no records, but a text of {len(data)} bytes")
+    if len(data) > _I32_MAX:
+        raise ContractProblem(f"{what}: a text of {len(data)} bytes is over 2 GiB")
+    offsets = np.empty(n + 1, np.int32)
+    offsets[0] = 0
+    offsets[1:] = ends
+    binary = column.binary
+    absent = column.absent
+    if binary:
+        _check_indices([i for i, _ in binary], n, f"{what}: binary")
+        _check_empty_spans(offsets, [i for i, _ in binary], f"{what}: binary")
+    validity = None
+    nulls = 0
+    if absent:
+        _check_indices(absent, n, f"{what}: absent")
+        _check_empty_spans(offsets, absent, f"{what}: absent")
+        if binary and set(absent) & {i for i, _ in binary}:
+            raise ContractProblem(f"{what}: a record is both absent and binary")
+        mask = np.ones(n, np.bool_)
+        mask[absent] = False
+        validity = pa.py_buffer(np.packbits(mask, bitorder="little").tobytes())
+        nulls = len(absent)
+    array: pa.Array[Any] = pa.Array.from_buffers(
+        pa.binary(), n, [validity, pa.py_buffer(offsets), pa.py_buffer(data)], nulls
+    )
+    if binary:  # rare: rebuild with the items that are not UTF-8 in their places
+        items = array.to_pylist()
+        for i, raw in binary:
+            items[i] = raw
+        array = pa.array(items, pa.binary())
+    return array
+
+
+def _check_indices(indices: Sequence[int], n: int, what: str) -> None:
+    """`indices` strictly increasing, each below `n`."""
+    if not indices:
+        return
+    idx = np.asarray(indices, np.int64)
+    if int(idx[-1]) >= n or int(idx.max()) >= n:
+        raise ContractProblem(f"{what}: index {int(idx.max())} is out of range for {n} records")
+    if len(idx) > 1 and bool(np.any(idx[1:] <= idx[:-1])):
+        at = int(np.argmax(idx[1:] <= idx[:-1])) + 1
+        raise ContractProblem(
+            f"{what}: indices are not strictly increasing ({int(idx[at - 1])} then {int(idx[at])})"
+        )
+
+
+def _check_empty_spans(offsets: np.ndarray[Any, Any], indices: Sequence[int], what: str) -> None:
+    idx = np.asarray(indices, np.int64)
+    spans = offsets[idx + 1] - offsets[idx]
+    if bool(np.any(spans != 0)):
+        at = int(idx[int(np.argmax(spans != 0))])
+        raise ContractProblem(f"{what}: record {at} also has bytes in the text")
+
+
+def _from_wit_timestamps(column: wit.TimestampColumn, n: int) -> pa.Array[Any]:
+    if len(column.values) != n:
+        raise ContractProblem(f"has {len(column.values)} timestamps for {n} records")
+    values = np.asarray(column.values, np.int64) if n else np.zeros(0, np.int64)
+    if not column.absent:
+        return pa.array(values, pa.int64())
+    _check_indices(column.absent, n, "timestamps: absent")
+    mask = np.zeros(n, np.bool_)
+    mask[column.absent] = True
+    return pa.array(values, pa.int64(), mask=mask)
+
+
+def _from_wit_metadata(entries: Sequence[wit.MetadataEntry], n: int) -> pa.Array[Any]:
+    if not entries:
+        return pa.MapArray.from_arrays(
+            pa.array(np.zeros(n + 1, np.int32)), _EMPTY_MAP_KEYS, _EMPTY_MAP_KEYS
+        )
+    index = np.fromiter((e.index for e in entries), np.int64, len(entries))
+    if int(index.max()) >= n:
+        raise ContractProblem(
+            f"metadata: record index {int(index.max())} is out of range for {n} records"
+        )
+    if len(index) > 1 and bool(np.any(index[1:] < index[:-1])):
+        raise ContractProblem("metadata: entries are not ordered by record index")
+    counts = np.bincount(index, minlength=n)
+    offsets = np.zeros(n + 1, np.int32)
+    np.cumsum(counts, out=offsets[1:])
+    names = pa.array([e.name for e in entries], pa.string())
+    values = pa.array([e.value for e in entries], pa.string())
+    out = pa.MapArray.from_arrays(pa.array(offsets), names, values)
+    assert out.type == METADATA_TYPE
+    return out
+
+
+# ---------------------------------------------------------------- outcomes
+
+
+def bitmap_to_keep(keep: bytes, n: int, failed: Sequence[int] = ()) -> pa.BooleanArray:
+    """A filter's `keep` bitmap (LSB first) as one bool per record, false at `failed`."""
+    if len(keep) != (n + 7) // 8:
+        raise ContractProblem(
+            f"the keep bitmap has {len(keep)} bytes for {n} records (needs {(n + 7) // 8})"
+        )
+    bits = np.unpackbits(np.frombuffer(keep, np.uint8), count=n, bitorder="little").view(np.bool_)
+    if failed:
+        bits = bits.copy()
+        bits[list(failed)] = False
+    return pa.array(bits, pa.bool_())
+
+
+def errors_by_index(
+    errors: Sequence[wit.RecordError], n: int, convert: Any
+) -> Mapping[int, PluginError]:
+    """A guest's sparse `record-error`s, checked, as {index: `convert(error)`}."""
+    if not errors:
+        return {}
+    indices = [e.index for e in errors]
+    _check_indices(indices, n, "errors")
+    return {e.index: convert(e.error) for e in errors}
