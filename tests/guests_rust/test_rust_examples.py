@@ -66,6 +66,29 @@ def test_count_sum_groups_mixed_types_like_native(paths):
     )
 
 
+# Doubles of every size and sign, so sums need partials, cancel, underflow and overflow.
+awkward_numbers = st.one_of(
+    st.floats(allow_nan=False, allow_infinity=False),
+    st.sampled_from([0.1, 0.2, 0.3, 1e16, -1e16, 1.0, 5e-324, 1.7976931348623157e308, -0.0]),
+)
+
+
+@given(
+    st.lists(
+        st.tuples(st.sampled_from(["a", "b"]), awkward_numbers).map(
+            lambda gn: Record(
+                value=b'{"g": "%s", "n": %s}' % (gn[0].encode(), repr(gn[1]).encode())
+            )
+        ),
+        max_size=10,
+    )
+)
+@settings(max_examples=150)
+def test_count_sum_exact_sums_are_the_native_bytes(paths, recs):
+    # Accumulators with partials, merges and emits: the same bytes as native.
+    check_count_sum(paths["count_sum"], {"group_by": "g", "sum_field": "n"}, recs)
+
+
 @pytest.mark.slow
 def test_one_mib_values_agree(paths):
     big = b'{"email": "' + b"x" * (1 << 20) + b'@example.com", "status": "active"}'

@@ -109,11 +109,9 @@ def check_mask_email(path: Path, params: dict[str, str], records: Sequence[Recor
 def exact_emit(
     native: CountSum, records: Sequence[Record], outcomes: Sequence[Any], acc: bytes
 ) -> list[Record]:
-    """The native emit with each group's sum taken exactly (`math.fsum`), as count_sum 0.2 does.
+    """The native emit with each group's sum recomputed by `math.fsum` (an independent oracle).
 
-    Floating-point addition is not associative, so a mergeable count_sum
-    keeps exact sums; everything else must match the native plugin. Each
-    folded record's group and number come from folding it alone natively.
+    Each folded record's group and number come from folding it alone natively.
     """
     numbers: dict[str, list[float]] = {}
     for r, failed in zip(records, outcomes, strict=True):
@@ -129,7 +127,10 @@ def exact_emit(
 
 
 def check_count_sum(path: Path, params: dict[str, str], records: Sequence[Record]) -> None:
-    """Native outcomes, groups and counts, exact sums; batch, single and split+merge agree."""
+    """Byte for byte the native accumulators, outcomes and records: folds, emits and merges.
+
+    The sums are also checked against `math.fsum` of each group's numbers.
+    """
     native = CountSum()
     native.configure(params)
     guest = _guest(path, "aggregate", params)
@@ -139,6 +140,7 @@ def check_count_sum(path: Path, params: dict[str, str], records: Sequence[Record
     fold = world.aggregate_batch(world.init(), to_batch(records))
     failed = _errors(fold.errors)
     assert [failed.get(i) for i in range(len(records))] == out_native
+    assert fold.accumulator == acc_native
     acc = world.init()
     for r, want in zip(records, out_native, strict=True):
         result = outcome(world.aggregate(acc, to_wit(r)))
@@ -146,15 +148,21 @@ def check_count_sum(path: Path, params: dict[str, str], records: Sequence[Record
             acc = result
         else:
             assert result == want
+    assert acc == acc_native
     emitted = from_batch(unwrap(world.emit(acc)))
-    assert emitted == from_batch(unwrap(world.emit(fold.accumulator)))
+    assert emitted == native.emit(acc_native)
     assert emitted == exact_emit(native, records, out_native, acc_native)
     if any(o is not None and "overflows" in str(o) for o in out_native):
         return  # a fold that skipped a record for overflow cannot be split and merged
     for cut in range(len(records) + 1):
         left = world.aggregate_batch(world.init(), to_batch(records[:cut])).accumulator
         right = world.aggregate_batch(world.init(), to_batch(records[cut:])).accumulator
+        assert (left, right) == (
+            native.aggregate_batch(native.init(), records[:cut])[0],
+            native.aggregate_batch(native.init(), records[cut:])[0],
+        )
         merged = unwrap(world.merge(left, right))
+        assert merged == native.merge(left, right), f"split at {cut}"
         assert from_batch(unwrap(world.emit(merged))) == emitted, f"split at {cut}"
 
 

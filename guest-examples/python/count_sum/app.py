@@ -1,24 +1,23 @@
 """The count-and-sum aggregate as a WebAssembly component (world `aggregate`).
 
-Counts records and sums `sum_field` per value of `group_by`, by the rules of
-the native twin (`host/dataflare/builtin/count_sum.py`) for which records
-count and which fail, with one change that `merge` needs: the sum is exact.
-
-Why exact: double addition is not associative, so a sum kept as a double in
-record order gives a different last bit when the stream is folded in parts
-and merged. This guest keeps each group's sum exactly (as an integer number
-of 2**-1074, the smallest double step, so every double is a whole number of
-them) and rounds once, in `emit`, to the nearest double (ties to even). Then
-folding in any split and merging emits exactly what one fold emits. A record
-fails with `sum of field "<sum_field>" overflows` when it would make its
-group's exact sum round to infinity (the accumulator is left unchanged);
-`merge` fails the same way.
+Counts records and sums `sum_field` per value of `group_by` by the rules of
+the native twin (`host/dataflare/builtin/count_sum.py`, read its docstring),
+and gives the same accumulators and records byte for byte, as the Rust guest
+does: each group's sum is exact, held as Shewchuk non-overlapping partials
+(the `msum` recipe behind `math.fsum`), so folding in any split and merging
+emits what one fold emits.
 
 The accumulator is the canonical (RFC 8785) JSON of
-{"<group>": {"count": n, "sum": [d1, d2, ...]}}: the exact sum as doubles
-whose exact total it is, each the nearest double to what the earlier ones
-leave, largest first (so one double when the sum is one; [] for zero).
+{"<group>": {"count": n, "sum": s}}, `s` the exact sum correctly rounded;
+when the exact sum is not one double the entry also holds
+"partials": [...] (non-zero, smallest magnitude first). An entry without
+partials stands for exactly `s`. A record fails with
+`sum of field "<sum_field>" overflows` when a partial, or the rounded exact
+sum, would be infinite (the accumulator is left unchanged); `merge` fails
+the same way.
 """
+
+import math
 
 import dfbatch
 import dfjson
@@ -37,36 +36,56 @@ BAD_ACC = "accumulator is not valid"
 params = guestkit.Params(NAME, PARAMS)
 
 
-_STEP = 1074  # the sum is held in units of 2**-1074
-_SCALE = 1 << _STEP
-# The least exact sum that rounds to infinity: halfway between the largest
-# double (odd mantissa) and 2**1024, so ties to even round up.
-_OVERFLOW = ((1 << 1024) - (1 << 970)) << _STEP
+# add_exact and round_exact are step for step those of the host
+# (dataflare.builtin._exact_sum) and of the Rust guest: the partials depend
+# on the order of the float operations, and the accumulators must be the
+# same bytes. math.fsum rounds the same but does not hand out its partials.
+def add_exact(partials, x):
+    """Add `x` to the exact sum held in `partials` (in place); False if a partial overflowed."""
+    kept = 0
+    for y in partials:
+        if abs(x) < abs(y):
+            x, y = y, x
+        hi = x + y
+        lo = y - (hi - x)
+        if lo != 0.0:
+            partials[kept] = lo
+            kept += 1
+        x = hi
+    del partials[kept:]
+    partials.append(x)
+    return all(math.isfinite(p) for p in partials)
 
 
-def units(x):
-    """A finite double as an exact whole number of 2**-1074."""
-    top, bottom = x.as_integer_ratio()  # bottom is a power of two, at most 2**1074
-    return top << (_STEP - (bottom.bit_length() - 1))
-
-
-def nearest(exact):
-    """The double nearest an exact sum in units (ties to even): int / int rounds correctly."""
-    return exact / _SCALE
-
-
-def parts(exact):
-    """The canonical list of doubles whose exact total is `exact`, largest first."""
-    out = []
-    while exact:
-        d = nearest(exact)
-        out.append(d)
-        exact -= units(d)
-    return out
+def round_exact(partials):
+    """The exact sum of `partials` correctly rounded (ties to even), as `math.fsum` ends."""
+    n = len(partials)
+    if n == 0:
+        return 0.0
+    n -= 1
+    hi = partials[n]
+    lo = 0.0
+    while n > 0:
+        x = hi
+        n -= 1
+        y = partials[n]
+        hi = x + y
+        yr = hi - x
+        lo = y - yr
+        if lo != 0.0:
+            break
+    # Half-way cases: the dropped partials below decide which way to round.
+    if n > 0 and ((lo < 0.0 and partials[n - 1] < 0.0) or (lo > 0.0 and partials[n - 1] > 0.0)):
+        y = lo * 2.0
+        x = hi + y
+        yr = x - hi
+        if y == yr:
+            hi = x
+    return hi
 
 
 def load_groups(acc):
-    """{group: [count, exact sum in units]} from an accumulator; raises `Err(serialization)`."""
+    """{group: [count, partials]} from an accumulator; raises `Err(serialization)`."""
     try:
         decoded = dfjson.loads_object(acc)
     except dfjson.JsonError:
@@ -76,28 +95,31 @@ def load_groups(acc):
         if not isinstance(entry, dict):
             raise guestkit.serialization(BAD_ACC)
         count, total = entry.get("count"), entry.get("sum")
-        if not (isinstance(count, float) and isinstance(total, list)):
+        if not (isinstance(count, float) and isinstance(total, float)):
             raise guestkit.serialization(BAD_ACC)
-        if not all(isinstance(d, float) for d in total):
+        # No partials: the entry stands for exactly `sum`.
+        partials = entry.get("partials", [total])
+        if not (isinstance(partials, list) and all(isinstance(p, float) for p in partials)):
             raise guestkit.serialization(BAD_ACC)
-        exact = sum(units(d) for d in total)
-        if abs(exact) >= _OVERFLOW:
+        if round_exact(partials) != total:
             raise guestkit.serialization(BAD_ACC)
-        groups[group] = [count, exact]
+        groups[group] = [count, partials]
     return groups
 
 
 def dump_groups(groups):
-    return dfjson.dumps({g: {"count": c, "sum": parts(s)} for g, (c, s) in groups.items()})
+    entries = {}
+    for group, (count, partials) in groups.items():
+        entry = {"count": count, "sum": round_exact(partials)}
+        nonzero = [p for p in partials if p != 0.0]
+        if len(nonzero) > 1:
+            entry["partials"] = nonzero
+        entries[group] = entry
+    return dfjson.dumps(entries)
 
 
-def add(groups, group, count, exact):
-    """Add to a group, or raise `Err(processing)` and leave it as it was on overflow."""
-    had_count, had = groups.get(group, (0.0, 0))
-    total = had + exact
-    if abs(total) >= _OVERFLOW:
-        raise guestkit.processing(f'sum of field "{params.get("sum_field")}" overflows')
-    groups[group] = [had_count + count, total]
+def overflow():
+    return guestkit.processing(f'sum of field "{params.get("sum_field")}" overflows')
 
 
 def fold(groups, record):
@@ -117,7 +139,11 @@ def fold(groups, record):
     group = obj[group_by]
     if not isinstance(group, str):
         group = dfjson.dumps(group).decode("utf-8")
-    add(groups, group, 1.0, units(number))
+    count, had = groups.get(group, (0.0, []))
+    partials = list(had)
+    if not add_exact(partials, number) or not math.isfinite(round_exact(partials)):
+        raise overflow()
+    groups[group] = [count + 1.0, partials]
 
 
 class WitWorld(wit_world.WitWorld):
@@ -154,19 +180,27 @@ class WitWorld(wit_world.WitWorld):
         errors = dfbatch.fold_batch(records, lambda record: fold(groups, record))
         n = len(records.values.ends)
         guestkit.debug(f"count_sum: batch of {n} records, {len(groups)} groups")
+        if len(errors) == n:
+            return types.FoldOutcome(acc, errors)  # nothing folded: the caller's bytes, as native
         return types.FoldOutcome(dump_groups(groups), errors)
 
     def merge(self, a, b):
         groups = load_groups(a)
-        for group, (count, exact) in load_groups(b).items():
-            add(groups, group, count, exact)
+        for group, (count, partials) in load_groups(b).items():
+            into = groups.setdefault(group, [0.0, []])
+            into[0] += count
+            for p in partials:
+                if not add_exact(into[1], p):
+                    raise overflow()
+            if not math.isfinite(round_exact(into[1])):
+                raise overflow()
         return dump_groups(groups)
 
     def emit(self, acc):
         groups = load_groups(acc)
         out = []
         for group in sorted(groups, key=dfjson.sort_key):
-            count, exact = groups[group]
-            value = dfjson.dumps({"count": count, "group": group, "sum": nearest(exact)})
+            count, partials = groups[group]
+            value = dfjson.dumps({"count": count, "group": group, "sum": round_exact(partials)})
             out.append(types.Record(group.encode("utf-8"), value, None, []))
         return dfbatch.batch_of(out)

@@ -348,8 +348,18 @@ pub fn es_number(x: f64) -> String {
     if x < 0.0 {
         return format!("-{}", es_number(-x));
     }
-    // `{:e}` prints the shortest round-tripping digits, e.g. "1.2345e-7".
-    let sci = format!("{:e}", x);
+    // `{:e}` prints the shortest round-tripping digits, e.g. "1.2345e-7",
+    // but when two such digit strings are equally near `x` it may take the
+    // upper one, where ECMAScript (and Python's repr) takes the even one:
+    // 562949953421312.25 is "562949953421312.2", not "...3". The exact
+    // formatting rounds half to even, so with as many digits it gives the
+    // nearest, which is the answer whenever it reads back as `x`.
+    let shortest = format!("{:e}", x);
+    let k = shortest
+        .split_once('e')
+        .map_or(0, |(m, _)| m.chars().filter(|c| c.is_ascii_digit()).count());
+    let nearest = format!("{:.*e}", k.saturating_sub(1), x);
+    let sci = if nearest.parse::<f64>() == Ok(x) { nearest } else { shortest };
     let (mantissa, exp) = sci.split_once('e').unwrap_or((&sci, "0"));
     let digits: String = mantissa.chars().filter(|c| *c != '.').collect();
     let digits = digits.trim_end_matches('0');
