@@ -193,7 +193,7 @@ def _texts(column: Any, n: int) -> list[str]:
     """The items of a generated `string-column`, checking its `n` byte offsets."""
     text = column.text.encode("utf-8")
     assert len(column.ends) == n, (column.ends, n)
-    starts = [0, *column.ends[:-1]]
+    starts = [0, *column.ends][:n]
     assert all(s <= e for s, e in zip(starts, column.ends, strict=True)), column.ends
     assert (column.ends[-1] if n else 0) == len(text), (column.ends, len(text))
     # decode() raises on an end inside a character.
@@ -216,8 +216,8 @@ def from_batch(batch: Any) -> list[Record]:
     assert column.records == sorted(column.records)
     assert all(r < n for r in column.records), (column.records, n)
     names = _texts(column.names, len(column.records))
-    values = _texts(column.values, len(column.records))
-    for r, name, value in zip(column.records, names, values, strict=True):
+    texts = _texts(column.values, len(column.records))
+    for r, name, value in zip(column.records, names, texts, strict=True):
         metadata[r].setdefault(name, value)
     return [
         Record(value=v or b"", key=k, timestamp=t, metadata=md)
