@@ -15,6 +15,7 @@ from wasmtime.component import Record as WasmRecord
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "bench"))
 
 from stock_call import lower, plain
+from support import wit_metadata
 
 
 def _batch(texts: list[str], as_bytes: bool) -> wit.Batch:
@@ -24,7 +25,7 @@ def _batch(texts: list[str], as_bytes: bool) -> wit.Batch:
         ends.append(end)
     text: object = "".join(texts).encode() if as_bytes else "".join(texts)
     column = wit.BytesColumn(text=text, ends=ends, binary=[(0, b"\xff")], absent=[])  # type: ignore[arg-type]
-    meta = [wit.MetadataEntry(0, "k", "v")] if texts else []
+    meta = wit_metadata.encode(wit, [(0, "k", "v")] if texts else [])
     return wit.Batch(values=column, keys=None, timestamps=None, metadata=meta)
 
 
