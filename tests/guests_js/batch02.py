@@ -15,7 +15,6 @@ from typing import Any
 
 from dataflare.errors import PluginError, plugin_error
 from dataflare.model import Record
-from support import wit_metadata
 
 __all__ = [
     "Row",
@@ -74,7 +73,11 @@ def encode_rows(wit: ModuleType, rows: Sequence[Row], *, force_binary: Collectio
             if any(t is not None for t in stamps)
             else None
         ),
-        metadata=wit_metadata.encode_records(wit, [pairs for _, _, _, pairs in rows]),
+        metadata=[
+            wit.MetadataEntry(index=i, name=name, value=value)
+            for i, (_, _, _, pairs) in enumerate(rows)
+            for name, value in pairs
+        ],
     )
 
 
@@ -127,7 +130,11 @@ def decode_rows(batch: Any) -> list[Row]:
         _increasing(list(batch.timestamps.absent), n, "timestamps.absent")
         absent = set(batch.timestamps.absent)
         stamps = [None if i in absent else t for i, t in enumerate(batch.timestamps.values)]
-    metadata = wit_metadata.decode(batch.metadata, n)
+    metadata: list[list[tuple[str, str]]] = [[] for _ in range(n)]
+    indices = [e.index for e in batch.metadata]
+    assert indices == sorted(indices) and all(0 <= i < n for i in indices), indices
+    for e in batch.metadata:
+        metadata[e.index].append((e.name, e.value))
     return [(k, v or b"", t, m) for v, k, t, m in zip(values, keys, stamps, metadata, strict=True)]
 
 

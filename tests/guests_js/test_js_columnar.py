@@ -28,7 +28,6 @@ from guests_js.guest02 import Guest02, bindings, result
 from guests_rust.strategies import INT64, json_objects, metadata, record_values
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
-from support import wit_metadata
 from support.guests import built_guest
 
 ACTIVE = b'{"status": "active", "email": "ann@x"}'
@@ -57,8 +56,7 @@ def _column(text: str, ends: list[int], **extra: Any) -> Any:
 
 
 def _batch(values: Any, **extra: Any) -> Any:
-    empty = wit_metadata.encode(bindings("types"), [])
-    fields = {"keys": None, "timestamps": None, "metadata": empty, **extra}
+    fields = {"keys": None, "timestamps": None, "metadata": [], **extra}
     return bindings("types").Batch(values=values, **fields)
 
 
@@ -85,7 +83,7 @@ def _malformed() -> dict[str, Any]:
             good.values, timestamps=wit.TimestampColumn(values=[1], absent=[])
         ),
         "metadata past the batch": _batch(
-            good.values, metadata=wit_metadata.encode(wit, [(2, "a", "b")])
+            good.values, metadata=[wit.MetadataEntry(index=2, name="a", value="b")]
         ),
     }
 

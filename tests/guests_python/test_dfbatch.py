@@ -19,7 +19,6 @@ from dataflare.model import Record
 from hypothesis import event, given
 from hypothesis import strategies as st
 from plugins.strategies import record_lists
-from support import wit_metadata
 
 from guests_python import wit02
 
@@ -182,7 +181,7 @@ def batches(draw: st.DrawFn, sdk: ModuleType) -> Any:
     elif which == "times":
         times = t.TimestampColumn(draw(st.lists(st.integers(0, 9), max_size=n + 1)), draw(indices))
     elif which == "meta":
-        meta = wit_metadata.encode(t, [(i, "m", "v") for i in draw(indices)])
+        meta = [t.MetadataEntry(i, "m", "v") for i in draw(indices)]
     return t.Batch(values, keys, times, meta)
 
 
@@ -199,7 +198,7 @@ def well_formed(batch: Any) -> bool:
             return False
         if any(i >= n for i in absent):
             return False
-    order = list(batch.metadata.records)
+    order = [m.index for m in batch.metadata]
     return order == sorted(order) and all(i < n for i in order)
 
 

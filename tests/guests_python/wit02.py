@@ -24,7 +24,6 @@ from dataflare.model import Record
 from dataflare.runtime.cache import default_cache
 from dataflare.runtime.engine import DEFAULT_CONFIG, get_engine
 from dataflare.runtime.sandbox import new_store
-from support import wit_metadata
 from support.guests import ROOT
 from wasmtime.component import Linker
 
@@ -104,7 +103,7 @@ def to_batch(t: ModuleType, records: Sequence[Record]) -> Any:
         )
         if any(x is not None for x in times)
         else None,
-        wit_metadata.encode_records(t, [list(r.metadata.items()) for r in records]),
+        [t.MetadataEntry(i, k, v) for i, r in enumerate(records) for k, v in r.metadata.items()],
     )
 
 
@@ -147,7 +146,9 @@ def from_batch(batch: Any) -> list[Record]:
         times = list(batch.timestamps.values)
         for i in batch.timestamps.absent:
             times[i] = None
-    metadata = [dict(pairs) for pairs in wit_metadata.decode(batch.metadata, n)]
+    metadata: list[dict[str, str]] = [{} for _ in range(n)]
+    for m in batch.metadata:
+        metadata[m.index][m.name] = m.value
     out = []
     for v, k, ts, md in zip(values, keys, times, metadata, strict=True):
         assert v is not None

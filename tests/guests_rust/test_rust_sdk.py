@@ -20,7 +20,6 @@ from guests_rust.twins import outcome
 from guests_rust.wit02 import Guest02, bindings, plain, raw_batch, unwrap
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from support import wit_metadata
 from support.guests import ROOT, built_guest
 from support.tools import missing
 
@@ -166,10 +165,8 @@ def _corrupt(batch, draw):
     elif choice == 3:  # a binary index out of range
         column = dataclasses.replace(column, binary=[*column.binary, (n + 5, b"\xff")])
     elif choice == 4:  # metadata for a record that does not exist
-        types, meta = bindings().types, batch.metadata
-        pairs = [(i, k, v) for i, kv in enumerate(wit_metadata.decode(meta, n)) for k, v in kv]
-        extra = wit_metadata.encode(types, [*pairs, (n + draw(st.integers(0, 9)), "a", "b")])
-        return dataclasses.replace(batch, metadata=extra), "metadata", n
+        entry = bindings().types.MetadataEntry(n + draw(st.integers(0, 9)), "a", "b")
+        return dataclasses.replace(batch, metadata=[*batch.metadata, entry]), "metadata", n
     else:  # timestamps of the wrong length
         ts = bindings().types.TimestampColumn([0] * (n + 1), [])
         return dataclasses.replace(batch, timestamps=ts), "timestamps", n

@@ -23,7 +23,6 @@ from dataflare.bindgen.generate import generate
 from dataflare.errors import PluginError, plugin_error
 from dataflare.model import Record
 from guests_rust.stock_host import ENGINE, _component
-from support import wit_metadata
 from wasmtime import Store, WasiConfig
 from wasmtime.component import Linker
 
@@ -139,7 +138,7 @@ def raw_batch(records: Sequence[RawRecord]) -> Any:
     types = bindings().types
     keys = [r[0] for r in records]
     stamps = [r[2] for r in records]
-    metadata = wit_metadata.encode_records(types, [r[3] for r in records])
+    metadata = [types.MetadataEntry(i, k, v) for i, r in enumerate(records) for k, v in r[3]]
     return types.Batch(
         values=_column([r[1] for r in records]),
         keys=_column(keys) if any(k is not None for k in keys) else None,
@@ -183,9 +182,10 @@ def from_batch(batch: Any) -> list[Record]:
         missing = set(batch.timestamps.absent)
         stamps = [None if i in missing else t for i, t in enumerate(batch.timestamps.values)]
     metadata: list[dict[str, str]] = [{} for _ in range(n)]
-    for i, pairs in enumerate(wit_metadata.decode(batch.metadata, n)):
-        for name, value in pairs:
-            metadata[i].setdefault(name, value)
+    indices = [m.index for m in batch.metadata]
+    assert indices == sorted(indices)
+    for m in batch.metadata:
+        metadata[m.index].setdefault(m.name, m.value)
     return [
         Record(value=v or b"", key=k, timestamp=t, metadata=md)
         for v, k, t, md in zip(values, keys, stamps, metadata, strict=True)
