@@ -5,14 +5,21 @@ without making a `str`) and becomes the `text` as is, a view of the Arrow
 buffer; its Arrow offsets become `ends` (no per-record work). Values that
 are not UTF-8 (looked for only when that one check fails, or when a record
 boundary splits a character) travel in `binary`; null keys and timestamps
-are listed in `absent`. The `text` is bytes, for the world classes of
-`wit_utf8`; `utf8_bytes=False` gives a `str` for the generated ones.
+are listed in `absent`. Metadata goes the same way: the map column's
+offsets give each pair's record (`records`), its names' and values' data
+buffers and offsets give two `string-column`s, so a batch costs no Python
+object per pair. A name or value that is not UTF-8 (a lone surrogate kept
+``surrogatepass``-encoded by `columns`) cannot be a WIT `string`:
+`unencodable_rows` finds its records, which the adapters fail alone. The
+`text` is bytes, for the world classes of `wit_utf8`; `utf8_bytes=False`
+gives a `str` for the generated ones.
 
 Guest to host, a `text` (bytes, or a `str` encoded once) becomes the data
 buffer of a `BinaryArray` whose offsets are the `ends`. Everything a guest returns
 is checked before it is used: `ends` one per record, never decreasing,
 ending at the text's length; sparse indices in range and strictly
-increasing; metadata in record order. A violation raises `ContractProblem`,
+increasing; metadata `records` never decreasing and in range, one name
+and one value per pair, no end inside a character. A violation raises `ContractProblem`,
 which the adapters turn into a `GuestContractError` naming the plugin: a
 broken guest must never crash the host or shift outcomes onto other records.
 """
