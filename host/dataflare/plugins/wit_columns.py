@@ -5,14 +5,21 @@ without making a `str`) and becomes the `text` as is, a view of the Arrow
 buffer; its Arrow offsets become `ends` (no per-record work). Values that
 are not UTF-8 (looked for only when that one check fails, or when a record
 boundary splits a character) travel in `binary`; null keys and timestamps
-are listed in `absent`. The `text` is bytes, for the world classes of
-`wit_utf8`; `utf8_bytes=False` gives a `str` for the generated ones.
+are listed in `absent`. Metadata goes the same way: the map column's
+offsets give each pair's record (`records`), its names' and values' data
+buffers and offsets give two `string-column`s, so a batch costs no Python
+object per pair. A name or value that is not UTF-8 (a lone surrogate kept
+``surrogatepass``-encoded by `columns`) cannot be a WIT `string`:
+`unencodable_rows` finds its records, which the adapters fail alone. The
+`text` is bytes, for the world classes of `wit_utf8`; `utf8_bytes=False`
+gives a `str` for the generated ones.
 
 Guest to host, a `text` (bytes, or a `str` encoded once) becomes the data
 buffer of a `BinaryArray` whose offsets are the `ends`. Everything a guest returns
 is checked before it is used: `ends` one per record, never decreasing,
 ending at the text's length; sparse indices in range and strictly
-increasing; metadata in record order. A violation raises `ContractProblem`,
+increasing; metadata `records` never decreasing and in range, one name
+and one value per pair, no end inside a character. A violation raises `ContractProblem`,
 which the adapters turn into a `GuestContractError` naming the plugin: a
 broken guest must never crash the host or shift outcomes onto other records.
 """
@@ -131,13 +138,14 @@ def _on_char_boundaries(data: memoryview, ends: np.ndarray[Any, Any]) -> bool:
 
 
 def _first_split(data: Any, ends: np.ndarray[Any, Any]) -> int:
-    """The first item whose end falls inside a character of `data`, or -1."""
+    """The first item whose end falls inside a character of `data`, or -1.
+
+    `ends` must never decrease (Arrow offsets, or guest ends already checked).
+    """
     raw = np.frombuffer(data, np.uint8)
-    inner = ends[:-1]
-    if not len(raw) or not len(inner):
-        return -1
-    split = (raw[np.minimum(inner, len(raw) - 1)] & 0xC0) == 0x80
-    split &= inner < len(raw)
+    # Ends at the text's end (trailing empty items) have no byte after them.
+    inner = ends[: int(np.searchsorted(ends, len(raw)))]
+    split = (raw[inner] & 0xC0) == 0x80
     return int(np.argmax(split)) if bool(split.any()) else -1
 
 
@@ -192,14 +200,22 @@ def _empty_metadata(utf8_bytes: bool) -> wit.MetadataColumn:
 
 def _to_wit_strings(array: pa.Array[Any], what: str, *, utf8_bytes: bool) -> wit.StringColumn:
     """A string Arrow array as a `string-column`: its data buffer is the `text` (a view)."""
-    if array.null_count:  # not made by `columns`, but Arrow allows it: a null is ""
-        array = array.fill_null("")
-    offsets, data = _offsets_and_data(as_binary(array))
+    offsets, data = _offsets_and_data(_string_bytes(array))
     ends = offsets[1:] - offsets[0]
     if len(data) and (utf8_error(data) >= 0 or not _on_char_boundaries(data, ends)):
         raise UnencodableMetadata(f"a metadata {what} is not valid UTF-8")
     text: Any = data if utf8_bytes else str(data, "utf-8")
     return wit.StringColumn(text=text, ends=ends.tolist())
+
+
+def _string_bytes(array: pa.Array[Any]) -> pa.Array[Any]:
+    """A string array's bytes as a binary array, without a copy.
+
+    A null becomes "" (`columns` never makes one, but Arrow allows it).
+    """
+    if array.null_count:
+        array = array.fill_null("")
+    return array.view(pa.binary()) if array.type == pa.string() else as_binary(array)
 
 
 def unencodable_rows(batch: pa.RecordBatch) -> list[int]:
@@ -215,13 +231,14 @@ def unencodable_rows(batch: pa.RecordBatch) -> list[int]:
         return []
     bad = np.zeros(last - first, np.bool_)
     for child in (maps.keys[first:last], maps.items[first:last]):
-        offs, data = _offsets_and_data(as_binary(child.fill_null("")))
+        strings = _string_bytes(child)
+        offs, data = _offsets_and_data(strings)
         if not len(data) or (
             utf8_error(data) < 0 and _on_char_boundaries(data, offs[1:] - offs[0])
         ):
             continue
-        for i, item in enumerate(child.view(pa.binary()).to_pylist()):
-            if item is not None and utf8_error(item) >= 0:
+        for i, item in enumerate(strings.to_pylist()):
+            if utf8_error(item) >= 0:
                 bad[i] = True
     if not bad.any():
         return []
