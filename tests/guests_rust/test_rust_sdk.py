@@ -220,6 +220,38 @@ def test_malformed_batches_fail_every_record_without_trapping(echo, recs, data):
     assert echo.transform_batch(batch).records == batch
 
 
+def _metadata_column(records, names, name_ends, values, value_ends):
+    types = bindings().types
+    return types.MetadataColumn(
+        records, types.StringColumn(names, name_ends), types.StringColumn(values, value_ends)
+    )
+
+
+@pytest.mark.parametrize(
+    ("column", "why"),
+    [
+        (([0, 2], "ab", [1, 2], "", [0, 0]), "metadata record 2 is out of range for 2 records"),
+        (([1, 0], "ab", [1, 2], "", [0, 0]), "metadata records decrease at 0 (after 1)"),
+        (([0, 1], "a", [1], "", [0, 0]), "metadata names has 1 items for 2 metadata pairs"),
+        (([0], "é", [1], "", [0]), "metadata names offset 1 of item 0 is inside a character"),
+        (([0], "a", [1], "v", [2]), "metadata values offset 2 of item 0 is past the end"),
+        (([0, 0], "ab", [2, 1], "", [0, 0]), "metadata names offsets decrease at item 1 (1 < 2)"),
+        (([0], "ab", [1], "", [0]), "metadata names offsets end at 1 but the text holds 2 bytes"),
+    ],
+)
+def test_malformed_metadata_columns_fail_every_record(echo, column, why):
+    good = raw_batch([(None, b"x", None, [("é", "🌍")]), (b"k", b"y", 1, [])])
+    out = echo.transform_batch(dataclasses.replace(good, metadata=_metadata_column(*column)))
+    assert [e.index for e in out.errors] == [0, 1]
+    for e in out.errors:
+        error = plain(e.error)
+        assert error.kind == "serialization", error
+        assert str(error).startswith(f"invalid batch: {why}"), error
+    # Each failed record's place holds an empty record; the instance goes on.
+    assert out.records == raw_batch([(None, b"", None, [])] * 2)
+    assert echo.transform_batch(good).records == good
+
+
 @given(st.lists(INT64, min_size=1, max_size=20))
 @settings(max_examples=20)
 def test_repeated_calls_free_and_reuse_memory(echo, stamps):
