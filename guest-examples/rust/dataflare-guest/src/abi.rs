@@ -7,8 +7,8 @@
 //! which check these constants against a spec calculator.
 
 use crate::batch::{
-    Batch, Column, FilterOutcome, FoldOutcome, MetadataColumn, ReadOutcome, RecordError, StringColumn, Timestamps,
-    TransformOutcome,
+    Batch, Column, FilterOutcome, FoldOutcome, MetadataColumn, ReadOutcome, RecordError, StringColumn,
+    Timestamps, TransformOutcome,
 };
 use crate::types::{ParamInfo, PluginError, PluginInfo, Record};
 

@@ -193,13 +193,18 @@ impl StringColumn {
                 return Err(format!("{} offsets decrease at item {} ({} < {})", name, i, end, prev));
             }
             if !self.text.is_char_boundary(end as usize) {
-                let why = if end as usize > self.text.len() { "past the end of the text" } else { "inside a character" };
+                let why = if end as usize > self.text.len() {
+                    "past the end of the text"
+                } else {
+                    "inside a character"
+                };
                 return Err(format!("{} offset {} of item {} is {}", name, end, i, why));
             }
             prev = end;
         }
         if prev as usize != self.text.len() {
-            return Err(format!("{} offsets end at {} but the text holds {} bytes", name, prev, self.text.len()));
+            let len = self.text.len();
+            return Err(format!("{} offsets end at {} but the text holds {} bytes", name, prev, len));
         }
         Ok(())
     }

@@ -119,7 +119,10 @@ fn malformed_offsets_are_serialization_errors() {
 /// Two records with metadata: (0: "é"="1", "b"="🌍"), (1: "c"="").
 fn with_metadata() -> Batch {
     Batch::from_records(&[
-        Record { metadata: vec![("é".into(), "1".into()), ("b".into(), "🌍".into())], ..Record::new(b"x".to_vec()) },
+        Record {
+            metadata: vec![("é".into(), "1".into()), ("b".into(), "🌍".into())],
+            ..Record::new(b"x".to_vec())
+        },
         Record { metadata: vec![("c".into(), String::new())], ..Record::new(b"y".to_vec()) },
     ])
 }
@@ -151,7 +154,7 @@ fn malformed_metadata_columns_are_serialization_errors() {
         (|m| m.values.ends = vec![1, 5, 9], "metadata values offset 9 of item 2 is past the end of the text"),
         (|m| m.values.ends = vec![5, 1, 5], "metadata values offsets decrease at item 1 (1 < 5)"),
         (|m| m.names.ends = vec![2, 3, 3], "metadata names offsets end at 3 but the text holds 4 bytes"),
-        (|m| m.names.ends = vec![2, 3, u32::MAX], "metadata names offset 4294967295 of item 2 is past the end"),
+        (|m| m.names.ends = vec![2, 3, u32::MAX], "metadata names offset 4294967295 of item 2 is past"),
     ];
     for (corrupt, want) in cases {
         let mut b = with_metadata();
