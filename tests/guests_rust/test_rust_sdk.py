@@ -148,6 +148,37 @@ def test_configure_lifts_config_pairs(echo_path, pairs):
     assert failing == plugin_error("configuration", "bad ü")
 
 
+def _corrupt_metadata(column, n, draw):
+    """`column` (a `metadata-column`) with one of its rules broken."""
+    types = bindings().types
+    names, values = column.names, column.values
+    pairs = len(column.records)
+    choice = draw(st.integers(0, 4))
+    if choice == 0:  # a pair of a record that does not exist
+        records = [*column.records, n + draw(st.integers(0, 9))]
+        names = types.StringColumn(names.text + "a", [*names.ends, len(names.text.encode()) + 1])
+        values = types.StringColumn(values.text, [*values.ends, len(values.text.encode())])
+        return types.MetadataColumn(records, names, values)
+    if choice == 1:  # records that decrease
+        return types.MetadataColumn(
+            [1, 0], types.StringColumn("ab", [1, 2]), types.StringColumn("", [0, 0])
+        )
+    if choice == 2:  # one name fewer than pairs
+        return dataclasses.replace(column, records=[*column.records, n - 1])
+    if choice == 3:  # a name end inside a multi-byte character
+        text = names.text + "é"
+        start = len(names.text.encode())
+        names = types.StringColumn(text, [*names.ends, start + 1])
+        ends = [*values.ends, len(values.text.encode())]
+        values = types.StringColumn(values.text, ends)
+        return types.MetadataColumn([*column.records, n - 1], names, values)
+    # a value end past the text
+    ends = [*values.ends[:-1], len(values.text.encode()) + 1] if pairs else [1]
+    records = column.records if pairs else [0]
+    names = names if pairs else types.StringColumn("", [0])
+    return types.MetadataColumn(records, names, types.StringColumn(values.text, ends))
+
+
 def _corrupt(batch, draw):
     """`batch` with one rule of the WIT broken (offsets, indices or lengths)."""
     n = len(batch.values.ends)
@@ -164,9 +195,9 @@ def _corrupt(batch, draw):
         return dataclasses.replace(batch, values=column), "offsets", n + 1
     elif choice == 3:  # a binary index out of range
         column = dataclasses.replace(column, binary=[*column.binary, (n + 5, b"\xff")])
-    elif choice == 4:  # metadata for a record that does not exist
-        entry = bindings().types.MetadataEntry(n + draw(st.integers(0, 9)), "a", "b")
-        return dataclasses.replace(batch, metadata=[*batch.metadata, entry]), "metadata", n
+    elif choice == 4:  # a broken metadata column
+        metadata = _corrupt_metadata(batch.metadata, n, draw)
+        return dataclasses.replace(batch, metadata=metadata), "metadata", n
     else:  # timestamps of the wrong length
         ts = bindings().types.TimestampColumn([0] * (n + 1), [])
         return dataclasses.replace(batch, timestamps=ts), "timestamps", n
