@@ -19,7 +19,8 @@ metadata columns of different lengths) fails every record with a
 serialization error, never traps the instance.
 """
 
-from bisect import bisect_left, bisect_right
+from bisect import bisect_left
+from collections import Counter
 from itertools import accumulate
 from operator import itemgetter
 
@@ -112,41 +113,42 @@ class _Column:
 
 
 class _Strings:
-    """A checked `string-column`, sliced lazily.
+    """A checked `string-column`, sliced into `str`s on first use.
 
     ASCII text (the usual metadata) is sliced as `str` directly, since byte
-    and character offsets agree; other text is encoded once, sliced as bytes
-    and each item decoded.
+    and character offsets agree; other text is encoded once (the checks need
+    its byte length anyway), sliced as bytes and each item decoded.
     """
 
-    __slots__ = ("text", "ends", "data")
+    __slots__ = ("data", "ends", "text")
 
     def __init__(self, column, what):
         text, ends = column.text, column.ends
-        # Checking needs the byte length, so non-ASCII text is encoded here;
-        # the bytes are kept for slicing.
         self.data = None if text.isascii() else text.encode("utf-8")
         _check_ends(text if self.data is None else self.data, ends, what)
         self.text, self.ends = text, ends
 
-    def items(self, lo, hi):
-        """Items lo..hi-1 as `str`s."""
+    def items(self):
+        """Every item as a `str`, in order."""
         ends = self.ends
-        start = ends[lo - 1] if lo else 0
-        src = self.text if self.data is None else self.data
-        out = []
-        for end in ends[lo:hi]:
-            out.append(src[start:end])
-            start = end
-        if self.data is not None:
-            out = [item.decode("utf-8") for item in out]
-        return out
+        starts = [0, *ends[:-1]] if ends else []
+        if self.data is None:
+            text = self.text
+            return [text[s:e] for s, e in zip(starts, ends, strict=True)]
+        data = self.data
+        return [data[s:e].decode("utf-8") for s, e in zip(starts, ends, strict=True)]
 
 
 class _Metadata:
-    """A checked `metadata-column`: each record's pairs found by bisecting `records`."""
+    """A checked `metadata-column`, indexed by record on the first lookup.
 
-    __slots__ = ("records", "names", "values")
+    A batch whose metadata is never read pays only the checks. The first
+    lookup slices every name and value once and finds where each record's
+    pairs start (`Counter` counts at C speed, then one step per record that
+    has metadata), so a lookup is then one list slice.
+    """
+
+    __slots__ = ("columns", "firsts", "n", "pairs", "records")
 
     def __init__(self, column, n):
         records = column.records
@@ -157,18 +159,24 @@ class _Metadata:
             )
         if records and (records != sorted(records) or records[-1] >= n):
             raise BadBatch(f"metadata records must never decrease and be below {n}")
-        self.records = records
-        self.names = _Strings(column.names, "metadata names")
-        self.values = _Strings(column.values, "metadata values")
+        self.records, self.n = records, n
+        self.columns = (
+            _Strings(column.names, "metadata names"),
+            _Strings(column.values, "metadata values"),
+        )
+        self.pairs = self.firsts = None
 
-    def pairs(self, i):
-        """Record i's (name, value) pairs, in order."""
-        records = self.records
-        lo = bisect_left(records, i)
-        hi = bisect_right(records, i, lo)
-        if lo == hi:
-            return []
-        return list(zip(self.names.items(lo, hi), self.values.items(lo, hi), strict=True))
+    def lookup(self, i):
+        """Record i's (name, value) pairs, in order, as a new list."""
+        firsts = self.firsts
+        if firsts is None:
+            names, values = self.columns
+            self.pairs = list(zip(names.items(), values.items(), strict=True))
+            counts = [0] * (self.n + 1)
+            for record, count in Counter(self.records).items():
+                counts[record + 1] = count
+            firsts = self.firsts = list(accumulate(counts))  # record i's pairs start at firsts[i]
+        return self.pairs[firsts[i] : firsts[i + 1]]
 
 
 def _metadata(column, n):
@@ -235,7 +243,7 @@ class Batch:
 
     def metadata(self, i):
         """Record i's metadata as a new list of (name, value) pairs."""
-        return [] if self._meta is None else self._meta.pairs(i)
+        return [] if self._meta is None else self._meta.lookup(i)
 
 
 class RecordView:
