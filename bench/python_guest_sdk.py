@@ -86,7 +86,11 @@ def batch(t: Any, size: int, n: int = 1024) -> Any:
         t.BytesColumn(value * n, [raw * (i + 1) for i in range(n)], [], []),
         t.BytesColumn("k" * n, list(range(1, n + 1)), [], []),
         t.TimestampColumn(list(range(n)), []),
-        [t.MetadataEntry(i, "source", "bench") for i in range(n)],
+        t.MetadataColumn(
+            list(range(n)),
+            t.StringColumn("source" * n, [6 * (i + 1) for i in range(n)]),
+            t.StringColumn("bench" * n, [5 * (i + 1) for i in range(n)]),
+        ),
     )
 
 

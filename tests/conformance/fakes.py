@@ -118,7 +118,9 @@ class FakeTransform:
                 encoded.metadata,
             )
         if self.bug == "drops_metadata":
-            encoded = wit.Batch(encoded.values, encoded.keys, encoded.timestamps, [])
+            nothing = wit.StringColumn("", [])
+            empty = wit.MetadataColumn([], nothing, nothing)
+            encoded = wit.Batch(encoded.values, encoded.keys, encoded.timestamps, empty)
         return wit.TransformOutcome(encoded, errors)
 
 
@@ -172,7 +174,7 @@ class FakeAggregate:
                 wit.BytesColumn(values.text, [*values.ends[:-1], values.ends[-1] + 1], [], []),
                 None,
                 None,
-                [],
+                batch.metadata,
             )
         return rt.Ok(batch)
 

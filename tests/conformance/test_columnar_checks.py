@@ -62,7 +62,9 @@ def test_encoding_follows_the_wit_shape():
     assert batch.values.binary == [(1, b"\xff")] and batch.values.absent == []
     assert batch.keys is not None and batch.keys.absent == [1] and batch.keys.ends == [1, 1, 9]
     assert batch.timestamps == wit.TimestampColumn([5, 0, 0], [1, 2])
-    assert [m.index for m in batch.metadata] == [0, 2, 2]
+    assert batch.metadata.records == [0, 2, 2]
+    assert batch.metadata.names == wit.StringColumn("abb", [1, 2, 3])
+    assert batch.metadata.values == wit.StringColumn("123", [1, 2, 3])
     assert encode_batch([Record(None, b"v", None, [])]).keys is None
 
 
@@ -70,49 +72,85 @@ def _column(text, ends, binary=(), absent=()):
     return wit.BytesColumn(text, list(ends), list(binary), list(absent))
 
 
+def _strings(text, ends):
+    return wit.StringColumn(text, list(ends))
+
+
+def _meta(records, names=None, values=None):
+    """Pairs of one-character names and values unless given."""
+    one = _strings("x" * len(records), range(1, len(records) + 1))
+    return wit.MetadataColumn(list(records), names or one, values or one)
+
+
+NO_META = _meta([])
+
+
 @pytest.mark.parametrize(
     ("batch", "count", "message"),
     [
-        (wit.Batch(_column("ab", [1]), None, None, []), 2, "values.ends has 1 entries for 2"),
-        (wit.Batch(_column("ab", [2, 1]), None, None, []), 2, "values.ends decreases at record 1"),
-        (wit.Batch(_column("ab", [1, 3]), None, None, []), 2, "past the end of values.text"),
-        (wit.Batch(_column("éé", [1, 2]), None, None, []), 2, "not characters"),
+        (wit.Batch(_column("ab", [1]), None, None, NO_META), 2, "values.ends has 1 entries for 2"),
         (
-            wit.Batch(_column("a", [1], [(0, b"\xff")]), None, None, []),
+            wit.Batch(_column("ab", [2, 1]), None, None, NO_META),
+            2,
+            "values.ends decreases at record 1",
+        ),
+        (wit.Batch(_column("ab", [1, 3]), None, None, NO_META), 2, "past the end of values.text"),
+        (wit.Batch(_column("éé", [1, 2]), None, None, NO_META), 2, "not characters"),
+        (
+            wit.Batch(_column("a", [1], [(0, b"\xff")]), None, None, NO_META),
             1,
             "span of text is not empty",
         ),
         (
-            wit.Batch(_column("", [0, 0], [(1, b"\xff"), (0, b"\xfe")]), None, None, []),
+            wit.Batch(_column("", [0, 0], [(1, b"\xff"), (0, b"\xfe")]), None, None, NO_META),
             2,
             "strictly",
         ),
-        (wit.Batch(_column("", [0], absent=[0]), None, None, []), 1, "values.absent must be empty"),
-        (wit.Batch(_column("", [0], [(3, b"\xff")]), None, None, []), 1, "names record 3"),
         (
-            wit.Batch(_column("", [0]), _column("", [0], [(0, b"\xff")], [0]), None, []),
+            wit.Batch(_column("", [0], absent=[0]), None, None, NO_META),
+            1,
+            "values.absent must be empty",
+        ),
+        (wit.Batch(_column("", [0], [(3, b"\xff")]), None, None, NO_META), 1, "names record 3"),
+        (
+            wit.Batch(_column("", [0]), _column("", [0], [(0, b"\xff")], [0]), None, NO_META),
             1,
             "both keys.binary and keys.absent",
         ),
         (
-            wit.Batch(_column("", [0]), None, wit.TimestampColumn([], []), []),
+            wit.Batch(_column("", [0]), None, wit.TimestampColumn([], []), NO_META),
             1,
             "timestamps.values has 0 entries",
         ),
         (
-            wit.Batch(_column("", [0, 0]), None, None, [wit.MetadataEntry(2, "a", "b")]),
+            wit.Batch(_column("", [0, 0]), None, None, _meta([2])),
             2,
-            "metadata entry names record 2",
+            r"metadata.records\[0\] names record 2, but the batch has 2",
         ),
         (
-            wit.Batch(
-                _column("", [0, 0]),
-                None,
-                None,
-                [wit.MetadataEntry(1, "a", "b"), wit.MetadataEntry(0, "a", "b")],
-            ),
+            wit.Batch(_column("", [0, 0]), None, None, _meta([1, 0])),
             2,
-            "ordered by record index",
+            "metadata.records must never decrease .* 0 follows 1 at pair 1",
+        ),
+        (
+            wit.Batch(_column("", [0]), None, None, _meta([0, 0], names=_strings("a", [1]))),
+            1,
+            r"metadata.names.ends has 1 entries for 2 metadata pair\(s\)",
+        ),
+        (
+            wit.Batch(_column("", [0]), None, None, _meta([0], values=_strings("ab", [1]))),
+            1,
+            "the last of metadata.values.ends is 1, but metadata.values.text holds 2",
+        ),
+        (
+            wit.Batch(_column("", [0]), None, None, _meta([0, 0], names=_strings("é", [1, 2]))),
+            1,
+            r"metadata.names.ends\[0\] = 1 falls inside a character",
+        ),
+        (
+            wit.Batch(_column("", [0]), None, None, _meta([0, 0], names=_strings("ab", [2, 1]))),
+            1,
+            "metadata.names.ends decreases at item 1",
         ),
     ],
 )

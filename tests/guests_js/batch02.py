@@ -23,6 +23,7 @@ __all__ = [
     "decode_keep",
     "decode_rows",
     "encode_batch",
+    "encode_metadata",
     "encode_rows",
     "error_of",
 ]
@@ -54,6 +55,25 @@ def _column(wit: ModuleType, items: Sequence[bytes | None], force_binary: Collec
     return wit.BytesColumn(text="".join(text), ends=ends, binary=binary, absent=absent)
 
 
+def _strings(wit: ModuleType, items: Sequence[str]) -> Any:
+    ends: list[int] = []
+    at = 0
+    for item in items:
+        at += len(item.encode("utf-8"))
+        ends.append(at)
+    return wit.StringColumn(text="".join(items), ends=ends)
+
+
+def encode_metadata(wit: ModuleType, pairs: Sequence[Sequence[tuple[str, str]]]) -> Any:
+    """Each record's metadata pairs (in record order) as a WIT `metadata-column`."""
+    records = [i for i, record in enumerate(pairs) for _ in record]
+    names = [name for record in pairs for name, _ in record]
+    values = [value for record in pairs for _, value in record]
+    return wit.MetadataColumn(
+        records=records, names=_strings(wit, names), values=_strings(wit, values)
+    )
+
+
 Row = tuple[bytes | None, bytes, int | None, list[tuple[str, str]]]
 """(key, value, timestamp, metadata pairs): a record whose metadata may repeat a name."""
 
@@ -73,11 +93,7 @@ def encode_rows(wit: ModuleType, rows: Sequence[Row], *, force_binary: Collectio
             if any(t is not None for t in stamps)
             else None
         ),
-        metadata=[
-            wit.MetadataEntry(index=i, name=name, value=value)
-            for i, (_, _, _, pairs) in enumerate(rows)
-            for name, value in pairs
-        ],
+        metadata=encode_metadata(wit, [pairs for _, _, _, pairs in rows]),
     )
 
 
@@ -94,18 +110,29 @@ def _increasing(indices: Sequence[int], n: int, what: str) -> None:
     assert all(0 <= i < n for i in indices), (what, indices, n)
 
 
-def _items(column: Any, n: int, what: str) -> list[bytes | None]:
-    """The items of a guest-built `bytes-column`, checking every rule of the WIT."""
-    data = column.text.encode("utf-8")
-    ends = list(column.ends)
-    assert len(ends) == n, (what, "one end per record", len(ends), n)
+def _spans(text: str, ends: Sequence[int], n: int, what: str) -> list[bytes]:
+    """The UTF-8 items `ends` cut `text` into, checking every rule of the WIT."""
+    data = text.encode("utf-8")
+    ends = list(ends)
+    assert len(ends) == n, (what, "one end per item", len(ends), n)
     assert all(a <= b for a, b in pairwise([0, *ends])), (what, "ends", ends)
     assert (ends[-1] if ends else 0) == len(data), (what, "last end", ends, len(data))
-    starts = [0, *ends][:n]
-    items: list[bytes | None] = [data[s:e] for s, e in zip(starts, ends, strict=True)]
+    items = [data[s:e] for s, e in zip([0, *ends], ends, strict=False)]
     for item in items:
-        assert item is not None
         item.decode("utf-8")  # each item is UTF-8 on its own: no end inside a character
+    return items
+
+
+def _strings_of(column: Any, n: int, what: str) -> list[str]:
+    """The items of a guest-built `string-column` of `n` items."""
+    return [item.decode("utf-8") for item in _spans(column.text, column.ends, n, what)]
+
+
+def _items(column: Any, n: int, what: str) -> list[bytes | None]:
+    """The items of a guest-built `bytes-column`, checking every rule of the WIT."""
+    ends = list(column.ends)
+    starts = [0, *ends][:n]
+    items: list[bytes | None] = list(_spans(column.text, ends, n, what))
     _increasing([i for i, _ in column.binary], n, f"{what}.binary")
     _increasing(list(column.absent), n, f"{what}.absent")
     for i, raw in column.binary:
@@ -131,10 +158,12 @@ def decode_rows(batch: Any) -> list[Row]:
         absent = set(batch.timestamps.absent)
         stamps = [None if i in absent else t for i, t in enumerate(batch.timestamps.values)]
     metadata: list[list[tuple[str, str]]] = [[] for _ in range(n)]
-    indices = [e.index for e in batch.metadata]
-    assert indices == sorted(indices) and all(0 <= i < n for i in indices), indices
-    for e in batch.metadata:
-        metadata[e.index].append((e.name, e.value))
+    records = list(batch.metadata.records)
+    assert records == sorted(records) and all(0 <= i < n for i in records), records
+    names = _strings_of(batch.metadata.names, len(records), "metadata.names")
+    texts = _strings_of(batch.metadata.values, len(records), "metadata.values")
+    for i, name, value in zip(records, names, texts, strict=True):
+        metadata[i].append((name, value))
     return [(k, v or b"", t, m) for v, k, t, m in zip(values, keys, stamps, metadata, strict=True)]
 
 

@@ -38,6 +38,8 @@ EDGE_VALUES = [
     b'{"__proto__": "x@y", "email": "a@b"}',
     b'{"email": "\\ud83d\\ude00z@q", "n": 1}',
     b'{"email": "\\ud83d"}',
+    b'{"\\udc00": 1}',  # a lone low surrogate, as a key
+    b'{"email": "a\\uDFFF@b"}',  # and in a value, escaped in upper case
     b'{"email": "a@b", "\xef\xbf\xbf": 1, "\xf0\x9f\x98\x80": 2, "b": [1e21, 1e-7, -0, 5e-324]}',
     b'{"n": 123456789012345678901234567890}',
     b'{"email": "x", "email": "y@z"}',

@@ -209,15 +209,32 @@ def test_count_sum_overflow_fails_the_record_and_the_merge(
     assert wit02.unwrap(guest.merge(guest.init(), acc)) == acc
 
 
+NO_METADATA: Any = ([], ("", []), ("", []))
+
+
 @pytest.mark.parametrize(
-    ("text", "ends"),
-    [("abc", [1, 0, 3]), ("abc", [1, 2]), ("é", [1, 2]), ("", [0, 5]), ("x", [])],
+    ("text", "ends", "metadata"),
+    [
+        ("abc", [1, 0, 3], NO_METADATA),
+        ("abc", [1, 2], NO_METADATA),
+        ("é", [1, 2], NO_METADATA),
+        ("", [0, 5], NO_METADATA),
+        ("x", [], NO_METADATA),
+        # Well-formed values, malformed metadata: counts disagree, a record
+        # out of range, records decrease, an end inside a character.
+        ("ab", [1, 2], ([0], ("nm", [1, 2]), ("v", [1]))),
+        ("ab", [1, 2], ([0, 2], ("nm", [1, 2]), ("vw", [1, 2]))),
+        ("ab", [1, 2], ([1, 0], ("nm", [1, 2]), ("vw", [1, 2]))),
+        ("ab", [1, 2], ([0, 1], ("é", [1, 2]), ("vw", [1, 2]))),
+    ],
 )
 def test_a_malformed_batch_fails_each_record_without_a_trap(
-    guests: dict[str, Any], w02: ModuleType, text: str, ends: list[int]
+    guests: dict[str, Any], w02: ModuleType, text: str, ends: list[int], metadata: Any
 ) -> None:
     t = w02.types
-    batch = t.Batch(t.BytesColumn(text, ends, [], []), None, None, [])
+    records, names, values = metadata
+    meta = t.MetadataColumn(records, t.StringColumn(*names), t.StringColumn(*values))
+    batch = t.Batch(t.BytesColumn(text, ends, [], []), None, None, meta)
     n = len(ends)
     configure(guests["json_filter"], {"field": "a", "value": "1"})
     configure(guests["mask_email"], {})

@@ -104,6 +104,71 @@ def test_filter_bitmap_is_lsb_first_with_sparse_errors(
     assert [e.index for e in outcome.errors] == [i for i, d in enumerate(decisions) if d is None]
 
 
+def test_metadata_is_found_per_record_in_the_columns(sdk: ModuleType) -> None:
+    t = sdk.types
+    names = t.StringColumn("aéb€c", [1, 3, 4, 7, 8])  # a, é, b, €, c
+    values = t.StringColumn("vwxyz", [1, 2, 3, 4, 5])
+    wit = t.Batch(
+        t.BytesColumn("", [0, 0, 0, 0], [], []),
+        None,
+        None,
+        t.MetadataColumn([1, 1, 1, 3, 3], names, values),
+    )
+    batch = sdk.Batch(wit)
+    want = [[], [("a", "v"), ("é", "w"), ("b", "x")], [], [("€", "y"), ("c", "z")]]
+    assert [batch.metadata(i) for i in range(4)] == want
+    assert [view.metadata for view in batch] == want
+    ascii_only = t.MetadataColumn([0, 2], t.StringColumn("ab", [1, 2]), t.StringColumn("", [0, 0]))
+    batch = sdk.Batch(t.Batch(wit.values, None, None, ascii_only))
+    assert [batch.metadata(i) for i in range(4)] == [[("a", "")], [], [("b", "")], []]
+
+
+def test_batch_of_builds_metadata_columns_with_byte_ends(sdk: ModuleType) -> None:
+    t = sdk.types
+    records = [
+        t.Record(None, b"0", None, [("é", "1"), ("n", "€")]),
+        t.Record(None, b"1", None, []),
+        t.Record(None, b"2", None, [("x", "")]),
+    ]
+    meta = sdk.batch_of(records).metadata
+    assert meta.records == [0, 0, 2]
+    assert (meta.names.text, meta.names.ends) == ("énx", [2, 3, 4])
+    assert (meta.values.text, meta.values.ends) == ("1€", [1, 4, 4])
+    empty = sdk.batch_of([None, None]).metadata
+    assert (empty.records, empty.names.ends, empty.values.text) == ([], [], "")
+
+
+# Each breaks one metadata rule of a 3-record batch whose other columns are fine.
+BAD_METADATA = {
+    "more names than records": ([0], ("ab", [1, 2]), ("v", [1])),
+    "fewer values than records": ([0, 1], ("ab", [1, 2]), ("v", [1])),
+    "records decrease": ([1, 0], ("ab", [1, 2]), ("vw", [1, 2])),
+    "record out of range": ([0, 3], ("ab", [1, 2]), ("vw", [1, 2])),
+    "ends decrease": ([0, 1], ("ab", [2, 1]), ("vw", [1, 2])),
+    "last end short of the text": ([0, 1], ("abc", [1, 2]), ("vw", [1, 2])),
+    "last end past the text": ([0, 1], ("ab", [1, 3]), ("vw", [1, 2])),
+    "end inside a character": ([0, 1], ("é", [1, 2]), ("vw", [1, 2])),
+    "text without items": ([], ("", []), ("v", [])),
+}
+
+
+@pytest.mark.parametrize("bad", BAD_METADATA.values(), ids=BAD_METADATA.keys())
+def test_malformed_metadata_fails_every_record(sdk: ModuleType, bad: Any) -> None:
+    t = sdk.types
+    records, (names, name_ends), (values, value_ends) = bad
+    meta = t.MetadataColumn(
+        records, t.StringColumn(names, name_ends), t.StringColumn(values, value_ends)
+    )
+    batch = t.Batch(t.BytesColumn("abc", [1, 2, 3], [], []), None, None, meta)
+    assert not good_metadata(meta, 3)
+    outcome = sdk.filter_batch(batch, lambda view: True)
+    errors = wit02.filter_outcomes(outcome, 3)
+    assert all(
+        isinstance(e, SerializationError) and str(e).startswith("malformed batch: metadata")
+        for e in errors
+    )
+
+
 @pytest.mark.parametrize(
     "items",
     [
@@ -152,7 +217,12 @@ def batches(draw: st.DrawFn, sdk: ModuleType) -> Any:
     n = len(records)
     indices = st.lists(st.integers(0, n + 1), max_size=3)
     which = draw(
-        st.sampled_from(["none", "ends", "text", "binary", "absent", "keys", "times", "meta"])
+        st.sampled_from(
+            [
+                *("none", "ends", "text", "binary", "absent", "keys", "times"),
+                *("meta records", "meta ends", "meta text"),
+            ]
+        )
     )
     values = batch.values
     if which == "ends":
@@ -180,9 +250,50 @@ def batches(draw: st.DrawFn, sdk: ModuleType) -> Any:
         )
     elif which == "times":
         times = t.TimestampColumn(draw(st.lists(st.integers(0, 9), max_size=n + 1)), draw(indices))
-    elif which == "meta":
-        meta = [t.MetadataEntry(i, "m", "v") for i in draw(indices)]
+    elif which.startswith("meta"):
+        meta = bent_metadata(draw, t, meta, n, which)
     return t.Batch(values, keys, times, meta)
+
+
+def bent_metadata(draw: st.DrawFn, t: ModuleType, meta: Any, n: int, which: str) -> Any:
+    """The metadata column with its records, one column's ends or one column's text redrawn."""
+    k = len(meta.records)
+    records, names, values = meta.records, meta.names, meta.values
+    if which == "meta records":
+        records = draw(st.lists(st.integers(0, n + 1), min_size=max(0, k - 1), max_size=k + 1))
+    else:
+        column = draw(st.sampled_from([names, values]))
+        if which == "meta ends":
+            ends = draw(st.lists(st.integers(0, 12), min_size=max(0, k - 1), max_size=k + 1))
+            bent = t.StringColumn(column.text, ends)
+        else:
+            bent = t.StringColumn(draw(st.text(max_size=8)), column.ends)
+        names, values = (bent, values) if column is names else (names, bent)
+    return t.MetadataColumn(records, names, values)
+
+
+def good_strings(col: Any, k: int) -> bool:
+    """The WIT's `string-column` rules, for a column of k items."""
+    data, ends = col.text.encode(), col.ends
+    if len(ends) != k or (ends[-1] != len(data) if k else bool(data)):
+        return False
+    if any(b < a for a, b in itertools.pairwise(ends)):
+        return False
+    starts = [0, *ends[:-1]] if k else []
+    try:
+        for s, e in zip(starts, ends, strict=True):
+            data[s:e].decode()
+    except UnicodeDecodeError:
+        return False
+    return True
+
+
+def good_metadata(meta: Any, n: int) -> bool:
+    """The WIT's `metadata-column` rules, written apart from the SDK's checks."""
+    records, k = meta.records, len(meta.records)
+    if any(b < a for a, b in itertools.pairwise(records)) or any(i >= n for i in records):
+        return False
+    return good_strings(meta.names, k) and good_strings(meta.values, k)
 
 
 def well_formed(batch: Any) -> bool:
@@ -198,8 +309,7 @@ def well_formed(batch: Any) -> bool:
             return False
         if any(i >= n for i in absent):
             return False
-    order = [m.index for m in batch.metadata]
-    return order == sorted(order) and all(i < n for i in order)
+    return good_metadata(batch.metadata, n)
 
 
 @given(st.data())

@@ -91,6 +91,25 @@ def column(t: ModuleType, items: Sequence[bytes | None]) -> Any:
     return t.BytesColumn("".join(text), ends, binary, absent)
 
 
+def string_column(t: ModuleType, items: Sequence[str]) -> Any:
+    """A `string-column`: the items joined, with the UTF-8 byte offset where each ends."""
+    ends, end = [], 0
+    for item in items:
+        end += len(item.encode("utf-8"))
+        ends.append(end)
+    return t.StringColumn("".join(items), ends)
+
+
+def metadata_column(t: ModuleType, records: Sequence[Record]) -> Any:
+    """Every record's metadata pairs as a `metadata-column`, by record, then in order."""
+    pairs = [(i, k, v) for i, r in enumerate(records) for k, v in r.metadata.items()]
+    return t.MetadataColumn(
+        [i for i, _, _ in pairs],
+        string_column(t, [k for _, k, _ in pairs]),
+        string_column(t, [v for _, _, v in pairs]),
+    )
+
+
 def to_batch(t: ModuleType, records: Sequence[Record]) -> Any:
     """Model records as a WIT `batch`."""
     keys = [r.key for r in records]
@@ -103,7 +122,7 @@ def to_batch(t: ModuleType, records: Sequence[Record]) -> Any:
         )
         if any(x is not None for x in times)
         else None,
-        [t.MetadataEntry(i, k, v) for i, r in enumerate(records) for k, v in r.metadata.items()],
+        metadata_column(t, records),
     )
 
 
@@ -136,6 +155,15 @@ def items(col: Any, n: int) -> list[bytes | None]:
     return out
 
 
+def strings(col: Any, k: int) -> list[str]:
+    """A `string-column` back as its k items, checking its rules."""
+    data = col.text.encode("utf-8")
+    assert len(col.ends) == k and (col.ends[-1] == len(data) if k else not data)
+    assert col.ends == sorted(col.ends)
+    starts = [0, *col.ends[:-1]] if k else []
+    return [data[s:e].decode("utf-8") for s, e in zip(starts, col.ends, strict=True)]
+
+
 def from_batch(batch: Any) -> list[Record]:
     """A WIT `batch` back as model records."""
     n = len(batch.values.ends)
@@ -147,8 +175,12 @@ def from_batch(batch: Any) -> list[Record]:
         for i in batch.timestamps.absent:
             times[i] = None
     metadata: list[dict[str, str]] = [{} for _ in range(n)]
-    for m in batch.metadata:
-        metadata[m.index][m.name] = m.value
+    owners = batch.metadata.records
+    assert owners == sorted(owners) and all(i < n for i in owners)
+    names = strings(batch.metadata.names, len(owners))
+    meta_values = strings(batch.metadata.values, len(owners))
+    for i, name, value in zip(owners, names, meta_values, strict=True):
+        metadata[i][name] = value
     out = []
     for v, k, ts, md in zip(values, keys, times, metadata, strict=True):
         assert v is not None

@@ -148,6 +148,37 @@ def test_configure_lifts_config_pairs(echo_path, pairs):
     assert failing == plugin_error("configuration", "bad ü")
 
 
+def _corrupt_metadata(column, n, draw):
+    """`column` (a `metadata-column`) with one of its rules broken."""
+    types = bindings().types
+    names, values = column.names, column.values
+    pairs = len(column.records)
+    choice = draw(st.integers(0, 4))
+    if choice == 0:  # a pair of a record that does not exist
+        records = [*column.records, n + draw(st.integers(0, 9))]
+        names = types.StringColumn(names.text + "a", [*names.ends, len(names.text.encode()) + 1])
+        values = types.StringColumn(values.text, [*values.ends, len(values.text.encode())])
+        return types.MetadataColumn(records, names, values)
+    if choice == 1:  # records that decrease
+        return types.MetadataColumn(
+            [1, 0], types.StringColumn("ab", [1, 2]), types.StringColumn("", [0, 0])
+        )
+    if choice == 2:  # one name fewer than pairs
+        return dataclasses.replace(column, records=[*column.records, n - 1])
+    if choice == 3:  # a name end inside a multi-byte character
+        text = names.text + "é"
+        start = len(names.text.encode())
+        names = types.StringColumn(text, [*names.ends, start + 1])
+        ends = [*values.ends, len(values.text.encode())]
+        values = types.StringColumn(values.text, ends)
+        return types.MetadataColumn([*column.records, n - 1], names, values)
+    # a value end past the text
+    ends = [*values.ends[:-1], len(values.text.encode()) + 1] if pairs else [1]
+    records = column.records if pairs else [0]
+    names = names if pairs else types.StringColumn("", [0])
+    return types.MetadataColumn(records, names, types.StringColumn(values.text, ends))
+
+
 def _corrupt(batch, draw):
     """`batch` with one rule of the WIT broken (offsets, indices or lengths)."""
     n = len(batch.values.ends)
@@ -164,9 +195,9 @@ def _corrupt(batch, draw):
         return dataclasses.replace(batch, values=column), "offsets", n + 1
     elif choice == 3:  # a binary index out of range
         column = dataclasses.replace(column, binary=[*column.binary, (n + 5, b"\xff")])
-    elif choice == 4:  # metadata for a record that does not exist
-        entry = bindings().types.MetadataEntry(n + draw(st.integers(0, 9)), "a", "b")
-        return dataclasses.replace(batch, metadata=[*batch.metadata, entry]), "metadata", n
+    elif choice == 4:  # a broken metadata column
+        metadata = _corrupt_metadata(batch.metadata, n, draw)
+        return dataclasses.replace(batch, metadata=metadata), "metadata", n
     else:  # timestamps of the wrong length
         ts = bindings().types.TimestampColumn([0] * (n + 1), [])
         return dataclasses.replace(batch, timestamps=ts), "timestamps", n
@@ -187,6 +218,38 @@ def test_malformed_batches_fail_every_record_without_trapping(echo, recs, data):
     assert len(out.records.values.ends) == n
     # The instance is not poisoned: the next good batch goes through.
     assert echo.transform_batch(batch).records == batch
+
+
+def _metadata_column(records, names, name_ends, values, value_ends):
+    types = bindings().types
+    return types.MetadataColumn(
+        records, types.StringColumn(names, name_ends), types.StringColumn(values, value_ends)
+    )
+
+
+@pytest.mark.parametrize(
+    ("column", "why"),
+    [
+        (([0, 2], "ab", [1, 2], "", [0, 0]), "metadata record 2 is out of range for 2 records"),
+        (([1, 0], "ab", [1, 2], "", [0, 0]), "metadata records decrease at 0 (after 1)"),
+        (([0, 1], "a", [1], "", [0, 0]), "metadata names has 1 items for 2 metadata pairs"),
+        (([0], "é", [1], "", [0]), "metadata names offset 1 of item 0 is inside a character"),
+        (([0], "a", [1], "v", [2]), "metadata values offset 2 of item 0 is past the end"),
+        (([0, 0], "ab", [2, 1], "", [0, 0]), "metadata names offsets decrease at item 1 (1 < 2)"),
+        (([0], "ab", [1], "", [0]), "metadata names offsets end at 1 but the text holds 2 bytes"),
+    ],
+)
+def test_malformed_metadata_columns_fail_every_record(echo, column, why):
+    good = raw_batch([(None, b"x", None, [("é", "🌍")]), (b"k", b"y", 1, [])])
+    out = echo.transform_batch(dataclasses.replace(good, metadata=_metadata_column(*column)))
+    assert [e.index for e in out.errors] == [0, 1]
+    for e in out.errors:
+        error = plain(e.error)
+        assert error.kind == "serialization", error
+        assert str(error).startswith(f"invalid batch: {why}"), error
+    # Each failed record's place holds an empty record; the instance goes on.
+    assert out.records == raw_batch([(None, b"", None, [])] * 2)
+    assert echo.transform_batch(good).records == good
 
 
 @given(st.lists(INT64, min_size=1, max_size=20))

@@ -133,12 +133,31 @@ def to_batch(records: Sequence[Record]) -> Any:
     return raw_batch([(r.key, r.value, r.timestamp, list(r.metadata.items())) for r in records])
 
 
+def _strings(items: Sequence[str]) -> Any:
+    """`items` as a generated `string-column` (UTF-8 byte end offsets)."""
+    ends: list[int] = []
+    end = 0
+    for item in items:
+        end += len(item.encode("utf-8"))
+        ends.append(end)
+    return bindings().types.StringColumn("".join(items), ends)
+
+
+def _metadata(records: Sequence[RawRecord]) -> Any:
+    """Every pair of `records` as a generated `metadata-column`, in record order."""
+    pairs = [(i, k, v) for i, r in enumerate(records) for k, v in r[3]]
+    return bindings().types.MetadataColumn(
+        records=[i for i, _, _ in pairs],
+        names=_strings([k for _, k, _ in pairs]),
+        values=_strings([v for _, _, v in pairs]),
+    )
+
+
 def raw_batch(records: Sequence[RawRecord]) -> Any:
     """Raw records as a generated `batch`; keys and timestamps are `none` when unused."""
     types = bindings().types
     keys = [r[0] for r in records]
     stamps = [r[2] for r in records]
-    metadata = [types.MetadataEntry(i, k, v) for i, r in enumerate(records) for k, v in r[3]]
     return types.Batch(
         values=_column([r[1] for r in records]),
         keys=_column(keys) if any(k is not None for k in keys) else None,
@@ -147,7 +166,7 @@ def raw_batch(records: Sequence[RawRecord]) -> Any:
         )
         if any(t is not None for t in stamps)
         else None,
-        metadata=metadata,
+        metadata=_metadata(records),
     )
 
 
@@ -170,6 +189,17 @@ def _items(column: Any, n: int) -> list[bytes | None]:
     return out
 
 
+def _texts(column: Any, n: int) -> list[str]:
+    """The items of a generated `string-column`, checking its `n` byte offsets."""
+    text = column.text.encode("utf-8")
+    assert len(column.ends) == n, (column.ends, n)
+    starts = [0, *column.ends][:n]
+    assert all(s <= e for s, e in zip(starts, column.ends, strict=True)), column.ends
+    assert (column.ends[-1] if n else 0) == len(text), (column.ends, len(text))
+    # decode() raises on an end inside a character.
+    return [text[s:e].decode("utf-8") for s, e in zip(starts, column.ends, strict=True)]
+
+
 def from_batch(batch: Any) -> list[Record]:
     """A generated `batch` as records, checking every rule of the WIT on the way."""
     n = len(batch.values.ends)
@@ -182,10 +212,13 @@ def from_batch(batch: Any) -> list[Record]:
         missing = set(batch.timestamps.absent)
         stamps = [None if i in missing else t for i, t in enumerate(batch.timestamps.values)]
     metadata: list[dict[str, str]] = [{} for _ in range(n)]
-    indices = [m.index for m in batch.metadata]
-    assert indices == sorted(indices)
-    for m in batch.metadata:
-        metadata[m.index].setdefault(m.name, m.value)
+    column = batch.metadata
+    assert column.records == sorted(column.records)
+    assert all(r < n for r in column.records), (column.records, n)
+    names = _texts(column.names, len(column.records))
+    texts = _texts(column.values, len(column.records))
+    for r, name, value in zip(column.records, names, texts, strict=True):
+        metadata[r].setdefault(name, value)
     return [
         Record(value=v or b"", key=k, timestamp=t, metadata=md)
         for v, k, t, md in zip(values, keys, stamps, metadata, strict=True)

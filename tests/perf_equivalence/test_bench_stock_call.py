@@ -24,7 +24,12 @@ def _batch(texts: list[str], as_bytes: bool) -> wit.Batch:
         ends.append(end)
     text: object = "".join(texts).encode() if as_bytes else "".join(texts)
     column = wit.BytesColumn(text=text, ends=ends, binary=[(0, b"\xff")], absent=[])  # type: ignore[arg-type]
-    meta = [wit.MetadataEntry(0, "k", "v")] if texts else []
+    pairs = [0] if texts else []
+    meta = wit.MetadataColumn(
+        pairs,
+        wit.StringColumn("k" * len(pairs), [1] * len(pairs)),
+        wit.StringColumn("v" * len(pairs), [1] * len(pairs)),
+    )
     return wit.Batch(values=column, keys=None, timestamps=None, metadata=meta)
 
 

@@ -271,3 +271,63 @@ def test_the_0_2_call_bound_follows_memory_mb_and_caps_transforms() -> None:
     assert call_bytes_v2(PluginKind.FILTER, 1) == MIN_CALL_BYTES
     # What one call may return stays well under what wasmtime lets a call return.
     assert RETURN_BYTES_V2 < STRING_RETURN_LIMIT * 0.51  # about half: room for bigger outputs
+
+
+class EchoWorld:
+    """A filter keeping every record and a transform returning its batch as it came."""
+
+    def __init__(self) -> None:
+        self.seen: list[list[bytes]] = []
+
+    def filter_batch(self, records: wit.Batch) -> wit.FilterOutcome:
+        self.seen.append(values_of(records))
+        n = len(records.values.ends)
+        return wit.FilterOutcome(keep=b"\xff" * ((n + 7) // 8), errors=[])
+
+    def transform_batch(self, records: wit.Batch) -> wit.TransformOutcome:
+        self.seen.append(values_of(records))
+        return wit.TransformOutcome(records=records, errors=[])
+
+
+# A lone surrogate (JSON allows "\udcff") cannot be a WIT string: only its record fails.
+LONE = "\udcff"
+SCREEN_RECORDS = st.lists(
+    st.builds(
+        Record,
+        value=st.binary(max_size=3),
+        metadata=st.sampled_from([{}, {"m": "é"}, {"bad": LONE}, {LONE: "x", "a": "b"}]),
+    ),
+    max_size=8,
+)
+
+
+def _lone(record: Record) -> bool:
+    return any(LONE in k or LONE in v for k, v in record.metadata.items())
+
+
+@given(SCREEN_RECORDS)
+def test_metadata_that_is_not_utf8_fails_only_its_record_in_a_filter(recs: list[Record]) -> None:
+    world = EchoWorld()
+    result = fake(wasm_columns.WasmColumnsFilter, world).filter_columns(from_records(recs))
+    bad = [i for i, r in enumerate(recs) if _lone(r)]
+    assert sorted(result.errors) == bad
+    assert all(result.errors[i].kind == "serialization" for i in bad)  # type: ignore[union-attr]
+    assert all("is not valid UTF-8" in str(result.errors[i]) for i in bad)
+    assert result.keep.to_pylist() == [not _lone(r) for r in recs]
+    assert world.seen in ([], [[r.value for r in recs if not _lone(r)]])
+
+
+@given(SCREEN_RECORDS)
+def test_metadata_that_is_not_utf8_fails_only_its_record_in_a_transform(
+    recs: list[Record],
+) -> None:
+    world = EchoWorld()
+    result = fake(wasm_columns.WasmColumnsTransform, world).transform_columns(from_records(recs))
+    assert sorted(result.errors) == [i for i, r in enumerate(recs) if _lone(r)]
+    out = to_records(result.batch)
+    assert len(out) == len(recs)
+    assert [o for i, o in enumerate(out) if i not in result.errors] == [
+        r for r in recs if not _lone(r)
+    ]
+    per_record = fake(wasm_columns.WasmColumnsTransform, EchoWorld()).transform_batch(recs)
+    assert [isinstance(o, Record) for o in per_record] == [not _lone(r) for r in recs]

@@ -160,6 +160,32 @@ def test_a_broken_transform_answer_is_refused(rule: str, message: str) -> None:
     plugin.close()
 
 
+def test_a_malformed_metadata_column_from_a_guest_is_refused_naming_the_plugin() -> None:
+    plugin = load_wasm_plugin(built_v0_2_guest("echo"), name="broken", stage="t1")
+    plugin.configure({"break": "metadata"})
+    recs = [Record(value=b"v", metadata={"a": "1", "é": "2"}), Record(value=b"w")]
+    with pytest.raises(GuestContractError) as info:
+        plugin.transform_columns(from_records(recs))
+    assert str(info.value) == (
+        "plugin 'broken' (stage 't1') broke the batch contract:"
+        " metadata: 2 records but 1 names and 2 values (one each per pair)"
+    )
+    plugin.close()
+
+
+def test_metadata_that_is_not_utf8_fails_only_its_record_through_a_real_guest(
+    echo: WasmColumnsTransform,
+) -> None:
+    recs = [
+        Record(value=b"a", metadata={"bad": "\udcff"}),
+        Record(value=b"b", metadata={"ok": "é" * 40, "": ""}),
+    ]
+    out = echo.transform_batch(recs)
+    assert getattr(out[0], "kind", None) == "serialization"
+    assert "metadata 'bad' is not valid UTF-8" in str(out[0])
+    assert out[1] == recs[1]
+
+
 def test_max_record_bytes_refuses_big_outputs_per_record() -> None:
     plugin = load_wasm_plugin(built_v0_2_guest("echo"), max_record_bytes=4)
     plugin.configure({})

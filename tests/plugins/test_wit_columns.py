@@ -12,12 +12,14 @@ from dataflare.columns import SCHEMA, from_records, to_records
 from dataflare.model import Record
 from dataflare.plugins.wit_columns import (
     ContractProblem,
+    UnencodableMetadata,
     bitmap_to_keep,
     errors_by_index,
     from_wit_batch,
     from_wit_column,
     to_wit_batch,
     to_wit_column,
+    unencodable_rows,
 )
 from dataflare.plugins.wit_records import to_plugin_error
 from hypothesis import given
@@ -30,7 +32,12 @@ pieces = st.one_of(
     st.binary(max_size=4),
 )
 payloads = st.lists(pieces, max_size=4).map(b"".join)
-metadata = st.dictionaries(st.text(max_size=4), st.text(max_size=4), max_size=3)
+# Metadata-heavy on purpose: many pairs, empty names and values, any script.
+meta_text = st.one_of(st.just(""), st.text(max_size=5), st.text("aé\u20ac\U0001f600", max_size=4))
+metadata = st.one_of(
+    st.dictionaries(meta_text, meta_text, max_size=3),
+    st.dictionaries(meta_text, meta_text, min_size=5, max_size=24),
+)
 records = st.builds(
     Record,
     value=payloads,
@@ -79,7 +86,14 @@ def test_the_wit_batch_keeps_the_contract_it_asks_of_guests(batch: pa.RecordBatc
         for s, e in zip(starts, column.ends, strict=True):
             data[s:e].decode("utf-8")
     assert wire.values.absent == []
-    assert [e.index for e in wire.metadata] == sorted(e.index for e in wire.metadata)
+    meta = wire.metadata
+    assert meta.records == sorted(meta.records) and all(0 <= i < n for i in meta.records)
+    for strings in (meta.names, meta.values):
+        data = bytes(strings.text)
+        assert len(strings.ends) == len(meta.records)
+        assert (strings.ends[-1] if strings.ends else 0) == len(data)
+        for s, e in zip([0, *strings.ends], strings.ends, strict=False):
+            data[s:e].decode("utf-8")
 
 
 def test_utf8_values_cross_as_one_text_and_split_characters_go_to_binary() -> None:
@@ -103,7 +117,7 @@ def test_the_text_is_a_view_of_the_arrow_buffer_not_a_copy() -> None:
 
 def test_absent_keys_and_timestamps_cost_nothing_when_no_record_has_one() -> None:
     wire = to_wit_batch(from_records([Record(value=b"1"), Record(value=b"2")]))
-    assert wire.keys is None and wire.timestamps is None and wire.metadata == []
+    assert wire.keys is None and wire.timestamps is None and wire.metadata.records == []
 
 
 def column(text: str, ends: list[int], binary=(), absent=()) -> wit.BytesColumn:
@@ -130,6 +144,19 @@ def test_a_broken_column_is_refused_with_what_is_wrong(col: wit.BytesColumn, mes
         from_wit_column(col, "values")
 
 
+def strings(text: str, ends: list[int]) -> wit.StringColumn:
+    return wit.StringColumn(text=text, ends=ends)
+
+
+def meta(records: list[int], names: str, values: str) -> wit.MetadataColumn:
+    """One-character names and values, one per record index."""
+    return wit.MetadataColumn(
+        records,
+        strings(names, list(range(1, len(names) + 1))),
+        strings(values, list(range(1, len(values) + 1))),
+    )
+
+
 def good_batch(n: int) -> wit.Batch:
     return to_wit_batch(from_records([Record(value=b"v", key=b"k", timestamp=1)] * n))
 
@@ -141,10 +168,34 @@ def good_batch(n: int) -> wit.Batch:
         ({"keys": column("kk", [1, 2])}, "has 2 keys for 3 records"),
         ({"timestamps": wit.TimestampColumn([1], [])}, "has 1 timestamps for 3 records"),
         ({"timestamps": wit.TimestampColumn([1, 2, 3], [3])}, "index 3 is out of range"),
-        ({"metadata": [wit.MetadataEntry(3, "a", "b")]}, "record index 3 is out of range"),
+        ({"metadata": meta([3], "a", "b")}, "record index 3 is out of range for 3 records"),
         (
-            {"metadata": [wit.MetadataEntry(1, "a", "b"), wit.MetadataEntry(0, "a", "b")]},
-            "not ordered by record index",
+            {"metadata": meta([1, 0], "ab", "cd")},
+            r"records are not in order \(pair 1 is of record 0 after one of record 1\)",
+        ),
+        (
+            {"metadata": wit.MetadataColumn([0, 1], strings("ab", [1, 2]), strings("c", [1]))},
+            "metadata: 2 records but 2 names and 1 values",
+        ),
+        (
+            {"metadata": wit.MetadataColumn([0], strings("ab", [1]), strings("c", [1]))},
+            "metadata names: the last end offset is 1, but the text has 2 bytes",
+        ),
+        (
+            {
+                "metadata": wit.MetadataColumn(
+                    [0] * 3, strings("ab", [2, 1, 2]), meta([], "", "cde").values
+                )
+            },
+            r"metadata names: end offsets decrease at item 1 \(2 then 1\)",
+        ),
+        (
+            {"metadata": wit.MetadataColumn([0, 0], strings("a", [0, 1]), strings("é", [1, 2]))},
+            "metadata values: end offset 1 of item 0 falls inside a character",
+        ),
+        (
+            {"metadata": wit.MetadataColumn([], strings("a", []), strings("", []))},
+            "metadata names: no items, but a text of 1 bytes",
         ),
         ({"values": column("vvv", [1, 2, 3], absent=[0])}, "value column lists absent"),
     ],
@@ -202,3 +253,46 @@ def test_columns_of_other_byte_types_cross_as_binary(kind: pa.DataType) -> None:
     values = pa.array(["é", None, "ab"], kind).slice(1)
     col = to_wit_column(values)
     assert (bytes(col.text), col.ends, col.absent) == (b"ab", [0, 2], [0])
+
+
+def test_metadata_crosses_as_three_columns_whose_texts_are_views_of_the_arrow_buffers() -> None:
+    recs = [
+        Record(b"0", metadata={"a": "1", "é": ""}),
+        Record(b"1"),
+        Record(b"2", metadata={"": "\U0001f600"}),
+    ]
+    batch = from_records([Record(b"x", metadata={"skip": "me"}), *recs]).slice(1)
+    wire = to_wit_batch(batch).metadata
+    assert wire.records == [0, 0, 2]
+    assert (bytes(wire.names.text), wire.names.ends) == ("aé".encode(), [1, 3, 3])
+    assert (bytes(wire.values.text), wire.values.ends) == ("1😀".encode(), [1, 1, 5])
+    assert isinstance(wire.names.text, memoryview)
+    keys = batch.column(3).keys.buffers()[2]
+    assert wire.names.text.obj.address == keys.address  # type: ignore[attr-defined]
+    as_str = to_wit_batch(batch, utf8_bytes=False).metadata
+    assert (as_str.names.text, as_str.values.text) == ("aé", "1😀")
+    assert to_records(from_wit_batch(wire_batch := to_wit_batch(batch), 3)) == recs
+    assert wire_batch.metadata.records == [0, 0, 2]
+
+
+@given(st.lists(st.booleans(), max_size=8), st.integers(0, 3))
+def test_metadata_that_is_not_utf8_is_found_by_record_and_never_sent(
+    bad: list[bool], start: int
+) -> None:
+    # lone surrogates travel surrogatepass-encoded in the Arrow column (`columns`)
+    recs = [Record(b"v", metadata={"ok": "é", "m": "\udcff"} if b else {"ok": "é"}) for b in bad]
+    batch = from_records(recs).slice(min(start, len(recs)))
+    want = [i for i, b in enumerate(bad[min(start, len(recs)) :]) if b]
+    assert unencodable_rows(batch) == want
+    if want:
+        with pytest.raises(UnencodableMetadata, match="a metadata value is not valid UTF-8"):
+            to_wit_batch(batch)
+    else:
+        to_wit_batch(batch)
+
+
+def test_the_keep_bitmap_of_a_batch_without_failures_is_not_copied() -> None:
+    bitmap = bytes([0b101, 0xFF])
+    keep = bitmap_to_keep(bitmap, 11)
+    assert keep.to_pylist() == [True, False, True] + [False] * 5 + [True] * 3
+    assert keep.buffers()[1].address == pa.py_buffer(bitmap).address

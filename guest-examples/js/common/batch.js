@@ -48,6 +48,54 @@ function withLeadingBom(bytes, expected) {
   return whole;
 }
 
+/**
+ * Check that `ends` cut `bytes` (UTF-8) into items: in order, within the
+ * bytes, the last at their end, none inside a character.
+ */
+function checkEnds(bytes, ends, what) {
+  let start = 0;
+  for (let i = 0; i < ends.length; i++) {
+    const end = ends[i];
+    if (!(end >= start && end <= bytes.length)) {
+      throw malformed(`${what}.ends[${i}] = ${end} is not within ${start}..${bytes.length}`);
+    }
+    // Each item is UTF-8 on its own (a Rust guest slices a &str here), so
+    // an end may not fall inside a character.
+    if ((bytes[end] & 0xc0) === 0x80) {
+      throw malformed(`${what}.ends[${i}] = ${end} falls inside a UTF-8 character`);
+    }
+    start = end;
+  }
+  if (start !== bytes.length) {
+    throw malformed(`${what}.ends stops at ${start} but the text has ${bytes.length} bytes`);
+  }
+}
+
+/**
+ * The `count` items of a `string-column`, as JS strings. Its ends count
+ * UTF-8 bytes, so the text is encoded once and each item decoded from its
+ * bytes; an ASCII text (one byte per UTF-16 unit) is sliced directly.
+ */
+function stringItems(column, count, what) {
+  const { text, ends } = column;
+  if (ends.length !== count) {
+    throw malformed(`${what}.ends has ${ends.length} entries for ${count} metadata pairs`);
+  }
+  const encoded = encoder.encode(text);
+  const bytes = withLeadingBom(encoded, count > 0 ? ends[count - 1] : 0);
+  checkEnds(bytes, ends, what);
+  const items = new Array(count);
+  let start = 0;
+  // A text that got its BOM back is longer than the string: decode it.
+  const ascii = bytes === encoded && encoded.length === text.length;
+  for (let i = 0; i < count; i++) {
+    const end = ends[i];
+    items[i] = ascii ? text.slice(start, end) : utf8.decode(bytes.subarray(start, end));
+    start = end;
+  }
+  return items;
+}
+
 /** A read-only view of one `bytes-column` of `n` records. */
 class BytesColumnView {
   constructor(column, n, what, mayBeAbsent) {
@@ -57,22 +105,7 @@ class BytesColumnView {
     }
     this.bytes = withLeadingBom(encoder.encode(column.text), n > 0 ? ends[n - 1] : 0);
     this.ends = ends;
-    let start = 0;
-    for (let i = 0; i < n; i++) {
-      const end = ends[i];
-      if (!(end >= start && end <= this.bytes.length)) {
-        throw malformed(`${what}.ends[${i}] = ${end} is not within ${start}..${this.bytes.length}`);
-      }
-      // Each item is UTF-8 on its own (a Rust guest slices a &str here), so
-      // an end may not fall inside a character.
-      if ((this.bytes[end] & 0xc0) === 0x80) {
-        throw malformed(`${what}.ends[${i}] = ${end} falls inside a UTF-8 character`);
-      }
-      start = end;
-    }
-    if (start !== this.bytes.length) {
-      throw malformed(`${what}.ends stops at ${start} but the text has ${this.bytes.length} bytes`);
-    }
+    checkEnds(this.bytes, ends, what);
     // Sparse by design: most batches have neither, so lookups stay one
     // `size` check per record.
     this.binary = new Map();
@@ -133,19 +166,24 @@ export class Batch {
       checkIndices(absent, n, 'timestamps.absent');
       this.timestamps = { values, absent: new Set(absent) };
     }
-    // metaEnds[i]: where record i's pairs end in `columns.metadata`.
-    const entries = columns.metadata;
-    this.metaEnds = undefined;
-    if (entries.length > 0) {
-      this.metaEnds = new Uint32Array(n);
-      let previous = 0;
-      for (const { index } of entries) {
-        if (!Number.isInteger(index) || index < previous || index >= n) {
-          throw malformed(`metadata index ${index} is out of order or not below ${n}`);
-        }
-        previous = index;
-        this.metaEnds[index] += 1;
+    // Pair j of the metadata: record metaRecords[j], metaNames[j], metaValues[j].
+    const { records } = columns.metadata;
+    const count = records.length;
+    let previous = 0;
+    for (const r of records) {
+      if (!Number.isInteger(r) || r < previous || r >= n) {
+        throw malformed(`metadata record ${r} is out of order or not below ${n}`);
       }
+      previous = r;
+    }
+    this.metaRecords = records;
+    this.metaNames = stringItems(columns.metadata.names, count, 'metadata.names');
+    this.metaValues = stringItems(columns.metadata.values, count, 'metadata.values');
+    // metaEnds[i]: where record i's pairs end; undefined when there are none.
+    this.metaEnds = undefined;
+    if (count > 0) {
+      this.metaEnds = new Uint32Array(n);
+      for (const r of records) this.metaEnds[r] += 1;
       for (let i = 1; i < n; i++) this.metaEnds[i] += this.metaEnds[i - 1];
     }
   }
@@ -172,10 +210,7 @@ export class Batch {
     if (this.metaEnds === undefined) return [];
     const start = i === 0 ? 0 : this.metaEnds[i - 1];
     const pairs = [];
-    for (let j = start; j < this.metaEnds[i]; j++) {
-      const e = this.columns.metadata[j];
-      pairs.push([e.name, e.value]);
-    }
+    for (let j = start; j < this.metaEnds[i]; j++) pairs.push([this.metaNames[j], this.metaValues[j]]);
     return pairs;
   }
 
@@ -206,7 +241,10 @@ export class Batch {
     const keys = this.keys;
     const stamps = this.timestamps === undefined ? undefined : this.timestamps.values;
     const noStamp = this.timestamps === undefined ? undefined : this.timestamps.absent;
-    const entries = this.columns.metadata;
+    const metaRecords = this.metaRecords;
+    const names = this.metaNames;
+    const metaValues = this.metaValues;
+    const pairs = metaRecords.length;
     let start = 0;
     let entry = 0;
     for (let i = 0; i < n; i++) {
@@ -216,9 +254,9 @@ export class Batch {
       let timestamp;
       if (stamps !== undefined && !(noStamp.size > 0 && noStamp.has(i))) timestamp = stamps[i];
       const metadata = [];
-      while (entry < entries.length && entries[entry].index === i) {
-        const e = entries[entry++];
-        metadata.push([e.name, e.value]);
+      while (entry < pairs && metaRecords[entry] === i) {
+        metadata.push([names[entry], metaValues[entry]]);
+        entry++;
       }
       visit({ key: keys === undefined ? undefined : keys.item(i), value, timestamp, metadata }, i);
     }
@@ -315,6 +353,33 @@ function perItem(items, absent) {
   return { text: parts.join(''), ends, binary, absent };
 }
 
+const ASCII = /^[\x00-\x7f]*$/;
+
+/** JS strings as one `string-column`, its ends in UTF-8 bytes. */
+function stringColumn(items) {
+  const text = items.join('');
+  const ends = new Uint32Array(items.length);
+  let at = 0;
+  if (ASCII.test(text)) {
+    items.forEach((s, i) => {
+      at += s.length;
+      ends[i] = at;
+    });
+    return { text, ends };
+  }
+  // Each item encoded on its own, as the per-record export lowers it: a lone
+  // surrogate becomes U+FFFD, and two halves of a pair in neighbouring items
+  // stay two U+FFFD instead of joining into one character across an end.
+  const parts = items.map((s) => encoder.encode(s));
+  const joined = new Uint8Array(parts.reduce((total, b) => total + b.length, 0));
+  parts.forEach((b, i) => {
+    joined.set(b, at);
+    at += b.length;
+    ends[i] = at;
+  });
+  return { text: utf8.decode(joined), ends };
+}
+
 /** Builds an output `batch` record by record. */
 export class BatchBuilder {
   constructor() {
@@ -322,7 +387,9 @@ export class BatchBuilder {
     this.keys = new BytesColumnBuilder();
     this.stamps = [];
     this.stampAbsent = [];
-    this.metadata = [];
+    this.metaRecords = [];
+    this.metaNames = [];
+    this.metaValues = [];
   }
 
   get length() {
@@ -347,7 +414,12 @@ export class BatchBuilder {
       this.stamps.push(t);
     }
     for (const [name, value] of record.metadata ?? []) {
-      this.metadata.push({ index: i, name, value });
+      if (typeof name !== 'string' || typeof value !== 'string') {
+        throw new TypeError('metadata names and values must be strings');
+      }
+      this.metaRecords.push(i);
+      this.metaNames.push(name);
+      this.metaValues.push(value);
     }
   }
 
@@ -366,7 +438,11 @@ export class BatchBuilder {
         this.stampAbsent.length < n
           ? { values: BigInt64Array.from(this.stamps), absent: Uint32Array.from(this.stampAbsent) }
           : undefined,
-      metadata: this.metadata,
+      metadata: {
+        records: Uint32Array.from(this.metaRecords),
+        names: stringColumn(this.metaNames),
+        values: stringColumn(this.metaValues),
+      },
     };
   }
 }

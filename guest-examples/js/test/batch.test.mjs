@@ -21,8 +21,26 @@ import { PluginError } from '../common/plugin.js';
 const enc = (s) => new TextEncoder().encode(s);
 const bytes = (...b) => Uint8Array.from(b);
 
-/** A WIT batch as componentize-js lifts it (typed arrays for numeric lists). */
-function lifted({ text, ends, binary = [], absent = [], keys, timestamps, metadata = [] }) {
+/** A `string-column` of `items` as lifted: ends in UTF-8 bytes. */
+function strings(items) {
+  let at = 0;
+  return { text: items.join(''), ends: Uint32Array.from(items, (s) => (at += enc(s).length)) };
+}
+
+/** `[record, name, value]` triples as a lifted `metadata-column`. */
+function metaColumn(triples) {
+  return {
+    records: Uint32Array.from(triples, ([r]) => r),
+    names: strings(triples.map(([, n]) => n)),
+    values: strings(triples.map(([, , v]) => v)),
+  };
+}
+
+/**
+ * A WIT batch as componentize-js lifts it (typed arrays for numeric lists);
+ * `metadata` is `[record, name, value]` triples, or `meta` the column itself.
+ */
+function lifted({ text, ends, binary = [], absent = [], keys, timestamps, metadata = [], meta }) {
   return {
     values: { text, ends: Uint32Array.from(ends), binary, absent: Uint32Array.from(absent) },
     keys:
@@ -41,7 +59,7 @@ function lifted({ text, ends, binary = [], absent = [], keys, timestamps, metada
             values: BigInt64Array.from(timestamps.values),
             absent: Uint32Array.from(timestamps.absent),
           },
-    metadata,
+    metadata: meta ?? metaColumn(metadata),
   };
 }
 
@@ -81,9 +99,9 @@ test('binary values, absent keys, timestamps and metadata are read by index', ()
     keys: { text: 'k', ends: [0, 1, 1], absent: [0], binary: [[2, bytes(0xc3)]] },
     timestamps: { values: [0n, -(2n ** 63n), 7n], absent: [0] },
     metadata: [
-      { index: 1, name: 'a', value: '1' },
-      { index: 1, name: 'a', value: '2' },
-      { index: 2, name: 'ü', value: '😀' },
+      [1, 'a', '1'],
+      [1, 'a', '2'],
+      [2, 'ü', '😀'],
     ],
   });
   assert.deepEqual(plain(b), [
@@ -128,6 +146,42 @@ test('a leading U+FEFF dropped by the string lift is put back from the ends', ()
   assert.deepEqual([...b.key(1)], [0xef, 0xbb, 0xbf, 0x6b]);
 });
 
+test('a leading U+FEFF dropped from metadata names or values is put back too', () => {
+  // The host sent names '\ufeffn' + 'm' (ends [4, 5]) and values '\ufeff' + 'é'.
+  const meta = {
+    records: Uint32Array.from([0, 1]),
+    names: { text: 'nm', ends: Uint32Array.from([4, 5]) },
+    values: { text: 'é', ends: Uint32Array.from([3, 5]) },
+  };
+  const b = new Batch(lifted({ text: 'ab', ends: [1, 2], meta }));
+  assert.deepEqual(b.metadata(0), [['\ufeffn', '\ufeff']]);
+  assert.deepEqual(b.metadata(1), [['m', 'é']]);
+});
+
+test('metadata offsets are UTF-8 bytes: built ends count bytes, reads slice by them', () => {
+  const batch = toBatch([
+    { value: enc('a'), metadata: [['é', '😀'], ['x', '']] },
+    { value: enc('b') },
+    { value: enc('c'), metadata: [['ab', 'ü']] },
+  ]);
+  assert.deepEqual([...batch.metadata.records], [0, 0, 2]);
+  assert.deepEqual(batch.metadata.names, { text: 'éxab', ends: Uint32Array.from([2, 3, 5]) });
+  assert.deepEqual(batch.metadata.values, { text: '😀ü', ends: Uint32Array.from([4, 4, 6]) });
+  assert.deepEqual(plain(batch).map((r) => r.metadata), [[['é', '😀'], ['x', '']], [], [['ab', 'ü']]]);
+});
+
+test('lone surrogates in metadata become U+FFFD each, as the per-record lowering makes them', () => {
+  // Two halves of one pair in neighbouring names must not join across the end.
+  const batch = toBatch([{ value: enc(''), metadata: [['a\ud83d', 'v'], ['\ude00b', 'w']] }]);
+  assert.deepEqual(batch.metadata.names, { text: 'a\ufffd\ufffdb', ends: Uint32Array.from([4, 8]) });
+  assert.deepEqual(new Batch(batch).metadata(0), [['a\ufffd', 'v'], ['\ufffdb', 'w']]);
+});
+
+test('metadata names and values that are not strings are a bug (a trap), not mangled', () => {
+  assert.throws(() => toBatch([{ value: enc(''), metadata: [['n', 1]] }]), TypeError);
+  assert.throws(() => toBatch([{ value: enc(''), metadata: [[undefined, 'v']] }]), TypeError);
+});
+
 test('bytes lifted in another realm pass through (componentize-js lifts list<u8> there)', () => {
   const foreign = runInNewContext('new Uint8Array([0x80, 0x41])');
   assert.equal(foreign instanceof Uint8Array, false);
@@ -144,7 +198,9 @@ test('a batch without keys or timestamps leaves those columns out', () => {
   const batch = toBatch([{ value: enc('a') }, { value: enc('b') }]);
   assert.equal(batch.keys, undefined);
   assert.equal(batch.timestamps, undefined);
-  assert.deepEqual(batch.metadata, []);
+  assert.deepEqual([...batch.metadata.records], []);
+  assert.deepEqual(batch.metadata.names, { text: '', ends: new Uint32Array(0) });
+  assert.deepEqual(batch.metadata.values, { text: '', ends: new Uint32Array(0) });
 });
 
 const BAD = {
@@ -159,14 +215,47 @@ const BAD = {
   'an absent value': { text: '', ends: [0], absent: [0] },
   'keys of another length': { text: 'a', ends: [1], keys: { text: '', ends: [0, 0] } },
   'timestamps of another length': { text: 'a', ends: [1], timestamps: { values: [], absent: [] } },
-  'metadata past the batch': { text: 'a', ends: [1], metadata: [{ index: 1, name: 'n', value: 'v' }] },
-  'metadata out of order': {
-    text: 'ab',
-    ends: [1, 2],
-    metadata: [
-      { index: 1, name: 'n', value: 'v' },
-      { index: 0, name: 'n', value: 'v' },
-    ],
+  'metadata past the batch': { text: 'a', ends: [1], metadata: [[1, 'n', 'v']] },
+  'metadata out of order': { text: 'ab', ends: [1, 2], metadata: [[1, 'n', 'v'], [0, 'n', 'v']] },
+  'fewer metadata names than pairs': {
+    text: 'a',
+    ends: [1],
+    meta: { records: [0, 0], names: strings(['n']), values: strings(['v', 'w']) },
+  },
+  'more metadata values than pairs': {
+    text: 'a',
+    ends: [1],
+    meta: { records: [0], names: strings(['n']), values: strings(['v', 'w']) },
+  },
+  'metadata names past their text': {
+    text: 'a',
+    ends: [1],
+    meta: { records: [0], names: { text: 'n', ends: [2] }, values: strings(['v']) },
+  },
+  'metadata values short of their text': {
+    text: 'a',
+    ends: [1],
+    meta: { records: [0, 0], names: strings(['n', 'm']), values: { text: 'vw', ends: [1, 1] } },
+  },
+  'metadata name ends decreasing': {
+    text: 'a',
+    ends: [1],
+    meta: { records: [0, 0], names: { text: 'nm', ends: [2, 1] }, values: strings(['v', 'w']) },
+  },
+  'a metadata end inside a UTF-8 character': {
+    text: 'a',
+    ends: [1],
+    meta: { records: [0, 0], names: strings(['n', 'm']), values: { text: 'é', ends: [1, 2] } },
+  },
+  'metadata ends in UTF-16 units': {
+    text: 'a',
+    ends: [1],
+    meta: { records: [0, 0], names: { text: 'üx', ends: [1, 2] }, values: strings(['v', 'w']) },
+  },
+  'metadata text without pairs': {
+    text: 'a',
+    ends: [1],
+    meta: { records: [], names: { text: 'n', ends: [] }, values: strings([]) },
   },
 };
 
@@ -190,6 +279,12 @@ for (const [what, shape] of Object.entries(BAD)) {
     assert.deepEqual(fold.errors.map((e) => e.index), want);
   });
 }
+
+test('metadata in an empty batch is malformed, with no record to fail', () => {
+  const b = lifted({ text: '', ends: [], metadata: [[0, 'n', 'v']] });
+  assert.throws(() => new Batch(b), (e) => e instanceof PluginError && /metadata record 0/.test(e.payload.val));
+  assert.deepEqual(filterEach(() => true)(b), { keep: new Uint8Array(0), errors: [] });
+});
 
 test('filter: bitmap LSB first, errors sparse, a failed record never kept', () => {
   const values = ['k', 'd', 'k', 'e', 'k', 'd', 'd', 'd', 'k', 'e'];
@@ -300,22 +395,27 @@ test('any records survive toBatch and reading back (500 seeded random batches)',
   const random = prng(13);
   const pick = (list) => list[Math.floor(random() * list.length)];
   const bytesOf = () => Uint8Array.from(Array.from({ length: Math.floor(random() * 4) }, () => pick(PIECES)).flat());
+  const pair = () => [pick(['a', 'é', '', '\ufeffn']), pick(['1', '😀', '\ufeff'])];
   for (let round = 0; round < 500; round++) {
     const input = Array.from({ length: Math.floor(random() * 12) }, () => ({
       value: bytesOf(),
       key: random() < 0.4 ? undefined : bytesOf(),
       timestamp: random() < 0.5 ? undefined : BigInt(Math.floor(random() * 2 ** 53)) * (random() < 0.5 ? -1n : 1n),
-      metadata: Array.from({ length: Math.floor(random() * 3) }, () => [pick(['a', 'é', '']), pick(['1', '😀'])]),
+      metadata: Array.from({ length: Math.floor(random() * 3) }, pair),
     }));
     const batch = toBatch(input);
     const want = input.map(asData);
     assert.deepEqual(plain(batch), want, `round ${round}`);
-    // What the host reads: each text item is UTF-8 on its own.
-    const text = new TextEncoder().encode(batch.values.text);
-    let start = 0;
-    for (const end of batch.values.ends) {
-      new TextDecoder('utf-8', { fatal: true }).decode(text.subarray(start, end));
-      start = end;
+    // What the host reads: each text item is UTF-8 on its own, the last
+    // end at the end of the text.
+    for (const column of [batch.values, batch.metadata.names, batch.metadata.values]) {
+      const text = enc(column.text);
+      let start = 0;
+      for (const end of column.ends) {
+        new TextDecoder('utf-8', { fatal: true }).decode(text.subarray(start, end));
+        start = end;
+      }
+      assert.equal(start, text.length, `round ${round}`);
     }
   }
 });

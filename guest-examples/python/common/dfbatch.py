@@ -1,7 +1,8 @@
 """Columnar batches (WIT `dataflare:plugin@0.2.0`) for Python guests.
 
 A batch arrives as columns: every value in one `string` with UTF-8 byte
-`ends`, keys likewise, timestamps as one list, metadata as sparse pairs.
+`ends`, keys likewise, timestamps as one list, metadata as sparse pairs in
+columns (the record of each pair, and names and values as string columns).
 `Batch` checks the columns once, encodes the value text to bytes once, and
 hands plugin code one `RecordView` per record; a view slices its value from
 those bytes when asked and looks its key, timestamp and metadata up lazily,
@@ -13,11 +14,13 @@ WIT record, so the per-record and batch exports cannot disagree.
 
 Why so little per record: componentize-py runs CPython compiled to wasm, where
 every object made per record costs; a WIT `Record` dataclass per record
-costs several of them. A malformed batch (bad `ends`, indices out of range)
-fails every record with a serialization error, never traps the instance.
+costs several of them. A malformed batch (bad `ends`, indices out of range,
+metadata columns of different lengths) fails every record with a
+serialization error, never traps the instance.
 """
 
 from bisect import bisect_left
+from collections import Counter
 from itertools import accumulate
 from operator import itemgetter
 
@@ -48,6 +51,20 @@ def _check_boundaries(data, ends, what):
         raise BadBatch(f"{what}: an end falls inside a UTF-8 character")
 
 
+def _check_ends(data, ends, what):
+    """`ends` must never decrease, end at `len(data)` and fall on character boundaries."""
+    if not ends:
+        if data:
+            raise BadBatch(f"{what}: text without items")
+        return
+    if ends[-1] != len(data):
+        raise BadBatch(f"{what}: the last end is {ends[-1]}, the text has {len(data)} bytes")
+    if ends != sorted(ends):
+        raise BadBatch(f"{what}: ends must never decrease")
+    if not data.isascii():
+        _check_boundaries(data, ends, what)
+
+
 class _Column:
     """A checked `bytes-column`: its text as bytes, start and end per record."""
 
@@ -58,15 +75,7 @@ class _Column:
         data = text.encode("utf-8")  # once per batch; views slice bytes
         if len(ends) != n:
             raise BadBatch(f"{what} has {len(ends)} ends for {n} records")
-        if n:
-            if ends[-1] != len(data):
-                raise BadBatch(f"{what}: the last end is {ends[-1]}, the text has {len(data)} bytes")
-            if ends != sorted(ends):
-                raise BadBatch(f"{what}: ends must never decrease")
-            if not text.isascii():
-                _check_boundaries(data, ends, what)
-        elif data:
-            raise BadBatch(f"{what}: text without records")
+        _check_ends(data, ends, what)
         starts = [0, *ends[:-1]] if n else []
         binary = dict(column.binary) if column.binary else None
         absent = frozenset(column.absent) if column.absent else None
@@ -103,6 +112,82 @@ class _Column:
         return out
 
 
+class _Strings:
+    """A checked `string-column`, sliced into `str`s on first use.
+
+    ASCII text (the usual metadata) is sliced as `str` directly, since byte
+    and character offsets agree; other text is encoded once (the checks need
+    its byte length anyway), sliced as bytes and each item decoded.
+    """
+
+    __slots__ = ("data", "ends", "text")
+
+    def __init__(self, column, what):
+        text, ends = column.text, column.ends
+        self.data = None if text.isascii() else text.encode("utf-8")
+        _check_ends(text if self.data is None else self.data, ends, what)
+        self.text, self.ends = text, ends
+
+    def items(self):
+        """Every item as a `str`, in order."""
+        ends = self.ends
+        starts = [0, *ends[:-1]] if ends else []
+        if self.data is None:
+            text = self.text
+            return [text[s:e] for s, e in zip(starts, ends, strict=True)]
+        data = self.data
+        return [data[s:e].decode("utf-8") for s, e in zip(starts, ends, strict=True)]
+
+
+class _Metadata:
+    """A checked `metadata-column`, indexed by record on the first lookup.
+
+    A batch whose metadata is never read pays only the checks. The first
+    lookup slices every name and value once and finds where each record's
+    pairs start (`Counter` counts at C speed, then one step per record that
+    has metadata), so a lookup is then one list slice.
+    """
+
+    __slots__ = ("columns", "firsts", "n", "pairs", "records")
+
+    def __init__(self, column, n):
+        records = column.records
+        if len(column.names.ends) != len(records) or len(column.values.ends) != len(records):
+            raise BadBatch(
+                f"metadata has {len(records)} records, {len(column.names.ends)} names"
+                f" and {len(column.values.ends)} values"
+            )
+        if records and (records != sorted(records) or records[-1] >= n):
+            raise BadBatch(f"metadata records must never decrease and be below {n}")
+        self.records, self.n = records, n
+        self.columns = (
+            _Strings(column.names, "metadata names"),
+            _Strings(column.values, "metadata values"),
+        )
+        self.pairs = self.firsts = None
+
+    def lookup(self, i):
+        """Record i's (name, value) pairs, in order, as a new list."""
+        firsts = self.firsts
+        if firsts is None:
+            names, values = self.columns
+            self.pairs = list(zip(names.items(), values.items(), strict=True))
+            counts = [0] * (self.n + 1)
+            for record, count in Counter(self.records).items():
+                counts[record + 1] = count
+            firsts = self.firsts = list(accumulate(counts))  # record i's pairs start at firsts[i]
+        return self.pairs[firsts[i] : firsts[i + 1]]
+
+
+def _metadata(column, n):
+    """A `_Metadata`, or None when the column holds no pair (and nothing else)."""
+    if column.records or column.names.ends or column.values.ends:
+        return _Metadata(column, n)
+    if column.names.text or column.values.text:
+        raise BadBatch("metadata: text without items")
+    return None
+
+
 class Batch:
     """A checked WIT batch: `len`, iteration over `RecordView`s, and columns for batch-aware code.
 
@@ -122,11 +207,7 @@ class Batch:
                 raise BadBatch(f"timestamps has {len(times.values)} values for {n} records")
             _check_indices(times.absent, n, "timestamps absent")
         self._times = None  # the absent timestamps' indices, as a set built on first use
-        if batch.metadata:
-            order = [m.index for m in batch.metadata]
-            if order != sorted(order) or order[-1] >= n:
-                raise BadBatch(f"metadata must be ordered by record index, each below {n}")
-        self._meta = None  # {index: [(name, value), ...]}, built on first use
+        self._meta = _metadata(batch.metadata, n)
 
     def __len__(self):
         return self.n
@@ -161,15 +242,8 @@ class Batch:
         return None if i in self._times else times.values[i]
 
     def metadata(self, i):
-        """Record i's metadata as a list of (name, value) pairs."""
-        if not self.wit.metadata:
-            return []
-        if self._meta is None:
-            grouped = {}
-            for m in self.wit.metadata:
-                grouped.setdefault(m.index, []).append((m.name, m.value))
-            self._meta = grouped
-        return list(self._meta.get(i, ()))
+        """Record i's metadata as a new list of (name, value) pairs."""
+        return [] if self._meta is None else self._meta.lookup(i)
 
 
 class RecordView:
@@ -298,6 +372,18 @@ def bytes_column(items, may_be_absent=True):
     return types.BytesColumn(text, ends, binary, absent)
 
 
+def string_column(items):
+    """A WIT `string-column` from a list of `str`s."""
+    text = "".join(items)
+    lengths = map(len, items) if text.isascii() else map(len, map(str.encode, items))
+    return types.StringColumn(text, list(accumulate(lengths)))
+
+
+def metadata_column(records, names, values):
+    """A WIT `metadata-column` from three lists: each pair's record, name and value."""
+    return types.MetadataColumn(records, string_column(names), string_column(values))
+
+
 def timestamp_column(times):
     """A WIT `timestamp-column` from a list of ints or None, or None when all are None."""
     absent = [i for i, t in enumerate(times) if t is None]
@@ -314,7 +400,7 @@ def batch_of(records, values=None):
     """
     own_values = values is None
     values = [] if own_values else values
-    keys, times, metadata = [], [], []
+    keys, times, owners, names, metadata_values = [], [], [], [], []
     for i, r in enumerate(records):
         if r is None:
             if own_values:
@@ -326,13 +412,16 @@ def batch_of(records, values=None):
             values.append(r.value)
         keys.append(r.key)
         times.append(r.timestamp)
-        metadata.extend(types.MetadataEntry(i, name, value) for name, value in r.metadata)
+        for name, value in r.metadata:
+            owners.append(i)
+            names.append(name)
+            metadata_values.append(value)
     has_keys = any(k is not None for k in keys)
     return types.Batch(
         bytes_column(values, may_be_absent=False),
         bytes_column(keys) if has_keys else None,
         timestamp_column(times),
-        metadata,
+        metadata_column(owners, names, metadata_values),
     )
 
 

@@ -57,11 +57,25 @@ def encode_batch(records: Sequence[Record]) -> wit.Batch:
             if any(t is not None for t in stamps)
             else None
         ),
-        metadata=[
-            wit.MetadataEntry(index, name, value)
-            for index, record in enumerate(records)
-            for name, value in record.metadata
-        ],
+        metadata=_metadata([(i, pair) for i, r in enumerate(records) for pair in r.metadata]),
+    )
+
+
+def _strings(items: Sequence[str]) -> wit.StringColumn:
+    ends: list[int] = []
+    end = 0
+    for item in items:
+        end += len(item.encode("utf-8"))
+        ends.append(end)
+    return wit.StringColumn("".join(items), ends)
+
+
+def _metadata(pairs: Sequence[tuple[int, tuple[str, str]]]) -> wit.MetadataColumn:
+    """Every (record, (name, value)) pair, in record order, as a `metadata-column`."""
+    return wit.MetadataColumn(
+        [index for index, _ in pairs],
+        _strings([name for _, (name, _) in pairs]),
+        _strings([value for _, (_, value) in pairs]),
     )
 
 
@@ -127,6 +141,45 @@ def _decode_column(name: str, column: Any, count: int, *, values: bool) -> list[
     return items
 
 
+def _decode_strings(name: str, column: Any, count: int) -> list[str]:
+    """A `string-column` of `count` items, checked (ends as in a bytes column, on characters)."""
+    raw = column.text
+    text = raw.encode("utf-8") if isinstance(raw, str) else bytes(raw)
+    ends: list[int] = list(column.ends)
+    if len(ends) != count:
+        raise BatchProblem(
+            f"{name}.ends has {len(ends)} entries for {count} metadata pair(s)"
+            " (metadata.records has one entry per pair)"
+        )
+    items: list[str] = []
+    start = 0
+    for index, end in enumerate(ends):
+        if end < start:
+            raise BatchProblem(
+                f"{name}.ends decreases at item {index}: {end} after {start} (ends are"
+                " cumulative UTF-8 byte offsets, never decreasing)"
+            )
+        if end > len(text):
+            raise BatchProblem(
+                f"{name}.ends[{index}] = {end} is past the end of {name}.text"
+                f" ({len(text)} UTF-8 bytes)"
+            )
+        try:
+            items.append(text[start:end].decode("utf-8"))
+        except UnicodeDecodeError:
+            raise BatchProblem(
+                f"{name}.ends[{index}] = {end} falls inside a character (ends count UTF-8"
+                " bytes and fall between characters)"
+            ) from None
+        start = end
+    if start != len(text):
+        raise BatchProblem(
+            f"the last of {name}.ends is {start}, but {name}.text holds {len(text)} UTF-8 bytes"
+            " (ends count UTF-8 bytes, not characters)"
+        )
+    return items
+
+
 def decode_batch(batch: Any, count: int | None = None) -> list[Record]:
     """The records of a guest's `batch`, checked; `count` is how many it must hold, if known."""
     size = len(batch.values.ends) if count is None else count
@@ -143,18 +196,23 @@ def decode_batch(batch: Any, count: int | None = None) -> list[Record]:
         for index in _indices("timestamps.absent", batch.timestamps.absent, size):
             stamps[index] = None
     metadata: list[list[tuple[str, str]]] = [[] for _ in range(size)]
+    column = batch.metadata
+    owners = list(column.records)
+    names = _decode_strings("metadata.names", column.names, len(owners))
+    texts = _decode_strings("metadata.values", column.values, len(owners))
     last = 0
-    for entry in batch.metadata:
-        if not 0 <= entry.index < size:
+    for pair, index in enumerate(owners):
+        if not 0 <= index < size:
             raise BatchProblem(
-                f"a metadata entry names record {entry.index}, but the batch has {size} record(s)"
+                f"metadata.records[{pair}] names record {index}, but the batch has {size} record(s)"
             )
-        if entry.index < last:
+        if index < last:
             raise BatchProblem(
-                f"metadata must be ordered by record index, but {entry.index} follows {last}"
+                f"metadata.records must never decrease (pairs are in record order), but"
+                f" {index} follows {last} at pair {pair}"
             )
-        last = entry.index
-        metadata[entry.index].append((entry.name, entry.value))
+        last = index
+        metadata[index].append((names[pair], texts[pair]))
     return [
         Record(key, value or b"", stamp, meta)
         for key, value, stamp, meta in zip(keys, values, stamps, metadata, strict=True)

@@ -65,6 +65,7 @@ from dataflare.plugins.wit_columns import (
     errors_by_index,
     from_wit_batch,
     to_wit_batch,
+    unencodable_rows,
 )
 from dataflare.plugins.wit_records import (
     record_lowering,
@@ -314,6 +315,56 @@ def _as_batch(
     return columns.from_records([records[i] for i in rows]), bad, rows
 
 
+class _Screened:
+    """A batch with the records whose metadata cannot be UTF-8 left out, to fail alone.
+
+    `rows` is the input row of each row of `batch`; `errors` the records
+    left out, by input row. Only made when `unencodable_rows` found some.
+    """
+
+    __slots__ = ("batch", "errors", "n", "rows")
+
+    def __init__(self, batch: pa.RecordBatch, bad: list[int]) -> None:
+        self.n = batch.num_rows
+        mask = np.ones(self.n, np.bool_)
+        mask[bad] = False
+        self.rows = np.flatnonzero(mask)
+        self.batch = batch.filter(pa.array(mask))
+        self.errors: dict[int, ColumnError] = {}
+        for i in bad:
+            error = unencodable(columns.record_at(batch, i))
+            assert error is not None, i
+            self.errors[i] = error
+
+    def spread(self, errors: Mapping[int, ColumnError]) -> dict[int, ColumnError]:
+        """`errors` of the screened batch by input row, with the records left out."""
+        rows = self.rows
+        spread = {int(rows[i]): e for i, e in errors.items()}
+        spread.update(self.errors)
+        return dict(sorted(spread.items()))
+
+    def keep(self, keep: pa.BooleanArray) -> pa.BooleanArray:
+        """A screened batch's decisions by input row, false where left out."""
+        out = np.zeros(self.n, np.bool_)
+        out[self.rows] = keep.to_numpy(zero_copy_only=False)
+        return pa.array(out, pa.bool_())
+
+    def outputs(self, batch: pa.RecordBatch) -> pa.RecordBatch:
+        """A screened batch's output rows by input row, an empty placeholder where left out."""
+        left_out = len(self.errors)
+        order = np.empty(self.n, np.int64)
+        order[self.rows] = np.arange(len(self.rows))
+        order[sorted(self.errors)] = len(self.rows) + np.arange(left_out)
+        filler = columns.from_records([Record(value=b"")] * left_out)
+        return pa.concat_batches([batch, filler]).take(pa.array(order))
+
+
+def _screen(batch: pa.RecordBatch) -> _Screened | None:
+    """None for the usual batch (every metadata string is UTF-8), else what to leave out."""
+    bad = unencodable_rows(batch)
+    return _Screened(batch, bad) if bad else None
+
+
 class WasmColumnsFilter(_Columnar[wit_filter.Filter]):
     """A `FilterPlugin` (and columnar filter) backed by a 0.2 component of world `filter`."""
 
@@ -327,6 +378,10 @@ class WasmColumnsFilter(_Columnar[wit_filter.Filter]):
 
     def filter_columns(self, batch: pa.RecordBatch) -> FilterResult:
         """One decision per record (false where it failed) and the failures, by index."""
+        screened = _screen(batch)
+        if screened is not None:
+            inner = self.filter_columns(screened.batch)
+            return FilterResult(screened.keep(inner.keep), screened.spread(inner.errors))
         keeps: list[pa.BooleanArray] = []
         errors: dict[int, ColumnError] = {}
         for piece in self._pieces(batch):
@@ -386,6 +441,10 @@ class WasmColumnsTransform(_Columnar[wit_transform.Transform]):
 
     def transform_columns(self, batch: pa.RecordBatch) -> TransformResult:
         """One output row per record (placeholders where it failed) and the failures."""
+        screened = _screen(batch)
+        if screened is not None:
+            inner = self.transform_columns(screened.batch)
+            return TransformResult(screened.outputs(inner.batch), screened.spread(inner.errors))
         parts: list[pa.RecordBatch] = []
         errors: dict[int, ColumnError] = {}
         for piece in self._pieces(batch):
@@ -451,6 +510,10 @@ class WasmColumnsAggregate(_Columnar[wit_aggregate.Aggregate]):
         The accumulator crosses both ways on every call, so its size counts
         against each call's bound (a call still takes at least one record).
         """
+        screened = _screen(batch)
+        if screened is not None:
+            inner = self.aggregate_columns(acc, screened.batch)
+            return FoldResult(inner.accumulator, screened.spread(inner.errors))
         errors: dict[int, ColumnError] = {}
         start = 0
         n = batch.num_rows
@@ -592,6 +655,9 @@ class WasmColumnsSink(_Connected[wit_sink.Sink], _Columnar[wit_sink.Sink]):
 
     def write_columns(self, batch: pa.RecordBatch) -> Mapping[int, ColumnError]:
         """Write a batch in calls cut by bytes; the records that failed, by index."""
+        screened = _screen(batch)
+        if screened is not None:
+            return screened.spread(self.write_columns(screened.batch))
         errors: dict[int, ColumnError] = {}
         for piece in self._pieces(batch):
             if piece.batch is None:

@@ -5,14 +5,21 @@ without making a `str`) and becomes the `text` as is, a view of the Arrow
 buffer; its Arrow offsets become `ends` (no per-record work). Values that
 are not UTF-8 (looked for only when that one check fails, or when a record
 boundary splits a character) travel in `binary`; null keys and timestamps
-are listed in `absent`. The `text` is bytes, for the world classes of
-`wit_utf8`; `utf8_bytes=False` gives a `str` for the generated ones.
+are listed in `absent`. Metadata goes the same way: the map column's
+offsets give each pair's record (`records`), its names' and values' data
+buffers and offsets give two `string-column`s, so a batch costs no Python
+object per pair. A name or value that is not UTF-8 (a lone surrogate kept
+``surrogatepass``-encoded by `columns`) cannot be a WIT `string`:
+`unencodable_rows` finds its records, which the adapters fail alone. The
+`text` is bytes, for the world classes of `wit_utf8`; `utf8_bytes=False`
+gives a `str` for the generated ones.
 
 Guest to host, a `text` (bytes, or a `str` encoded once) becomes the data
 buffer of a `BinaryArray` whose offsets are the `ends`. Everything a guest returns
 is checked before it is used: `ends` one per record, never decreasing,
 ending at the text's length; sparse indices in range and strictly
-increasing; metadata in record order. A violation raises `ContractProblem`,
+increasing; metadata `records` never decreasing and in range, one name
+and one value per pair, no end inside a character. A violation raises `ContractProblem`,
 which the adapters turn into a `GuestContractError` naming the plugin: a
 broken guest must never crash the host or shift outcomes onto other records.
 """
@@ -33,6 +40,7 @@ from dataflare.errors import PluginError
 
 __all__ = [
     "ContractProblem",
+    "UnencodableMetadata",
     "as_binary",
     "bitmap_to_keep",
     "errors_by_index",
@@ -40,15 +48,23 @@ __all__ = [
     "from_wit_column",
     "to_wit_batch",
     "to_wit_column",
+    "unencodable_rows",
 ]
 
 _U32_MAX = (1 << 32) - 1
 _I32_MAX = (1 << 31) - 1
-_EMPTY_MAP_KEYS = pa.array([], pa.string())
 
 
 class ContractProblem(ValueError):
     """What a guest's answer breaks, in words; the adapter adds the plugin's name."""
+
+
+class UnencodableMetadata(ValueError):
+    """A batch's metadata holds a string that is not UTF-8, so it cannot cross as WIT.
+
+    The adapters screen such records out first (`unencodable_rows`) and fail
+    them alone; this is raised only when a caller did not.
+    """
 
 
 # ---------------------------------------------------------------- Arrow -> WIT
@@ -68,7 +84,7 @@ def to_wit_batch(batch: pa.RecordBatch, *, utf8_bytes: bool = True) -> wit.Batch
         values=to_wit_column(batch.column(1), utf8_bytes=utf8_bytes),
         keys=None if keys.null_count == n else to_wit_column(keys, utf8_bytes=utf8_bytes),
         timestamps=None if stamps.null_count == n else _to_wit_timestamps(stamps),
-        metadata=_to_wit_metadata(batch.column(3)),
+        metadata=_to_wit_metadata(batch.column(3), utf8_bytes=utf8_bytes),
     )
 
 
@@ -113,15 +129,24 @@ def _offsets_and_data(array: pa.Array[Any]) -> tuple[np.ndarray[Any, Any], memor
 
 
 def _on_char_boundaries(data: memoryview, ends: np.ndarray[Any, Any]) -> bool:
-    """Whether no record boundary falls inside a multi-byte character.
+    """Whether no item boundary falls inside a multi-byte character.
 
-    The whole text decoded, so only a boundary can be wrong: a record that
-    ends with the first bytes of a character the next record finishes.
+    The whole text decoded, so only a boundary can be wrong: an item that
+    ends with the first bytes of a character the next item finishes.
+    """
+    return _first_split(data, ends) < 0
+
+
+def _first_split(data: Any, ends: np.ndarray[Any, Any]) -> int:
+    """The first item whose end falls inside a character of `data`, or -1.
+
+    `ends` must never decrease (Arrow offsets, or guest ends already checked).
     """
     raw = np.frombuffer(data, np.uint8)
-    inner = ends[:-1]
-    inner = inner[inner < len(raw)]
-    return not bool(np.any((raw[inner] & 0xC0) == 0x80))
+    # Ends at the text's end (trailing empty items) have no byte after them.
+    inner = ends[: int(np.searchsorted(ends, len(raw)))]
+    split = (raw[inner] & 0xC0) == 0x80
+    return int(np.argmax(split)) if bool(split.any()) else -1
 
 
 def _mixed_column(array: pa.Array[Any], absent: list[int]) -> wit.BytesColumn:
@@ -148,16 +173,77 @@ def _to_wit_timestamps(array: pa.Array[Any]) -> wit.TimestampColumn:
     return wit.TimestampColumn(values=values.to_numpy(zero_copy_only=False).tolist(), absent=absent)
 
 
-def _to_wit_metadata(array: pa.MapArray) -> list[wit.MetadataEntry]:
-    offsets = array.offsets.to_numpy()
+def _to_wit_metadata(array: pa.MapArray, *, utf8_bytes: bool) -> wit.MetadataColumn:
+    """The map column as a `metadata-column`, from its buffers: no Python object per pair.
+
+    Raises `UnencodableMetadata` when a name or value is not UTF-8 (a string
+    kept ``surrogatepass``-encoded by `columns.from_records`): screen such
+    records out first (`unencodable_rows`).
+    """
+    n = len(array)
+    offsets = np.frombuffer(array.buffers()[1], np.int32, n + 1, array.offset * 4)
     first, last = int(offsets[0]), int(offsets[-1])
     if first == last:  # the common case: no record has metadata
+        return _empty_metadata(utf8_bytes)
+    records = np.repeat(np.arange(n, dtype=np.int64), np.diff(offsets)).tolist()
+    names = _to_wit_strings(array.keys[first:last], "name", utf8_bytes=utf8_bytes)
+    values = _to_wit_strings(array.items[first:last], "value", utf8_bytes=utf8_bytes)
+    return wit.MetadataColumn(records=records, names=names, values=values)
+
+
+def _empty_metadata(utf8_bytes: bool) -> wit.MetadataColumn:
+    text: Any = b"" if utf8_bytes else ""
+    return wit.MetadataColumn(
+        records=[], names=wit.StringColumn(text, []), values=wit.StringColumn(text, [])
+    )
+
+
+def _to_wit_strings(array: pa.Array[Any], what: str, *, utf8_bytes: bool) -> wit.StringColumn:
+    """A string Arrow array as a `string-column`: its data buffer is the `text` (a view)."""
+    offsets, data = _offsets_and_data(_string_bytes(array))
+    ends = offsets[1:] - offsets[0]
+    if len(data) and (utf8_error(data) >= 0 or not _on_char_boundaries(data, ends)):
+        raise UnencodableMetadata(f"a metadata {what} is not valid UTF-8")
+    text: Any = data if utf8_bytes else str(data, "utf-8")
+    return wit.StringColumn(text=text, ends=ends.tolist())
+
+
+def _string_bytes(array: pa.Array[Any]) -> pa.Array[Any]:
+    """A string array's bytes as a binary array, without a copy.
+
+    A null becomes "" (`columns` never makes one, but Arrow allows it).
+    """
+    if array.null_count:
+        array = array.fill_null("")
+    return array.view(pa.binary()) if array.type == pa.string() else as_binary(array)
+
+
+def unencodable_rows(batch: pa.RecordBatch) -> list[int]:
+    """The rows of `batch` whose metadata a WIT `string` cannot carry (not UTF-8).
+
+    One C-speed check of the names' and the values' bytes; rows are looked
+    at one by one only when it fails (lone surrogates are rare).
+    """
+    maps = batch.column(3)
+    offsets = np.frombuffer(maps.buffers()[1], np.int32, len(maps) + 1, maps.offset * 4)
+    first, last = int(offsets[0]), int(offsets[-1])
+    if first == last:
         return []
-    names = array.keys[first:last].to_pylist()
-    values = array.items[first:last].to_pylist()
-    index = np.repeat(np.arange(len(array)), np.diff(offsets)).tolist()
-    entry = wit.MetadataEntry
-    return [entry(i, k, v) for i, k, v in zip(index, names, values, strict=True)]
+    bad = np.zeros(last - first, np.bool_)
+    for child in (maps.keys[first:last], maps.items[first:last]):
+        strings = _string_bytes(child)
+        offs, data = _offsets_and_data(strings)
+        if not len(data) or (
+            utf8_error(data) < 0 and _on_char_boundaries(data, offs[1:] - offs[0])
+        ):
+            continue
+        for i, item in enumerate(strings.to_pylist()):
+            if utf8_error(item) >= 0:
+                bad[i] = True
+    if not bad.any():
+        return []
+    rows = np.repeat(np.arange(len(maps)), np.diff(offsets))
+    return sorted(set(rows[bad].tolist()))
 
 
 def _valid(array: pa.Array[Any]) -> np.ndarray[Any, Any]:
@@ -283,41 +369,94 @@ def _from_wit_timestamps(column: wit.TimestampColumn, n: int) -> pa.Array[Any]:
     return pa.array(values, pa.int64(), mask=mask)
 
 
-def _from_wit_metadata(entries: Sequence[wit.MetadataEntry], n: int) -> pa.Array[Any]:
-    if not entries:
-        return pa.MapArray.from_arrays(
-            pa.array(np.zeros(n + 1, np.int32)), _EMPTY_MAP_KEYS, _EMPTY_MAP_KEYS
+def _from_wit_metadata(column: wit.MetadataColumn, n: int) -> pa.Array[Any]:
+    """A guest's `metadata-column` as the map column of `n` records, checked."""
+    records = column.records
+    pairs = len(records)
+    if len(column.names.ends) != pairs or len(column.values.ends) != pairs:
+        raise ContractProblem(
+            f"metadata: {pairs} records but {len(column.names.ends)} names and"
+            f" {len(column.values.ends)} values (one each per pair)"
         )
-    index = np.fromiter((e.index for e in entries), np.int64, len(entries))
+    if not pairs:
+        names = _from_wit_strings(column.names, "metadata names")
+        values = _from_wit_strings(column.values, "metadata values")
+        return pa.MapArray.from_arrays(pa.array(np.zeros(n + 1, np.int32)), names, values)
+    index = np.asarray(records, np.int64)
     if int(index.max()) >= n:
         raise ContractProblem(
             f"metadata: record index {int(index.max())} is out of range for {n} records"
         )
-    if len(index) > 1 and bool(np.any(index[1:] < index[:-1])):
-        raise ContractProblem("metadata: entries are not ordered by record index")
-    counts = np.bincount(index, minlength=n)
+    if pairs > 1 and bool(np.any(index[1:] < index[:-1])):
+        at = int(np.argmax(index[1:] < index[:-1])) + 1
+        raise ContractProblem(
+            f"metadata: records are not in order (pair {at} is of record {int(index[at])}"
+            f" after one of record {int(index[at - 1])})"
+        )
     offsets = np.zeros(n + 1, np.int32)
-    np.cumsum(counts, out=offsets[1:])
-    names = pa.array([e.name for e in entries], pa.string())
-    values = pa.array([e.value for e in entries], pa.string())
+    np.cumsum(np.bincount(index, minlength=n), out=offsets[1:])
+    names = _from_wit_strings(column.names, "metadata names")
+    values = _from_wit_strings(column.values, "metadata values")
     out = pa.MapArray.from_arrays(pa.array(offsets), names, values)
     assert out.type == METADATA_TYPE
     return out
+
+
+def _from_wit_strings(column: wit.StringColumn, what: str) -> pa.Array[Any]:
+    """A `string-column` as a string Arrow array over its text (bytes kept as they came), checked.
+
+    The text is UTF-8 (wasmtime checked it), so only the ends can be wrong:
+    out of order, past the text, or inside a character.
+    """
+    text: Any = column.text
+    data = text.encode("utf-8") if isinstance(text, str) else text
+    ends = np.asarray(column.ends, np.int64) if column.ends else np.zeros(0, np.int64)
+    m = len(ends)
+    if m:
+        if ends[-1] != len(data):
+            raise ContractProblem(
+                f"{what}: the last end offset is {int(ends[-1])}, but the text has"
+                f" {len(data)} bytes"
+            )
+        if m > 1 and bool(np.any(ends[1:] < ends[:-1])):
+            at = int(np.argmax(ends[1:] < ends[:-1])) + 1
+            raise ContractProblem(
+                f"{what}: end offsets decrease at item {at} ({int(ends[at - 1])} then"
+                f" {int(ends[at])})"
+            )
+        at = _first_split(data, ends)
+        if at >= 0:
+            raise ContractProblem(
+                f"{what}: end offset {int(ends[at])} of item {at} falls inside a character"
+            )
+    elif data:
+        raise ContractProblem(f"{what}: no items, but a text of {len(data)} bytes")
+    if len(data) > _I32_MAX:
+        raise ContractProblem(f"{what}: a text of {len(data)} bytes is over 2 GiB")
+    offsets = np.empty(m + 1, np.int32)
+    offsets[0] = 0
+    offsets[1:] = ends
+    return pa.Array.from_buffers(pa.string(), m, [None, pa.py_buffer(offsets), pa.py_buffer(data)])
 
 
 # ---------------------------------------------------------------- outcomes
 
 
 def bitmap_to_keep(keep: bytes, n: int, failed: Sequence[int] = ()) -> pa.BooleanArray:
-    """A filter's `keep` bitmap (LSB first) as one bool per record, false at `failed`."""
+    """A filter's `keep` bitmap (LSB first) as one bool per record, false at `failed`.
+
+    Arrow booleans are the same LSB-first bitmap, so with no failed record
+    the guest's bytes are the array's data buffer as they are (bits past `n`
+    are padding Arrow ignores).
+    """
     if len(keep) != (n + 7) // 8:
         raise ContractProblem(
             f"the keep bitmap has {len(keep)} bytes for {n} records (needs {(n + 7) // 8})"
         )
+    if not failed:
+        return pa.BooleanArray.from_buffers(pa.bool_(), n, [None, pa.py_buffer(keep)])
     bits = np.unpackbits(np.frombuffer(keep, np.uint8), count=n, bitorder="little").view(np.bool_)
-    if failed:
-        bits = bits.copy()
-        bits[list(failed)] = False
+    bits[list(failed)] = False  # unpackbits made a new array: ours to change
     return pa.array(bits, pa.bool_())
 
 

@@ -39,6 +39,10 @@ COLUMN: rt.Codec[wit.BytesColumn] = rt.record(
     ),
 )
 """`bytes-column` with `text` as UTF-8 bytes."""
+STRINGS: rt.Codec[wit.StringColumn] = rt.record(
+    wit.StringColumn, (("text", "text", rt.UTF8), ("ends", "ends", _U32S))
+)
+"""`string-column` (metadata names or values) with `text` as UTF-8 bytes."""
 BATCH: rt.Codec[wit.Batch] = rt.record(
     wit.Batch,
     (
@@ -57,15 +61,13 @@ BATCH: rt.Codec[wit.Batch] = rt.record(
         (
             "metadata",
             "metadata",
-            rt.list_of(
-                rt.record(
-                    wit.MetadataEntry,
-                    (
-                        ("index", "index", rt.U32),
-                        ("name", "name", rt.STRING),
-                        ("value", "value", rt.STRING),
-                    ),
-                )
+            rt.record(
+                wit.MetadataColumn,
+                (
+                    ("records", "records", _U32S),
+                    ("names", "names", STRINGS),
+                    ("values", "values", STRINGS),
+                ),
             ),
         ),
     ),

@@ -6,7 +6,10 @@
 //! memory in a component and against a fake memory in host-side unit tests,
 //! which check these constants against a spec calculator.
 
-use crate::batch::{Batch, Column, FilterOutcome, FoldOutcome, MetadataEntry, ReadOutcome, RecordError, Timestamps, TransformOutcome};
+use crate::batch::{
+    Batch, Column, FilterOutcome, FoldOutcome, MetadataColumn, ReadOutcome, RecordError, StringColumn,
+    Timestamps, TransformOutcome,
+};
 use crate::types::{ParamInfo, PluginError, PluginInfo, Record};
 
 /// `record` (types.wit): size and alignment.
@@ -61,14 +64,20 @@ pub const COLUMN_ABSENT: u32 = 24;
 pub const BINARY_ITEM_SIZE: u32 = 12;
 pub const BINARY_ITEM_ALIGN: u32 = 4;
 
-/// `metadata-entry`: index, name, value.
-pub const META_SIZE: u32 = 20;
+/// `string-column`: text, ends.
+pub const STRING_COLUMN_SIZE: u32 = 16;
+pub const STRING_COLUMN_TEXT: u32 = 0;
+pub const STRING_COLUMN_ENDS: u32 = 8;
+
+/// `metadata-column`: records, names, values.
+pub const META_SIZE: u32 = 40;
 pub const META_ALIGN: u32 = 4;
-pub const META_NAME: u32 = 4;
-pub const META_VALUE: u32 = 12;
+pub const META_RECORDS: u32 = 0;
+pub const META_NAMES: u32 = 8;
+pub const META_VALUES: u32 = 24;
 
 /// `batch`: values column, option<column> keys, option<timestamp-column>, metadata.
-pub const BATCH_SIZE: u32 = 96;
+pub const BATCH_SIZE: u32 = 128;
 pub const BATCH_ALIGN: u32 = 4;
 pub const BATCH_VALUES: u32 = 0;
 pub const BATCH_KEYS: u32 = 32; // tag u8, column at +4
@@ -83,20 +92,24 @@ pub const RECORD_ERROR_ERROR: u32 = 4;
 /// `filter-outcome` and `fold-outcome`: a list at 0, errors at 8.
 pub const OUTCOME_SIZE: u32 = 16;
 pub const OUTCOME_ERRORS: u32 = 8;
-/// `transform-outcome`: batch at 0, errors at 96.
-pub const TRANSFORM_OUTCOME_SIZE: u32 = 104;
-pub const TRANSFORM_OUTCOME_ERRORS: u32 = 96;
+/// `transform-outcome`: batch at 0, errors at 128.
+pub const TRANSFORM_OUTCOME_SIZE: u32 = 136;
+pub const TRANSFORM_OUTCOME_ERRORS: u32 = 128;
 /// `result<batch, plugin-error>`: payload at 4.
-pub const RESULT_BATCH_SIZE: u32 = 100;
+pub const RESULT_BATCH_SIZE: u32 = 132;
 /// `result<read-outcome, plugin-error>`: read-outcome at 4 (its tag), batch at 8.
-pub const RESULT_READ_SIZE: u32 = 104;
+pub const RESULT_READ_SIZE: u32 = 136;
 pub const READ_OUTCOME_BATCH: u32 = 4;
+
+/// The static block every indirect result is written to: the largest
+/// result (`transform-outcome`, `result<read-outcome, plugin-error>`).
+pub const RET_AREA_SIZE: usize = 136;
 
 /// Batch exports take more than 16 flat values, so the host passes one
 /// pointer to a block holding every parameter; its size and alignment.
 pub const BATCH_PARAMS_SIZE: u32 = BATCH_SIZE; // (records: batch)
 /// `(acc: list<u8>, records: batch)`: the batch at 8.
-pub const ACC_BATCH_PARAMS_SIZE: u32 = 104;
+pub const ACC_BATCH_PARAMS_SIZE: u32 = 136;
 pub const ACC_BATCH_PARAMS_BATCH: u32 = 8;
 
 /// Linear memory as the glue sees it: typed loads and stores plus ownership moves.
@@ -346,17 +359,25 @@ pub fn lift_batch<M: Memory>(m: &mut M, addr: u32) -> Batch {
         let absent = m.take_u32s(m.load_u32(at + 12), m.load_u32(at + 16));
         Some(Timestamps { values, absent })
     };
-    let (mp, mn) = (m.load_u32(addr + BATCH_METADATA), m.load_u32(addr + BATCH_METADATA + 4));
-    let mut metadata = Vec::with_capacity(mn as usize);
-    for i in 0..mn {
-        let at = mp + i * META_SIZE;
-        let index = m.load_u32(at);
-        let name = load_string(m, at + META_NAME);
-        let value = load_string(m, at + META_VALUE);
-        metadata.push(MetadataEntry { index, name, value });
-    }
-    m.free(mp, mn * META_SIZE, META_ALIGN);
+    let metadata = lift_metadata(m, addr + BATCH_METADATA);
     Batch { values, keys, timestamps, metadata }
+}
+
+fn lift_string_column<M: Memory>(m: &mut M, addr: u32) -> StringColumn {
+    let at = addr + STRING_COLUMN_TEXT;
+    let text = m.take_text(m.load_u32(at), m.load_u32(at + 4));
+    let at = addr + STRING_COLUMN_ENDS;
+    let ends = m.take_u32s(m.load_u32(at), m.load_u32(at + 4));
+    StringColumn { text, ends }
+}
+
+/// Three lists and two strings taken over as they are: no per-pair work.
+fn lift_metadata<M: Memory>(m: &mut M, addr: u32) -> MetadataColumn {
+    let at = addr + META_RECORDS;
+    let records = m.take_u32s(m.load_u32(at), m.load_u32(at + 4));
+    let names = lift_string_column(m, addr + META_NAMES);
+    let values = lift_string_column(m, addr + META_VALUES);
+    MetadataColumn { records, names, values }
 }
 
 fn store_u32s<M: Memory>(m: &mut M, addr: u32, items: Vec<u32>) {
@@ -403,16 +424,18 @@ pub fn store_batch<M: Memory>(m: &mut M, addr: u32, b: Batch) {
             store_u32s(m, at + 12, t.absent);
         }
     }
-    let len = b.metadata.len() as u32;
-    let ptr = m.alloc(len * META_SIZE, META_ALIGN);
-    for (i, e) in b.metadata.into_iter().enumerate() {
-        let at = ptr + i as u32 * META_SIZE;
-        m.store_u32(at, e.index);
-        store_string(m, at + META_NAME, e.name);
-        store_string(m, at + META_VALUE, e.value);
-    }
-    m.store_u32(addr + BATCH_METADATA, ptr);
-    m.store_u32(addr + BATCH_METADATA + 4, len);
+    store_metadata(m, addr + BATCH_METADATA, b.metadata);
+}
+
+fn store_string_column<M: Memory>(m: &mut M, addr: u32, c: StringColumn) {
+    store_string(m, addr + STRING_COLUMN_TEXT, c.text);
+    store_u32s(m, addr + STRING_COLUMN_ENDS, c.ends);
+}
+
+fn store_metadata<M: Memory>(m: &mut M, addr: u32, c: MetadataColumn) {
+    store_u32s(m, addr + META_RECORDS, c.records);
+    store_string_column(m, addr + META_NAMES, c.names);
+    store_string_column(m, addr + META_VALUES, c.values);
 }
 
 /// Store a `list<record-error>` (ptr, len) at `addr`.

@@ -60,11 +60,14 @@ fn column_ty() -> Ty {
 fn timestamps_ty() -> Ty {
     Ty::Record(vec![list(Ty::S64), list(Ty::U32)])
 }
+fn string_column_ty() -> Ty {
+    Ty::Record(vec![Ty::Str, list(Ty::U32)])
+}
 fn meta_ty() -> Ty {
-    Ty::Record(vec![Ty::U32, Ty::Str, Ty::Str])
+    Ty::Record(vec![list(Ty::U32), string_column_ty(), string_column_ty()])
 }
 fn batch_ty() -> Ty {
-    Ty::Record(vec![column_ty(), option(column_ty()), option(timestamps_ty()), list(meta_ty())])
+    Ty::Record(vec![column_ty(), option(column_ty()), option(timestamps_ty()), meta_ty()])
 }
 fn record_error_ty() -> Ty {
     Ty::Record(vec![Ty::U32, error_ty()])
@@ -480,7 +483,8 @@ fn constants_match_the_spec() {
 
 #[test]
 fn the_return_area_holds_every_indirect_result() {
-    // rt's return area is 128 bytes, 8-aligned.
+    // rt's return area is RET_AREA_SIZE bytes, 8-aligned.
+    let mut largest = 0;
     for t in [
         info_ty(),
         result(Some(record_ty()), Some(error_ty())),
@@ -492,8 +496,10 @@ fn the_return_area_holds_every_indirect_result() {
         result(Some(batch_ty()), Some(error_ty())),
         result(Some(read_outcome_ty()), Some(error_ty())),
     ] {
-        assert!(size(&t) <= 128 && alignment(&t) <= 8, "{:?}", t);
+        assert!(size(&t) as usize <= RET_AREA_SIZE && alignment(&t) <= 8, "{:?}", t);
+        largest = largest.max(size(&t) as usize);
     }
+    assert_eq!(largest, RET_AREA_SIZE, "no bigger than it needs to be");
 }
 
 #[test]
@@ -637,16 +643,28 @@ fn g_batch(recs: &[Record]) -> G {
     } else {
         none()
     };
-    let metadata = recs
-        .iter()
-        .enumerate()
-        .flat_map(|(i, r)| {
-            r.metadata.iter().map(move |(k, v)| {
-                G::Fields(vec![G::Int(i as i64), G::Str(k.clone()), G::Str(v.clone())])
-            })
-        })
-        .collect();
-    G::Fields(vec![g_column(&values), keys, timestamps, G::List(metadata)])
+    G::Fields(vec![g_column(&values), keys, timestamps, g_metadata(recs)])
+}
+
+/// The spec's `metadata-column`: a record index per pair, names and values
+/// as `string-column`s with UTF-8 byte end offsets.
+fn g_metadata(recs: &[Record]) -> G {
+    let (mut records, mut names, mut name_ends, mut values, mut value_ends) =
+        (vec![], String::new(), vec![], String::new(), vec![]);
+    for (i, r) in recs.iter().enumerate() {
+        for (k, v) in &r.metadata {
+            records.push(G::Int(i as i64));
+            names.push_str(k);
+            name_ends.push(G::Int(names.len() as i64));
+            values.push_str(v);
+            value_ends.push(G::Int(values.len() as i64));
+        }
+    }
+    G::Fields(vec![
+        G::List(records),
+        G::Fields(vec![G::Str(names), G::List(name_ends)]),
+        G::Fields(vec![G::Str(values), G::List(value_ends)]),
+    ])
 }
 
 fn g_record_errors(errors: &[RecordError]) -> G {
@@ -679,7 +697,11 @@ fn batch_constants_match_the_spec() {
     assert_eq!((size(&item), alignment(&item)), (BINARY_ITEM_SIZE, BINARY_ITEM_ALIGN));
     assert_eq!((size(&meta_ty()), alignment(&meta_ty())), (META_SIZE, META_ALIGN));
     if let Ty::Record(fs) = meta_ty() {
-        assert_eq!(field_offsets(&fs), vec![0, META_NAME, META_VALUE]);
+        assert_eq!(field_offsets(&fs), vec![META_RECORDS, META_NAMES, META_VALUES]);
+    }
+    assert_eq!(size(&string_column_ty()), STRING_COLUMN_SIZE);
+    if let Ty::Record(fs) = string_column_ty() {
+        assert_eq!(field_offsets(&fs), vec![STRING_COLUMN_TEXT, STRING_COLUMN_ENDS]);
     }
     let re = record_error_ty();
     assert_eq!((size(&re), alignment(&re)), (RECORD_ERROR_SIZE, RECORD_ERROR_ALIGN));
@@ -715,7 +737,7 @@ fn batch_constants_match_the_spec() {
 #[test]
 fn batch_exports_take_one_pointer_and_merge_four_values() {
     // More than MAX_FLAT_PARAMS = 16 flat values: the macros declare `(p)`.
-    assert_eq!(flatten(&batch_ty()).len(), 24);
+    assert_eq!(flatten(&batch_ty()).len(), 32);
     assert!(flatten(&bytes()).len() + flatten(&batch_ty()).len() > 16);
     // merge(a, b): two lists, four i32s, as `(ap, an, bp, bn)`.
     assert_eq!(flatten(&Ty::Tuple(vec![bytes(), bytes()])), vec![Core::I32; 4]);

@@ -139,13 +139,143 @@ impl Timestamps {
     }
 }
 
-/// One metadata pair of one record (WIT `metadata-entry`).
+/// A column of strings (WIT `string-column`): item `i` is
+/// `text[ends[i-1]..ends[i]]`, offsets in UTF-8 bytes.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct MetadataEntry {
-    /// The record the pair belongs to.
-    pub index: u32,
-    pub name: String,
-    pub value: String,
+pub struct StringColumn {
+    pub(crate) text: String,
+    pub(crate) ends: Vec<u32>,
+}
+
+impl StringColumn {
+    /// A column from its parts (unchecked, like [`Column::from_parts`]).
+    pub fn from_parts(text: String, ends: Vec<u32>) -> Self {
+        StringColumn { text, ends }
+    }
+    /// Every item, concatenated.
+    pub fn text(&self) -> &str {
+        &self.text
+    }
+    /// `ends[i]`: the byte offset in [`StringColumn::text`] where item i ends.
+    pub fn ends(&self) -> &[u32] {
+        &self.ends
+    }
+    /// Items in the column.
+    pub fn len(&self) -> usize {
+        self.ends.len()
+    }
+    /// True when the column holds no item.
+    pub fn is_empty(&self) -> bool {
+        self.ends.is_empty()
+    }
+    /// Item i; `None` out of range or when its offsets are not valid (only
+    /// possible in an unchecked column), so reading never panics.
+    pub fn get(&self, i: usize) -> Option<&str> {
+        let start = if i == 0 { 0 } else { *self.ends.get(i - 1)? };
+        let end = *self.ends.get(i)?;
+        self.text.get(start as usize..end as usize)
+    }
+    /// Append an item.
+    pub fn push(&mut self, item: &str) {
+        self.text.push_str(item);
+        self.ends.push(self.text.len() as u32);
+    }
+
+    /// `n` items, ends never decreasing, the last at the end of the text,
+    /// every end on a character boundary (so every item is a `&str`).
+    fn check(&self, name: &str, n: usize) -> Result<(), String> {
+        if self.ends.len() != n {
+            return Err(format!("{} has {} items for {} metadata pairs", name, self.ends.len(), n));
+        }
+        let mut prev = 0u32;
+        for (i, &end) in self.ends.iter().enumerate() {
+            if end < prev {
+                return Err(format!("{} offsets decrease at item {} ({} < {})", name, i, end, prev));
+            }
+            if !self.text.is_char_boundary(end as usize) {
+                let why = if end as usize > self.text.len() {
+                    "past the end of the text"
+                } else {
+                    "inside a character"
+                };
+                return Err(format!("{} offset {} of item {} is {}", name, end, i, why));
+            }
+            prev = end;
+        }
+        if prev as usize != self.text.len() {
+            let len = self.text.len();
+            return Err(format!("{} offsets end at {} but the text holds {} bytes", name, prev, len));
+        }
+        Ok(())
+    }
+}
+
+/// Every metadata pair of a batch, in columns (WIT `metadata-column`): pair
+/// i belongs to record `records[i]`, named `names[i]`, valued `values[i]`.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct MetadataColumn {
+    pub(crate) records: Vec<u32>,
+    pub(crate) names: StringColumn,
+    pub(crate) values: StringColumn,
+}
+
+impl MetadataColumn {
+    /// A metadata column from its parts (unchecked: see [`Batch::check`]).
+    pub fn from_parts(records: Vec<u32>, names: StringColumn, values: StringColumn) -> Self {
+        MetadataColumn { records, names, values }
+    }
+    /// The record of each pair, never decreasing.
+    pub fn records(&self) -> &[u32] {
+        &self.records
+    }
+    /// One name per pair.
+    pub fn names(&self) -> &StringColumn {
+        &self.names
+    }
+    /// One value per pair.
+    pub fn values(&self) -> &StringColumn {
+        &self.values
+    }
+    /// Pairs in the batch.
+    pub fn len(&self) -> usize {
+        self.records.len()
+    }
+    /// True when no record of the batch has metadata.
+    pub fn is_empty(&self) -> bool {
+        self.records.is_empty()
+    }
+    /// Pair i as (record, name, value); `None` out of range (or malformed).
+    pub fn get(&self, i: usize) -> Option<(u32, &str, &str)> {
+        Some((*self.records.get(i)?, self.names.get(i)?, self.values.get(i)?))
+    }
+    /// Append a pair of record `record` (pairs must be pushed in record order).
+    pub fn push(&mut self, record: u32, name: &str, value: &str) {
+        self.records.push(record);
+        self.names.push(name);
+        self.values.push(value);
+    }
+    /// The pairs of record i: the range of pair positions holding it.
+    fn range_of(&self, i: usize) -> (usize, usize) {
+        let lo = self.records.partition_point(|&r| (r as usize) < i);
+        let hi = lo + self.records[lo..].partition_point(|&r| r as usize == i);
+        (lo, hi)
+    }
+
+    fn check(&self, n: usize) -> Result<(), String> {
+        let pairs = self.records.len();
+        let mut prev = 0u32;
+        for &r in &self.records {
+            if r as usize >= n {
+                return Err(format!("metadata record {} is out of range for {} records", r, n));
+            }
+            if r < prev {
+                return Err(format!("metadata records decrease at {} (after {})", r, prev));
+            }
+            prev = r;
+        }
+        self.names.check("metadata names", pairs)?;
+        self.values.check("metadata values", pairs)
+    }
 }
 
 /// A batch of records in columns (WIT `batch`).
@@ -154,7 +284,7 @@ pub struct Batch {
     pub(crate) values: Column,
     pub(crate) keys: Option<Column>,
     pub(crate) timestamps: Option<Timestamps>,
-    pub(crate) metadata: Vec<MetadataEntry>,
+    pub(crate) metadata: MetadataColumn,
 }
 
 impl Batch {
@@ -163,7 +293,7 @@ impl Batch {
         values: Column,
         keys: Option<Column>,
         timestamps: Option<Timestamps>,
-        metadata: Vec<MetadataEntry>,
+        metadata: MetadataColumn,
     ) -> Self {
         Batch { values, keys, timestamps, metadata }
     }
@@ -187,8 +317,8 @@ impl Batch {
     pub fn timestamps(&self) -> Option<&Timestamps> {
         self.timestamps.as_ref()
     }
-    /// Every metadata pair, ordered by record index.
-    pub fn metadata(&self) -> &[MetadataEntry] {
+    /// Every metadata pair, ordered by record.
+    pub fn metadata(&self) -> &MetadataColumn {
         &self.metadata
     }
 
@@ -225,23 +355,12 @@ impl Batch {
             }
             check_indices("timestamps absent", ts.absent.iter().copied(), n)?;
         }
-        let mut prev = 0u32;
-        for m in &self.metadata {
-            if m.index as usize >= n {
-                return Err(format!("metadata index {} is out of range for {} records", m.index, n));
-            }
-            if m.index < prev {
-                return Err(format!("metadata indices decrease at {}", m.index));
-            }
-            prev = m.index;
-        }
-        Ok(())
+        self.metadata.check(n)
     }
 
     /// Record i as a view (out-of-range i gives an empty record).
     pub fn record(&self, i: usize) -> RecordView<'_> {
-        let lo = self.metadata.partition_point(|m| (m.index as usize) < i);
-        let hi = lo + self.metadata[lo..].partition_point(|m| m.index as usize == i);
+        let (lo, hi) = self.metadata.range_of(i);
         RecordView {
             key: self.keys.as_ref().and_then(|k| k.get(i)),
             value: self.values.get(i).unwrap_or(&[]),
@@ -252,7 +371,7 @@ impl Batch {
                     t.values.get(i).copied()
                 }
             }),
-            metadata: Metadata(MetaInner::Entries(&self.metadata[lo..hi])),
+            metadata: Metadata(MetaInner::Column(&self.metadata, lo, hi)),
         }
     }
 
@@ -321,15 +440,15 @@ impl<'a> Iterator for Records<'a> {
             Some(t) if hit(&t.absent, &mut self.ts_absent, i) => None,
             Some(t) => t.values.get(i).copied(),
         };
-        let meta = &b.metadata;
-        while self.meta < meta.len() && (meta[self.meta].index as usize) < i {
+        let records = &b.metadata.records;
+        while self.meta < records.len() && (records[self.meta] as usize) < i {
             self.meta += 1;
         }
         let start = self.meta;
-        while self.meta < meta.len() && meta[self.meta].index as usize == i {
+        while self.meta < records.len() && records[self.meta] as usize == i {
             self.meta += 1;
         }
-        let metadata = Metadata(MetaInner::Entries(&meta[start..self.meta]));
+        let metadata = Metadata(MetaInner::Column(&b.metadata, start, self.meta));
         Some(RecordView { key, value, timestamp, metadata })
     }
 
@@ -381,7 +500,8 @@ pub struct Metadata<'a>(MetaInner<'a>);
 
 #[derive(Clone, Copy, Debug)]
 enum MetaInner<'a> {
-    Entries(&'a [MetadataEntry]),
+    /// Pairs `lo..hi` of a batch's metadata column.
+    Column(&'a MetadataColumn, usize, usize),
     Pairs(&'a [(String, String)]),
 }
 
@@ -397,7 +517,7 @@ impl<'a> Metadata<'a> {
     /// Number of pairs.
     pub fn len(&self) -> usize {
         match self.0 {
-            MetaInner::Entries(e) => e.len(),
+            MetaInner::Column(_, lo, hi) => hi - lo,
             MetaInner::Pairs(p) => p.len(),
         }
     }
@@ -420,7 +540,10 @@ impl<'a> Iterator for MetadataIter<'a> {
         let at = self.at;
         self.at += 1;
         match self.inner {
-            MetaInner::Entries(e) => e.get(at).map(|m| (m.name.as_str(), m.value.as_str())),
+            // A malformed item (only in an unchecked batch) reads as "".
+            MetaInner::Column(c, lo, hi) => (lo + at < hi).then(|| {
+                (c.names.get(lo + at).unwrap_or(""), c.values.get(lo + at).unwrap_or(""))
+            }),
             MetaInner::Pairs(p) => p.get(at).map(|(k, v)| (k.as_str(), v.as_str())),
         }
     }
@@ -471,7 +594,7 @@ pub struct BatchBuilder {
     any_key: bool,
     timestamps: Timestamps,
     any_timestamp: bool,
-    metadata: Vec<MetadataEntry>,
+    metadata: MetadataColumn,
 }
 
 impl BatchBuilder {
@@ -549,11 +672,7 @@ impl BatchBuilder {
             }
         }
         for (name, value) in metadata {
-            self.metadata.push(MetadataEntry {
-                index,
-                name: name.to_string(),
-                value: value.to_string(),
-            });
+            self.metadata.push(index, name, value);
         }
     }
 

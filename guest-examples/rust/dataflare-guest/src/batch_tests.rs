@@ -114,13 +114,54 @@ fn malformed_offsets_are_serialization_errors() {
     let mut b = two();
     b.timestamps.as_mut().unwrap().absent = vec![5];
     assert!(serialization(&b).contains("timestamps absent index 5"));
-    let mut b = two();
-    b.metadata[0].index = 7;
-    assert!(serialization(&b).contains("metadata index 7 is out of range"));
-    let mut b = two();
-    b.metadata.insert(0, MetadataEntry { index: 1, name: "a".into(), value: "b".into() });
-    b.metadata[1].index = 0;
-    assert!(serialization(&b).contains("metadata indices decrease at 0"));
+}
+
+/// Two records with metadata: (0: "é"="1", "b"="🌍"), (1: "c"="").
+fn with_metadata() -> Batch {
+    Batch::from_records(&[
+        Record {
+            metadata: vec![("é".into(), "1".into()), ("b".into(), "🌍".into())],
+            ..Record::new(b"x".to_vec())
+        },
+        Record { metadata: vec![("c".into(), String::new())], ..Record::new(b"y".to_vec()) },
+    ])
+}
+
+#[test]
+fn metadata_travels_as_a_record_list_and_two_string_columns() {
+    let b = with_metadata();
+    let m = b.metadata();
+    assert_eq!(m.records(), &[0, 0, 1]);
+    assert_eq!((m.names().text(), m.names().ends()), ("ébc", &[2u32, 3, 4][..]));
+    assert_eq!((m.values().text(), m.values().ends()), ("1🌍", &[1u32, 5, 5][..]));
+    assert_eq!(m.get(1), Some((0, "b", "🌍")));
+    assert_eq!(m.get(3), None);
+    assert_eq!(b.record(0).metadata.iter().collect::<Vec<_>>(), vec![("é", "1"), ("b", "🌍")]);
+    assert_eq!(b.record(1).metadata_get("c"), Some(""));
+    assert_eq!(b.record(2).metadata.len(), 0);
+    assert_eq!(b.check(), Ok(()));
+}
+
+#[test]
+fn malformed_metadata_columns_are_serialization_errors() {
+    type Corrupt = fn(&mut MetadataColumn);
+    let cases: [(Corrupt, &str); 9] = [
+        (|m| m.records[2] = 2, "metadata record 2 is out of range for 2 records"),
+        (|m| m.records = vec![1, 0, 1], "metadata records decrease at 0 (after 1)"),
+        (|m| m.records.push(1), "metadata names has 3 items for 4 metadata pairs"),
+        (|m| m.values.ends.pop().map(drop).unwrap_or(()), "metadata values has 2 items for 3 metadata pairs"),
+        (|m| m.names.ends = vec![1, 3, 4], "metadata names offset 1 of item 0 is inside a character"),
+        (|m| m.values.ends = vec![1, 5, 9], "metadata values offset 9 of item 2 is past the end of the text"),
+        (|m| m.values.ends = vec![5, 1, 5], "metadata values offsets decrease at item 1 (1 < 5)"),
+        (|m| m.names.ends = vec![2, 3, 3], "metadata names offsets end at 3 but the text holds 4 bytes"),
+        (|m| m.names.ends = vec![2, 3, u32::MAX], "metadata names offset 4294967295 of item 2 is past"),
+    ];
+    for (corrupt, want) in cases {
+        let mut b = with_metadata();
+        corrupt(&mut b.metadata);
+        let got = serialization(&b);
+        assert!(got.contains(want), "{:?} does not contain {:?}", got, want);
+    }
 }
 
 #[test]
@@ -142,7 +183,20 @@ fn views_of_unchecked_garbage_never_panic() {
             k.ends.truncate(rng.below(n as u64 + 1) as usize);
         }
         if rng.below(2) == 0 {
-            b.metadata.push(MetadataEntry { index: rng.next() as u32, ..MetadataEntry::default() });
+            b.metadata.records.push(rng.next() as u32);
+        }
+        if rng.below(2) == 0 {
+            b.metadata.records.reverse();
+        }
+        for ends in [&mut b.metadata.names.ends, &mut b.metadata.values.ends] {
+            for e in ends.iter_mut() {
+                if rng.below(3) == 0 {
+                    *e = rng.below(12) as u32;
+                }
+            }
+            if rng.below(4) == 0 {
+                ends.pop();
+            }
         }
         let _ = b.check();
         for v in b.records() {

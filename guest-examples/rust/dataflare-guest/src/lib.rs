@@ -46,8 +46,9 @@ pub mod rt;
 mod types;
 
 pub use batch::{
-    fail_all, Batch, BatchBuilder, Column, FilterOutcome, FoldOutcome, Metadata, MetadataEntry,
-    MetadataIter, ReadOutcome, RecordError, RecordView, Records, Timestamps, TransformOutcome,
+    fail_all, Batch, BatchBuilder, Column, FilterOutcome, FoldOutcome, Metadata, MetadataColumn,
+    MetadataIter, ReadOutcome, RecordError, RecordView, Records, StringColumn, Timestamps,
+    TransformOutcome,
 };
 pub use types::{Config, ParamInfo, PluginError, PluginInfo, PluginKind, Record};
 

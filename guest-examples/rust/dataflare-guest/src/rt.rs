@@ -66,8 +66,8 @@ mod wasm {
 
     /// Big enough and aligned enough for every result we return indirectly.
     #[repr(C, align(8))]
-    struct RetArea([u8; 128]);
-    static RET: Global<RetArea> = Global(UnsafeCell::new(RetArea([0; 128])));
+    struct RetArea([u8; abi::RET_AREA_SIZE]);
+    static RET: Global<RetArea> = Global(UnsafeCell::new(RetArea([0; abi::RET_AREA_SIZE])));
 
     fn ret_area() -> u32 {
         RET.0.get() as u32

@@ -4,7 +4,7 @@
 //! builds its column by hand and writes each record's length where the WIT
 //! asks for its end offset (so offsets go down after a long record), and
 //! counts one byte too many at the end (past the text).
-use dataflare_guest::{Batch, Column, Config, PluginError, PluginInfo, PluginKind, Record, RecordView, Transform, TransformOutcome};
+use dataflare_guest::{Batch, Column, Config, MetadataColumn, PluginError, PluginInfo, PluginKind, Record, RecordView, Transform, TransformOutcome};
 
 #[derive(Default)]
 pub struct BrokenOffsets;
@@ -32,7 +32,7 @@ impl Transform for BrokenOffsets {
             *last = text.len() as u32 + 1; // and one past the end of the text
         }
         let values = Column::from_parts(text, ends, Vec::new(), Vec::new());
-        TransformOutcome { records: Batch::from_parts(values, None, None, Vec::new()), errors: Vec::new() }
+        TransformOutcome { records: Batch::from_parts(values, None, None, MetadataColumn::default()), errors: Vec::new() }
     }
 }
 
