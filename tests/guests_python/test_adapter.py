@@ -13,11 +13,11 @@ from dataflare.builtin.mask_email import MaskEmail
 from dataflare.errors import ConfigurationError, GuestTrap, WorldMismatchError
 from dataflare.model import PluginKind, Record
 from dataflare.plugins.kinds import AnyPlugin
-from dataflare.plugins.wasm import (
-    WasmAggregate,
-    WasmFilter,
-    WasmTransform,
-    load_wasm_plugin,
+from dataflare.plugins.wasm import load_wasm_plugin
+from dataflare.plugins.wasm_columns import (
+    WasmColumnsAggregate,
+    WasmColumnsFilter,
+    WasmColumnsTransform,
 )
 from dataflare.plugins.wit_records import from_wit_record, to_wit_record
 from dataflare.runtime.limits import Limits
@@ -26,7 +26,12 @@ from plugins.strategies import records
 
 OpenGuest = Callable[[str], AnyPlugin]
 NATIVE = {"json_filter": JsonFilter, "mask_email": MaskEmail, "count_sum": CountSum}
-ADAPTER = {"json_filter": WasmFilter, "mask_email": WasmTransform, "count_sum": WasmAggregate}
+# the examples target dataflare:plugin@0.2.0, so they load through the columnar adapters
+ADAPTER = {
+    "json_filter": WasmColumnsFilter,
+    "mask_email": WasmColumnsTransform,
+    "count_sum": WasmColumnsAggregate,
+}
 
 
 @given(records)
@@ -64,7 +69,7 @@ def test_configuration_errors_match_native(
 
 def test_using_an_unconfigured_guest_is_a_configuration_error(open_guest: OpenGuest) -> None:
     guest = open_guest("json_filter")
-    assert isinstance(guest, WasmFilter)
+    assert isinstance(guest, WasmColumnsFilter)
     with pytest.raises(ConfigurationError) as info:
         guest.filter(Record(b"{}"))
     assert info.value == ConfigurationError("plugin 'json_filter': parameter 'field' is not set")
@@ -74,7 +79,7 @@ def test_guest_logs_through_the_host_at_debug(
     open_guest: OpenGuest, caplog: pytest.LogCaptureFixture
 ) -> None:
     guest = open_guest("mask_email")
-    assert isinstance(guest, WasmTransform)
+    assert isinstance(guest, WasmColumnsTransform)
     with caplog.at_level(logging.DEBUG, logger="dataflare.plugin"):
         guest.configure({})
         guest.transform_batch([Record(b"{}"), Record(b"[]")])
@@ -95,7 +100,7 @@ def test_after_a_trap_the_fresh_instance_is_configured_again(
         guest_path("json_filter"), "filter", limits=Limits(fuel_per_call=10_000_000)
     )
     try:
-        assert isinstance(guest, WasmFilter)
+        assert isinstance(guest, WasmColumnsFilter)
         guest.configure({"field": "a", "value": "1"})
         assert guest.filter(Record(b'{"a": 1}')) is True
         with pytest.raises(GuestTrap):
@@ -113,7 +118,7 @@ def test_kind_is_checked_or_told_from_the_component(guest_path: Callable[[str], 
         load_wasm_plugin(guest_path("json_filter"), PluginKind.TRANSFORM)
     told = load_wasm_plugin(guest_path("count_sum"))
     try:
-        assert isinstance(told, WasmAggregate)
+        assert isinstance(told, WasmColumnsAggregate)
     finally:
         told.close()
 

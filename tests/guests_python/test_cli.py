@@ -16,11 +16,10 @@ def test_inspect_component(
     assert main(["inspect", str(guest_path("count_sum")), "--json"]) == 0
     facts = json.loads(capsys.readouterr().out)
     assert facts["world"] == "dataflare:plugin/aggregate"
-    assert facts["world_version"] == "0.1.0"
-    assert {"init", "aggregate", "aggregate-batch", "emit", "describe", "configure"} <= set(
-        facts["exports"]
-    )
-    assert "dataflare:plugin/log@0.1.0" in facts["imports"]
+    assert facts["world_version"] == "0.2.0"
+    exports = {"init", "aggregate", "aggregate-batch", "merge", "emit", "describe", "configure"}
+    assert exports <= set(facts["exports"])
+    assert "dataflare:plugin/log@0.2.0" in facts["imports"]
     assert [p["name"] for p in facts["params"]] == ["group_by", "sum_field"]
 
 
@@ -29,7 +28,7 @@ def test_inspect_text_summarises_wasi(
 ) -> None:
     assert main(["inspect", str(guest_path("json_filter"))]) == 0
     out = capsys.readouterr().out
-    assert "world        dataflare:plugin/filter@0.1.0" in out
+    assert "world        dataflare:plugin/filter@0.2.0" in out
     assert "wasi:* interfaces (sandboxed)" in out
 
 

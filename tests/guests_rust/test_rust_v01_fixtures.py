@@ -21,7 +21,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from support.guests import ROOT, built_guest
 
-V01 = ROOT / "tests" / "fixtures" / "components" / "v0.1" / "rust"
+V01 = ROOT / "tests" / "fixtures" / "v0_1"  # <example>.rust.wasm, see its README
 NAMES = ("count_sum", "echo", "gen_source", "json_filter", "jsonl_sink", "mask_email")
 
 records = st.builds(
@@ -42,7 +42,7 @@ def _package(path: Path) -> str:
 
 @pytest.mark.parametrize("name", NAMES)
 def test_fixtures_are_0_1_components(name):
-    assert _package(V01 / f"{name}.wasm") == "0.1.0"
+    assert _package(V01 / f"{name}.rust.wasm") == "0.1.0"
 
 
 @pytest.fixture(scope="module")
@@ -62,7 +62,7 @@ def _errors(errors):
 @settings(max_examples=40)
 def test_json_filter_0_1_and_0_2_decide_alike(builds, field, value, recs):
     params = {"field": field, "value": value}
-    old = StockGuest(V01 / "json_filter.wasm")
+    old = StockGuest(V01 / "json_filter.rust.wasm")
     old.configure(params)
     want = outcomes(old.raw("filter-batch", [to_wit_v01(r) for r in recs]))
     new = Guest02(builds["json_filter"], "filter")
@@ -76,7 +76,7 @@ def test_json_filter_0_1_and_0_2_decide_alike(builds, field, value, recs):
 @given(st.sampled_from([*FIELDS, "missing"]), st.lists(records, max_size=8))
 @settings(max_examples=40)
 def test_mask_email_0_1_and_0_2_transform_alike(builds, field, recs):
-    old = StockGuest(V01 / "mask_email.wasm")
+    old = StockGuest(V01 / "mask_email.rust.wasm")
     old.configure({"field": field})
     want = [
         o if isinstance(o, Exception) else from_wit(o)
@@ -94,7 +94,7 @@ def test_echo_0_1_and_0_2_round_trip_alike(builds):
         Record(value=b"\xff\x00", key=b"k", timestamp=-1, metadata={"a": "1"}),
         Record(value=b""),
     ]
-    old = StockGuest(V01 / "echo.wasm")
+    old = StockGuest(V01 / "echo.rust.wasm")
     old_out = [from_wit(o) for o in old.raw("transform-batch", [to_wit_v01(r) for r in recs])]
     new = Guest02(builds["echo"], "transform").world
     assert from_batch(new.transform_batch(to_batch(recs)).records) == old_out == recs

@@ -5,6 +5,7 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -20,7 +21,7 @@ from dataflare.runtime.pool import (
 )
 from hypothesis import given
 from hypothesis import strategies as st
-from support.guests import built_guest
+from support.guests import built_guest, v0_1_fixture
 
 
 class Member:
@@ -95,7 +96,9 @@ def test_a_closed_pool_refuses_work_and_a_bad_size_is_refused() -> None:
 
 @pytest.mark.guests
 def test_pooled_wasm_filter_matches_one_instance() -> None:
-    loaded = load_component(built_guest("rust", "json_filter"), PluginKind.FILTER)
+    loaded = load_component(
+        v0_1_fixture("json_filter.rust", Path()), PluginKind.FILTER
+    )  # 0.1 adapter
 
     def make() -> Any:
         plugin = WasmFilter(loaded)
@@ -114,7 +117,9 @@ def test_pooled_wasm_filter_matches_one_instance() -> None:
 
 @pytest.mark.guests
 def test_pooled_plugin_configures_every_member_and_keeps_order() -> None:
-    loaded = load_component(built_guest("rust", "json_filter"), PluginKind.FILTER)
+    loaded = load_component(
+        v0_1_fixture("json_filter.rust", Path()), PluginKind.FILTER
+    )  # 0.1 adapter
     plugin = PooledPlugin(lambda: WasmFilter(loaded), 2)
     try:
         plugin.configure({"field": "k", "value": "2"})

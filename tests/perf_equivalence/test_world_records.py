@@ -8,6 +8,7 @@ C and the fast path in Python must both give back
 from __future__ import annotations
 
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -20,7 +21,7 @@ from dataflare.runtime import load_component
 from dataflare.runtime.instance import PluginInstance
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from support.guests import built_guest
+from support.guests import v0_1_fixture
 
 text = st.text(st.characters(exclude_categories=("Cs",)), max_size=12)
 records = st.builds(
@@ -35,7 +36,7 @@ records = st.builds(
 @pytest.fixture(scope="module")
 def echo() -> Iterator[dict[str, TypedFunc[Any]]]:
     """`transform-batch` of a configured echo instance on every codec path."""
-    loaded = load_component(built_guest("rust", "echo"), PluginKind.TRANSFORM)
+    loaded = load_component(v0_1_fixture("echo.rust", Path()), PluginKind.TRANSFORM)  # 0.1 WIT
     inst = PluginInstance(loaded, wit_transform.Transform)
     world: Any = inst.call(lambda w: w)
     assert world.configure([("tag", "t")]) == rt.Ok(None)

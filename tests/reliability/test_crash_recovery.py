@@ -121,9 +121,7 @@ def _file_pipeline(tmp: Path, kind: str, transform: str) -> Path:
         for n in range(FILE_RECORDS):
             email: object = n if n % BAD_EVERY == 0 else f"user{n}@example.org"
             handle.write(json.dumps({"n": n, "email": email, "pad": "x" * 40}) + "\n")
-    rejects = (
-        "{path: rejects.jsonl, format: record}" if kind == "jsonl" else "{path: rejects.csv}"
-    )
+    rejects = "{path: rejects.jsonl, format: record}" if kind == "jsonl" else "{path: rejects.csv}"
     plugin = "plugin_name: mask_email"
     if transform == "wasm":
         plugin = f"plugin_source: wasm, plugin_path: {built_guest('rust', 'mask_email')}"

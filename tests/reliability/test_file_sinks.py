@@ -213,9 +213,7 @@ def test_an_unwritable_state_directory_stops_before_anything_is_written(
     assert (tmp_path / "out.jsonl").read_bytes() == b""
 
 
-def test_a_full_disk_keeps_the_previous_state_and_leaves_no_temporary_file(
-    tmp_path, monkeypatch
-):
+def test_a_full_disk_keeps_the_previous_state_and_leaves_no_temporary_file(tmp_path, monkeypatch):
     _input(tmp_path, 0, 5)
     path = _pipeline(tmp_path, SINKS["jsonl-value"])
     _run(path)

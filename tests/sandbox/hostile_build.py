@@ -18,6 +18,7 @@ from support.tools import missing, require_tool
 
 ROOT = Path(__file__).resolve().parents[2]
 WIT = ROOT / "wit" / "v0.1.0"  # the hostile guests are 0.1 components: the sandbox is the same
+SLEEPY_WIT = ROOT / "wit"  # the sleepy transform is built on the Rust SDK, which targets 0.2.0
 HOSTILE = ROOT / "tests" / "fixtures" / "hostile"
 BUILD = ROOT / "build" / "test-components"
 
@@ -58,7 +59,7 @@ def sleepy_transform() -> Path:
     if not ADAPTER.is_file():
         missing(f"WASI adapter not found at {ADAPTER}; npm ci --prefix guest-examples/js")
     digest = hashlib.sha256()
-    for root in (SLEEPY, SDK, WIT):
+    for root in (SLEEPY, SDK, SLEEPY_WIT):
         for path in sorted(p for p in root.rglob("*") if p.is_file() and "target" not in p.parts):
             digest.update(str(path.relative_to(root)).encode() + b"\0" + path.read_bytes())
     out = BUILD / f"sleepy_transform-{digest.hexdigest()[:16]}.wasm"
@@ -72,7 +73,7 @@ def sleepy_transform() -> Path:
     steps = [
         [CARGO, "build", "--quiet", "--offline", "--release", "--target", "wasm32-wasi",
          "--manifest-path", str(SLEEPY / "Cargo.toml")],
-        [wasm_tools, "component", "embed", str(WIT), "--world", "transform", str(core),
+        [wasm_tools, "component", "embed", str(SLEEPY_WIT), "--world", "transform", str(core),
          "-o", str(tmp)],
         [wasm_tools, "component", "new", str(tmp), "-o", str(tmp),
          "--adapt", f"wasi_snapshot_preview1={ADAPTER}"],

@@ -19,7 +19,7 @@ from pathlib import Path
 
 import pytest
 from dataflare import LimitExceeded
-from dataflare._wit_v0_1.types import Record
+from dataflare._wit.types import Record  # the sleepy transform is a 0.2 component
 from dataflare.model import PluginKind
 from dataflare.pipeline.executor import Executor
 from dataflare.pipeline.planner import load_plan
