@@ -73,3 +73,10 @@ def _not_utf8(value: bytes) -> bool:
     except UnicodeDecodeError:
         return True
     return False
+
+
+def test_check_takes_p_for_param_as_test_does(tmp_path, capsys):
+    # the README writes `dataflare check PLUGIN -p field=status`: argparse must accept it
+    args = ["check", str(tmp_path / "missing.wasm"), "-p", "field=status", "--format", "json"]
+    assert main(args) == 1
+    assert '"status": "fail"' in capsys.readouterr().out

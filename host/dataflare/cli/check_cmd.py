@@ -41,6 +41,7 @@ def register(subparsers: Any) -> None:
     )
     parser.add_argument(
         "--param",
+        "-p",
         action="append",
         type=parse_param,
         default=[],
