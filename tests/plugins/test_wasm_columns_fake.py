@@ -178,7 +178,7 @@ def test_a_source_tells_pending_from_end() -> None:
 
 def test_read_keeps_asking_while_pending_and_ends_with_an_empty_list(monkeypatch) -> None:
     slept: list[float] = []
-    monkeypatch.setattr(wasm_columns.time, "sleep", slept.append)
+    monkeypatch.setattr(wasm_columns, "_pending_sleep", slept.append)
     world = ScriptWorld(
         [wit.ReadOutcomePending()] * 3 + [records_outcome(b"a"), records_outcome(b"b")]
     )
