@@ -2,9 +2,10 @@
 
 Every figure is a median over repeated runs made by this script in this run;
 ratios compare figures measured side by side. Progress goes to stderr, the
-table to stdout and to bench/RESULTS.md. Guests are built with `make` first.
+table to stdout and to build/bench/RESULTS.md, or with `--record` (`make
+bench-record`) to the tracked bench/RESULTS.md. Guests are built with `make` first.
 
-    python bench/run.py [--quick] [--only SECTIONS]
+    python bench/run.py [--quick] [--record] [--only SECTIONS]
 
 (a) typed call on WIT 0.2 batch exports: the generated bindings' fast path
     (`dataflare.abi.typedfunc`, through the `_fastc` C extension when it is
@@ -27,7 +28,7 @@ table to stdout and to bench/RESULTS.md. Guests are built with `make` first.
 (i) large records: 1024 records of 16 KiB through the 0.2 Rust guests in
     one batch (0.1 refused it).
 
-    python bench/run.py --only h    # some sections only; RESULTS.md is left alone
+    python bench/run.py --only h    # some sections only; no RESULTS.md is written
 """
 
 from __future__ import annotations
@@ -785,15 +786,26 @@ SECTIONS = "acdefghi"
 """Section letters in run order; (b) is measured with (a)."""
 
 
+def results_path(record: bool) -> Path:
+    """Where a full run writes its tables: the tracked file only when asked to record."""
+    # A plain `make bench` must not leave the checkout dirty with one machine's figures.
+    return ROOT / "bench" / "RESULTS.md" if record else ROOT / "build" / "bench" / "RESULTS.md"
+
+
 def main() -> None:
-    """Run every section (or `--only` some); print the table and write bench/RESULTS.md."""
+    """Run every section (or `--only` some); print the table and write RESULTS.md."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="fewer repeats and records")
+    parser.add_argument(
+        "--record",
+        action="store_true",
+        help="write the tracked bench/RESULTS.md (default: build/bench/RESULTS.md)",
+    )
     parser.add_argument(
         "--only",
         metavar="SECTIONS",
         help="run these sections only, e.g. `h` or `ah` (b comes with a);"
-        " prints their rows and leaves bench/RESULTS.md alone",
+        " prints their rows and writes no RESULTS.md",
     )
     args = parser.parse_args()
     reps = 3 if args.quick else 7
@@ -942,7 +954,10 @@ def main() -> None:
     ]
     text = "\n".join(out)
     print(text)
-    (ROOT / "bench" / "RESULTS.md").write_text(text)
+    path = results_path(args.record)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text)
+    log(f"wrote {path.relative_to(ROOT)}")
 
 
 if __name__ == "__main__":
