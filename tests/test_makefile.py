@@ -21,20 +21,24 @@ ROOT = Path(__file__).resolve().parents[1]
 _INHERITED = ("MAKEFLAGS", "MFLAGS", "MAKELEVEL", "PYTHON", "BASE_PYTHON", "RECORD")
 
 
-def dry_run(folder: Path, *args: str, dry: bool = True) -> str:
-    """What `make -n ARGS` would run with the repo's Makefile, from `folder` (`dry=False`: run)."""
+def make(folder: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    """Run the repo's Makefile from `folder`, without what the caller's make passes down."""
     if shutil.which("make") is None:
         missing("`make` not found; install it with: apt-get install make")
     env = {k: v for k, v in os.environ.items() if k not in _INHERITED}
-    flags = ["-n"] if dry else []
     makefile = ["-f", str(ROOT / "Makefile"), "-C", str(folder)]
-    proc = subprocess.run(
-        ["make", *flags, "--no-print-directory", *makefile, *args],
+    return subprocess.run(
+        ["make", "--no-print-directory", *makefile, *args],
         capture_output=True,
         text=True,
         env=env,
         check=False,
     )
+
+
+def dry_run(folder: Path, *args: str, dry: bool = True) -> str:
+    """What `make -n ARGS` would run from `folder` (`dry=False`: run it)."""
+    proc = make(folder, *(["-n"] if dry else []), *args)
     assert proc.returncode == 0, proc.stderr
     return proc.stdout
 
@@ -59,6 +63,17 @@ def test_setup_keeps_an_existing_venv(tmp_path: Path) -> None:
     assert ".venv/bin/python -m pip install -e '.[dev]'" in out
 
 
+def test_a_venv_that_cannot_be_made_is_removed_with_a_hint(tmp_path: Path) -> None:
+    # Debian without python3-venv: `python3 -m venv` leaves bin/python behind, then fails.
+    fake = tmp_path / "python-without-ensurepip"
+    fake.write_text("#!/bin/sh\nmkdir -p .venv/bin && touch .venv/bin/python && exit 1\n")
+    fake.chmod(0o755)
+    proc = make(tmp_path, "setup", f"BASE_PYTHON={fake}")
+    assert proc.returncode != 0
+    assert "apt-get install python3-venv" in proc.stderr
+    assert not (tmp_path / ".venv").exists()
+
+
 @pytest.mark.parametrize(
     ("target", "command"),
     [
@@ -81,7 +96,7 @@ def test_targets_run_in_the_venv_when_there_is_one(
 def test_the_venv_tools_are_on_path(tmp_path: Path) -> None:
     # componentize-py (guest Makefiles) and `dataflare` (CLI tests) live in .venv/bin.
     out = dry_run(tmp_path, "--eval", "show-path: ; @echo $$PATH", "show-path", dry=False)
-    assert out.startswith(f"{tmp_path}/.venv/bin:"), out
+    assert out.startswith(f"{tmp_path.resolve()}/.venv/bin:"), out
 
 
 def test_venv_is_git_ignored() -> None:
