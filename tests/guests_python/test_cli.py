@@ -49,7 +49,7 @@ def test_test_component_agrees_with_its_native_twin(
     )
     outputs = []
     for plugin in (str(guest_path("mask_email")), "transform/mask_email"):
-        assert main(["test", plugin, "-i", str(records)]) == 1
+        assert main(["test", plugin, "--records", "-i", str(records)]) == 1
         outputs.append(capsys.readouterr().out)
     assert outputs[0] == outputs[1]
     assert (

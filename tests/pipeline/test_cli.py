@@ -247,6 +247,6 @@ def test_test_command_reports_a_too_deep_input_line(tmp_path, capsys):
     # `dataflare test` reads record envelopes with json: a deep line used to crash it.
     bad = tmp_path / "deep.jsonl"
     bad.write_text('{"value": "{}"}\n{"value": ' + "[" * 50_000 + "]" * 50_000 + "}\n")
-    assert main(["test", "mask_email", "-i", str(bad)]) == 2
+    assert main(["test", "mask_email", "--records", "-i", str(bad)]) == 2
     err = capsys.readouterr().err
     assert f"{bad}:2: not a record: the line is nested too deeply to parse" in err

@@ -68,7 +68,7 @@ def test_deep_json_in_a_jsonl_source(tmp_path):
 def test_deep_json_given_to_dataflare_test(tmp_path):
     (tmp_path / "deep.jsonl").write_text('{"value": ' + "[" * 100_000 + "]" * 100_000 + "}\n")
     proc = dataflare(
-        tmp_path, "test", "transform/mask_email", "-p", "field=email", "-i", "deep.jsonl"
+        tmp_path, "test", "transform/mask_email", "-p", "field=email", "--records", "-i", "deep.jsonl"
     )
     assert proc.returncode == 2 and "Traceback" not in proc.stderr, proc.stderr
     assert "deep.jsonl:1: not a record: the line is nested too deeply to parse" in proc.stderr

@@ -4,14 +4,18 @@ from __future__ import annotations
 
 import io
 import json
+import tempfile
 from pathlib import Path
 
 import pytest
-from dataflare.cli import main
+from dataflare.cli import build_parser, main
+from dataflare.cli.test_cmd import read_records
 from dataflare.errors import PluginIoError
 from dataflare.model import ParamInfo, Record
 from dataflare.plugins import registry
 from dataflare.plugins.base import SinkBase, SourceBase
+from hypothesis import given
+from hypothesis import strategies as st
 
 
 def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, list[str], str]:
@@ -24,6 +28,10 @@ def jsonl(tmp_path: Path, *lines: object) -> str:
     path = tmp_path / "records.jsonl"
     path.write_text("\n".join(x if isinstance(x, str) else json.dumps(x) for x in lines) + "\n")
     return str(path)
+
+
+def _containers(children: st.SearchStrategy[object]) -> st.SearchStrategy[object]:
+    return st.lists(children, max_size=3) | st.dictionaries(st.text(), children, max_size=3)
 
 
 def test_inspect_native_filter(capsys: pytest.CaptureFixture[str]) -> None:
@@ -68,7 +76,16 @@ def test_test_filter_prints_one_line_per_record(
         {"value": '{"r": "US"}'},
     )
     code, out, _ = run(
-        capsys, "test", "filter/json_filter", "-i", path, "-p", "field=r", "--param", "value=EU"
+        capsys,
+        "test",
+        "filter/json_filter",
+        "--records",
+        "-i",
+        path,
+        "-p",
+        "field=r",
+        "--param",
+        "value=EU",
     )
     assert code == 1  # a record failed
     assert [json.loads(line) for line in out] == [
@@ -83,7 +100,7 @@ def test_test_transform_outputs_records(
     tmp_path: Path, capsys: pytest.CaptureFixture[str], mode: list[str]
 ) -> None:
     path = jsonl(tmp_path, {"key": None, "value": {"email": "ann@x.io", "b": 1.0}})
-    code, out, _ = run(capsys, "test", "transform/mask_email", "-i", path, *mode)
+    code, out, _ = run(capsys, "test", "transform/mask_email", "--records", "-i", path, *mode)
     assert code == 0
     assert json.loads(out[0]) == {
         "line": 1,
@@ -106,7 +123,16 @@ def test_test_aggregate_prints_errors_then_emitted(
         {"value": {"g": "a", "n": 1}},
     )
     code, out, _ = run(
-        capsys, "test", "count_sum", "-i", path, "-p", "group_by=g", "-p", "sum_field=n"
+        capsys,
+        "test",
+        "count_sum",
+        "--records",
+        "-i",
+        path,
+        "-p",
+        "group_by=g",
+        "-p",
+        "sum_field=n",
     )
     assert code == 1
     assert [json.loads(line) for line in out] == [
@@ -126,13 +152,13 @@ def test_test_reports_bad_configuration_and_bad_input(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     good = jsonl(tmp_path, {"value": "{}"})
-    code, _, err = run(capsys, "test", "json_filter", "-i", good, "-p", "field=r")
+    code, _, err = run(capsys, "test", "json_filter", "--records", "-i", good, "-p", "field=r")
     assert code == 2
     assert "missing required parameter 'value'" in err
 
     bad = tmp_path / "bad.jsonl"
     bad.write_text('{"value": "{}"}\n{"value": \n')
-    code, _, err = run(capsys, "test", "mask_email", "-i", str(bad))
+    code, _, err = run(capsys, "test", "mask_email", "--records", "-i", str(bad))
     assert code == 2
     assert f"{bad}:2: not a record" in err
 
@@ -149,6 +175,7 @@ def test_help_documents_the_input_format(capsys: pytest.CaptureFixture[str]) -> 
     text = capsys.readouterr().out
     assert '"value"' in text or "value " in text
     assert "value_base64" in text and "timestamp" in text and "metadata" in text
+    assert "--records" in text and "one JSON value" in text
 
 
 @registry.register("source", "cli_test_numbers")
@@ -200,7 +227,7 @@ def test_test_sink_reports_each_write_and_flushes(
 ) -> None:
     path = jsonl(tmp_path, {"value": "a"}, {"value": ""}, {"value_base64": "AAE="})
     before = Picky.flushed
-    code, out, _ = run(capsys, "test", "sink/cli_test_picky", "-i", path)
+    code, out, _ = run(capsys, "test", "sink/cli_test_picky", "--records", "-i", path)
     assert code == 1
     assert [json.loads(line) for line in out] == [
         {"line": 1, "ok": True},
@@ -228,6 +255,55 @@ def test_test_reads_records_from_stdin(
     capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr("sys.stdin", io.StringIO('{"value": {"email": "x@y"}}\n'))
-    code, out, _ = run(capsys, "test", "mask_email", "-i", "-")
+    code, out, _ = run(capsys, "test", "mask_email", "--records", "-i", "-")
     assert code == 0
     assert json.loads(out[0])["record"]["value"] == '{"email":"x***@y"}'
+
+
+def test_test_reads_plain_json_values_like_a_jsonl_source(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # What a pipeline's `jsonl` source reads: each line is a record's value.
+    path = jsonl(tmp_path, {"email": "ann@x.io"}, "", {"value": {"email": "b@c.d"}}, "[1]")
+    code, out, _ = run(capsys, "test", "transform/mask_email", "-i", path)
+    assert code == 1  # the array is not an object: that record fails
+    values = [json.loads(line).get("record", {}).get("value") for line in out]
+    assert values == ['{"email":"a***@x.io"}', '{"value":{"email":"b@c.d"}}', None]
+    assert json.loads(out[2]) == {
+        "line": 4,
+        "error": {"kind": "serialization", "message": "value is not a JSON object"},
+    }
+
+
+def test_test_names_a_line_that_is_not_json(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = jsonl(tmp_path, {"email": "a@b"}, "not json")
+    code, _, err = run(capsys, "test", "mask_email", "-i", path)
+    assert code == 2
+    assert f"{path}:2: not a JSON value" in err
+
+
+@given(st.recursive(st.none() | st.booleans() | st.integers() | st.text(), _containers))
+def test_read_records_keeps_a_plain_line_as_the_value(value: object) -> None:
+    line = json.dumps(value, ensure_ascii=False)
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "in.jsonl"
+        path.write_text(line + "\n", encoding="utf-8")
+        assert list(read_records(path)) == [(1, Record(value=line.encode()))]
+
+
+def test_test_and_check_share_the_plugin_options(capsys: pytest.CaptureFixture[str]) -> None:
+    helps = {}
+    for command in ("test", "check"):
+        with pytest.raises(SystemExit):
+            main([command, "--help"])
+        helps[command] = capsys.readouterr().out
+    for text in helps.values():
+        assert "--param NAME=VALUE, -p NAME=VALUE" in text
+        assert "--world {filter,transform,aggregate,source,sink}" in text
+    assert "--records" in helps["test"]
+    parser = build_parser()
+    for command in ("test", "check"):
+        args = parser.parse_args([command, "x.wasm", "-p", "a=1", "--param", "b=2=3"])
+        assert args.param == [("a", "1"), ("b", "2=3")]

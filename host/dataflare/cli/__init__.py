@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import os
 import sys
 from collections.abc import Sequence
 
@@ -65,4 +66,22 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("dataflare: interrupted", file=sys.stderr)
         return 130
+    except BrokenPipeError:
+        return _broken_pipe()
     return code
+
+
+BROKEN_PIPE_EXIT = 141
+"""What a shell reports for a command killed by SIGPIPE (128 + 13), as `| head` does."""
+
+
+def _broken_pipe() -> int:
+    """The reader of stdout went away (`| head`): stop quietly, without a traceback.
+
+    Python would flush stdout again at exit and print a second error, so stdout
+    is pointed at /dev/null first (the recipe in the `signal` module's docs).
+    """
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, sys.stdout.fileno())
+    os.close(devnull)
+    return BROKEN_PIPE_EXIT

@@ -6,18 +6,11 @@ import argparse
 import sys
 from typing import Any
 
+from dataflare.cli.plugin_options import add_plugin_options, parse_param
 from dataflare.conformance import DEFAULT_EXAMPLES, Budget
 from dataflare.model import PluginKind
 
-__all__ = ["parse_param", "register"]
-
-
-def parse_param(text: str) -> tuple[str, str]:
-    """``"k=v"`` -> ``("k", "v")``; argparse reports a ValueError as a usage error."""
-    name, sep, value = text.partition("=")
-    if not sep or not name:
-        raise argparse.ArgumentTypeError(f"expected NAME=VALUE, got {text!r}")
-    return name, value
+__all__ = ["parse_param", "register"]  # parse_param: kept importable from here
 
 
 def register(subparsers: Any) -> None:
@@ -33,20 +26,10 @@ def register(subparsers: Any) -> None:
             " built for. Exit 0 only if none fails."
         ),
     )
-    parser.add_argument("plugin", help="the component (.wasm) to check")
-    parser.add_argument(
-        "--world",
-        choices=[kind.value for kind in PluginKind],
-        help="the world it must target (default: told from its exports)",
-    )
-    parser.add_argument(
-        "--param",
-        "-p",
-        action="append",
-        type=parse_param,
-        default=[],
-        metavar="NAME=VALUE",
-        help="a parameter for configure (repeat for several)",
+    add_plugin_options(
+        parser,
+        plugin_help="the component (.wasm) to check",
+        world_help="the world it must target (default: told from its exports)",
     )
     parser.add_argument("--format", choices=("text", "json"), default="text")
     parser.add_argument("--seed", type=int, default=0, help="hypothesis seed (default 0)")

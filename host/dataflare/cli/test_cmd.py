@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from dataflare import jsonio
+from dataflare.cli.plugin_options import add_plugin_options
 from dataflare.errors import DataFlareError, PluginError
 from dataflare.model import Record
 from dataflare.plugins.kinds import (
@@ -23,10 +24,11 @@ from dataflare.record_json import decode_envelope, encode_envelope
 
 __all__ = ["read_records", "register"]
 
-_KINDS = ("filter", "transform", "aggregate", "source", "sink")
-
 _EPILOG = """\
-input (--input, JSON Lines; blank lines are skipped), one record per line:
+input (--input, JSON Lines; blank lines are skipped), as a pipeline's jsonl source reads it:
+  by default each line is one JSON value, and becomes a record's value as it is
+  (what `format: value` makes of it): {"email": "a@b.c"}  or  "text"  or  42
+  with --records each line is a record object (`format: record`), one record per line:
   {"key": "user-1", "value": {"email": "a@b.c"}, "timestamp": 1700000000000,
    "metadata": {"origin": "test"}}
   key        string (UTF-8 bytes) or null; "key_base64" for other bytes
@@ -35,6 +37,8 @@ input (--input, JSON Lines; blank lines are skipped), one record per line:
              "value_base64" for other bytes
   timestamp  integer milliseconds since the Unix epoch, or null (optional)
   metadata   object of strings (optional)
+  Without --records, {"value": 1} is a value like any other object: the flag, not
+  the line's shape, says which form a file is in.
 
 output (stdout, one JSON object per line; "line" is the input line number):
   filter     {"line": N, "keep": true|false}
@@ -61,18 +65,15 @@ def register(subparsers: Any) -> None:
         epilog=_EPILOG,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    parser.add_argument("plugin", metavar="PLUGIN", help="a .wasm file or KIND/NAME")
-    parser.add_argument("--input", "-i", type=Path, help="records as JSON Lines ('-' for stdin)")
-    parser.add_argument(
-        "--param",
-        "-p",
-        action="append",
-        default=[],
-        metavar="K=V",
-        type=_param,
-        help="a parameter for configure (repeatable)",
+    add_plugin_options(
+        parser, plugin_help="a .wasm file or KIND/NAME", world_help="the kind the plugin must be"
     )
-    parser.add_argument("--world", choices=_KINDS, help="the kind the plugin must be")
+    parser.add_argument("--input", "-i", type=Path, help="JSON Lines to feed it ('-' for stdin)")
+    parser.add_argument(
+        "--records",
+        action="store_true",
+        help="each input line is a record object (key, value, ...), not a plain value",
+    )
     parser.add_argument(
         "--batch-size", type=int, default=100, help="records per batch call (default 100)"
     )
@@ -83,13 +84,6 @@ def register(subparsers: Any) -> None:
         "--max", type=int, default=1000, help="sources: stop after this many records"
     )
     parser.set_defaults(func=run)
-
-
-def _param(text: str) -> tuple[str, str]:
-    name, eq, value = text.partition("=")
-    if not eq or not name:
-        raise argparse.ArgumentTypeError(f"expected NAME=VALUE, got {text!r}")
-    return name, value
 
 
 def run(args: argparse.Namespace) -> int:
@@ -106,23 +100,36 @@ def run(args: argparse.Namespace) -> int:
         runner = next(run for protocol, run in _RUNNERS if isinstance(plugin, protocol))
         if args.input is None:
             raise DataFlareError("--input is required unless the plugin is a source")
-        lines = list(read_records(args.input))
+        lines = list(read_records(args.input, envelopes=args.records))
         step = 1 if args.one_by_one else args.batch_size
         return runner(plugin, lines, step, args.one_by_one)
     finally:
         plugin.close()
 
 
-def read_records(path: Path) -> Iterator[tuple[int, Record]]:
-    """(line number, record) for each non-blank line; `DataFlareError` names a bad line."""
+def read_records(path: Path, envelopes: bool = False) -> Iterator[tuple[int, Record]]:
+    """(line number, record) for each non-blank line; `DataFlareError` names a bad line.
+
+    A line is a record's value, or with `envelopes` a record object.
+    """
     try:
         stream: TextIO = sys.stdin if str(path) == "-" else path.open(encoding="utf-8")
     except OSError as exc:
         raise DataFlareError(f"cannot read {path}: {exc.strerror or exc}") from None
+    parse = _record if envelopes else _value
     with stream:
         for number, line in enumerate(stream, start=1):
             if line.strip():
-                yield number, _record(path, number, line)
+                yield number, parse(path, number, line)
+
+
+def _value(path: Path, number: int, line: str) -> Record:
+    # Like the jsonl source: the line's bytes are the value, once checked to be JSON.
+    try:
+        jsonio.loads(line, "the line")
+    except (ValueError, PluginError) as exc:
+        raise DataFlareError(f"{path}:{number}: not a JSON value: {exc}") from None
+    return Record(value=line.rstrip("\n").encode())
 
 
 def _record(path: Path, number: int, line: str) -> Record:
