@@ -85,8 +85,11 @@ def open_plugin(
     if spec.path is not None:
         # Imported here: loading a component needs wasmtime, naming a native plugin does not.
         from dataflare.plugins.wasm import load_wasm_plugin
+        from dataflare.runtime.engine import SANDBOX_CONFIG
 
-        opened = load_wasm_plugin(spec.path, spec.kind, stage=stage)
+        # A pipeline's engine, with no limits set: the compiled component is the
+        # one `run` and `check` use, so a new component compiles once for all.
+        opened = load_wasm_plugin(spec.path, spec.kind, stage=stage, engine_config=SANDBOX_CONFIG)
     else:
         assert spec.kind is not None and spec.name is not None
         opened = registry.get(spec.kind, spec.name)()
