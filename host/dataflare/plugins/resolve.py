@@ -74,7 +74,9 @@ def open_plugin(
     A path object is always a component; text is read as `parse_spec` says.
     `kind` is the world a component must target, or the kind of a bare native
     name. With `config` the plugin is configured (and closed again if that
-    fails); `stage` tags a component's log records. Raises
+    fails); `stage` tags a component's log records. A component runs on a
+    pipeline's engine (fuel and epochs counted, no limit set), so the one
+    compile serves `run` and `check` as well. Raises
     `PluginNotFoundError` listing the alternatives, or a `ComponentError`.
     """
     if isinstance(plugin, os.PathLike):
