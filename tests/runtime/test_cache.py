@@ -3,14 +3,20 @@
 from __future__ import annotations
 
 import hashlib
+import io
 import os
 from pathlib import Path
 
 import pytest
+from dataflare.compile_notice import SECONDS_PER_MB, compile_notices, estimate_seconds
+from dataflare.conformance._harness import CHECK_ENGINE
 from dataflare.model import PluginKind
+from dataflare.pipeline.stage_limits import DEFAULT_LIMITS
 from dataflare.runtime import CompileCache, EngineConfig, cache_dir, fingerprint, load_component
 from dataflare.runtime.cache import cache_max_bytes
-from dataflare.runtime.engine import DEFAULT_CONFIG, wasmtime_version
+from dataflare.runtime.engine import DEFAULT_CONFIG, SANDBOX_CONFIG, wasmtime_version
+from hypothesis import given
+from hypothesis import strategies as st
 
 
 def entry_of(cache: CompileCache, path: Path, config: EngineConfig = DEFAULT_CONFIG) -> Path:
@@ -122,6 +128,44 @@ def test_default_cache_follows_the_environment(components, monkeypatch, tmp_path
     load_component(components["transform"])
     assert default_cache().directory == tmp_path
     assert list(tmp_path.rglob("*.cwasm"))
+
+
+# ---------------------------------------------------------------- compile notice
+
+
+def test_a_miss_is_announced_only_inside_compile_notices(components, tmp_path, capsys):
+    cache = CompileCache(tmp_path)
+    load_component(components["filter"], cache=cache)  # library use: silent
+    assert capsys.readouterr() == ("", "")
+    shown = io.StringIO()
+    with compile_notices(shown):
+        load_component(components["transform"], cache=cache)  # a miss
+        load_component(components["transform"], cache=cache)  # a hit: nothing
+    assert shown.getvalue() == "compiling transform.wasm, first time only, about 1 s\n"
+    assert (cache.stats.hits, cache.stats.misses) == (1, 2)
+
+
+@given(st.integers(min_value=0, max_value=1 << 32))
+def test_compile_estimate_is_whole_seconds_growing_with_size(size):
+    seconds = estimate_seconds(size)
+    assert seconds >= 1
+    assert seconds >= size / (1 << 20) * SECONDS_PER_MB
+    assert estimate_seconds(size + (8 << 20)) > seconds
+
+
+def test_the_commands_share_one_engine_config():
+    """`run`'s default stage engine is the one `check` and `open_plugin` compile for."""
+    assert DEFAULT_LIMITS.engine_config() == CHECK_ENGINE == SANDBOX_CONFIG
+    assert SANDBOX_CONFIG.fuel and SANDBOX_CONFIG.epoch  # run's sandbox is not weakened
+
+
+def test_open_plugin_compiles_for_the_sandbox_engine(components, monkeypatch, tmp_path):
+    from dataflare.plugins.resolve import open_plugin
+
+    monkeypatch.setenv("DATAFLARE_CACHE_DIR", str(tmp_path))
+    plugin = open_plugin(components["transform@0.2.0"])
+    plugin.close()
+    assert [p.name for p in tmp_path.iterdir()] == [fingerprint(SANDBOX_CONFIG)]
 
 
 # ---------------------------------------------------------------- eviction

@@ -57,9 +57,12 @@ class _VersionAction(argparse.Action):
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Parse `argv`, run the subcommand, map DataFlare errors to exit code 2."""
+    from dataflare.compile_notice import compile_notices
+
     args = build_parser().parse_args(argv)
     try:
-        code: int = args.func(args)
+        with compile_notices():  # a long first compile must not look like a hang
+            code: int = args.func(args)
     except DataFlareError as exc:
         print(f"dataflare: error: {exc}", file=sys.stderr)
         return 2

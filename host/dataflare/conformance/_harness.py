@@ -27,6 +27,7 @@ from dataflare.conformance._results import Budget
 from dataflare.errors import ComponentLoadError, GuestTrap, LimitExceeded
 from dataflare.model import PluginKind
 from dataflare.runtime import EngineConfig, Limits, LoadedComponent, PluginInstance
+from dataflare.runtime.engine import SANDBOX_CONFIG
 from dataflare.runtime.identify import parse_version
 from dataflare.runtime.sandbox import plugin_logger
 from dataflare.runtime.worlds import world_class
@@ -45,8 +46,9 @@ __all__ = [
     "error_kind",
 ]
 
-CHECK_ENGINE = EngineConfig(fuel=True, epoch=True)
-"""Checks always count fuel and time so a runaway guest cannot hang them."""
+CHECK_ENGINE: EngineConfig = SANDBOX_CONFIG
+"""Checks always count fuel and time so a runaway guest cannot hang them; a pipeline's
+default engine, so the component `check` compiled is the one `run` finds in the cache."""
 
 _LOGGER_NAME = "conformance"
 _KEPT_LOG_LINES = 3

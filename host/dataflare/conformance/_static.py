@@ -44,7 +44,7 @@ class _Names:
 
 
 def _names(path: Path) -> _Names:
-    component = default_cache().compile(path.read_bytes(), CHECK_ENGINE)
+    component = default_cache().compile(path.read_bytes(), CHECK_ENGINE, name=path.name)
     engine = get_engine(CHECK_ENGINE)
     return _Names(
         tuple(component.type.exports(engine)), tuple(component.type.imports(engine)), component

@@ -20,7 +20,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from dataflare.model import Record
-from dataflare.runtime.engine import EngineConfig
+from dataflare.runtime.engine import SANDBOX_CONFIG, EngineConfig
 from dataflare.runtime.limits import Limits
 
 __all__ = [
@@ -51,8 +51,14 @@ class StageLimits:
         )
 
     def engine_config(self) -> EngineConfig:
-        """The engine that can enforce these limits."""
-        return EngineConfig(fuel=self.fuel_per_record is not None, epoch=True)
+        """The engine that can enforce these limits.
+
+        With fuel on (the default) it is `SANDBOX_CONFIG`, the one `inspect`,
+        `test` and `check` compile for, so their cache entry serves the run.
+        """
+        if self.fuel_per_record is None:
+            return EngineConfig(fuel=False, epoch=True)
+        return SANDBOX_CONFIG
 
     def batch_fuel(self, records: int) -> int | None:
         """The fuel of one call handling `records` records (None: fuel is off)."""

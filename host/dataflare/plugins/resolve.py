@@ -74,7 +74,9 @@ def open_plugin(
     A path object is always a component; text is read as `parse_spec` says.
     `kind` is the world a component must target, or the kind of a bare native
     name. With `config` the plugin is configured (and closed again if that
-    fails); `stage` tags a component's log records. Raises
+    fails); `stage` tags a component's log records. A component runs on a
+    pipeline's engine (fuel and epochs counted, no limit set), so the one
+    compile serves `run` and `check` as well. Raises
     `PluginNotFoundError` listing the alternatives, or a `ComponentError`.
     """
     if isinstance(plugin, os.PathLike):
@@ -85,8 +87,11 @@ def open_plugin(
     if spec.path is not None:
         # Imported here: loading a component needs wasmtime, naming a native plugin does not.
         from dataflare.plugins.wasm import load_wasm_plugin
+        from dataflare.runtime.engine import SANDBOX_CONFIG
 
-        opened = load_wasm_plugin(spec.path, spec.kind, stage=stage)
+        # A pipeline's engine, with no limits set: the compiled component is the
+        # one `run` and `check` use, so a new component compiles once for all.
+        opened = load_wasm_plugin(spec.path, spec.kind, stage=stage, engine_config=SANDBOX_CONFIG)
     else:
         assert spec.kind is not None and spec.name is not None
         opened = registry.get(spec.kind, spec.name)()

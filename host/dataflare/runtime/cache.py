@@ -35,6 +35,7 @@ from pathlib import Path
 import wasmtime
 from wasmtime.component import Component
 
+from dataflare.compile_notice import announce_compile
 from dataflare.runtime.engine import EngineConfig, fingerprint, get_engine
 
 __all__ = ["CacheStats", "CompileCache", "cache_dir", "cache_max_bytes", "default_cache"]
@@ -105,11 +106,13 @@ class CompileCache:
         key = hashlib.sha256(wasm).hexdigest()
         return self._candidates(self.directory / fingerprint(config), key)
 
-    def compile(self, wasm: bytes, config: EngineConfig) -> Component:
+    def compile(self, wasm: bytes, config: EngineConfig, *, name: str = "component") -> Component:
         """The compiled component for `wasm`, from the cache when possible.
 
-        Raises `wasmtime.WasmtimeError` only when `wasm` itself cannot be
-        compiled; cache problems are logged and worked around.
+        On a miss, `name` is announced (`dataflare.compile_notice`: the CLI
+        prints one line, library use stays silent). Raises
+        `wasmtime.WasmtimeError` only when `wasm` itself cannot be compiled;
+        cache problems are logged and worked around.
         """
         engine = get_engine(config)
         folder = self.directory / fingerprint(config)
@@ -120,6 +123,7 @@ class CompileCache:
                 self._count("hits")
                 return component
         self._count("misses")
+        announce_compile(name, len(wasm))
         component = Component(engine, wasm)
         self._store(folder, key, component)
         return component

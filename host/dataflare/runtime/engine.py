@@ -17,6 +17,7 @@ import wasmtime
 
 __all__ = [
     "DEFAULT_CONFIG",
+    "SANDBOX_CONFIG",
     "EngineConfig",
     "OptLevel",
     "fingerprint",
@@ -43,6 +44,14 @@ class EngineConfig:
 
 DEFAULT_CONFIG = EngineConfig()
 """No fuel, no epochs: the fastest code, for trusted plugins."""
+
+SANDBOX_CONFIG = EngineConfig(fuel=True, epoch=True)
+"""What a pipeline stage runs on by default, and what `inspect`, `test` and `check` use too.
+
+The compile cache is keyed by the config, so sharing this one means a new
+component compiles once for all of them; a command that wants no limits
+gets unlimited fuel and deadlines on its stores (`dataflare.runtime.limits`).
+"""
 
 _ENGINES: dict[EngineConfig, wasmtime.Engine] = {}
 _LOCK = threading.Lock()

@@ -72,7 +72,7 @@ def load_component(
     wasm = _read(where, wanted)
     _check_header(where, wanted, wasm)
     try:
-        component = (cache or default_cache()).compile(wasm, engine_config)
+        component = (cache or default_cache()).compile(wasm, engine_config, name=where.name)
     except wasmtime.WasmtimeError as exc:
         raise ComponentLoadError(
             f"{where}: cannot load as {wanted}: the component is corrupt"
