@@ -56,12 +56,16 @@ def register(subparsers: Any) -> None:
         help="run a plugin over records from a JSONL file and print the outcomes",
         description=(
             "Run a plugin over test records and print what it does with each. PLUGIN "
-            "is a .wasm component or a native plugin as KIND/NAME."
+            "is a .wasm component, a native plugin as KIND/NAME, or a .py file of "
+            "@dataflare.register classes (--name picks one when it registers several)."
         ),
         epilog=_EPILOG,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    parser.add_argument("plugin", metavar="PLUGIN", help="a .wasm file or KIND/NAME")
+    parser.add_argument(
+        "plugin", metavar="PLUGIN", help="a .wasm file, KIND/NAME, or a .py plugin file"
+    )
+    parser.add_argument("--name", help="which plugin of a .py file that registers several")
     parser.add_argument("--input", "-i", type=Path, help="records as JSON Lines ('-' for stdin)")
     parser.add_argument(
         "--param",
@@ -98,7 +102,7 @@ def run(args: argparse.Namespace) -> int:
         raise DataFlareError("--batch-size must be at least 1")
     from dataflare.plugins.resolve import open_plugin  # imported when run: keeps --help fast
 
-    plugin = open_plugin(args.plugin, args.world, stage="test")
+    plugin = open_plugin(args.plugin, args.world, stage="test", name=args.name)
     try:
         plugin.configure(dict(args.param))
         if isinstance(plugin, SourcePlugin):

@@ -50,6 +50,31 @@ class PluginFile:
             )
         return found
 
+    def pick(self, kind: PluginKind | None, name: str | None) -> tuple[PluginKind, str, type]:
+        """The one plugin of `kind` (any if None) named `name` (any if None).
+
+        Raises `PluginNotFoundError` when none matches, or when several do
+        (the message lists them, so the caller can pass a name).
+        """
+        ordered = sorted(self.classes.items(), key=lambda item: (item[0][0].value, item[0][1]))
+        found = [
+            (k, n, cls)
+            for (k, n), cls in ordered
+            if (kind is None or k is kind) and (name is None or n == name)
+        ]
+        if len(found) == 1:
+            return found[0]
+        wanted = f"{kind.value} plugin" if kind else "plugin"
+        if name:
+            wanted += f" named {name!r}"
+        listed = ", ".join(self.names()) or "nothing (no @dataflare.register)"
+        if not found:
+            raise PluginNotFoundError(f"{self.path} registers no {wanted}; it registers: {listed}")
+        several = ", ".join(f"{k.value}/{n}" for k, n, _ in found)
+        raise PluginNotFoundError(
+            f"{self.path} registers several: {several}; say which with --name NAME"
+        )
+
 
 def load_plugin_file(path: Path) -> PluginFile:
     """Import `path` (once) and return what it registered.
