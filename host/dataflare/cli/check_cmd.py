@@ -1,14 +1,21 @@
-"""`dataflare check PLUGIN.wasm`: run the conformance suite and print a table or JSON."""
+"""`dataflare check PLUGIN`: run the conformance suite and print a table or JSON.
+
+PLUGIN is a component (`.wasm`), a native plugin (`KIND/NAME` or a bare
+name), or a `.py` file of `@dataflare.register` classes; native plugins get
+the checks that apply to them.
+"""
 
 from __future__ import annotations
 
 import argparse
 import sys
+from collections.abc import Callable
 from typing import Any
 
 from dataflare.cli.plugin_options import add_plugin_options, parse_param
 from dataflare.conformance import DEFAULT_EXAMPLES, Budget
 from dataflare.model import PluginKind
+from dataflare.plugins.kinds import AnyPlugin
 
 __all__ = ["parse_param", "register"]  # parse_param: kept importable from here
 
@@ -23,12 +30,14 @@ def register(subparsers: Any) -> None:
             " configure, resource budget, no trap on generated records, determinism, batch"
             " output (0.2), batch equivalence, aggregate folds, merge (0.2), source read (0.2),"
             " source/sink lifecycle; through the world version (0.1 or 0.2) the component was"
-            " built for. Exit 0 only if none fails."
+            " built for. A native plugin (KIND/NAME, or a .py file) gets describe, configure,"
+            " no exception, determinism, batch, aggregate folds and merge. Exit 0 only if none"
+            " fails."
         ),
     )
     add_plugin_options(
         parser,
-        plugin_help="the component (.wasm) to check",
+        plugin_help="the component (.wasm), a native KIND/NAME, or a .py plugin file",
         world_help="the world it must target (default: told from its exports)",
     )
     parser.add_argument("--format", choices=("text", "json"), default="text")
@@ -70,7 +79,7 @@ def register(subparsers: Any) -> None:
 def run(args: argparse.Namespace) -> int:
     """Check the plugin named in `args`; 0 if every check passed, 1 otherwise."""
     # Imported on use: `dataflare --help` and the other subcommands stay fast.
-    from dataflare.conformance import render_json, render_text, run_checks
+    from dataflare.conformance import render_json, render_text, run_checks, run_native_checks
 
     if args.examples < 1:
         print("dataflare check: --examples must be at least 1", file=sys.stderr)
@@ -81,16 +90,39 @@ def run(args: argparse.Namespace) -> int:
         fuel_per_byte=args.fuel_per_byte,
         timeout=args.timeout,
     )
-    report = run_checks(
-        args.plugin,
-        world=PluginKind(args.world) if args.world else None,
-        params=dict(args.param),
-        seed=args.seed,
-        examples=args.examples,
-        budget=budget,
-    )
+    native = _native(args)
+    if native is not None:
+        label, factory = native
+        report = run_native_checks(
+            label, factory, params=dict(args.param), seed=args.seed, examples=args.examples
+        )
+    else:
+        report = run_checks(
+            args.plugin,
+            world=PluginKind(args.world) if args.world else None,
+            params=dict(args.param),
+            seed=args.seed,
+            examples=args.examples,
+            budget=budget,
+        )
     if args.format == "json":
         print(render_json(report))
     else:
         sys.stdout.write(render_text(report, color=sys.stdout.isatty()))
     return 0 if report.passed else 1
+
+
+def _native(args: argparse.Namespace) -> tuple[str, Callable[[], AnyPlugin]] | None:
+    """The label and class of the native plugin `args.plugin` names; None for a component."""
+    from dataflare.plugins import registry
+    from dataflare.plugins.plugin_file import load_plugin_file
+    from dataflare.plugins.resolve import parse_spec
+
+    spec = parse_spec(args.plugin, args.world)
+    if spec.module is not None:
+        kind, name, cls = load_plugin_file(spec.module).pick(spec.kind, args.name)
+        return f"{args.plugin} ({kind.value}/{name})", cls
+    if spec.path is not None:
+        return None
+    assert spec.kind is not None and spec.name is not None
+    return f"{spec.kind.value}/{spec.name}", registry.get(spec.kind, spec.name)

@@ -21,8 +21,9 @@ def parse_param(text: str) -> tuple[str, str]:
 def add_plugin_options(
     parser: argparse.ArgumentParser, *, plugin_help: str, world_help: str
 ) -> None:
-    """Add PLUGIN, `--world` and `-p/--param NAME=VALUE` to a subcommand's parser."""
+    """Add PLUGIN, `--name`, `--world` and `-p/--param NAME=VALUE` to a subcommand's parser."""
     parser.add_argument("plugin", metavar="PLUGIN", help=plugin_help)
+    parser.add_argument("--name", help="which plugin of a .py file that registers several")
     parser.add_argument("--world", choices=KINDS, help=world_help)
     parser.add_argument(
         "--param",

@@ -60,13 +60,16 @@ def register(subparsers: Any) -> None:
         help="run a plugin over records from a JSONL file and print the outcomes",
         description=(
             "Run a plugin over test records and print what it does with each. PLUGIN "
-            "is a .wasm component or a native plugin as KIND/NAME."
+            "is a .wasm component, a native plugin as KIND/NAME, or a .py file of "
+            "@dataflare.register classes (--name picks one when it registers several)."
         ),
         epilog=_EPILOG,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     add_plugin_options(
-        parser, plugin_help="a .wasm file or KIND/NAME", world_help="the kind the plugin must be"
+        parser,
+        plugin_help="a .wasm file, KIND/NAME, or a .py plugin file",
+        world_help="the kind the plugin must be",
     )
     parser.add_argument("--input", "-i", type=Path, help="JSON Lines to feed it ('-' for stdin)")
     parser.add_argument(
@@ -92,7 +95,7 @@ def run(args: argparse.Namespace) -> int:
         raise DataFlareError("--batch-size must be at least 1")
     from dataflare.plugins.resolve import open_plugin  # imported when run: keeps --help fast
 
-    plugin = open_plugin(args.plugin, args.world, stage="test")
+    plugin = open_plugin(args.plugin, args.world, stage="test", name=args.name)
     try:
         plugin.configure(dict(args.param))
         if isinstance(plugin, SourcePlugin):

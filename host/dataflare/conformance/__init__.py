@@ -67,6 +67,7 @@ from dataflare.lazy_classes import lazy_getattr
 
 if TYPE_CHECKING:
     from dataflare.conformance._imports import classify_imports
+    from dataflare.conformance._native import run_native_checks
     from dataflare.conformance._render import render_json, render_text
     from dataflare.conformance._results import (
         CHECK_NAMES,
@@ -91,6 +92,7 @@ __all__ = [
     "render_json",
     "render_text",
     "run_checks",
+    "run_native_checks",
 ]
 
 _WHERE = {
@@ -105,6 +107,7 @@ _WHERE = {
     "render_json": "_render",
     "render_text": "_render",
     "run_checks": "_runner",
+    "run_native_checks": "_native",
 }
 
 

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from dataflare.errors import DataFlareError
+from dataflare.model import PluginKind
 from dataflare.pipeline._checks import Checker, scalar_text, type_name
 from dataflare.pipeline._schema import PLUGIN_KEYS, SECTION_KINDS, PluginRef, Section
 from dataflare.pipeline._yaml import Located, Mark
+from dataflare.plugins.plugin_file import load_plugin_file
 
 __all__ = ["EntryChecker"]
 
@@ -49,6 +52,14 @@ class EntryChecker(Checker):
             else None
         )
         if source == "wasm" or "plugin_path" in config:
+            if "plugin_module" in config:
+                self.p.add(
+                    config["plugin_module"].mark,
+                    where,
+                    "`plugin_module` is for native plugins; a WASM component needs only "
+                    "`plugin_path`",
+                )
+                return None
             if source != "wasm":
                 self.p.add(
                     config["plugin_path"].mark, where, "`plugin_path` needs `plugin_source: wasm`"
@@ -81,7 +92,27 @@ class EntryChecker(Checker):
                     "with `plugin_path`",
                 )
             return None
+        if "plugin_module" in config:
+            return self._module_ref(config["plugin_module"], kind, name, where)
         return PluginRef(kind, name)
+
+    def _module_ref(
+        self, node: Located, kind: PluginKind, name: str, where: str
+    ) -> PluginRef | None:
+        """`plugin_module: file.py`: import it now, so a bad file is a located problem."""
+        text = self.string(node, where, "`plugin_module`")
+        if text is None:
+            return None
+        path = (self.base / text).resolve()
+        if not path.is_file():
+            self.p.add(node.mark, where, f"`plugin_module`: file not found: {path}")
+            return None
+        try:
+            load_plugin_file(path).get(kind, name)
+        except DataFlareError as exc:
+            self.p.add(node.mark, where, f"`plugin_module`: {exc}")
+            return None
+        return PluginRef(kind, name, module=path)
 
     def params(
         self,

@@ -44,6 +44,7 @@ PLUGIN_KEYS = (
     "plugin_name",
     "plugin_source",
     "plugin_path",
+    "plugin_module",
     "params",
     "connection",
 )
@@ -62,6 +63,8 @@ class PluginRef:
     kind: PluginKind
     name: str | None
     wasm_path: Path | None = None
+    module: Path | None = None
+    """The `.py` file (`plugin_module:`) whose registrations hold `name`; None: the registry."""
 
     @property
     def label(self) -> str:

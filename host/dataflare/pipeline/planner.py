@@ -33,6 +33,7 @@ from dataflare.plugins.kinds import (
     SourcePlugin,
     TransformPlugin,
 )
+from dataflare.plugins.plugin_file import load_plugin_file
 from dataflare.runtime.pool import pooled_loader
 
 __all__ = [
@@ -236,7 +237,10 @@ def _build_stage(
             plugin = loader(ref.wasm_path, ref.kind, ref.name, cfg.id)
         else:
             assert ref.name is not None
-            plugin = registry.get(ref.kind, ref.name)()
+            if ref.module is not None:
+                plugin = load_plugin_file(ref.module).get(ref.kind, ref.name)()
+            else:
+                plugin = registry.get(ref.kind, ref.name)()
     except DataFlareError as exc:
         problems.add(cfg.ref_mark, cfg.where, str(exc))
         return None

@@ -29,7 +29,8 @@ import importlib
 import inspect
 import logging
 import threading
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import AbstractContextManager, contextmanager
 from importlib.metadata import EntryPoint, entry_points
 from typing import Any, TypeVar
 
@@ -41,6 +42,7 @@ __all__ = [
     "ENTRY_POINT_GROUP",
     "Registry",
     "available",
+    "capturing",
     "get",
     "parse_kind",
     "register",
@@ -92,6 +94,18 @@ class Registry:
         self._pending: dict[tuple[PluginKind, str], EntryPoint] | None = None
         self._pending_bare: dict[str, EntryPoint] = {}
         self._lock = threading.RLock()
+        # Set while a plugin file is imported: its registrations go here instead.
+        self._capture: dict[tuple[PluginKind, str], type] | None = None
+
+    @contextmanager
+    def capturing(self) -> Iterator[dict[tuple[PluginKind, str], type]]:
+        """Within the block, this thread's registrations are collected, not filed."""
+        with self._lock:
+            outer, self._capture = self._capture, {}
+            try:
+                yield self._capture
+            finally:
+                self._capture = outer
 
     def register(self, kind: PluginKind | str, name: str) -> Callable[[C], C]:
         """Class decorator: validate the class and file it under `kind` and `name`."""
@@ -108,6 +122,10 @@ class Registry:
         plugin_kind = _register_kind(kind, name)
         validate_plugin_class(plugin_kind, name, cls)
         with self._lock:
+            if self._capture is not None:
+                self._capture[(plugin_kind, name)] = cls
+                _default_name(cls, name)
+                return
             existing = self._classes[plugin_kind].get(name)
             if existing is not None and existing is not cls:
                 raise InvalidPluginError(
@@ -115,9 +133,7 @@ class Registry:
                     f"{_qualname(existing)}; cannot register {_qualname(cls)}"
                 )
             self._classes[plugin_kind][name] = cls
-        if isinstance(getattr(cls, "name", None), str) and not getattr(cls, "name", ""):
-            # Lets `describe()` report the registered name without repeating it.
-            cls.name = name  # type: ignore[attr-defined]
+        _default_name(cls, name)
 
     def get(self, kind: PluginKind | str, name: str) -> type:
         """The class registered as `kind`/`name`.
@@ -248,6 +264,12 @@ def validate_plugin_class(kind: PluginKind, name: str, cls: object) -> None:
         raise InvalidPluginError(f"{label}: abstract method(s) not implemented: {missing}")
 
 
+def _default_name(cls: type, name: str) -> None:
+    if isinstance(getattr(cls, "name", None), str) and not getattr(cls, "name", ""):
+        # Lets `describe()` report the registered name without repeating it.
+        cls.name = name  # type: ignore[attr-defined]
+
+
 def _protocol_methods(protocol: type) -> dict[str, inspect.Signature]:
     """Each method a protocol declares, with its signature (annotations as text)."""
     methods: dict[str, inspect.Signature] = {}
@@ -316,6 +338,11 @@ def register(kind: PluginKind | str, name: str) -> Callable[[C], C]:
 def get(kind: PluginKind | str, name: str) -> type:
     """The native plugin class `kind`/`name`; `PluginNotFoundError` lists the alternatives."""
     return _default.get(kind, name)
+
+
+def capturing() -> AbstractContextManager[dict[tuple[PluginKind, str], type]]:
+    """Collect the registrations made in the block instead of filing them (plugin files)."""
+    return _default.capturing()
 
 
 def available(kind: PluginKind | str) -> list[str]:

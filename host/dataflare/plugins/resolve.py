@@ -1,4 +1,4 @@
-"""From a plugin reference (a `.wasm` path, `kind/name`, or a bare native name) to a plugin.
+"""From a plugin reference (`.wasm` or `.py` path, `kind/name`, bare native name) to a plugin.
 
 `open_plugin` is the one place that opens a plugin by reference: the public
 API (`dataflare.open_plugin`) and `dataflare inspect` / `dataflare test`
@@ -16,6 +16,7 @@ from dataflare.errors import PluginNotFoundError
 from dataflare.model import PluginKind
 from dataflare.plugins import registry
 from dataflare.plugins.kinds import AnyPlugin
+from dataflare.plugins.plugin_file import load_plugin_file
 from dataflare.plugins.registry import parse_kind
 
 __all__ = ["PluginSpec", "open_plugin", "parse_spec"]
@@ -23,21 +24,29 @@ __all__ = ["PluginSpec", "open_plugin", "parse_spec"]
 
 @dataclass(frozen=True, slots=True)
 class PluginSpec:
-    """A parsed PLUGIN argument: either a component `path` or a native `kind` and `name`."""
+    """A parsed PLUGIN argument: a component `path`, a native `kind` and `name`, or a `module`.
+
+    With `module` (a `.py` file of `@register` classes), `kind` and `name`
+    narrow down which of its plugins is meant; None means "the only one".
+    """
 
     path: Path | None = None
     kind: PluginKind | None = None
     name: str | None = None
+    module: Path | None = None
 
 
 def parse_spec(text: str, kind: PluginKind | str | None = None) -> PluginSpec:
     """Read `text` as a `.wasm` path, ``kind/name`` or a native name.
 
-    Anything ending in ``.wasm`` or naming an existing file is a path. A bare
+    Anything ending in ``.py`` is a plugin file; ``.wasm`` or any other
+    existing file is a component path. A bare
     name needs `kind`, unless exactly one kind has a native plugin of that name.
     Raises `PluginNotFoundError` when the text names no plugin.
     """
     wanted = None if kind is None else parse_kind(kind)
+    if text.endswith(".py"):
+        return PluginSpec(kind=wanted, module=Path(text))
     if text.endswith(".wasm") or Path(text).is_file():
         return PluginSpec(path=Path(text), kind=wanted)
     kind_text, slash, name = text.rpartition("/")
@@ -68,15 +77,17 @@ def open_plugin(
     *,
     config: Mapping[str, str] | None = None,
     stage: str | None = None,
+    name: str | None = None,
 ) -> AnyPlugin:
     """Open the plugin `plugin` names: a component file, ``kind/name`` or a native name.
 
     A path object is always a component; text is read as `parse_spec` says.
     `kind` is the world a component must target, or the kind of a bare native
     name. With `config` the plugin is configured (and closed again if that
-    fails); `stage` tags a component's log records. A component runs on a
-    pipeline's engine (fuel and epochs counted, no limit set), so the one
-    compile serves `run` and `check` as well. Raises
+    fails); `stage` tags a component's log records; `name` picks one plugin of
+    a `.py` file that registers several. A component runs on a pipeline's
+    engine (fuel and epochs counted, no limit set), so the one compile serves
+    `run` and `check` as well. Raises
     `PluginNotFoundError` listing the alternatives, or a `ComponentError`.
     """
     if isinstance(plugin, os.PathLike):
@@ -92,6 +103,8 @@ def open_plugin(
         # A pipeline's engine, with no limits set: the compiled component is the
         # one `run` and `check` use, so a new component compiles once for all.
         opened = load_wasm_plugin(spec.path, spec.kind, stage=stage, engine_config=SANDBOX_CONFIG)
+    elif spec.module is not None:
+        opened = load_plugin_file(spec.module).pick(spec.kind, name)[2]()
     else:
         assert spec.kind is not None and spec.name is not None
         opened = registry.get(spec.kind, spec.name)()
