@@ -39,7 +39,8 @@ def files(tmp_path: Path) -> tuple[str, str]:
     plugin = tmp_path / "plugins.py"
     plugin.write_text(TWO_PLUGINS, encoding="utf-8")
     records = tmp_path / "records.jsonl"
-    records.write_text("".join(json.dumps({"value": {"amount": a}}) + "\n" for a in (5, 15)))
+    # plain values, one per line: what a jsonl source would read
+    records.write_text("".join(json.dumps({"amount": a}) + "\n" for a in (5, 15)))
     return str(plugin), str(records)
 
 
