@@ -280,10 +280,13 @@ def from_wit_batch(batch: wit.Batch, records: int | None = None) -> pa.RecordBat
     return pa.RecordBatch.from_arrays([keys, values, stamps, metadata], schema=SCHEMA)
 
 
-def from_wit_column(column: wit.BytesColumn, what: str = "column") -> pa.Array[Any]:
-    """A WIT `bytes-column` as a binary Arrow array (absent records are null), checked.
+def _text_and_offsets(column: Any, what: str, unit: str) -> tuple[Any, np.ndarray[Any, Any]]:
+    """A guest column's text as bytes and its ends as Arrow offsets (0 first), checked.
 
-    Its `text` may be bytes (`wit_utf8` classes) or a `str` (generated classes).
+    The last end must be the text's length, ends must never decrease, and the
+    text must fit Arrow's 32-bit offsets; `unit` names an entry ("record",
+    "item") in the messages. Its `text` may be bytes (`wit_utf8` classes) or a
+    `str` (generated classes).
     """
     text: Any = column.text
     data = text.encode("utf-8") if isinstance(text, str) else text
@@ -298,16 +301,26 @@ def from_wit_column(column: wit.BytesColumn, what: str = "column") -> pa.Array[A
         if n > 1 and bool(np.any(ends[1:] < ends[:-1])):
             at = int(np.argmax(ends[1:] < ends[:-1])) + 1
             raise ContractProblem(
-                f"{what}: end offsets decrease at record {at} ({int(ends[at - 1])} then"
+                f"{what}: end offsets decrease at {unit} {at} ({int(ends[at - 1])} then"
                 f" {int(ends[at])})"
             )
     elif data:
-        raise ContractProblem(f"{what}: no records, but a text of {len(data)} bytes")
+        raise ContractProblem(f"{what}: no {unit}s, but a text of {len(data)} bytes")
     if len(data) > _I32_MAX:
         raise ContractProblem(f"{what}: a text of {len(data)} bytes is over 2 GiB")
     offsets = np.empty(n + 1, np.int32)
     offsets[0] = 0
     offsets[1:] = ends
+    return data, offsets
+
+
+def from_wit_column(column: wit.BytesColumn, what: str = "column") -> pa.Array[Any]:
+    """A WIT `bytes-column` as a binary Arrow array (absent records are null), checked.
+
+    Its `text` may be bytes (`wit_utf8` classes) or a `str` (generated classes).
+    """
+    data, offsets = _text_and_offsets(column, what, "record")
+    n = len(offsets) - 1
     binary = column.binary
     absent = column.absent
     if binary:
@@ -408,34 +421,13 @@ def _from_wit_strings(column: wit.StringColumn, what: str) -> pa.Array[Any]:
     The text is UTF-8 (wasmtime checked it), so only the ends can be wrong:
     out of order, past the text, or inside a character.
     """
-    text: Any = column.text
-    data = text.encode("utf-8") if isinstance(text, str) else text
-    ends = np.asarray(column.ends, np.int64) if column.ends else np.zeros(0, np.int64)
-    m = len(ends)
-    if m:
-        if ends[-1] != len(data):
-            raise ContractProblem(
-                f"{what}: the last end offset is {int(ends[-1])}, but the text has"
-                f" {len(data)} bytes"
-            )
-        if m > 1 and bool(np.any(ends[1:] < ends[:-1])):
-            at = int(np.argmax(ends[1:] < ends[:-1])) + 1
-            raise ContractProblem(
-                f"{what}: end offsets decrease at item {at} ({int(ends[at - 1])} then"
-                f" {int(ends[at])})"
-            )
-        at = _first_split(data, ends)
-        if at >= 0:
-            raise ContractProblem(
-                f"{what}: end offset {int(ends[at])} of item {at} falls inside a character"
-            )
-    elif data:
-        raise ContractProblem(f"{what}: no items, but a text of {len(data)} bytes")
-    if len(data) > _I32_MAX:
-        raise ContractProblem(f"{what}: a text of {len(data)} bytes is over 2 GiB")
-    offsets = np.empty(m + 1, np.int32)
-    offsets[0] = 0
-    offsets[1:] = ends
+    data, offsets = _text_and_offsets(column, what, "item")
+    m = len(offsets) - 1
+    at = _first_split(data, offsets[1:])
+    if at >= 0:
+        raise ContractProblem(
+            f"{what}: end offset {int(offsets[at + 1])} of item {at} falls inside a character"
+        )
     return pa.Array.from_buffers(pa.string(), m, [None, pa.py_buffer(offsets), pa.py_buffer(data)])
 
 
