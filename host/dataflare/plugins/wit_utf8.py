@@ -13,7 +13,7 @@ UTF-8. Everything else is the generated class's.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, ClassVar
 
 import wasmtime
 import wasmtime.component
@@ -107,87 +107,63 @@ _READ = rt.result(
 _EMIT = rt.result(BATCH, _ERROR)
 
 
-def _bind(world: Any, export: str, params: tuple[rt.Codec[Any], ...], result: Any) -> Any:
-    cx = world._cx
-    return rt.typed(cx, cx.func(None, export), params, result)
+_Rebound = tuple[str, str, tuple[rt.Codec[Any], ...], Any]
+"""(attribute, export, parameter codecs, result codec) of one re-bound export."""
 
 
-class Filter(wit_filter.Filter):
+class _Utf8Batches:
+    """Re-binds the exports listed in `_REBOUND` once the generated class has bound them all."""
+
+    __slots__ = ()
+    _REBOUND: ClassVar[tuple[_Rebound, ...]] = ()
+
+    def __init__(
+        self,
+        store: wasmtime.Store,
+        instance: wasmtime.component.Instance,
+        *,
+        native: bool | None = None,
+    ) -> None:
+        super().__init__(store, instance, native=native)  # type: ignore[call-arg]
+        world: Any = self
+        cx = world._cx
+        for attribute, export, params, result in self._REBOUND:
+            setattr(self, attribute, rt.typed(cx, cx.func(None, export), params, result))
+
+
+class Filter(_Utf8Batches, wit_filter.Filter):
     """`Filter` whose `filter_batch` takes a batch with UTF-8 bytes `text`."""
 
     __slots__ = ()
-
-    def __init__(
-        self,
-        store: wasmtime.Store,
-        instance: wasmtime.component.Instance,
-        *,
-        native: bool | None = None,
-    ) -> None:
-        super().__init__(store, instance, native=native)
-        self._filter_batch = _bind(self, "filter-batch", (BATCH,), _FILTER_OUTCOME)
+    _REBOUND = (("_filter_batch", "filter-batch", (BATCH,), _FILTER_OUTCOME),)
 
 
-class Transform(wit_transform.Transform):
+class Transform(_Utf8Batches, wit_transform.Transform):
     """`Transform` whose `transform_batch` moves batches with UTF-8 bytes `text`."""
 
     __slots__ = ()
-
-    def __init__(
-        self,
-        store: wasmtime.Store,
-        instance: wasmtime.component.Instance,
-        *,
-        native: bool | None = None,
-    ) -> None:
-        super().__init__(store, instance, native=native)
-        self._transform_batch = _bind(self, "transform-batch", (BATCH,), _TRANSFORM_OUTCOME)
+    _REBOUND = (("_transform_batch", "transform-batch", (BATCH,), _TRANSFORM_OUTCOME),)
 
 
-class Aggregate(wit_aggregate.Aggregate):
+class Aggregate(_Utf8Batches, wit_aggregate.Aggregate):
     """`Aggregate` whose `aggregate_batch` and `emit` move batches with UTF-8 bytes `text`."""
 
     __slots__ = ()
-
-    def __init__(
-        self,
-        store: wasmtime.Store,
-        instance: wasmtime.component.Instance,
-        *,
-        native: bool | None = None,
-    ) -> None:
-        super().__init__(store, instance, native=native)
-        self._aggregate_batch = _bind(self, "aggregate-batch", (rt.BYTES, BATCH), _FOLD_OUTCOME)
-        self._emit = _bind(self, "emit", (rt.BYTES,), _EMIT)
+    _REBOUND = (
+        ("_aggregate_batch", "aggregate-batch", (rt.BYTES, BATCH), _FOLD_OUTCOME),
+        ("_emit", "emit", (rt.BYTES,), _EMIT),
+    )
 
 
-class Source(wit_source.Source):
+class Source(_Utf8Batches, wit_source.Source):
     """`Source` whose `read` returns batches with UTF-8 bytes `text`."""
 
     __slots__ = ()
-
-    def __init__(
-        self,
-        store: wasmtime.Store,
-        instance: wasmtime.component.Instance,
-        *,
-        native: bool | None = None,
-    ) -> None:
-        super().__init__(store, instance, native=native)
-        self._read = _bind(self, "read", (rt.U32,), _READ)
+    _REBOUND = (("_read", "read", (rt.U32,), _READ),)
 
 
-class Sink(wit_sink.Sink):
+class Sink(_Utf8Batches, wit_sink.Sink):
     """`Sink` whose `write_batch` takes batches with UTF-8 bytes `text`."""
 
     __slots__ = ()
-
-    def __init__(
-        self,
-        store: wasmtime.Store,
-        instance: wasmtime.component.Instance,
-        *,
-        native: bool | None = None,
-    ) -> None:
-        super().__init__(store, instance, native=native)
-        self._write_batch = _bind(self, "write-batch", (BATCH,), _RECORD_ERRORS)
+    _REBOUND = (("_write_batch", "write-batch", (BATCH,), _RECORD_ERRORS),)
