@@ -101,8 +101,16 @@ class _ConnectedWorld(_World, Protocol):
     def close(self) -> _Unit: ...
 
 
+class _SourceWorld(_ConnectedWorld, Protocol):
+    """What the generated `Source` classes add, at every version."""
+
+    def checkpoint(self) -> rt.Ok[bytes] | rt.Err[wit.PluginError] | rt.Err[wit2.PluginError]: ...
+    def restore(self, position: bytes) -> _Unit: ...
+
+
 W = TypeVar("W", bound=_World)
 C = TypeVar("C", bound=_ConnectedWorld)
+S = TypeVar("S", bound=_SourceWorld)
 
 
 class WasmPlugin(Generic[W]):
@@ -413,11 +421,31 @@ class _Connected(WasmPlugin[C]):
                 self._instance.close()
 
 
+class _Resumable(_Connected[S]):
+    """Sources: the last position is kept, so a fresh instance after a trap resumes there."""
+
+    def _replay(self, world: S) -> None:
+        super()._replay(world)
+        if self._connected and self._position is not None:
+            unwrap(world.restore(self._position))
+
+    def checkpoint(self) -> bytes:
+        """An opaque position after the last record read (also where a trap resumes from)."""
+        position: bytes = unwrap(self._call(lambda w: w.checkpoint()))
+        self._position = position
+        return position
+
+    def restore(self, position: bytes) -> None:
+        """Resume after a position returned by `checkpoint`."""
+        unwrap(self._call(lambda w: w.restore(position)))
+        self._position = position
+
+
 def _read(world: wit_source.Source, max_records: int) -> Any:
     return world.read(max_records)
 
 
-class WasmSource(_Connected[wit_source.Source]):
+class WasmSource(_Resumable[wit_source.Source]):
     """A `SourcePlugin` backed by a component targeting world `source`."""
 
     kind = PluginKind.SOURCE
@@ -454,22 +482,6 @@ class WasmSource(_Connected[wit_source.Source]):
     def read_bytes(self) -> int:
         """The `list<u8>` bytes one `read` call aims to stay under."""
         return min(self.max_call_bytes, RETURN_BYTES)
-
-    def _replay(self, world: wit_source.Source) -> None:
-        super()._replay(world)
-        if self._connected and self._position is not None:
-            unwrap(world.restore(self._position))
-
-    def checkpoint(self) -> bytes:
-        """An opaque position after the last record read (also where a trap resumes from)."""
-        position = unwrap(self._call(lambda w: w.checkpoint()))
-        self._position = position
-        return position
-
-    def restore(self, position: bytes) -> None:
-        """Resume after a position returned by `checkpoint`."""
-        unwrap(self._call(lambda w: w.restore(position)))
-        self._position = position
 
 
 class WasmSink(_Connected[wit_sink.Sink]):

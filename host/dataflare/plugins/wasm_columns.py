@@ -57,7 +57,7 @@ from dataflare.plugins.call_bounds import (
     memory_per_byte_v2,
 )
 from dataflare.plugins.kinds import BatchFold
-from dataflare.plugins.wasm import WasmPlugin, _Connected, _World
+from dataflare.plugins.wasm import WasmPlugin, _Connected, _Resumable, _World
 from dataflare.plugins.wit_columns import (
     ContractProblem,
     as_binary,
@@ -565,7 +565,7 @@ class WasmColumnsAggregate(_Columnar[wit_aggregate.Aggregate]):
         return self._records_of(self._batch_of(unwrap(self._call(lambda w: w.emit(acc)))))
 
 
-class WasmColumnsSource(_Connected[wit_source.Source], _Columnar[wit_source.Source]):
+class WasmColumnsSource(_Resumable[wit_source.Source], _Columnar[wit_source.Source]):
     """A `SourcePlugin` (and columnar source) backed by a 0.2 component of world `source`."""
 
     kind = PluginKind.SOURCE
@@ -630,22 +630,6 @@ class WasmColumnsSource(_Connected[wit_source.Source], _Columnar[wit_source.Sour
     def read_bytes(self) -> int:
         """The text bytes one `read` call aims to stay under."""
         return min(self.max_call_bytes, RETURN_BYTES_V2)
-
-    def _replay(self, world: wit_source.Source) -> None:
-        super()._replay(world)
-        if self._connected and self._position is not None:
-            unwrap(world.restore(self._position))
-
-    def checkpoint(self) -> bytes:
-        """An opaque position after the last record read (also where a trap resumes from)."""
-        position: bytes = unwrap(self._call(lambda w: w.checkpoint()))
-        self._position = position
-        return position
-
-    def restore(self, position: bytes) -> None:
-        """Resume after a position returned by `checkpoint`."""
-        unwrap(self._call(lambda w: w.restore(position)))
-        self._position = position
 
 
 class WasmColumnsSink(_Connected[wit_sink.Sink], _Columnar[wit_sink.Sink]):
