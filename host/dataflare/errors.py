@@ -51,6 +51,7 @@ from typing import ClassVar, Literal
 __all__ = [
     "BatchContractError",
     "BindgenError",
+    "BuildFailedError",
     "CallAborted",
     "ComponentError",
     "ComponentLoadError",
@@ -69,9 +70,11 @@ __all__ = [
     "PluginNotFoundError",
     "PluginStopped",
     "ProcessingError",
+    "ProjectError",
     "RecordTooLarge",
     "SerializationError",
     "StageFailed",
+    "ToolchainMissingError",
     "WorldMismatchError",
     "plugin_error",
 ]
@@ -82,6 +85,18 @@ ErrorKind = Literal["processing", "configuration", "io", "serialization", "limit
 
 class DataFlareError(Exception):
     """Base class of every error DataFlare raises on purpose."""
+
+
+class ProjectError(DataFlareError):
+    """A plugin project, or what `dataflare new` was asked for, is invalid; says where."""
+
+
+class ToolchainMissingError(DataFlareError):
+    """A build needs a tool this machine lacks; the message is a one-line install hint."""
+
+
+class BuildFailedError(DataFlareError):
+    """A plugin project's build ran and failed; the message holds the tool's own output."""
 
 
 class ComponentError(DataFlareError):
