@@ -2,6 +2,8 @@
 
 A language module (`dataflare.authoring.lang_<lang>`) defines:
 
+* ``SOURCE_FILE``: the file an author edits (``plugin.py``, ``src/lib.rs``, ...);
+* ``BUILD_TOOLS``: one line for the project's README, naming the toolchain;
 * ``vendor(root: Path) -> None``: called by `dataflare new` after the templates
   are written, to copy in what the project needs from the installed package
   (an SDK that the build cannot reach otherwise);
@@ -24,7 +26,10 @@ __all__ = ["Language", "language"]
 
 
 class Language(Protocol):
-    """The two hooks a guest language module provides."""
+    """What a guest language module provides."""
+
+    SOURCE_FILE: str
+    BUILD_TOOLS: str
 
     def vendor(self, root: Path) -> None:
         """Copy into a new project what its build needs from the installed package."""

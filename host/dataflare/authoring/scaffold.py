@@ -37,6 +37,7 @@ def placeholders(name: str, kind: str, lang: str) -> dict[str, str]:
     """The values templates may use, by placeholder name."""
     import dataflare
 
+    support = language(lang)
     return {
         "name": name,
         "Name": "".join(part.capitalize() for part in name.split("_")),
@@ -44,6 +45,8 @@ def placeholders(name: str, kind: str, lang: str) -> dict[str, str]:
         "lang": lang,
         "wit_version": WIT_VERSION,
         "dataflare_version": dataflare.__version__,
+        "source_file": support.SOURCE_FILE,
+        "build_tools": support.BUILD_TOOLS,
     }
 
 

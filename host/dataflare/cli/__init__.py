@@ -21,7 +21,7 @@ from dataflare.errors import DataFlareError
 __all__ = ["main"]
 
 # Subcommand modules (`dataflare.cli.<name>_cmd`), in help order.
-_SUBCOMMANDS = ("run", "inspect", "test", "check", "bindgen")
+_SUBCOMMANDS = ("run", "new", "build", "inspect", "test", "check", "bindgen")
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -12,7 +12,7 @@ import sys
 from collections.abc import Callable
 from typing import Any
 
-from dataflare.cli.plugin_options import add_plugin_options, parse_param
+from dataflare.cli.plugin_options import add_plugin_options, parse_param, resolve_project_plugin
 from dataflare.conformance import DEFAULT_EXAMPLES, Budget
 from dataflare.model import PluginKind
 from dataflare.plugins.kinds import AnyPlugin
@@ -90,6 +90,7 @@ def run(args: argparse.Namespace) -> int:
         fuel_per_byte=args.fuel_per_byte,
         timeout=args.timeout,
     )
+    resolve_project_plugin(args)
     native = _native(args)
     if native is not None:
         label, factory = native

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import argparse
+from pathlib import Path
 
-__all__ = ["KINDS", "add_plugin_options", "parse_param"]
+__all__ = ["KINDS", "add_plugin_options", "parse_param", "resolve_project_plugin"]
 
 KINDS = ("filter", "transform", "aggregate", "source", "sink")
 """The plugin kinds, in the order help texts list them."""
@@ -22,7 +23,13 @@ def add_plugin_options(
     parser: argparse.ArgumentParser, *, plugin_help: str, world_help: str
 ) -> None:
     """Add PLUGIN, `--name`, `--world` and `-p/--param NAME=VALUE` to a subcommand's parser."""
-    parser.add_argument("plugin", metavar="PLUGIN", help=plugin_help)
+    parser.add_argument(
+        "plugin",
+        metavar="PLUGIN",
+        nargs="?",
+        help=f"{plugin_help}, or a plugin project folder (default: the project of the "
+        "current folder, its build/NAME.wasm)",
+    )
     parser.add_argument("--name", help="which plugin of a .py file that registers several")
     parser.add_argument("--world", choices=KINDS, help=world_help)
     parser.add_argument(
@@ -34,3 +41,34 @@ def add_plugin_options(
         metavar="NAME=VALUE",
         help="a parameter for configure (repeat for several)",
     )
+
+
+def resolve_project_plugin(args: argparse.Namespace) -> None:
+    """Point `args.plugin` at a project's built component when PLUGIN is a project or absent.
+
+    In a plugin project (a folder with ``dataflare.toml``, or one below it)
+    `dataflare check` with no PLUGIN checks ``build/NAME.wasm``, and `--world`
+    defaults to the project's kind.
+    """
+    from dataflare.authoring.project import MANIFEST, find_project, load_project
+    from dataflare.errors import ProjectError
+
+    if args.plugin is None:
+        project = find_project(Path.cwd())
+        if project is None:
+            raise ProjectError(
+                f"no PLUGIN given, and no {MANIFEST} in {Path.cwd()} or above it: name a "
+                ".wasm component, a native KIND/NAME or a .py file, or run this in a plugin "
+                "project (`dataflare new`)"
+            )
+    elif Path(args.plugin, MANIFEST).is_file():
+        project = load_project(Path(args.plugin))
+    else:
+        return
+    if not project.component.is_file():
+        raise ProjectError(
+            f"{project.component}: not built yet; run `dataflare build {project.root}` first"
+        )
+    args.plugin = str(project.component)
+    if args.world is None:
+        args.world = project.kind

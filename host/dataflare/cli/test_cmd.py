@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from dataflare import jsonio
-from dataflare.cli.plugin_options import add_plugin_options
+from dataflare.cli.plugin_options import add_plugin_options, resolve_project_plugin
 from dataflare.errors import DataFlareError, PluginError
 from dataflare.model import Record
 from dataflare.plugins.kinds import (
@@ -95,6 +95,7 @@ def run(args: argparse.Namespace) -> int:
         raise DataFlareError("--batch-size must be at least 1")
     from dataflare.plugins.resolve import open_plugin  # imported when run: keeps --help fast
 
+    resolve_project_plugin(args)
     plugin = open_plugin(args.plugin, args.world, stage="test", name=args.name)
     try:
         plugin.configure(dict(args.param))
