@@ -37,6 +37,7 @@ from typing import TYPE_CHECKING, Any
 from dataflare.errors import (
     BatchContractError,
     BindgenError,
+    BuildFailedError,
     CallAborted,
     ComponentError,
     ComponentLoadError,
@@ -54,9 +55,11 @@ from dataflare.errors import (
     PluginNotFoundError,
     PluginStopped,
     ProcessingError,
+    ProjectError,
     RecordTooLarge,
     SerializationError,
     StageFailed,
+    ToolchainMissingError,
     WorldMismatchError,
 )
 from dataflare.lazy_classes import lazy_getattr
@@ -81,6 +84,7 @@ __all__ = [
     "AggregateBase",
     "BatchContractError",
     "BindgenError",
+    "BuildFailedError",
     "CallAborted",
     "ComponentError",
     "ComponentLoadError",
@@ -103,6 +107,7 @@ __all__ = [
     "PluginNotFoundError",
     "PluginStopped",
     "ProcessingError",
+    "ProjectError",
     "Record",
     "RecordTooLarge",
     "RunStats",
@@ -110,6 +115,7 @@ __all__ = [
     "SinkBase",
     "SourceBase",
     "StageFailed",
+    "ToolchainMissingError",
     "TransformBase",
     "WorldMismatchError",
     "__version__",

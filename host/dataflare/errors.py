@@ -7,6 +7,11 @@
     │   ├── ComponentLoadError          missing, unreadable, corrupt, or a core module
     │   └── WorldMismatchError          wrong world, missing export, incompatible version
     ├── BindgenError                    WIT the generator cannot read or map
+    ├── ProjectError                    a plugin project (dataflare.toml) or a `new`
+    │                                   request is invalid
+    ├── ToolchainMissingError           `dataflare build` needs a tool this machine
+    │                                   lacks (the message says how to install it)
+    ├── BuildFailedError                the project's build ran and failed
     ├── PluginNotFoundError             no native plugin of that kind and name
     ├── InvalidPluginError              a class or entry point cannot serve as the
     │                                   plugin it claims to be (checked when registered)
