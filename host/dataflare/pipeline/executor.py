@@ -335,9 +335,10 @@ class Executor:
                     else:
                         self._take(stage, batch, None)
                     self.stats.batches.observe(time.perf_counter() - started)
-                    self.hotplug.batch_done()
                     if self.on_batch is not None:
                         self.on_batch(self.stats)
+                    # after the progress hook: a swap pause counts only the executor's own time
+                    self.hotplug.batch_done()
         except BaseException:
             self._abandoned.set()
             for reader in readers.values():
