@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import threading
+import time
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
@@ -131,6 +132,8 @@ def test_a_post_swaps_a_running_stage(write_yaml, tmp_path):
     runner = threading.Thread(target=executor.run)
     runner.start()
     try:
+        while not executor.stats.stages["out"].records_out:
+            time.sleep(0.001)  # v1 must have written something for the prefix to show
         with AdminServer(executor, "127.0.0.1", 0) as admin:
             code, _, text = call(
                 admin.url + "/stages/tag/plugin", "POST", {"path": "tag-2.0.0.plug"}
