@@ -11,7 +11,7 @@ import json
 from collections.abc import Sequence
 from pathlib import Path
 
-from dataflare.errors import GuestTrap
+from dataflare.errors import GuestTrap, LimitExceeded
 from dataflare.model import ParamInfo, Record
 from dataflare.pipeline.config import StageConfig
 from dataflare.plugins.base import AggregateBase, FilterBase, TransformBase
@@ -41,6 +41,22 @@ class Tagger(TransformBase):
 
     def close(self) -> None:
         self.closed = True
+
+
+@register("transform", "test_limited")
+class Limited(TransformBase):
+    """Fails each record whose n is a multiple of 7 on a limit, like a guest out of fuel."""
+
+    def transform(self, record: Record) -> Record:
+        return record
+
+    def transform_batch(self, records: Sequence[Record]) -> list[Record | LimitExceeded]:  # type: ignore[override]
+        return [
+            LimitExceeded("ran out of fuel", limit="fuel", value=1000)
+            if json.loads(r.value)["n"] % 7 == 0
+            else r
+            for r in records
+        ]
 
 
 class TrapsInConfigure(Tagger):

@@ -219,3 +219,27 @@ def test_the_cli_serves_the_admin_api_during_the_run(write_yaml, capsys):
     assert main(["run", str(path), "--admin", "127.0.0.1:0", "-q"]) == 0
     assert "admin API on http://127.0.0.1:" in capsys.readouterr().err
     assert len(LogSink.RECEIVED) == 3
+
+
+LIMITED = """
+batch_size: 10
+sources:
+  - {id: numbers, type: plugin, config: {plugin_type: source, plugin_name: test_range, params: {count: "30"}}}
+processors:
+  - {id: lim, type: plugin, on_error: skip, config: {plugin_type: transform, plugin_name: test_limited}}
+sinks:
+  - {id: out, type: plugin, config: {plugin_type: sink, plugin_name: test_log}}
+"""
+
+
+def test_records_failed_on_a_limit_are_counted(write_yaml):
+    executor = Executor(load_plan(write_yaml(LIMITED)))
+    executor.run()
+    with AdminServer(executor, "127.0.0.1", 0) as admin:
+        text = call(admin.url + "/metrics")[2]
+        doc = json.loads(call(admin.url + "/status")[2])
+    families = {f.name: f for f in text_string_to_metric_families(text)}
+    hit = {s.labels["stage"]: s.value for s in families["dataflare_limits_hit"].samples}
+    assert hit["lim"] == 5  # n = 0, 7, 14, 21, 28
+    [lim] = [s for s in doc["stages"] if s["id"] == "lim"]
+    assert lim["counts"]["limits"] == lim["counts"]["errored"] == 5

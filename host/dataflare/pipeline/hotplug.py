@@ -169,12 +169,9 @@ class HotPlug:
         self._batch_end = time.perf_counter()
         self._closed = False
         self._worker: ThreadPoolExecutor | None = None
+        # sha256 on first ask: an 18 MB component takes a while to hash, and most runs never ask
         self._running = {
-            stage.id: _Running(
-                stage.config.plugin.wasm_path,
-                _sha_or_none(stage.config.plugin.wasm_path),
-            )
-            for stage in plan.stages
+            stage.id: _Running(stage.config.plugin.wasm_path, None) for stage in plan.stages
         }
 
     # -- asked from any thread ------------------------------------------------
@@ -230,6 +227,8 @@ class HotPlug:
     def running(self, stage_id: str) -> tuple[Path | None, str | None]:
         """The file `stage_id` runs now and its sha256 (None, None for native plugins)."""
         running = self._running[stage_id]
+        if running.sha256 is None and running.path is not None:
+            running.sha256 = _sha_or_none(running.path)
         return running.path, running.sha256
 
     def swapping(self, stage_id: str) -> bool:
