@@ -1,4 +1,4 @@
-"""Building the hot-plug test guest (tests/fixtures/hotplug_tagger) in its three builds (not a test module).
+"""Building the hot-plug test guest (tests/fixtures/hotplug_tagger) in three builds; no tests here.
 
 Each build is cached under build/test-components/, keyed by a hash of the
 crate, the Rust SDK and our WIT, so a session builds them at most once.
@@ -50,10 +50,10 @@ def tagger(build: str) -> Path:
     env = {**os.environ, "RUSTC": RUSTC, "CARGO_TARGET_DIR": str(target)}
     core = target / TARGET / "release" / "hotplug_tagger.wasm"
     tmp = out.with_suffix(f".{os.getpid()}.tmp")
-    feature = FEATURES[build]
+    features = ["--features", FEATURES[build]] if FEATURES[build] else []
     steps = [
         [CARGO, "build", "--quiet", "--offline", "--locked", "--release", "--target", TARGET,
-         "--manifest-path", str(CRATE / "Cargo.toml"), *(["--features", feature] if feature else [])],
+         "--manifest-path", str(CRATE / "Cargo.toml"), *features],
         [wasm_tools, "component", "embed", str(WIT), "--world", "transform", str(core),
          "-o", str(tmp)],
         [wasm_tools, "component", "new", str(tmp), "-o", str(tmp)],
