@@ -239,3 +239,25 @@ def test_a_wasm_swap_to_the_wrong_world_is_refused(tmp_path, write_yaml):
     assert not got.ok
     assert "filter" in got.reason and "transform" in got.reason
     assert numbers(LogSink.RECEIVED) == list(range(400))
+
+
+def test_a_later_request_supersedes_one_not_applied_yet(tmp_path, write_yaml):
+    plan = load_plan(write_yaml(PIPELINE.format(count=200)))
+    executor = Executor(plan, hotplug_loader=hotplug_plugins.loader)
+    futures: list[Future[SwapOutcome]] = []
+
+    def on_batch(_stats: object) -> None:
+        if futures:
+            return
+        hotplug = executor.hotplug
+        futures.append(hotplug.request("tag", plug(tmp_path, "tag-2.0.0.plug")))
+        futures.append(hotplug.request("tag", plug(tmp_path, "tag-3.0.0.plug")))
+        while not (futures[0].done() and hotplug.ready("tag")):
+            time.sleep(0.001)  # no batch runs meanwhile: neither can apply yet
+
+    executor.on_batch = on_batch
+    executor.run()
+    first, second = (f.result(timeout=10) for f in futures)
+    assert not first.ok and "superseded by a later request" in first.reason
+    assert second.ok and second.plugin == "tagger 3.0.0"
+    assert set(versions(LogSink.RECEIVED)) == {"1.0.0", "3.0.0"}

@@ -169,6 +169,8 @@ class HotPlug:
         self._batch_end = time.perf_counter()
         self._closed = False
         self._worker: ThreadPoolExecutor | None = None
+        self._retired: list[tuple[Plugin, str]] = []
+        """Plugins swapped out, to close off the executor's thread."""
         # sha256 on first ask: an 18 MB component takes a while to hash, and most runs never ask
         self._running = {
             stage.id: _Running(stage.config.plugin.wasm_path, None) for stage in plan.stages
@@ -285,10 +287,10 @@ class HotPlug:
             )
             self._finish(prepared.future, outcome)
             with self._lock:
+                self._retired.append((old, stage_id))
                 if self._worker is not None:
-                    self._worker.submit(_close_quietly, old, stage_id)
-                    continue
-            _close_quietly(old, stage_id)
+                    # closing can take a while (a pool's threads): not on the executor's thread
+                    self._worker.submit(self._close_retired)
         return list(ready)
 
     def close(self) -> None:
@@ -297,7 +299,9 @@ class HotPlug:
             self._closed = True
             worker = self._worker
         if worker is not None:
-            worker.shutdown(wait=True)
+            # queued requests are dropped (refused below), not compiled for nothing
+            worker.shutdown(wait=True, cancel_futures=True)
+        self._close_retired()
         with self._lock:
             ready, self._ready = self._ready, {}
             left = list(self._open)
@@ -305,6 +309,13 @@ class HotPlug:
             _close_quietly(prepared.plugin, stage_id)
         for future in left:
             self._finish(future, None)
+
+    def _close_retired(self) -> None:
+        """Close the plugins swapped out so far."""
+        with self._lock:
+            retired, self._retired = self._retired, []
+        for plugin, stage_id in retired:
+            _close_quietly(plugin, stage_id)
 
     # -- the worker thread ----------------------------------------------------
 
@@ -315,34 +326,18 @@ class HotPlug:
         future: Future[SwapOutcome],
         requested: float,
     ) -> None:
-        shown = None if path is None else str(path)
-        plugin: Plugin | None = None
         try:
-            if path is None:
-                raise _Refused("only WASM stages hot plug; this stage runs a native plugin")
-            sha = file_sha256(path)
-            plugin = self._load(stage.config, path)
-            info = self._check(stage, plugin)
-            self._probe(stage, plugin)
+            plugin, info, sha = self._opened(stage, path)
         except _Refused as exc:
-            self._refuse(future, stage.id, exc.reason, shown, requested, exc.plugin)
-            _close_quietly(plugin, stage.id)
-            return
-        except (DataFlareError, OSError) as exc:
-            self._refuse(future, stage.id, _why(exc), shown, requested)
-            _close_quietly(plugin, stage.id)
-            return
-        except Exception as exc:
-            # A plugin's own bug (any exception from describe/configure) is a refusal too.
-            self._refuse(future, stage.id, f"{type(exc).__name__}: {exc}", shown, requested)
-            _close_quietly(plugin, stage.id)
-            return
-        finally:
             with self._lock:
                 self._preparing[stage.id] -= 1
-        assert plugin is not None and path is not None
+            shown = None if path is None else str(path)
+            self._refuse(future, stage.id, exc.reason, shown, requested, exc.plugin)
+            return
+        assert path is not None
         prepared = _Prepared(plugin, info, path, sha, future, requested)
         with self._lock:
+            self._preparing[stage.id] -= 1  # in the same step as it becomes ready: never "idle"
             closed = self._closed
             superseded = None if closed else self._ready.get(stage.id)
             if not closed:
@@ -354,6 +349,28 @@ class HotPlug:
             _close_quietly(superseded.plugin, stage.id)
             reason = "superseded by a later request before it was applied"
             self._refuse(superseded.future, stage.id, reason, str(superseded.path), requested)
+
+    def _opened(self, stage: Stage[Plugin], path: Path | None) -> tuple[Plugin, PluginInfo, str]:
+        """The new plugin at `path`, checked, configured and probed; else `_Refused` (closed)."""
+        if path is None:
+            raise _Refused("only WASM stages hot plug; this stage runs a native plugin")
+        plugin: Plugin | None = None
+        try:
+            sha = file_sha256(path)
+            plugin = self._load(stage.config, path)
+            info = self._check(stage, plugin)
+            self._probe(stage, plugin)
+        except _Refused:
+            _close_quietly(plugin, stage.id)
+            raise
+        except (DataFlareError, OSError) as exc:
+            _close_quietly(plugin, stage.id)
+            raise _Refused(_why(exc)) from exc
+        except Exception as exc:
+            # A plugin's own bug (any exception from describe or configure) is a refusal too.
+            _close_quietly(plugin, stage.id)
+            raise _Refused(f"{type(exc).__name__}: {exc}") from exc
+        return plugin, info, sha
 
     def _check(self, stage: Stage[Plugin], plugin: Plugin) -> PluginInfo:
         """`plugin` described, its params checked and configured; `_Refused` if it does not fit."""
