@@ -60,9 +60,15 @@ def register(subparsers: Any) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    """Run the pipeline named in `args`; exit code 0, or 130 when interrupted."""
+    """Run the pipeline named in `args`; exit code 0, 2 for a refused --admin, 130 interrupted."""
+    from dataflare.pipeline.admin import AdminRefused
+
     with _stage_logging(args.verbose):
-        return _run(args)
+        try:
+            return _run(args)
+        except AdminRefused as exc:
+            print(f"dataflare: error: {exc}", file=sys.stderr)
+            return 2
 
 
 def _run(args: argparse.Namespace) -> int:
