@@ -27,6 +27,8 @@ bench-record`) to the tracked bench/RESULTS.md. Guests are built with `make` fir
     call) and a native `json.loads` loop, interleaved.
 (i) large records: 1024 records of 16 KiB through the 0.2 Rust guests in
     one batch (0.1 refused it).
+(s) hot-plug swap pause of a cached Rust and a cached Python component, p50 and
+    p99 over 20 swaps in a running pipeline (`bench/swap_pause.py`).
 
     python bench/run.py --only h    # some sections only; no RESULTS.md is written
 """
@@ -56,6 +58,7 @@ import load_times  # noqa: E402
 import memory  # noqa: E402
 import old_release  # noqa: E402
 import startup  # noqa: E402
+import swap_pause  # noqa: E402
 import time_split  # noqa: E402
 from dataflare import GuestTrap, PluginKind, Record, columns  # noqa: E402
 from dataflare._wit import types as wit  # noqa: E402
@@ -76,7 +79,7 @@ from stock_call import StockCall, plain  # noqa: E402
 
 GUESTS = {
     "rust": ["echo", "json_filter", "mask_email"],
-    "python": ["json_filter", "mask_email"],
+    "python": ["json_filter", "mask_email"],  # mask_email: (s) too
     "js": ["json_filter"],
 }
 STOCK_BUDGET = 512 * 1024  # bytes per call above which the stock path is not run
@@ -782,7 +785,7 @@ NOTES = [
 """The closing notes of RESULTS.md (issue 13: a missed target shows what bounds it)."""
 
 
-SECTIONS = "acdefghi"
+SECTIONS = "acdefghis"
 """Section letters in run order; (b) is measured with (a)."""
 
 
@@ -822,6 +825,7 @@ def main() -> None:
         # (h) costs milliseconds per sample: more of them steady its ratios
         "h": ("(h) byte-pointer ABI anchor", lambda: byte_abi(3 * reps)),
         "i": ("(i) large records", lambda: large_records(reps)),
+        "s": ("(s) hot-plug swap pause", lambda: swap_pause.rows(guest)),
     }
     if args.only is None:
         log("building guests...")
@@ -840,7 +844,7 @@ def main() -> None:
         for letter, lines in rows.items():
             print("\n".join([f"## {runners[letter][0]}", "", *lines, ""]))
         return
-    ab, c, d, e, f, g, h, i = (rows[letter] for letter in SECTIONS)
+    ab, c, d, e, f, g, h, i, swaps = (rows[letter] for letter in SECTIONS)
     cpu = platform.processor() or platform.machine()
     out = [
         "# `make bench` results",
@@ -949,6 +953,17 @@ def main() -> None:
         "WIT batch built once), fastest samples as in (h). mask_email masks every email.",
         "",
         *i,
+        "",
+        "## (s) hot-plug swap pause (20 reloads of a cached component in a running pipeline)",
+        "",
+        "JSON Lines in and out, batch 256; every 5 batches the transform stage reloads its",
+        "unchanged component (compiled once, then from the cache). Pause = from the end of",
+        "the last batch on the old plugin to the new one in place, just before the first",
+        "batch on it (`SwapOutcome.pause_ms`); p99 of 20 is the largest. Prepare = request",
+        "until ready (cache load, instantiate, configure, probe), on the hot-plug thread while",
+        "batches go on. Targets (issue 15): p99 at most 50 ms (Rust) and 200 ms (Python).",
+        "",
+        *swaps,
         "",
         *NOTES,
     ]

@@ -23,10 +23,15 @@ PACKAGE = ROOT / "host" / "dataflare"
 PYTEST_ONLY = {PACKAGE / "conformance" / "pytest_plugin.py"}
 
 
+def _canonical(name: str) -> str:
+    """PEP 503: `prometheus-client` and the installed `prometheus_client` are one project."""
+    return re.sub(r"[-_.]+", "-", name).lower()
+
+
 def _runtime_distributions() -> set[str]:
     project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
     # PEP 508: the name is the leading run of letters, digits, '.', '_' and '-'
-    return {re.match(r"[A-Za-z0-9._-]+", text)[0].lower() for text in project["dependencies"]}
+    return {_canonical(re.match(r"[A-Za-z0-9._-]+", text)[0]) for text in project["dependencies"]}
 
 
 def _top_level_imports(path: Path) -> set[str]:
@@ -49,7 +54,7 @@ def test_every_third_party_import_is_a_runtime_dependency() -> None:
         for name in _top_level_imports(path):
             if name in sys.stdlib_module_names or name in {"dataflare", "__future__"}:
                 continue
-            dists = {dist.lower() for dist in owners.get(name, [])}
+            dists = {_canonical(dist) for dist in owners.get(name, [])}
             if not dists:
                 pytest.fail(f"{path.relative_to(ROOT)} imports {name!r}, which is not installed")
             if not dists & runtime:

@@ -100,7 +100,7 @@ def test_unknown_entry_key_names_the_entry(write_yaml):
     message = only(problems_of(path))
     assert message == (
         f"{path}:4:5: sources entry 'src': unknown key 'confg'; expected one of: id, type, config, "
-        "on_error, dead_letter, limits, allow, workers (did you mean 'config'?)"
+        "on_error, dead_letter, limits, allow, workers, reload (did you mean 'config'?)"
     )
 
 

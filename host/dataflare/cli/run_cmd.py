@@ -1,13 +1,23 @@
-"""`dataflare run PIPELINE.yaml [--dry-run] [--quiet]`: validate, then run a pipeline."""
+"""`dataflare run PIPELINE.yaml [--dry-run] [--quiet] [--admin HOST:PORT]`: validate, then run.
+
+With ``--admin`` the run serves its admin API (`dataflare.pipeline.admin`):
+status, Prometheus metrics and hot plug, on loopback unless ``--admin-token``
+(or ``DATAFLARE_ADMIN_TOKEN``) is given.
+"""
 
 from __future__ import annotations
 
 import argparse
 import logging
+import os
+import sys
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from dataflare.pipeline import Executor
 
 __all__ = ["register"]
 
@@ -33,13 +43,32 @@ def register(subparsers: Any) -> None:
         default=0,
         help="more logs: -v info, -vv debug (plugin log lines are tagged with their stage id)",
     )
+    parser.add_argument(
+        "--admin",
+        metavar="HOST:PORT",
+        help="serve the admin API (GET /status, GET /metrics, POST /stages/ID/reload and "
+        "/stages/ID/plugin) here; loopback only unless --admin-token is given",
+    )
+    parser.add_argument(
+        "--admin-token",
+        metavar="TOKEN",
+        default=os.environ.get("DATAFLARE_ADMIN_TOKEN"),
+        help="the bearer token every POST to the admin API needs (default: "
+        "$DATAFLARE_ADMIN_TOKEN); required to listen beyond loopback",
+    )
     parser.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
-    """Run the pipeline named in `args`; exit code 0, or 130 when interrupted."""
+    """Run the pipeline named in `args`; exit code 0, 2 for a refused --admin, 130 interrupted."""
+    from dataflare.pipeline.admin import AdminRefused
+
     with _stage_logging(args.verbose):
-        return _run(args)
+        try:
+            return _run(args)
+        except AdminRefused as exc:
+            print(f"dataflare: error: {exc}", file=sys.stderr)
+            return 2
 
 
 def _run(args: argparse.Namespace) -> int:
@@ -48,8 +77,13 @@ def _run(args: argparse.Namespace) -> int:
 
     from dataflare.cli.run_display import Progress, summary_table
     from dataflare.pipeline import Executor, load_plan
+    from dataflare.pipeline.admin import check_bind, parse_address
     from dataflare.pipeline.interrupt import stop_on_sigint
 
+    # A bad address is refused before the plan loads any component.
+    address = parse_address(args.admin) if args.admin else None
+    if address is not None:
+        check_bind(address[0], args.admin_token)
     plan = load_plan(args.pipeline)
     # A pipeline writing records to stdout keeps stdout for them alone.
     data_on_stdout = any(
@@ -63,7 +97,10 @@ def _run(args: argparse.Namespace) -> int:
     executor = Executor(plan)
     live = console.is_terminal and not args.quiet and not data_on_stdout
     try:
-        with stop_on_sigint(threading.Event()) as stop:
+        with (
+            _admin(executor, address, args.admin_token),
+            stop_on_sigint(threading.Event()) as stop,
+        ):
             executor.stop = stop
             with Progress(executor.stats, console, enabled=live) as progress:
                 executor.on_batch = progress.update
@@ -73,6 +110,30 @@ def _run(args: argparse.Namespace) -> int:
             console.print(summary_table(executor.stats, title=f"pipeline {plan.config.name}"))
             console.file.flush()  # before any error message on stderr
     return 130 if executor.stats.interrupted else 0
+
+
+@contextmanager
+def _admin(
+    executor: Executor, address: tuple[str, int] | None, token: str | None
+) -> Iterator[None]:
+    """Serve `executor`'s admin API at `address` (if any) for the run's duration.
+
+    Its URL goes to stderr whatever --quiet says: with port 0 it is the only
+    way to learn the port.
+    """
+    if address is None:
+        yield
+        return
+    from dataflare.pipeline.admin import AdminServer
+
+    try:
+        server = AdminServer(executor, *address, token=token)
+    except BaseException:
+        executor.plan.close()  # the run never starts: nothing else will close its plugins
+        raise
+    with server:
+        print(f"admin API on {server.url}", file=sys.stderr, flush=True)
+        yield
 
 
 @contextmanager

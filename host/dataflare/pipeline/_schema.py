@@ -36,7 +36,17 @@ Section = Literal["sources", "processors", "sinks"]
 DEFAULT_BATCH_SIZE = 500
 ON_ERROR: tuple[OnError, ...] = ("fail", "skip", "dead_letter")
 TOP_KEYS = ("name", "batch_size", "state", "sources", "processors", "sinks")
-ENTRY_KEYS = ("id", "type", "config", "on_error", "dead_letter", "limits", "allow", "workers")
+ENTRY_KEYS = (
+    "id",
+    "type",
+    "config",
+    "on_error",
+    "dead_letter",
+    "limits",
+    "allow",
+    "workers",
+    "reload",
+)
 RESERVED: dict[str, str] = {}
 """Entry keys accepted by the grammar but not supported yet (none now)."""
 PLUGIN_KEYS = (
@@ -92,6 +102,8 @@ class StageConfig:
     """What a WASM stage may reach; nothing by default."""
     workers: int = 1
     """Pooled instances of a WASM filter/transform stage, run on threads (1: no pool)."""
+    reload: bool = False
+    """`reload: watch`: hot plug the WASM processor again when its `plugin_path` changes."""
 
     @property
     def where(self) -> str:

@@ -6,6 +6,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from dataflare.model import PluginKind
+from dataflare.pipeline._check_reload import ReloadChecker
 from dataflare.pipeline._check_sandbox import SandboxChecker
 from dataflare.pipeline._check_workers import WorkersChecker
 from dataflare.pipeline._checks import U32_MAX, suggest, type_name
@@ -33,7 +34,7 @@ from dataflare.runtime.capabilities import DENY_ALL
 __all__ = ["Validator"]
 
 
-class Validator(EntryChecker, SandboxChecker, WorkersChecker):
+class Validator(EntryChecker, SandboxChecker, WorkersChecker, ReloadChecker):
     """Turns the located YAML tree into a `PipelineConfig`, collecting every problem."""
 
     def __init__(
@@ -216,6 +217,11 @@ class Validator(EntryChecker, SandboxChecker, WorkersChecker):
             checked_workers = self.workers(entry["workers"], item.key_marks["workers"], ref, where)
             ok &= checked_workers is not None
             workers = checked_workers or workers
+        reload = False
+        if "reload" in entry:
+            checked_reload = self.reload(entry["reload"], item.key_marks["reload"], ref, where)
+            ok &= checked_reload is not None
+            reload = bool(checked_reload)
         if (
             section == "sources"
             and ref is not None
@@ -248,6 +254,7 @@ class Validator(EntryChecker, SandboxChecker, WorkersChecker):
             limits=limits,
             allow=allow,
             workers=workers,
+            reload=reload,
         )
 
     def _policy(

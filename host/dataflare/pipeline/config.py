@@ -40,6 +40,9 @@ Rules worth knowing:
   number of cores): N instances of the plugin, each batch split across them
   in order. A plugin that keeps state across records sees only its
   instance's share. Aggregates, sources, sinks and native stages reject it.
+* A WASM filter, transform or aggregate stage may take ``reload: watch``:
+  when its ``plugin_path`` file changes, the plugin is hot plugged
+  (`dataflare.pipeline.hotplug`). ``off`` (the default) swaps only on request.
 """
 
 from __future__ import annotations

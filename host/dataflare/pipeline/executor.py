@@ -59,6 +59,11 @@ request.
 State a batch needs on its way down (its `BatchCommit`: which position it
 commits) is passed from call to call, never kept on the executor; every
 commit decision is `checkpoints.Commits`'s, the executor only says when.
+
+Hot plug (`dataflare.pipeline.hotplug`): swaps are prepared on another
+thread; the executor puts them in place (`HotPlug.apply`) just before it
+takes a batch, and before aggregates emit, so each batch meets one version
+of every plugin. `state` says where the run is, for the admin API.
 """
 
 from __future__ import annotations
@@ -94,6 +99,7 @@ from dataflare.errors import (
 )
 from dataflare.model import PluginKind, Record
 from dataflare.pipeline.checkpoints import BatchCommit, Commits
+from dataflare.pipeline.hotplug import HotPlug, StageLoader
 from dataflare.pipeline.planner import (
     AggregateStage,
     FilterStage,
@@ -105,6 +111,7 @@ from dataflare.pipeline.planner import (
 )
 from dataflare.pipeline.poison_bisect import Isolator, Parts
 from dataflare.pipeline.prefetch import ReadAhead, Reader, ReadInline
+from dataflare.pipeline.reload_watch import ReloadWatch
 from dataflare.pipeline.source_reads import SourceRead, source_read
 from dataflare.pipeline.stage_calls import (
     BatchMiscount,
@@ -191,6 +198,11 @@ class _StageCalls:
             call = self._folds[stage.id] = aggregate_call(stage.plugin)
         return call
 
+    def forget(self, stage_id: str) -> None:
+        """Drop `stage_id`'s call: its plugin was swapped."""
+        for calls in (self._filters, self._transforms, self._folds, self._writes):
+            calls.pop(stage_id, None)
+
     def sink(self, stage: SinkStage) -> WriteCall:
         """`stage`'s write call."""
         call = self._writes.get(stage.id)
@@ -216,6 +228,7 @@ class Executor:
         *,
         stop: threading.Event | None = None,
         on_batch: Callable[[RunStats], None] | None = None,
+        hotplug_loader: StageLoader | None = None,
     ) -> None:
         self.plan = plan
         self.stop = stop or threading.Event()
@@ -235,6 +248,11 @@ class Executor:
         self._calls = _StageCalls()
         self._abandoned = threading.Event()
         """Set when the run fails: a source waiting on `PENDING` gives up."""
+        self.hotplug = HotPlug(
+            plan, load=hotplug_loader, accumulator=lambda stage: self._accs.get(stage, b"")
+        )
+        self.state = "starting"
+        """starting, running, finished, stopped (on request) or failed."""
 
     def run(self) -> RunStats:
         """Run to the end of every source (or a stop request); always closes every plugin.
@@ -243,11 +261,16 @@ class Executor:
         """
         self.stats.started = time.monotonic()
         ok = False
+        watch = ReloadWatch(self.hotplug, [s.id for s in self.plan.stages if s.config.reload])
         try:
+            watch.start()
             self._run()
             ok = True
         finally:
+            self.state = "failed" if not ok else "stopped" if self.stats.interrupted else "finished"
             self.stats.finished = time.monotonic()
+            watch.stop()
+            self.hotplug.close()
             failures = self.plan.close()
             for failure in failures:
                 _log.warning("%s", failure)
@@ -268,6 +291,7 @@ class Executor:
             if isinstance(processor, AggregateStage):
                 self._accs[processor.id] = self._call(processor, "init", processor.plugin.init)
         commits.start()
+        self.state = "running"
         self._read_all()
         if self.stop.is_set():
             self.stats.interrupted = True
@@ -302,14 +326,19 @@ class Executor:
                         active.remove(stage)
                         continue
                     batch, position = item
+                    self._swap()
+                    started = time.perf_counter()
                     if position is not None:
                         commit = self._commits.begin(stage, position)
                         self._take(stage, batch, commit)
                         self._commits.end(stage, commit)
                     else:
                         self._take(stage, batch, None)
+                    self.stats.batches.observe(time.perf_counter() - started)
                     if self.on_batch is not None:
                         self.on_batch(self.stats)
+                    # after the progress hook: a swap pause counts only the executor's own time
+                    self.hotplug.batch_done()
         except BaseException:
             self._abandoned.set()
             for reader in readers.values():
@@ -347,7 +376,13 @@ class Executor:
         self.stats.stages[stage.id].records_out += read.batch.num_rows
         self._push(read.batch, 0, commit)
 
+    def _swap(self) -> None:
+        """Put prepared hot-plug swaps in place (between batches only)."""
+        for stage_id in self.hotplug.apply():
+            self._calls.forget(stage_id)
+
     def _emit_aggregates(self) -> None:
+        self._swap()
         for index, stage in enumerate(self.plan.processors):
             if not isinstance(stage, AggregateStage):
                 continue
@@ -366,6 +401,7 @@ class Executor:
                 return
             stats = self.stats.stages[stage.id]
             stats.records_in += current.num_rows
+            self.hotplug.saw(stage.id, current)
             match stage:
                 case FilterStage():
                     current = self._filter(stage, current, commit)
@@ -524,7 +560,10 @@ class Executor:
         commit: BatchCommit | None,
     ) -> None:
         kind, message = _error_parts(exc)
-        self.stats.stages[stage.id].errors += 1
+        stats = self.stats.stages[stage.id]
+        stats.errors += 1
+        if kind == "limit":
+            stats.limits += 1
         policy = stage.config.on_error
         if policy == "fail":
             if stage.kind is PluginKind.SOURCE:

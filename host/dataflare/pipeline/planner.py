@@ -47,7 +47,9 @@ __all__ = [
     "TransformStage",
     "WasmLoader",
     "build_plan",
+    "check_params",
     "load_plan",
+    "stage_wasm_loader",
 ]
 
 WasmLoader = Callable[[Path, PluginKind, str | None, str], AnyPlugin]
@@ -230,10 +232,7 @@ def _build_stage(
     plugin: Plugin
     try:
         if ref.wasm_path is not None:
-            loader = wasm_loader or _default_wasm_loader(cfg)
-            if cfg.workers > 1:
-                # Each member comes from the stage's own loader: same limits and grants.
-                loader = pooled_loader(loader, cfg.workers)
+            loader = stage_wasm_loader(cfg, wasm_loader)
             plugin = loader(ref.wasm_path, ref.kind, ref.name, cfg.id)
         else:
             assert ref.name is not None
@@ -254,7 +253,7 @@ def _build_stage(
                 f"plugin {info.name!r} is a {info.kind.value} plugin; expected a "
                 f"{ref.kind.value} plugin",
             )
-        elif _check_params(cfg, info, problems):
+        elif check_params(cfg, info, problems):
             stage = _typed_stage(cfg, plugin, info)
             if stage is None:
                 problems.add(
@@ -299,7 +298,7 @@ def _typed_stage(cfg: StageConfig, plugin: Plugin, info: PluginInfo) -> _AnyStag
     return None
 
 
-def _check_params(cfg: StageConfig, info: PluginInfo, problems: Problems) -> bool:
+def check_params(cfg: StageConfig, info: PluginInfo, problems: Problems) -> bool:
     """Check names against the declared params, so each problem points at its key."""
     if not info.params:
         return True  # a plugin that declares nothing decides for itself in configure
@@ -324,6 +323,15 @@ def _check_params(cfg: StageConfig, info: PluginInfo, problems: Problems) -> boo
             )
             ok = False
     return ok
+
+
+def stage_wasm_loader(cfg: StageConfig, wasm_loader: WasmLoader | None = None) -> WasmLoader:
+    """How stage `cfg` loads its component: `wasm_loader` or the default, pooled by `workers`."""
+    loader = wasm_loader or _default_wasm_loader(cfg)
+    if cfg.workers > 1:
+        # Each member comes from the stage's own loader: same limits and grants.
+        loader = pooled_loader(loader, cfg.workers)
+    return loader
 
 
 def _close_quietly(plugin: Plugin) -> None:

@@ -13,15 +13,21 @@ sink       records sent records written -                failed records
 ========== ============ ============== ================= ==============
 
 A failed record is counted in ``errors`` whatever the policy did with it
-(skipped, or sent to a dead-letter sink).
+(skipped, or sent to a dead-letter sink); one that failed on a limit is also
+counted in ``limits``. `RunStats.batches` times each source batch from the
+moment it is taken until every sink has it, for the ``/metrics`` histogram.
 """
 
 from __future__ import annotations
 
+import bisect
 import time
 from dataclasses import dataclass, field
 
-__all__ = ["RunStats", "StageStats"]
+__all__ = ["BATCH_BUCKETS", "BatchTimes", "RunStats", "StageStats"]
+
+BATCH_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
+"""Upper bounds (seconds) of the batch latency histogram's buckets; +Inf follows."""
 
 
 @dataclass(slots=True)
@@ -37,6 +43,23 @@ class StageStats:
     errors: int = 0
     traps: int = 0
     """Guest calls that trapped (poison-record bisection tries included)."""
+    limits: int = 0
+    """Records that failed on a limit (fuel, memory, time, record size)."""
+
+
+@dataclass(slots=True)
+class BatchTimes:
+    """A histogram of batch latencies: counts per `BATCH_BUCKETS` bound (not cumulative)."""
+
+    counts: list[int] = field(default_factory=lambda: [0] * (len(BATCH_BUCKETS) + 1))
+    total: float = 0.0
+    count: int = 0
+
+    def observe(self, seconds: float) -> None:
+        """Count one batch that took `seconds`."""
+        self.counts[bisect.bisect_left(BATCH_BUCKETS, seconds)] += 1
+        self.total += seconds
+        self.count += 1
 
 
 @dataclass(slots=True)
@@ -47,6 +70,7 @@ class RunStats:
     started: float = field(default_factory=time.monotonic)
     finished: float | None = None
     interrupted: bool = False
+    batches: BatchTimes = field(default_factory=BatchTimes)
 
     def add(self, stage_id: str, kind: str, role: str) -> StageStats:
         """Register a stage; the order of calls is the display order."""
