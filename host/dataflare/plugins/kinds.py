@@ -307,8 +307,11 @@ class ColumnarSource(Protocol):
 class BatchedColumnarSource(Protocol):
     """A native source that reads batches and reports undecodable input beside them."""
 
-    def read_columns_batch(self, max_records: int) -> SourceColumns:
-        """Up to `max_records` rows and failures together; both empty at end of stream."""
+    def read_columns_batch(self, max_records: int) -> SourceColumns | Pending:
+        """Up to `max_records` rows and failures together; both empty at end of stream.
+
+        `PENDING`: nothing yet, ask again later (a followed file, a polled table).
+        """
         ...
 
 
