@@ -37,7 +37,11 @@ def register(subparsers: Any) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    """Run the pipeline named in `args`; exit code 0, or 130 when interrupted."""
+    """Run the pipeline named in `args`; exit code 0, or 130 when a bounded run was interrupted.
+
+    SIGINT or SIGTERM stops the run after the batch in flight (drained and
+    committed, plugins closed); a second one aborts it.
+    """
     with _stage_logging(args.verbose):
         return _run(args)
 
@@ -48,7 +52,7 @@ def _run(args: argparse.Namespace) -> int:
 
     from dataflare.cli.run_display import Progress, summary_table
     from dataflare.pipeline import Executor, load_plan
-    from dataflare.pipeline.interrupt import stop_on_sigint
+    from dataflare.pipeline.interrupt import stop_on_signals
 
     plan = load_plan(args.pipeline)
     # A pipeline writing records to stdout keeps stdout for them alone.
@@ -63,7 +67,7 @@ def _run(args: argparse.Namespace) -> int:
     executor = Executor(plan)
     live = console.is_terminal and not args.quiet and not data_on_stdout
     try:
-        with stop_on_sigint(threading.Event()) as stop:
+        with stop_on_signals(threading.Event()) as stop:
             executor.stop = stop
             with Progress(executor.stats, console, enabled=live) as progress:
                 executor.on_batch = progress.update
@@ -72,7 +76,9 @@ def _run(args: argparse.Namespace) -> int:
         if not args.quiet:
             console.print(summary_table(executor.stats, title=f"pipeline {plan.config.name}"))
             console.file.flush()  # before any error message on stderr
-    return 130 if executor.stats.interrupted else 0
+    # A stop is how an unbounded run ends (drained: 0); a bounded one stopped early is cut short.
+    stats = executor.stats
+    return 130 if stats.interrupted and not stats.unbounded else 0
 
 
 @contextmanager

@@ -32,8 +32,8 @@ not JSON) follows the source's ``on_error`` the same way, on the main thread
 and before the batch's records go on; its dead letter's value is the raw
 input. A source's read that fails as a whole stops the run.
 
-A stop request (the `stop` event; the CLI sets it on the first Ctrl-C) is
-honoured between batches, so every batch is written whole; batches already
+A stop request (the `stop` event; the CLI sets it on the first Ctrl-C or
+SIGTERM) is honoured between batches, so every batch is written whole; batches already
 read ahead go through first, so a stream such as stdin loses none. An interrupted
 run emits no aggregates (their input is incomplete). Without aggregates,
 positions are committed after every batch (`dataflare.pipeline.checkpoints`):
@@ -54,7 +54,9 @@ path only when it fails (for its error report or dead letter). A columnar
 source (`read_columns`) may answer `PENDING`: the stream goes on, and the
 source is asked again after a short pause (doubling from
 `PENDING_FIRST_WAIT` up to `PENDING_MAX_WAIT`), or reading stops at a stop
-request.
+request. A source whose stream never ends (`plugins.kinds.is_unbounded`: a
+followed file, a polled table) is read until a stop request, which is then
+the normal end of the run (`RunStats.unbounded`).
 
 State a batch needs on its way down (its `BatchCommit`: which position it
 commits) is passed from call to call, never kept on the executor; every
@@ -122,7 +124,7 @@ from dataflare.pipeline.stage_calls import (
     transform_call,
 )
 from dataflare.pipeline.stats import RunStats
-from dataflare.plugins.kinds import Plugin, SourceColumns
+from dataflare.plugins.kinds import Plugin, SourceColumns, is_unbounded
 
 __all__ = [
     "META_KIND",
@@ -223,6 +225,7 @@ class Executor:
         self.stats = RunStats()
         for stage in plan.sources:
             self.stats.add(stage.id, stage.kind.value, "source")
+        self.stats.unbounded = any(is_unbounded(stage.plugin) for stage in plan.sources)
         for processor in plan.processors:
             self.stats.add(processor.id, processor.kind.value, "processor")
         for sink in plan.sinks:
@@ -271,7 +274,12 @@ class Executor:
         self._read_all()
         if self.stop.is_set():
             self.stats.interrupted = True
-            _log.warning("stopped on request; aggregates not emitted, last batch positions kept")
+            if self.stats.unbounded and not self._accs:
+                _log.info("stopped on request: every batch read was written and committed")
+            else:
+                _log.warning(
+                    "stopped on request; aggregates not emitted, last batch positions kept"
+                )
         else:
             self._emit_aggregates()
         for sink in [*plan.sinks, *plan.dead_letters.values()]:

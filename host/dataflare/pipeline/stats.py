@@ -47,6 +47,8 @@ class RunStats:
     started: float = field(default_factory=time.monotonic)
     finished: float | None = None
     interrupted: bool = False
+    unbounded: bool = False
+    """Some source ends only when the run is stopped: a stop is how the run ends."""
 
     def add(self, stage_id: str, kind: str, role: str) -> StageStats:
         """Register a stage; the order of calls is the display order."""

@@ -69,6 +69,8 @@ __all__ = [
     "SourceColumns",
     "SourcePlugin",
     "TransformPlugin",
+    "UnboundedSource",
+    "is_unbounded",
 ]
 
 T = TypeVar("T")
@@ -301,6 +303,20 @@ class ColumnarSource(Protocol):
     def read_columns(self, max_records: int) -> pa.RecordBatch | Pending | EndOfStream:
         """Up to `max_records` rows (at least one), `PENDING`, or `END`."""
         ...
+
+
+@runtime_checkable
+class UnboundedSource(Protocol):
+    """A source that may never end (a followed file, a polled table, a stream)."""
+
+    def unbounded(self) -> bool:
+        """True when, as configured, the stream ends only when the run is stopped."""
+        ...
+
+
+def is_unbounded(source: object) -> bool:
+    """Whether `source` says its stream ends only when the run is stopped."""
+    return isinstance(source, UnboundedSource) and source.unbounded()
 
 
 @runtime_checkable
