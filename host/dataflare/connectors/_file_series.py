@@ -14,20 +14,46 @@ says which file comes once the current one is read to its end:
 A file is known by its identity (`FileId`: st_dev, st_ino), not its name, so
 a saved position (`FilePosition`) finds its file again after a rotation
 while the pipeline was stopped (`FileSeries.find` looks among the matches,
-then in the path's folder).
+then in the path's folder). An inode number is reused once its file is
+deleted, so the position also keeps a digest of the file's first bytes
+(`head_digest`, up to `HEAD_BYTES` of what was read): a new file that got
+the old one's inode is not taken for it.
 """
 
 from __future__ import annotations
 
 import contextlib
 import glob
+import hashlib
 import json
 import os
 from dataclasses import dataclass
 
 from dataflare.errors import ProcessingError
 
-__all__ = ["FileId", "FilePosition", "FileSeries"]
+__all__ = ["HEAD_BYTES", "FileId", "FilePosition", "FileSeries", "head_digest", "is_glob"]
+
+HEAD_BYTES = 64
+"""How many of a file's first bytes tell it from a later file with the same inode."""
+
+
+def head_digest(fd: int, size: int) -> str:
+    """A digest of the first `size` bytes (at most `HEAD_BYTES`) of the open file `fd`."""
+    size = min(size, HEAD_BYTES)
+    return f"{size}:{hashlib.blake2b(os.pread(fd, size, 0), digest_size=8).hexdigest()}"
+
+
+def _head_of(path: str, digest: str) -> bool:
+    """Whether the file at `path` starts with the bytes `digest` was made of."""
+    size = int(digest.partition(":")[0])
+    try:
+        fd = os.open(path, os.O_RDONLY)
+    except OSError:
+        return False
+    try:
+        return head_digest(fd, size) == digest
+    finally:
+        os.close(fd)
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,6 +81,8 @@ class FilePosition:
     file: FileId | None
     offset: int
     line: int
+    head: str | None = None
+    """`head_digest` of the file's first bytes (up to `offset`)."""
 
     def encode(self) -> bytes:
         """The position as the checkpoint's JSON."""
@@ -63,6 +91,8 @@ class FilePosition:
             doc["path"] = self.path
         if self.file is not None:
             doc["dev"], doc["ino"] = self.file.dev, self.file.ino
+        if self.head is not None:
+            doc["head"] = self.head
         return json.dumps(doc).encode("utf-8")
 
     @classmethod
@@ -73,11 +103,14 @@ class FilePosition:
             path = doc.get("path")
             file = FileId(int(doc["dev"]), int(doc["ino"])) if "ino" in doc else None
             offset, line = int(doc["offset"]), int(doc["line"])
+            head = doc.get("head")
+            if head is not None:
+                int(head.partition(":")[0])
         except (ValueError, KeyError, TypeError, AttributeError) as exc:
             raise ProcessingError(f"plugin {plugin!r}: unreadable position {data[:80]!r}") from exc
-        if path is not None and not isinstance(path, str):
+        if not isinstance(path, str | None) or not isinstance(head, str | None):
             raise ProcessingError(f"plugin {plugin!r}: unreadable position {data[:80]!r}")
-        return cls(path, file, offset, line)
+        return cls(path, file, offset, line, head)
 
 
 def is_glob(path: str) -> bool:
@@ -134,10 +167,11 @@ class FileSeries:
                 candidates += sorted(e.path for e in os.scandir(folder) if e.is_file())
         for candidate in candidates:
             try:
-                if FileId.of(os.stat(candidate)) == saved.file:
-                    return candidate
+                same = FileId.of(os.stat(candidate)) == saved.file
             except OSError:
                 continue
+            if same and (saved.head is None or _head_of(candidate, saved.head)):
+                return candidate
         return None
 
     def after_gone(self, saved: FilePosition) -> str | None:

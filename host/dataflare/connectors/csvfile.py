@@ -31,7 +31,13 @@ from collections.abc import Iterator, Mapping, Sequence
 from typing import IO, Any
 
 from dataflare import jsonio
-from dataflare.connectors._file_series import FileId, FilePosition, FileSeries, is_glob
+from dataflare.connectors._file_series import (
+    FileId,
+    FilePosition,
+    FileSeries,
+    head_digest,
+    is_glob,
+)
 from dataflare.connectors._resume import Resume, close_durably, size_of, sync
 from dataflare.errors import ConfigurationError, PluginError, PluginIoError, SerializationError
 from dataflare.model import ParamInfo, Record
@@ -201,7 +207,8 @@ class CsvSource(SourceBase):
         # the reader never reads ahead of the row it returns: the file stands right after it
         offset = self._file.tell()
         line = self._line_base + self._reader.line_num
-        return FilePosition(self._path, self._id, offset, line).encode()
+        head = head_digest(self._file.fileno(), offset)
+        return FilePosition(self._path, self._id, offset, line, head).encode()
 
     def restore(self, position: bytes) -> None:
         """Continue after a position from `checkpoint`, in the file it names (by identity).

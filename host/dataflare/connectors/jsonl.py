@@ -49,7 +49,13 @@ import pyarrow.compute as pc
 from dataflare import jsonio
 from dataflare.columns import PENDING, Pending, RecordError, from_records, from_values, to_records
 from dataflare.connectors._chunked_lines import ChunkedLines, LineTooLong
-from dataflare.connectors._file_series import FileId, FilePosition, FileSeries, is_glob
+from dataflare.connectors._file_series import (
+    FileId,
+    FilePosition,
+    FileSeries,
+    head_digest,
+    is_glob,
+)
 from dataflare.connectors._resume import Resume, close_durably, size_of, sync
 from dataflare.errors import (
     ConfigurationError,
@@ -402,8 +408,7 @@ class JsonlSource(_LineSource):
         if following is None:
             if not self._follow:
                 return SourceColumns(from_values(pa.array([], pa.binary())))
-            self._check_truncated()
-            return PENDING
+            return None if self._truncated() else PENDING
         if not self._final:
             # another file took over: this one is complete, its unfinished last line too
             self._final = True
@@ -414,10 +419,10 @@ class JsonlSource(_LineSource):
             return PENDING  # gone again before it could be opened
         return None
 
-    def _check_truncated(self) -> None:
+    def _truncated(self) -> bool:
         """A followed file cut shorter than what was read (copytruncate) is read again from 0."""
         if self._stream is None:
-            return
+            return False
         try:
             size = os.fstat(self._stream.fileno()).st_size
         except OSError as exc:
@@ -429,6 +434,8 @@ class JsonlSource(_LineSource):
                 size,
             )
             self._seek(0, 0)
+            return True
+        return False
 
     def _switch(self, path: str) -> bool:
         """Read `path` from its start from now on; False when it is gone (followed input)."""
@@ -465,7 +472,10 @@ class JsonlSource(_LineSource):
         """With ``resume`` (or ``follow``): the file (name, identity), offset and line, as JSON."""
         if not self._resumes:
             return b""
-        return FilePosition(self._file, self._id, self._offset, self._line).encode()
+        head = None
+        if self._stream is not None and self._file is not None:
+            head = head_digest(self._stream.fileno(), self._offset)
+        return FilePosition(self._file, self._id, self._offset, self._line, head).encode()
 
     def restore(self, position: bytes) -> None:
         """Continue after a position from `checkpoint`, in the file it names.
