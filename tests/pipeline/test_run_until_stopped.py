@@ -9,6 +9,7 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -221,3 +222,29 @@ def test_rate_meter_is_the_growth_over_its_window(steps):
         old = [(t, c) for t, c in history if now - t >= 5.0]
         then, before = old[-1] if old else history[0]
         assert rate == pytest.approx((count - before) / (now - then))
+
+
+def test_an_idle_followed_source_does_not_hold_up_another_source(tmp_path):
+    (tmp_path / "idle.jsonl").write_text("")
+    (tmp_path / "busy.jsonl").write_text("".join(f'{{"n": {n}}}\n' for n in range(300)))
+    (tmp_path / "pipeline.yaml").write_text(
+        """
+        batch_size: 10
+        sources:
+          - {id: idle, type: jsonl, config: {path: idle.jsonl, follow: true}}
+          - {id: busy, type: jsonl, config: {path: busy.jsonl, follow: true}}
+        sinks:
+          - {id: out, type: jsonl, config: {path: out.jsonl}}
+        """
+    )
+    executor = Executor(load_plan(tmp_path / "pipeline.yaml"))
+    executor.on_batch = lambda stats: stats.records_read >= 300 and executor.stop.set()
+    # a guard, not a measure: without it a regression would hang the suite
+    guard = threading.Timer(60, executor.stop.set)
+    guard.start()
+    try:
+        stats = executor.run()
+    finally:
+        guard.cancel()
+    assert stats.records_read == 300
+    assert written(tmp_path / "out.jsonl") == list(range(300))

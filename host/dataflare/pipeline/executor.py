@@ -149,7 +149,14 @@ _log = logging.getLogger("dataflare.pipeline")
 T = TypeVar("T")
 O = TypeVar("O")  # noqa: E741 - outcome type
 
-_Batch = tuple[SourceColumns, bytes | None]  # what was read, the position after it
+
+class _Idle:
+    """In place of a position: the source had nothing yet, and other sources are read meanwhile."""
+
+
+_NOTHING_YET = _Idle()
+
+_Batch = tuple[SourceColumns, bytes | _Idle | None]  # what was read, the position after it
 
 _ERRORS = ErrorParts()
 _FILTERS = FilterParts()
@@ -160,7 +167,8 @@ _EMPTY = empty_batch()
 
 
 def _no_records(item: _Batch) -> bool:
-    return item[0].empty
+    """Whether `item` ends its source's stream."""
+    return item[0].empty and item[1] is not _NOTHING_YET
 
 
 class _StageCalls:
@@ -299,8 +307,10 @@ class Executor:
                 if wasm
                 else ReadInline[_Batch](stage.id, read, _no_records)
             )
+        idle_wait = PENDING_FIRST_WAIT
         try:
             while active:
+                busy = False
                 for stage in list(active):
                     if self.stop.is_set():
                         for reader in readers.values():
@@ -308,8 +318,12 @@ class Executor:
                     item = readers[stage.id].next()
                     if item is None:
                         active.remove(stage)
+                        busy = True
                         continue
                     batch, position = item
+                    if isinstance(position, _Idle):
+                        continue
+                    busy = True
                     if position is not None:
                         commit = self._commits.begin(stage, position)
                         self._take(stage, batch, commit)
@@ -318,6 +332,11 @@ class Executor:
                         self._take(stage, batch, None)
                     if self.on_batch is not None:
                         self.on_batch(self.stats)
+                if busy:
+                    idle_wait = PENDING_FIRST_WAIT
+                else:  # every source had nothing yet: pause as one source would
+                    self.stop.wait(idle_wait)
+                    idle_wait = min(idle_wait * 2, PENDING_MAX_WAIT)
         except BaseException:
             self._abandoned.set()
             for reader in readers.values():
@@ -329,12 +348,16 @@ class Executor:
 
         A source with nothing yet (`PENDING`) is asked again after a pause
         that doubles up to `PENDING_MAX_WAIT`; a stop request ends its stream
-        instead. Runs on the source's `ReadAhead` thread.
+        instead. With several sources it answers `_NOTHING_YET` at once, so an
+        idle source does not hold up the others (`_read_all` pauses when they
+        all are idle). Runs on the source's `ReadAhead` thread, if it has one.
         """
         size = self.plan.config.batch_size
         outcome = self._call(stage, "read", partial(read, size))
         wait = PENDING_FIRST_WAIT
         while outcome is PENDING:
+            if len(self.plan.sources) > 1:
+                return SourceColumns(_EMPTY), _NOTHING_YET
             if self.stop.wait(wait) or self._abandoned.is_set():
                 return SourceColumns(_EMPTY), None
             wait = min(wait * 2, PENDING_MAX_WAIT)
