@@ -248,3 +248,17 @@ def test_an_idle_followed_source_does_not_hold_up_another_source(tmp_path):
         guard.cancel()
     assert stats.records_read == 300
     assert written(tmp_path / "out.jsonl") == list(range(300))
+
+
+def test_a_sink_writing_a_file_the_source_glob_matches_is_refused(tmp_path):
+    path = tmp_path / "pipeline.yaml"
+    path.write_text(
+        "sources:\n"
+        "  - {id: a, type: jsonl, config: {path: 'in-*.jsonl', follow: true}}\n"
+        "sinks:\n"
+        "  - {id: out, type: jsonl, config: {path: in-out.jsonl}}\n"
+    )
+    with pytest.raises(ConfigFileError) as info:
+        load_plan(path)
+    assert f"{path}:4:" in str(info.value)
+    assert "the same file that source 'a' reads" in str(info.value)
