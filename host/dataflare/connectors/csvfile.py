@@ -1,6 +1,10 @@
 """CSV file source and sink (``csv``): a row is a JSON object keyed by the header.
 
-Reading: the first row is the header; each later row becomes the value
+Reading: ``path`` is a file or a glob (``in-*.csv``), whose matches are read
+in name order, each with its own header. With ``resume: true`` the
+checkpoint names the file (name, identity, a digest of its first bytes) and
+the byte offset after the last row, and a rerun continues there. The first
+row is the header; each later row becomes the value
 ``{"<column>": <cell>, ...}`` (JSON, header order). With ``infer_types:
 true`` (the default) cells that read as integers or decimals become
 numbers; everything else stays a string (CSV has no types). ``key_field``

@@ -27,9 +27,16 @@ as line by line; the sink writes a batch's values with one join. Other
 formats go record by record.
 
 A ``jsonl`` file is read whole on every run unless ``resume: true``: then
-its checkpoint is the byte offset after the last line read and a rerun
-continues there (lines appended since are read; a file replaced by a
-shorter one is an error). ``stdin`` has no position.
+its checkpoint is the file (name, identity, a digest of its first bytes), the
+byte offset and line after the last line read, and a rerun continues there
+(lines appended since are read; a file replaced by a shorter one is an
+error). ``path`` may be a glob, read in name order
+(`dataflare.connectors._file_series`). With ``follow: true`` the source
+never ends: at the end of the input it answers `PENDING` until more is
+appended, a last line waits for its newline, a file renamed away (rotated)
+is read to its end before the new file at the path, and a glob's later
+matches are read as they appear; ``follow`` implies ``resume`` unless
+``resume: false`` is given. ``stdin`` has no position.
 """
 
 from __future__ import annotations
