@@ -27,6 +27,8 @@ bench-record`) to the tracked bench/RESULTS.md. Guests are built with `make` fir
     call) and a native `json.loads` loop, interleaved.
 (i) large records: 1024 records of 16 KiB through the 0.2 Rust guests in
     one batch (0.1 refused it).
+(j) a followed JSON Lines pipeline in steady state vs the bounded run of the
+    same pipeline, same process (`bench/follow_throughput.py`; target 0.8x).
 (s) hot-plug swap pause of a cached Rust and a cached Python component, p50 and
     p99 over 20 swaps in a running pipeline (`bench/swap_pause.py`).
 
@@ -53,6 +55,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "bench"))
 
 import byte_abi_call  # noqa: E402
+import follow_throughput  # noqa: E402
 import guest_cost  # noqa: E402
 import load_times  # noqa: E402
 import memory  # noqa: E402
@@ -785,7 +788,7 @@ NOTES = [
 """The closing notes of RESULTS.md (issue 13: a missed target shows what bounds it)."""
 
 
-SECTIONS = "acdefghis"
+SECTIONS = "acdefghijs"
 """Section letters in run order; (b) is measured with (a)."""
 
 
@@ -825,6 +828,7 @@ def main() -> None:
         # (h) costs milliseconds per sample: more of them steady its ratios
         "h": ("(h) byte-pointer ABI anchor", lambda: byte_abi(3 * reps)),
         "i": ("(i) large records", lambda: large_records(reps)),
+        "j": ("(j) followed JSONL", lambda: follow_throughput.rows(args.quick)),
         "s": ("(s) hot-plug swap pause", lambda: swap_pause.rows(guest)),
     }
     if args.only is None:
@@ -844,7 +848,7 @@ def main() -> None:
         for letter, lines in rows.items():
             print("\n".join([f"## {runners[letter][0]}", "", *lines, ""]))
         return
-    ab, c, d, e, f, g, h, i, swaps = (rows[letter] for letter in SECTIONS)
+    ab, c, d, e, f, g, h, i, j, swaps = (rows[letter] for letter in SECTIONS)
     cpu = platform.processor() or platform.machine()
     out = [
         "# `make bench` results",
@@ -953,6 +957,18 @@ def main() -> None:
         "WIT batch built once), fastest samples as in (h). mask_email masks every email.",
         "",
         *i,
+        "",
+        "## (j) a followed JSON Lines file in steady state vs the bounded run",
+        "",
+        "The same pipeline (native stages, batch 1024) over the same input, the source's",
+        "`follow`/`resume` apart, in this process, interleaved; records/s from the first",
+        "batch to the last input record (start-up and closing left out). A followed source",
+        "keeps its position, so every batch is committed (sink fsync and state save per",
+        "batch): the bounded run of the same pipeline is the one with `resume: true`. The",
+        "last two columns show the commits' cost apart from following. On a shared disk",
+        "the commit rows measure fsync latency, which moves by several times between runs.",
+        "",
+        *j,
         "",
         "## (s) hot-plug swap pause (20 reloads of a cached component in a running pipeline)",
         "",

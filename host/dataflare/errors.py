@@ -173,9 +173,13 @@ class ProcessingError(PluginError):
 
 
 class ConfigurationError(PluginError):
-    """A parameter is missing or invalid."""
+    """A parameter is missing or invalid; `param` names it when one is to blame."""
 
     kind = "configuration"
+
+    def __init__(self, message: str, *, param: str | None = None) -> None:
+        super().__init__(message)
+        self.param = param
 
 
 class PluginIoError(PluginError):

@@ -10,11 +10,12 @@ from collections.abc import Callable, Iterator
 
 import psycopg
 import pytest
-from dataflare.connectors import PostgresSink, PostgresSource, SqliteSink, SqliteSource
+from dataflare.columns import PENDING
+from dataflare.connectors import PostgresSink, PostgresSource, SqliteSink, SqliteSource, _sql_source
 from dataflare.connectors._rows import FieldsCodec, envelope_row_to_record, record_to_envelope_row
 from dataflare.errors import ConfigurationError, PluginIoError, ProcessingError
 from dataflare.model import Record
-from hypothesis import given, settings
+from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 
@@ -160,6 +161,73 @@ def test_incremental_source_resumes_after_the_last_row(db, table_name):
     assert [d["id"] for d in values(read_all(again))] == [4, 5]
     assert json.loads(again.checkpoint())["after"] == 5
     again.close()
+
+
+class FakeClock:
+    """`time` for the SQL source: `monotonic` moves only when the test says."""
+
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def monotonic(self) -> float:
+        return self.now
+
+
+@pytest.fixture
+def clock(monkeypatch) -> FakeClock:
+    fake = FakeClock()
+    monkeypatch.setattr(_sql_source, "time", fake)
+    return fake
+
+
+def polled_ids(source, batch: int) -> list[int]:
+    """Rows readable now, up to the first PENDING."""
+    out = []
+    while (read := source.read_columns_batch(batch)) is not PENDING:
+        assert read.batch.num_rows, "a polling source never ends"
+        out += [json.loads(v)["id"] for v in read.batch.column("value").to_pylist()]
+    return out
+
+
+@settings(
+    max_examples=15, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(rounds=st.lists(st.integers(0, 7), min_size=1, max_size=5), batch=st.integers(1, 4))
+def test_polling_sees_new_rows_between_pending_reads(db, clock, rounds, batch):
+    table = f"t_{uuid.uuid4().hex[:12]}"
+    db.execute(f'CREATE TABLE "{table}" (id INTEGER, v TEXT)')
+    source = db.source(table=table, incremental_column="id", poll_interval_ms="500")
+    assert source.unbounded()
+    written: list[int] = []
+    got: list[int] = []
+    try:
+        assert polled_ids(source, batch) == []  # the first poll is at once: nothing yet
+        for count in rounds:
+            new = list(range(len(written) + 1, len(written) + count + 1))
+            for i in new:
+                db.execute(f"INSERT INTO \"{table}\" VALUES ({i}, 'x')")
+            written += new
+            assert polled_ids(source, batch) == []  # the interval has not passed
+            clock.now += 0.5
+            got += polled_ids(source, batch)
+            assert got == written
+        clock.now += 0.5
+        assert polled_ids(source, batch) == []  # nothing new: the poll finds nothing
+    finally:
+        source.close()
+    assert json.loads(source.checkpoint() or b'{"after": 0}')["after"] == (written or [0])[-1]
+
+
+def test_poll_interval_needs_an_incremental_column_and_a_positive_whole_number(db, table_name):
+    for params, message in [
+        ({"poll_interval_ms": "100"}, "poll_interval_ms needs incremental_column"),
+        ({"poll_interval_ms": "0", "incremental_column": "id"}, "whole number of milliseconds"),
+        ({"poll_interval_ms": "1.5", "incremental_column": "id"}, "whole number of milliseconds"),
+    ]:
+        source = (SqliteSource if db.name == "sqlite" else PostgresSource)()
+        with pytest.raises(ConfigurationError, match=message) as info:
+            source.configure({**db.conn, "table": table_name, **params})
+        assert info.value.param == "poll_interval_ms"
 
 
 def test_query_source(db, table_name):

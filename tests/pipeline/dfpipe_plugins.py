@@ -197,3 +197,18 @@ class DownSink(_Closing, SinkBase):
 
     def write_batch(self, records: Sequence[Record]) -> list[ProcessingError | None]:  # type: ignore[override]
         raise PluginIoError("connection refused")
+
+
+@register("sink", "test_stuck")
+class StuckSink(_Closing, SinkBase):
+    """A sink whose first write hangs (for a minute), after touching `started_path`.
+
+    Its run cannot drain in time: only a second stop signal ends it soon.
+    """
+
+    params = (ParamInfo("started_path", required=True), *_CLOSE)
+
+    def write(self, record: Record) -> None:
+        with open(self.param("started_path"), "a", encoding="utf-8"):
+            pass
+        time.sleep(60)

@@ -216,8 +216,9 @@ def test_missing_files(write_yaml):
         f"{path}:6:69: processors entry 'w': `plugin_path`: file not found: {path.parent / 'plugins/missing.wasm'}"
         in problems
     )
+    # a parameter a plugin blames in configure is pointed at, not the whole config
     assert (
-        f"{path}:2:34: sources entry 'a': configure failed (configuration): plugin 'jsonl': "
+        f"{path}:2:35: sources entry 'a': configure failed (configuration): plugin 'jsonl': "
         f"input file not found: {path.parent / 'nowhere.jsonl'}"
     ) in problems
 

@@ -51,7 +51,9 @@ def test_the_sink_records_the_position_of_batches_it_got_nothing_from(tmp_path):
         ((scope, source, position),) = db.execute("SELECT * FROM dataflare_positions").fetchall()
     assert scope.endswith("p.state.json#db") and source == "src"
     saved = json.loads((tmp_path / ".dataflare" / "p.state.json").read_text())
-    assert json.loads(position) == {"offset": 90, "line": 10}
+    # a jsonl position also names its file (name, identity, first bytes' digest)
+    assert json.loads(position) | {"offset": 90, "line": 10} == json.loads(position)
+    assert json.loads(position)["path"] == str(tmp_path / "in.jsonl")
     assert saved["sources"]["src"]["plugin"] == "native:jsonl"
 
 

@@ -60,7 +60,12 @@ def register(subparsers: Any) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    """Run the pipeline named in `args`; exit code 0, 2 for a refused --admin, 130 interrupted."""
+    """Run the pipeline named in `args`; exit code 0, 2 for a refused --admin, 130 interrupted.
+
+    SIGINT or SIGTERM stops the run after the batch in flight (drained and
+    committed, plugins closed); a second one aborts it. A drained unbounded run
+    exits 0; a bounded run stopped early exits 130.
+    """
     from dataflare.pipeline.admin import AdminRefused
 
     with _stage_logging(args.verbose):
@@ -78,7 +83,7 @@ def _run(args: argparse.Namespace) -> int:
     from dataflare.cli.run_display import Progress, summary_table
     from dataflare.pipeline import Executor, load_plan
     from dataflare.pipeline.admin import check_bind, parse_address
-    from dataflare.pipeline.interrupt import stop_on_sigint
+    from dataflare.pipeline.interrupt import stop_on_signals
 
     # A bad address is refused before the plan loads any component.
     address = parse_address(args.admin) if args.admin else None
@@ -99,7 +104,7 @@ def _run(args: argparse.Namespace) -> int:
     try:
         with (
             _admin(executor, address, args.admin_token),
-            stop_on_sigint(threading.Event()) as stop,
+            stop_on_signals(threading.Event()) as stop,
         ):
             executor.stop = stop
             with Progress(executor.stats, console, enabled=live) as progress:
@@ -109,7 +114,9 @@ def _run(args: argparse.Namespace) -> int:
         if not args.quiet:
             console.print(summary_table(executor.stats, title=f"pipeline {plan.config.name}"))
             console.file.flush()  # before any error message on stderr
-    return 130 if executor.stats.interrupted else 0
+    # A stop is how an unbounded run ends (drained: 0); a bounded one stopped early is cut short.
+    stats = executor.stats
+    return 130 if stats.interrupted and not stats.unbounded else 0
 
 
 @contextmanager

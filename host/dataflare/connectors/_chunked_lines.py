@@ -4,9 +4,12 @@
 way `readline` would have given them one by one: a line ends at ``\\n``, its
 trailing ``\\r``s are not part of it, a line of only whitespace
 (`bytes.strip`) is skipped but counted, and the last line may lack its
-``\\n``. Finding the line ends is one numpy comparison per chunk, and a
-column's bytes are the window's bytes with the line ends removed by one
-`bytes.replace`, so a line costs tens of nanoseconds, not a Python object.
+``\\n``, unless the stream may still grow (`ChunkedLines.final` false: a
+followed file): then an unfinished last line waits in the buffer for its
+``\\n``, and a later `take` reads on from there. Finding the line ends is
+one numpy comparison per chunk, and a column's bytes are the window's bytes
+with the line ends removed by one `bytes.replace`, so a line costs tens of
+nanoseconds, not a Python object.
 """
 
 from __future__ import annotations
@@ -52,8 +55,10 @@ class Lines:
 class ChunkedLines:
     """Reads `stream` in chunks of `chunk` bytes and hands out lines in batches."""
 
-    def __init__(self, stream: IO[bytes], chunk: int = CHUNK_BYTES) -> None:
+    def __init__(self, stream: IO[bytes], chunk: int = CHUNK_BYTES, *, final: bool = True) -> None:
         self._stream = stream
+        self.final = final
+        """Whether the stream's end is the input's end (false: it may still grow)."""
         self._chunk = chunk
         self._buf = b""
         self._pos = 0
@@ -110,6 +115,8 @@ class ChunkedLines:
                 else (self._stream.read(self._chunk))
             )
             if not chunk:
+                if not self.final:
+                    break  # more may be appended: an unfinished line waits for its end
                 self._eof = True
                 if size > tail:
                     chunks.append(b"\n")  # the last line lacks its end

@@ -8,7 +8,10 @@ Source: ``table`` or ``query``; with ``incremental_column`` the rows are read
 in that column's order and the checkpoint is the last value read, so a rerun
 (the executor restores the saved position) reads only rows with a greater
 value. Use a column that only grows, such as a serial id: rows added later
-with an equal value, and rows where it is NULL, are not read again.
+with an equal value, and rows where it is NULL, are not read again. With
+``poll_interval_ms`` the source never ends: after the last row it runs the
+query again (rows past the last value) every that many milliseconds, and has
+nothing (`PENDING`) in between, until the run is stopped.
 
 Sink: ``mode: insert`` or ``upsert`` (``INSERT ... ON CONFLICT (upsert_key)
 DO UPDATE``). A missing table is created from the first batch when
@@ -39,6 +42,10 @@ SOURCE_PARAMS = (
         "format",
         "fields (a row is a JSON object) or record (key, value, timestamp, metadata)",
         default="fields",
+    ),
+    ParamInfo(
+        "poll_interval_ms",
+        "with incremental_column: after the last row, ask again every N ms until stopped",
     ),
 )
 SINK_PARAMS = (

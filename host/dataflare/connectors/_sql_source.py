@@ -1,16 +1,26 @@
-"""The SQL source shared by SQLite and PostgreSQL: table or query, optionally incremental."""
+"""The SQL source shared by SQLite and PostgreSQL: table or query, optionally incremental.
+
+With ``poll_interval_ms`` (and an incremental column) the source is
+unbounded: when a query's rows are all read, its transaction ends (no
+snapshot is held between polls) and the next read after the interval runs
+it again for the rows past the last value; reads before then answer
+`PENDING`.
+"""
 
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Callable, Mapping
 from typing import Any
 
+from dataflare.columns import PENDING, Pending, from_records
 from dataflare.connectors._rows import FieldsCodec, envelope_row_to_record
 from dataflare.connectors._sql import Dialect, choice, quote
 from dataflare.errors import ConfigurationError, PluginIoError, ProcessingError
 from dataflare.model import Record
 from dataflare.plugins.base import SourceBase
+from dataflare.plugins.kinds import SourceColumns
 
 __all__ = ["SqlSource"]
 
@@ -24,6 +34,9 @@ class SqlSource(Dialect, SourceBase):
         self._cursor: Any = None
         self._names: list[str] = []
         self._last: object = None
+        self._poll: float | None = None
+        """Seconds between polls; None: read once and end."""
+        self._next_poll = 0.0
 
     def configure(self, config: Mapping[str, str]) -> None:
         """Check the parameters: exactly one of table and query."""
@@ -35,6 +48,39 @@ class SqlSource(Dialect, SourceBase):
         self._codec = FieldsCodec(
             self.config.get("key_column"), self.config.get("timestamp_column")
         )
+        interval = self.config.get("poll_interval_ms")
+        self._poll = None if interval is None else _interval(name, interval)
+        if self._poll is not None and not self.config.get("incremental_column"):
+            raise ConfigurationError(
+                f"plugin {name!r}: poll_interval_ms needs incremental_column (the column that "
+                "tells new rows from those already read)",
+                param="poll_interval_ms",
+            )
+
+    def unbounded(self) -> bool:
+        """With ``poll_interval_ms`` the stream never ends: the run goes on until stopped."""
+        return self._poll is not None
+
+    def read_columns_batch(self, max_records: int) -> SourceColumns | Pending:
+        """`read` in columns; when polling, `PENDING` between the last row and the next poll."""
+        if self._poll is None:
+            return SourceColumns(from_records(self.read(max_records)))
+        if self._cursor is None and time.monotonic() < self._next_poll:
+            return PENDING
+        rows = self.read(max_records)
+        if rows:
+            return SourceColumns(from_records(rows))
+        self._end_query()
+        self._next_poll = time.monotonic() + self._poll
+        return PENDING
+
+    def _end_query(self) -> None:
+        """Close the finished query and end its transaction, so the next poll sees new rows."""
+        cursor, self._cursor = self._cursor, None
+        if cursor is not None:
+            self._guard(cursor.close)
+        if self._conn is not None:
+            self._guard(self._conn.rollback)  # it only read: nothing to keep
 
     def connect(self) -> None:
         """Open the connection (the query runs on the first read, after any restore)."""
@@ -127,7 +173,19 @@ class SqlSource(Dialect, SourceBase):
                 conn.close()
 
     def _guard(self, call: Callable[[], Any]) -> Any:
+        """`call()`, its database errors made `PluginIoError`s naming the plugin."""
         try:
             return call()
         except self._io_errors() as exc:
             raise PluginIoError(f"plugin {self._plugin_name()!r}: {exc}".strip()) from exc
+
+
+def _interval(plugin: str, text: str) -> float:
+    """``poll_interval_ms`` in seconds: a whole number of milliseconds, at least 1."""
+    if not text.isascii() or not text.isdigit() or not 0 < int(text) <= 86_400_000:
+        raise ConfigurationError(
+            f"plugin {plugin!r}: poll_interval_ms must be a whole number of milliseconds from 1 "
+            f"to 86400000 (a day); got {text!r}",
+            param="poll_interval_ms",
+        )
+    return int(text) / 1000

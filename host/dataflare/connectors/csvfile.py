@@ -1,6 +1,10 @@
 """CSV file source and sink (``csv``): a row is a JSON object keyed by the header.
 
-Reading: the first row is the header; each later row becomes the value
+Reading: ``path`` is a file or a glob (``in-*.csv``), whose matches are read
+in name order, each with its own header. With ``resume: true`` the
+checkpoint names the file (name, identity, a digest of its first bytes) and
+the byte offset after the last row, and a rerun continues there. The first
+row is the header; each later row becomes the value
 ``{"<column>": <cell>, ...}`` (JSON, header order). With ``infer_types:
 true`` (the default) cells that read as integers or decimals become
 numbers; everything else stays a string (CSV has no types). ``key_field``
@@ -24,12 +28,20 @@ from __future__ import annotations
 import csv
 import io
 import json
+import logging
 import os
 import re
 from collections.abc import Iterator, Mapping, Sequence
 from typing import IO, Any
 
 from dataflare import jsonio
+from dataflare.connectors._file_series import (
+    FileId,
+    FilePosition,
+    FileSeries,
+    head_digest,
+    is_glob,
+)
 from dataflare.connectors._resume import Resume, close_durably, size_of, sync
 from dataflare.errors import ConfigurationError, PluginError, PluginIoError, SerializationError
 from dataflare.model import ParamInfo, Record
@@ -38,6 +50,8 @@ from dataflare.plugins.kinds import ReadFailure, SourceBatch
 from dataflare.plugins.registry import register
 
 __all__ = ["CsvSink", "CsvSource"]
+
+_log = logging.getLogger("dataflare.connectors")
 
 _INT = re.compile(r"^-?(0|[1-9][0-9]{0,17})$")
 _FLOAT = re.compile(r"^-?(0|[1-9][0-9]*)\.[0-9]+$")
@@ -60,13 +74,18 @@ def _cell(text: str, infer: bool) -> object:
 
 @register("source", "csv")
 class CsvSource(SourceBase):
-    """Reads a CSV file with a header row; each row becomes a JSON object."""
+    """Reads CSV files with a header row (a path or a glob); each row becomes a JSON object."""
 
     params = (
-        ParamInfo("path", "the file to read", required=True),
+        ParamInfo(
+            "path", "the file to read, or a glob (in-*.csv) read in name order", required=True
+        ),
         _DELIMITER,
         ParamInfo("infer_types", "true turns numeric cells into JSON numbers", default="true"),
         ParamInfo("key_field", "a column whose cell becomes the record key"),
+        ParamInfo(
+            "resume", "true: a rerun continues after the last row committed", default="false"
+        ),
     )
 
     def __init__(self) -> None:
@@ -75,28 +94,46 @@ class CsvSource(SourceBase):
         self._reader: Any = None
         self._header: list[str] = []
         self._lines: list[str] = []  # the physical lines of the row being read
+        self._series: FileSeries | None = None
+        self._path: str | None = None
+        """The file being read (or last read), as matched."""
+        self._id: FileId | None = None
+        self._line_base = 0  # lines before where the reader started (after a restore)
 
     def configure(self, config: Mapping[str, str]) -> None:
-        """Check the parameters; the input file must exist now."""
+        """Check the parameters; the input file (or a match of the glob) must exist now."""
         super().configure(config)
         _delimiter(self.param("delimiter"))
-        if self.param("infer_types") not in ("true", "false"):
-            raise ConfigurationError("plugin 'csv': infer_types must be true or false")
-        if not os.path.isfile(self.param("path")):
-            raise ConfigurationError(f"plugin 'csv': input file not found: {self.param('path')}")
+        for flag in ("infer_types", "resume"):
+            if self.param(flag) not in ("true", "false"):
+                raise ConfigurationError(f"plugin 'csv': {flag} must be true or false", param=flag)
+        path = self.param("path")
+        if not FileSeries(path, follow=False).matches():
+            what = "no file matches" if is_glob(path) else "input file not found:"
+            raise ConfigurationError(f"plugin 'csv': {what} {path}", param="path")
 
     def connect(self) -> None:
-        """Open the file and read the header."""
-        path = self.param("path")
+        """Open the first file and read its header."""
+        self._series = FileSeries(self.param("path"), follow=False)
+        first = self._series.first()
+        if first is None:
+            raise PluginIoError(f"plugin 'csv': no file matches {self.param('path')}")
+        self._open(first)
+
+    def _open(self, path: str) -> None:
+        """Read `path` from its first row on (its header read)."""
         try:
             # surrogateescape: a row that is not UTF-8 fails alone, with its bytes kept.
-            self._file = open(  # noqa: SIM115
+            file = open(  # noqa: SIM115
                 path, newline="", encoding="utf-8", errors="surrogateescape"
             )
         except OSError as exc:
             raise PluginIoError(f"plugin 'csv': cannot open {path}: {exc.strerror}") from exc
+        self.close()
+        self._file, self._path, self._line_base = file, path, 0
+        self._id = FileId.of(os.fstat(file.fileno()))
         self._reader = csv.reader(
-            _bounded_lines(self._file, path, self._lines), delimiter=self.param("delimiter")
+            _bounded_lines(file, path, self._lines), delimiter=self.param("delimiter")
         )
         try:
             self._header = next(self._reader, [])
@@ -108,7 +145,7 @@ class CsvSource(SourceBase):
         key = self.config.get("key_field")
         if key and key not in self._header:
             raise PluginIoError(
-                f"plugin 'csv': key_field {key!r} is not a column (columns: "
+                f"plugin 'csv': {path}: key_field {key!r} is not a column (columns: "
                 f"{', '.join(self._header)})"
             )
 
@@ -117,16 +154,27 @@ class CsvSource(SourceBase):
         return self.read_batch(max_records).records_or_raise()
 
     def read_batch(self, max_records: int) -> SourceBatch:
-        """Up to `max_records` rows: good ones as records, bad ones beside them."""
-        if self._reader is None:
+        """Up to `max_records` rows (of one file): good ones as records, bad ones beside them."""
+        while True:
+            batch = self._read_rows(max_records)
+            if batch.records or batch.failures:
+                return batch
+            assert self._series is not None and self._path is not None
+            following = self._series.after(self._path, self._id)
+            if following is None:
+                return batch
+            self._open(following)
+
+    def _read_rows(self, max_records: int) -> SourceBatch:
+        if self._reader is None or self._path is None:
             raise PluginIoError("plugin 'csv': read before connect")
         infer = self.param("infer_types") == "true"
         key_field = self.config.get("key_field")
         key_at = self._header.index(key_field) if key_field else -1
-        path = self.param("path")
+        path = self._path
         batch = SourceBatch([])
         while len(batch.records) + len(batch.failures) < max_records:
-            line = self._reader.line_num + 1
+            line = self._line_base + self._reader.line_num + 1
             try:
                 row = next(self._reader, None)
                 error = None
@@ -153,6 +201,57 @@ class CsvSource(SourceBase):
                 Record(value=json.dumps(doc, ensure_ascii=False).encode("utf-8"), key=key)
             )
         return batch
+
+    def checkpoint(self) -> bytes:
+        """With ``resume: true``: the file (name, identity), offset and line after the last row."""
+        if self.param("resume") != "true":
+            return b""
+        if self._file is None:  # the saved file is gone and nothing followed it
+            return FilePosition(self._path, self._id, 0, 0).encode()
+        # the reader never reads ahead of the row it returns: the file stands right after it
+        offset = self._file.tell()
+        line = self._line_base + self._reader.line_num
+        head = head_digest(self._file.fileno(), offset)
+        return FilePosition(self._path, self._id, offset, line, head).encode()
+
+    def restore(self, position: bytes) -> None:
+        """Continue after a position from `checkpoint`, in the file it names (by identity).
+
+        When that file is gone, reading starts at the next file by name.
+        """
+        if not position:
+            return
+        assert self._series is not None
+        saved = FilePosition.decode(position, "csv")
+        found = self._series.find(saved)
+        if found is None:
+            following = self._series.after_gone(saved)
+            _log.warning(
+                "the file of the saved position (%s) is gone; reading %s from its start",
+                saved.path,
+                following or "nothing more",
+            )
+            if following is None:
+                self.close()
+                self._path, self._id = saved.path, saved.file
+                self._reader = csv.reader(iter(()))  # read to its end: nothing comes after
+            elif following != self._path:
+                self._open(following)
+            return
+        if found != self._path or saved.file != self._id:
+            self._open(found)
+        assert self._file is not None
+        size = os.fstat(self._file.fileno()).st_size
+        if saved.offset > size:
+            raise PluginIoError(
+                f"plugin 'csv': the saved position (byte {saved.offset}) is past the end of "
+                f"{found} ({size} bytes): was the file replaced?"
+            )
+        self._file.seek(saved.offset)
+        self._reader = csv.reader(
+            _bounded_lines(self._file, found, self._lines), delimiter=self.param("delimiter")
+        )
+        self._line_base = saved.line
 
     def close(self) -> None:
         """Close the file (safe twice)."""

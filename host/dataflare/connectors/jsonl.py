@@ -27,14 +27,22 @@ as line by line; the sink writes a batch's values with one join. Other
 formats go record by record.
 
 A ``jsonl`` file is read whole on every run unless ``resume: true``: then
-its checkpoint is the byte offset after the last line read and a rerun
-continues there (lines appended since are read; a file replaced by a
-shorter one is an error). ``stdin`` has no position.
+its checkpoint is the file (name, identity, a digest of its first bytes), the
+byte offset and line after the last line read, and a rerun continues there
+(lines appended since are read; a file replaced by a shorter one is an
+error). ``path`` may be a glob, read in name order
+(`dataflare.connectors._file_series`). With ``follow: true`` the source
+never ends: at the end of the input it answers `PENDING` until more is
+appended, a last line waits for its newline, a file renamed away (rotated)
+is read to its end before the new file at the path, and a glob's later
+matches are read as they appear; ``follow`` implies ``resume`` unless
+``resume: false`` is given. ``stdin`` has no position.
 """
 
 from __future__ import annotations
 
 import json
+import logging
 import os
 import re
 import sys
@@ -46,8 +54,15 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from dataflare import jsonio
-from dataflare.columns import RecordError, from_records, from_values, to_records
+from dataflare.columns import PENDING, Pending, RecordError, from_records, from_values, to_records
 from dataflare.connectors._chunked_lines import ChunkedLines, LineTooLong
+from dataflare.connectors._file_series import (
+    FileId,
+    FilePosition,
+    FileSeries,
+    head_digest,
+    is_glob,
+)
 from dataflare.connectors._resume import Resume, close_durably, size_of, sync
 from dataflare.errors import (
     ConfigurationError,
@@ -65,10 +80,14 @@ from dataflare.record_json import decode_envelope, encode_envelope
 
 __all__ = ["JsonlSink", "JsonlSource", "StdinSource", "StdoutSink"]
 
+_log = logging.getLogger("dataflare.connectors")
+
 _FORMAT = ParamInfo(
     "format", "value (a line is a value) or record (a line is a record envelope)", default="value"
 )
-_PATH_IN = ParamInfo("path", "the file to read", required=True)
+_PATH_GLOB = ParamInfo(
+    "path", "the file to read, or a glob (in-*.jsonl) read in name order", required=True
+)
 _PATH_OUT = ParamInfo("path", "the file to write", required=True)
 _MODE = ParamInfo("mode", "overwrite or append", default="overwrite")
 _KEY = ParamInfo("key_field", "a top-level JSON field whose value becomes the record key")
@@ -81,15 +100,24 @@ _DIGITS = re.compile(r"[0-9]{1,20}")
 _RESUME = ParamInfo(
     "resume", "true: a rerun continues after the last line committed", default="false"
 )
+_FOLLOW = ParamInfo(
+    "follow",
+    "true: tail the file (and new glob matches) until stopped; implies resume",
+    default="false",
+)
 _MAX_LINE = ParamInfo(
     "max_line_bytes", "longest line accepted, in bytes", default=str(MAX_LINE_BYTES)
 )
 
 
+_BOOL = ("true", "false")
+
+
 def _choice(plugin: str, name: str, value: str, choices: tuple[str, ...]) -> str:
     if value not in choices:
         raise ConfigurationError(
-            f"plugin {plugin!r}: {name} must be one of {', '.join(choices)}; got {value!r}"
+            f"plugin {plugin!r}: {name} must be one of {', '.join(choices)}; got {value!r}",
+            param=name,
         )
     return value
 
@@ -120,6 +148,8 @@ class _LineSource(SourceBase):
         self._line = 0
         self._offset = 0
         self._max_line = MAX_LINE_BYTES
+        self._final = True
+        """Whether the input's current end is its end (false: a followed file may grow)."""
 
     def configure(self, config: Mapping[str, str]) -> None:
         """Check the parameters."""
@@ -147,7 +177,7 @@ class _LineSource(SourceBase):
     def connect(self) -> None:
         """Open the input."""
         self._stream = self._open()
-        self._chunks = ChunkedLines(self._stream) if self._columnar() else None
+        self._restart()
 
     def _columnar(self) -> bool:
         """Whether lines are values as they are, so a chunk needs no per-line parse."""
@@ -159,8 +189,12 @@ class _LineSource(SourceBase):
         """Up to `max_records` records from the next non-blank lines; a bad line raises."""
         return self.read_batch(max_records).records_or_raise()
 
-    def read_columns_batch(self, max_records: int) -> SourceColumns:
+    def read_columns_batch(self, max_records: int) -> SourceColumns | Pending:
         """`read_batch` as a column batch; plain lines never become Python objects."""
+        return self._read_current(max_records)
+
+    def _read_current(self, max_records: int) -> SourceColumns:
+        """The next lines of the stream open now, as a column batch."""
         if self._chunks is None:
             read = self._read_lines(max_records)
             return SourceColumns(from_records(read.records), read.failures)
@@ -190,9 +224,9 @@ class _LineSource(SourceBase):
 
     def read_batch(self, max_records: int) -> SourceBatch:
         """The next non-blank lines (up to `max_records`) as records, bad lines beside them."""
-        if self._chunks is None:
-            return self._read_lines(max_records)
         read = self.read_columns_batch(max_records)
+        if isinstance(read, Pending):
+            return SourceBatch([])  # record by record, "nothing yet" cannot be said
         return SourceBatch(to_records(read.batch), read.failures)
 
     def _read_lines(self, max_records: int) -> SourceBatch:
@@ -212,6 +246,9 @@ class _LineSource(SourceBase):
             except OSError as exc:
                 raise PluginIoError(f"{self._where()}: {exc}") from exc
             if not raw:
+                break
+            if not self._final and not raw.endswith(b"\n") and len(raw) <= self._max_line:
+                self._stream.seek(self._offset)  # unfinished: read again once it has its end
                 break
             self._line += 1
             self._offset += len(raw)
@@ -283,8 +320,11 @@ class _LineSource(SourceBase):
 
     def _restart(self) -> None:
         """After a seek: the chunks buffered are not what follows."""
-        if self._chunks is not None and self._stream is not None:
-            self._chunks = ChunkedLines(self._stream)
+        stream = self._stream
+        columnar = stream is not None and self._columnar()
+        self._chunks = (
+            ChunkedLines(stream, final=self._final) if stream is not None and columnar else None
+        )
 
     def _where(self) -> str:
         return f"{self._input()}:{self._line}"
@@ -298,53 +338,196 @@ class _LineSource(SourceBase):
 
 @register("source", "jsonl")
 class JsonlSource(_LineSource):
-    """Reads a JSON Lines file: one record per non-blank line."""
+    """Reads JSON Lines files (a path or a glob, followed or not): one record per non-blank line."""
 
-    params = (_PATH_IN, _FORMAT, _KEY, _TS, _MAX_LINE, _RESUME)
+    params = (_PATH_GLOB, _FORMAT, _KEY, _TS, _MAX_LINE, _RESUME, _FOLLOW)
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._series: FileSeries | None = None
+        self._file: str | None = None
+        """The file being read (or last read), as matched."""
+        self._id: FileId | None = None
+        self._follow = False
+        self._resumes = False
 
     def _input(self) -> str:
-        return self.param("path")
-
-    def _open(self) -> IO[bytes]:
-        path = self.param("path")
-        try:
-            return open(path, "rb")
-        except OSError as exc:
-            raise PluginIoError(f"plugin 'jsonl': cannot open {path}: {exc.strerror}") from exc
+        return self._file or self.param("path")
 
     def configure(self, config: Mapping[str, str]) -> None:
-        """Check the parameters; the input file must exist now, not at the first read."""
+        """Check the parameters; the input file (or, unless followed, a match) must exist now."""
         super().configure(config)
-        if not os.path.isfile(self.param("path")):
-            raise ConfigurationError(f"plugin 'jsonl': input file not found: {self.param('path')}")
-        _choice("jsonl", "resume", self.param("resume"), ("true", "false"))
+        self._follow = _choice("jsonl", "follow", self.param("follow"), _BOOL) == "true"
+        resume = _choice("jsonl", "resume", self.param("resume"), _BOOL)
+        # a followed file is read for weeks: reading it again from the start is never wanted
+        self._resumes = resume == "true" or (self._follow and "resume" not in config)
+        path = self.param("path")
+        if is_glob(path):
+            if not self._follow and not FileSeries(path, follow=False).matches():
+                raise ConfigurationError(
+                    f"plugin 'jsonl': no file matches {path} (with follow: true the source "
+                    "waits for one)",
+                    param="path",
+                )
+        elif not os.path.isfile(path):
+            raise ConfigurationError(f"plugin 'jsonl': input file not found: {path}", param="path")
 
-    def checkpoint(self) -> bytes:
-        """With ``resume: true``, the byte offset and line after the last line read, as JSON."""
-        if self.param("resume") != "true":
-            return b""
-        return json.dumps({"offset": self._offset, "line": self._line}).encode("utf-8")
-
-    def restore(self, position: bytes) -> None:
-        """Continue after a position from `checkpoint` (lines appended since are read)."""
-        if not position:
+    def connect(self) -> None:
+        """Open the first file (a followed glob may have none yet)."""
+        self._final = not self._follow
+        self._series = FileSeries(self.param("path"), follow=self._follow)
+        first = self._series.first()
+        if first is None:
+            if not self._follow:
+                raise PluginIoError(f"plugin 'jsonl': no file matches {self.param('path')}")
             return
-        try:
-            saved = json.loads(position)
-            offset, line = int(saved["offset"]), int(saved["line"])
-        except (ValueError, KeyError, TypeError) as exc:
-            raise ProcessingError(f"plugin 'jsonl': unreadable position {position[:80]!r}") from exc
+        if not self._switch(first):
+            raise PluginIoError(f"plugin 'jsonl': cannot open {first}: it vanished")
+
+    def unbounded(self) -> bool:
+        """With ``follow: true`` the stream never ends: the run goes on until stopped."""
+        return self._follow
+
+    def read_columns_batch(self, max_records: int) -> SourceColumns | Pending:
+        """The next lines, from the next file when one is read to its end.
+
+        `PENDING` while a followed input has nothing new.
+        """
+        while True:
+            read = self._read_current(max_records) if self._stream is not None else None
+            if read is not None and not read.empty:
+                return read
+            nothing = self._next_file()
+            if nothing is not None:
+                return nothing
+
+    def _read_current(self, max_records: int) -> SourceColumns:
         if self._stream is None:
-            raise PluginIoError("plugin 'jsonl': restore before connect")
+            return SourceColumns(from_values(pa.array([], pa.binary())))
+        return super()._read_current(max_records)
+
+    def _next_file(self) -> SourceColumns | Pending | None:
+        """At the end of the file being read: move on (None), wait (`PENDING`) or end."""
+        assert self._series is not None
+        following = (
+            self._series.first() if self._file is None else self._series.after(self._file, self._id)
+        )
+        if following is None:
+            if not self._follow:
+                return SourceColumns(from_values(pa.array([], pa.binary())))
+            return None if self._truncated() else PENDING
+        if not self._final:
+            # another file took over: this one is complete, its unfinished last line too
+            self._final = True
+            if self._chunks is not None:
+                self._chunks.final = True
+            return None
+        if not self._switch(following):
+            return PENDING  # gone again before it could be opened
+        return None
+
+    def _truncated(self) -> bool:
+        """A followed file cut shorter than what was read (copytruncate) is read again from 0."""
+        if self._stream is None:
+            return False
+        try:
+            size = os.fstat(self._stream.fileno()).st_size
+        except OSError as exc:
+            raise PluginIoError(f"plugin 'jsonl': {self._input()}: {exc}") from exc
+        if size < self._offset:
+            _log.warning(
+                "%s shrank to %d bytes (truncated in place): reading it again from its start",
+                self._input(),
+                size,
+            )
+            self._seek(0, 0)
+            return True
+        return False
+
+    def _switch(self, path: str) -> bool:
+        """Read `path` from its start from now on; False when it is gone (followed input)."""
+        try:
+            stream = open(path, "rb")  # noqa: SIM115 - kept open across reads
+        except FileNotFoundError:
+            if self._follow:
+                return False
+            raise PluginIoError(f"plugin 'jsonl': cannot open {path}: it vanished") from None
+        except OSError as exc:
+            raise PluginIoError(f"plugin 'jsonl': cannot open {path}: {exc.strerror}") from exc
+        old, self._stream = self._stream, stream
+        if old is not None:
+            old.close()
+        self._file, self._id = path, FileId.of(os.fstat(stream.fileno()))
+        self._final = not self._follow
+        self._offset = self._line = 0
+        self._restart()
+        return True
+
+    def _seek(self, offset: int, line: int) -> None:
+        assert self._stream is not None
         size = os.fstat(self._stream.fileno()).st_size
         if offset > size:
             raise ProcessingError(
                 f"plugin 'jsonl': the saved position (byte {offset}) is past the end of "
-                f"{self.param('path')} ({size} bytes): was the file replaced?"
+                f"{self._input()} ({size} bytes): was the file replaced?"
             )
         self._stream.seek(offset)
         self._restart()
         self._offset, self._line = offset, line
+
+    def checkpoint(self) -> bytes:
+        """With ``resume`` (or ``follow``): the file (name, identity), offset and line, as JSON."""
+        if not self._resumes:
+            return b""
+        head = None
+        if self._stream is not None and self._file is not None:
+            head = head_digest(self._stream.fileno(), self._offset)
+        return FilePosition(self._file, self._id, self._offset, self._line, head).encode()
+
+    def restore(self, position: bytes) -> None:
+        """Continue after a position from `checkpoint`, in the file it names.
+
+        The file is found by its identity, even renamed (rotated); when it is
+        gone, reading starts at the file after it (by name), or at the start
+        of a followed path, with a warning.
+        """
+        if not position:
+            return
+        assert self._series is not None
+        saved = FilePosition.decode(position, "jsonl")
+        if saved.path is None:
+            if saved.offset or saved.line:  # an offset into the one file, as first versions saved
+                if self._stream is None:
+                    raise PluginIoError("plugin 'jsonl': restore before connect")
+                self._seek(saved.offset, saved.line)
+            return
+        found = self._series.find(saved)
+        if found is None and not self._series.glob and not self._follow:
+            found = saved.path  # `resume` as before: the same path, appended to
+        if found is None:
+            following = self._series.after_gone(saved)
+            _log.warning(
+                "the file of the saved position (%s, byte %d) is gone; reading %s from its start",
+                saved.path,
+                saved.offset,
+                following or "the next file that appears",
+            )
+            if following is None:
+                self._file, self._id = saved.path, saved.file
+                self._close_stream()
+            elif following != self._file:
+                self._switch(following)
+            return
+        moved = found != self._file or saved.file not in (None, self._id)
+        if moved and not self._switch(found):
+            raise PluginIoError(f"plugin 'jsonl': cannot open {found}: it vanished")
+        self._seek(saved.offset, saved.line)
+
+    def _close_stream(self) -> None:
+        stream, self._stream = self._stream, None
+        self._chunks = None
+        if stream is not None:
+            stream.close()
 
 
 @register("source", "stdin")

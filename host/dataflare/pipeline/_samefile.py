@@ -5,7 +5,8 @@ output, for ever; a sink that overwrites it truncates the input before it is
 read; two sinks (a dead-letter sink included) on one file interleave or
 truncate each other, and a state file on a data file overwrites it. Paths
 are compared after resolving symlinks, and by device and inode when both
-files exist, so hard links are caught too.
+files exist, so hard links are caught too. A source reading a glob
+(``in-*.jsonl``) reads every file it matches, a sink's file included.
 
 A database is different: a SQLite source and sink on one file are fine as
 long as the sink's table is not the one the source reads.
@@ -13,6 +14,8 @@ long as the sink's table is not the one the source reads.
 
 from __future__ import annotations
 
+import fnmatch
+import glob
 import os
 import re
 from collections.abc import Iterable
@@ -72,7 +75,9 @@ def check_same_files(uses: list[FileUse], problems: Problems) -> None:
         if not use.writes:
             continue
         for j, other in enumerate(uses):
-            if j == i or (other.writes and j > i) or not _same(keys[i], keys[j]):
+            if j == i or (other.writes and j > i):
+                continue
+            if not _same(keys[i], keys[j]) and not _globbed(keys[i][0], other):
                 continue
             table = _shared_table(use, other)
             if table is False:
@@ -134,6 +139,17 @@ def _shared_table(a: FileUse, b: FileUse) -> str | bool:
         return True
     common = sorted(set(a.tables) & set(b.tables))
     return common[0] if common else False
+
+
+def _globbed(real: str, reader: FileUse) -> bool:
+    """Whether `reader` reads a glob (``in-*.jsonl``) that the file at `real` matches."""
+    pattern = str(reader.path)
+    if reader.writes or not glob.has_magic(pattern):
+        return False
+    folder, name = os.path.split(os.path.abspath(pattern))
+    if not glob.has_magic(folder):
+        folder = os.path.realpath(folder)
+    return fnmatch.fnmatchcase(real, os.path.join(folder, name))
 
 
 def _identity(path: Path) -> tuple[str, tuple[int, int] | None]:

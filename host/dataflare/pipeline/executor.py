@@ -32,8 +32,8 @@ not JSON) follows the source's ``on_error`` the same way, on the main thread
 and before the batch's records go on; its dead letter's value is the raw
 input. A source's read that fails as a whole stops the run.
 
-A stop request (the `stop` event; the CLI sets it on the first Ctrl-C) is
-honoured between batches, so every batch is written whole; batches already
+A stop request (the `stop` event; the CLI sets it on the first Ctrl-C or
+SIGTERM) is honoured between batches, so every batch is written whole; batches already
 read ahead go through first, so a stream such as stdin loses none. An interrupted
 run emits no aggregates (their input is incomplete). Without aggregates,
 positions are committed after every batch (`dataflare.pipeline.checkpoints`):
@@ -54,7 +54,9 @@ path only when it fails (for its error report or dead letter). A columnar
 source (`read_columns`) may answer `PENDING`: the stream goes on, and the
 source is asked again after a short pause (doubling from
 `PENDING_FIRST_WAIT` up to `PENDING_MAX_WAIT`), or reading stops at a stop
-request.
+request. A source whose stream never ends (`plugins.kinds.is_unbounded`: a
+followed file, a polled table) is read until a stop request, which is then
+the normal end of the run (`RunStats.unbounded`).
 
 State a batch needs on its way down (its `BatchCommit`: which position it
 commits) is passed from call to call, never kept on the executor; every
@@ -129,7 +131,7 @@ from dataflare.pipeline.stage_calls import (
     transform_call,
 )
 from dataflare.pipeline.stats import RunStats
-from dataflare.plugins.kinds import Plugin, SourceColumns
+from dataflare.plugins.kinds import Plugin, SourceColumns, is_unbounded
 
 __all__ = [
     "META_KIND",
@@ -154,7 +156,14 @@ _log = logging.getLogger("dataflare.pipeline")
 T = TypeVar("T")
 O = TypeVar("O")  # noqa: E741 - outcome type
 
-_Batch = tuple[SourceColumns, bytes | None]  # what was read, the position after it
+
+class _Idle:
+    """In place of a position: the source had nothing yet, and other sources are read meanwhile."""
+
+
+_NOTHING_YET = _Idle()
+
+_Batch = tuple[SourceColumns, bytes | _Idle | None]  # what was read, the position after it
 
 _ERRORS = ErrorParts()
 _FILTERS = FilterParts()
@@ -165,7 +174,8 @@ _EMPTY = empty_batch()
 
 
 def _no_records(item: _Batch) -> bool:
-    return item[0].empty
+    """Whether `item` ends its source's stream."""
+    return item[0].empty and item[1] is not _NOTHING_YET
 
 
 class _StageCalls:
@@ -236,6 +246,7 @@ class Executor:
         self.stats = RunStats()
         for stage in plan.sources:
             self.stats.add(stage.id, stage.kind.value, "source")
+        self.stats.unbounded = any(is_unbounded(stage.plugin) for stage in plan.sources)
         for processor in plan.processors:
             self.stats.add(processor.id, processor.kind.value, "processor")
         for sink in plan.sinks:
@@ -295,7 +306,12 @@ class Executor:
         self._read_all()
         if self.stop.is_set():
             self.stats.interrupted = True
-            _log.warning("stopped on request; aggregates not emitted, last batch positions kept")
+            if self.stats.unbounded and not self._accs:
+                _log.info("stopped on request: every batch read was written and committed")
+            else:
+                _log.warning(
+                    "stopped on request; aggregates not emitted, last batch positions kept"
+                )
         else:
             self._emit_aggregates()
         for sink in [*plan.sinks, *plan.dead_letters.values()]:
@@ -315,8 +331,10 @@ class Executor:
                 if wasm
                 else ReadInline[_Batch](stage.id, read, _no_records)
             )
+        idle_wait = PENDING_FIRST_WAIT
         try:
             while active:
+                busy = False
                 for stage in list(active):
                     if self.stop.is_set():
                         for reader in readers.values():
@@ -324,8 +342,12 @@ class Executor:
                     item = readers[stage.id].next()
                     if item is None:
                         active.remove(stage)
+                        busy = True
                         continue
                     batch, position = item
+                    if isinstance(position, _Idle):
+                        continue
+                    busy = True
                     self._swap()
                     started = time.perf_counter()
                     if position is not None:
@@ -339,6 +361,12 @@ class Executor:
                         self.on_batch(self.stats)
                     # after the progress hook: a swap pause counts only the executor's own time
                     self.hotplug.batch_done()
+                if busy:
+                    idle_wait = PENDING_FIRST_WAIT
+                else:  # every source had nothing yet: pause as one source would
+                    self._swap()  # a swap asked for while the stream is quiet need not wait
+                    self.stop.wait(idle_wait)
+                    idle_wait = min(idle_wait * 2, PENDING_MAX_WAIT)
         except BaseException:
             self._abandoned.set()
             for reader in readers.values():
@@ -350,12 +378,16 @@ class Executor:
 
         A source with nothing yet (`PENDING`) is asked again after a pause
         that doubles up to `PENDING_MAX_WAIT`; a stop request ends its stream
-        instead. Runs on the source's `ReadAhead` thread.
+        instead. With several sources it answers `_NOTHING_YET` at once, so an
+        idle source does not hold up the others (`_read_all` pauses when they
+        all are idle). Runs on the source's `ReadAhead` thread, if it has one.
         """
         size = self.plan.config.batch_size
         outcome = self._call(stage, "read", partial(read, size))
         wait = PENDING_FIRST_WAIT
         while outcome is PENDING:
+            if len(self.plan.sources) > 1:
+                return SourceColumns(_EMPTY), _NOTHING_YET
             if self.stop.wait(wait) or self._abandoned.is_set():
                 return SourceColumns(_EMPTY), None
             wait = min(wait * 2, PENDING_MAX_WAIT)

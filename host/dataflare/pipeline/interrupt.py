@@ -1,4 +1,9 @@
-"""Ctrl-C as a polite stop: the first one finishes the batch in flight, the second aborts.
+"""Ctrl-C or SIGTERM as a polite stop: the first finishes the batch in flight, the second aborts.
+
+SIGTERM (what service managers and ``kill`` send) counts like Ctrl-C, so a
+pipeline run as a service drains the same way: the batch in flight is
+written and committed, every plugin closed, and (unbounded runs) the exit
+code is 0. A second SIGINT or SIGTERM, of either kind, aborts.
 
 Guest calls run on their own threads while the main thread waits in a way
 Python interrupts for signals (`dataflare.runtime.guestcall`), so both
@@ -17,14 +22,17 @@ from types import FrameType
 
 from dataflare.runtime.guestcall import abort_guest_calls, allow_guest_calls
 
-__all__ = ["stop_on_sigint"]
+__all__ = ["STOP_SIGNALS", "stop_on_sigint", "stop_on_signals"]
+
+STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
+"""The signals that ask a run to stop."""
 
 _log = logging.getLogger("dataflare.pipeline")
 
 
 @contextmanager
-def stop_on_sigint(stop: threading.Event) -> Iterator[threading.Event]:
-    """While active, the first SIGINT sets `stop`; a second raises `KeyboardInterrupt`.
+def stop_on_signals(stop: threading.Event) -> Iterator[threading.Event]:
+    """While active, the first SIGINT or SIGTERM sets `stop`; a second raises `KeyboardInterrupt`.
 
     The second also aborts guest calls on every thread (new ones fail at
     once, so closing the plugins does not wait for guests); leaving the
@@ -42,11 +50,19 @@ def stop_on_sigint(stop: threading.Event) -> Iterator[threading.Event]:
             abort_guest_calls()
             raise KeyboardInterrupt
         stop.set()
-        _log.warning("interrupted: finishing the current batch and closing (Ctrl-C again to abort)")
+        _log.warning(
+            "interrupted: finishing the current batch and closing (%s; a second signal aborts)",
+            signal.Signals(signum).name,
+        )
 
-    previous = signal.signal(signal.SIGINT, handler)
+    previous = {signum: signal.signal(signum, handler) for signum in STOP_SIGNALS}
     try:
         yield stop
     finally:
-        signal.signal(signal.SIGINT, previous)
+        for signum, before in previous.items():
+            signal.signal(signum, before)
         allow_guest_calls()
+
+
+stop_on_sigint = stop_on_signals
+"""The name this had before SIGTERM counted too."""

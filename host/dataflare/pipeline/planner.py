@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Generic, TypeAlias, TypeVar, cast
 
-from dataflare.errors import DataFlareError, PluginError
+from dataflare.errors import ConfigurationError, DataFlareError, PluginError
 from dataflare.model import PluginInfo, PluginKind
 from dataflare.pipeline.config import PipelineConfig, Problems, StageConfig, parse_config
 from dataflare.plugins import registry
@@ -265,8 +265,12 @@ def _build_stage(
             else:
                 plugin.configure(dict(cfg.params))
     except PluginError as exc:
+        # a parameter to blame is pointed at, as the checks before configure do
+        blamed = exc.param if isinstance(exc, ConfigurationError) else None
         problems.add(
-            cfg.param_marks[""], cfg.where, f"configure failed ({exc.kind}): {exc.message}"
+            cfg.param_marks.get(blamed or "", cfg.param_marks[""]),
+            cfg.where,
+            f"configure failed ({exc.kind}): {exc.message}",
         )
     except Exception as exc:
         problems.add(

@@ -71,6 +71,8 @@ class RunStats:
     finished: float | None = None
     interrupted: bool = False
     batches: BatchTimes = field(default_factory=BatchTimes)
+    unbounded: bool = False
+    """Some source ends only when the run is stopped: a stop is how the run ends."""
 
     def add(self, stage_id: str, kind: str, role: str) -> StageStats:
         """Register a stage; the order of calls is the display order."""

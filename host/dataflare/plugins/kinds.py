@@ -69,6 +69,8 @@ __all__ = [
     "SourceColumns",
     "SourcePlugin",
     "TransformPlugin",
+    "UnboundedSource",
+    "is_unbounded",
 ]
 
 T = TypeVar("T")
@@ -304,11 +306,28 @@ class ColumnarSource(Protocol):
 
 
 @runtime_checkable
+class UnboundedSource(Protocol):
+    """A source that may never end (a followed file, a polled table, a stream)."""
+
+    def unbounded(self) -> bool:
+        """True when, as configured, the stream ends only when the run is stopped."""
+        ...
+
+
+def is_unbounded(source: object) -> bool:
+    """Whether `source` says its stream ends only when the run is stopped."""
+    return isinstance(source, UnboundedSource) and source.unbounded()
+
+
+@runtime_checkable
 class BatchedColumnarSource(Protocol):
     """A native source that reads batches and reports undecodable input beside them."""
 
-    def read_columns_batch(self, max_records: int) -> SourceColumns:
-        """Up to `max_records` rows and failures together; both empty at end of stream."""
+    def read_columns_batch(self, max_records: int) -> SourceColumns | Pending:
+        """Up to `max_records` rows and failures together; both empty at end of stream.
+
+        `PENDING`: nothing yet, ask again later (a followed file, a polled table).
+        """
         ...
 
 
