@@ -5,23 +5,31 @@
 //! with one macro:
 //!
 //! ```ignore
-//! use dataflare_guest::{Config, Filter, PluginError, PluginInfo, PluginKind, RecordView};
+//! use dataflare_guest::{json, Config, Filter, PluginError, PluginInfo, RecordView, Value};
 //!
 //! #[derive(Default)]
-//! struct NonEmpty;
+//! struct AmountMin { min: f64 }
 //!
-//! impl Filter for NonEmpty {
+//! impl Filter for AmountMin {
 //!     fn describe(&self) -> PluginInfo {
-//!         PluginInfo::new("non_empty", "0.1.0", PluginKind::Filter, "Keeps non-empty values")
+//!         PluginInfo::filter("amount_min").optional("min", "10", "keep amounts above this")
 //!     }
-//!     fn configure(&mut self, _config: Config) -> Result<(), PluginError> { Ok(()) }
+//!     fn configure(&mut self, config: Config) -> Result<(), PluginError> {
+//!         self.min = config.validate(&self.describe())?.parse("min")?;
+//!         Ok(())
+//!     }
 //!     fn filter(&mut self, record: RecordView<'_>) -> Result<bool, PluginError> {
-//!         Ok(!record.value.is_empty())
+//!         let amount = json::parse_object(record.value)?.get("amount").and_then(Value::as_f64);
+//!         Ok(amount.map_or(false, |a| a > self.min))
 //!     }
 //! }
-//!
-//! dataflare_guest::export_filter!(NonEmpty);
+//! dataflare_guest::export_filter!(AmountMin);
 //! ```
+//!
+//! `Config::validate` checks the names against `describe` and fills in the
+//! declared defaults; `Config::parse` reads one as a typed value (a bad one is
+//! a configuration error). [`json`] decodes and encodes values with the host's
+//! rules.
 //!
 //! Batch exports receive a columnar [`Batch`]; the SDK checks its offsets and
 //! hands plugin code one [`RecordView`] at a time (slices of the batch, no
@@ -50,7 +58,8 @@ pub use batch::{
     MetadataIter, ReadOutcome, RecordError, RecordView, Records, StringColumn, Timestamps,
     TransformOutcome,
 };
-pub use types::{Config, ParamInfo, PluginError, PluginInfo, PluginKind, Record};
+pub use json::Value;
+pub use types::{Config, ParamInfo, PluginError, PluginInfo, PluginKind, Record, DEFAULT_VERSION};
 
 /// Keeps or drops each record (world `filter`).
 pub trait Filter {
