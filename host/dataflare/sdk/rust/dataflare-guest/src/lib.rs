@@ -142,8 +142,10 @@ pub trait Source {
     fn describe(&self) -> PluginInfo;
     /// Called once before `connect`; reject bad parameters here.
     fn configure(&mut self, config: Config) -> Result<(), PluginError>;
-    /// Open the underlying resource.
-    fn connect(&mut self) -> Result<(), PluginError>;
+    /// Open the underlying resource (by default there is none to open).
+    fn connect(&mut self) -> Result<(), PluginError> {
+        Ok(())
+    }
     /// Up to `max` records ([`ReadOutcome::Records`], at least one),
     /// [`ReadOutcome::Pending`] when none are ready yet, or
     /// [`ReadOutcome::End`] at the end of the stream.
@@ -152,8 +154,11 @@ pub trait Source {
     fn checkpoint(&mut self) -> Result<Vec<u8>, PluginError>;
     /// Resume after a position returned by `checkpoint`.
     fn restore(&mut self, position: &[u8]) -> Result<(), PluginError>;
-    /// Release the resource; later calls fail.
-    fn close(&mut self) -> Result<(), PluginError>;
+    /// Release the resource (by default there is none). After a close that
+    /// succeeds the SDK fails every later call but `close`, which succeeds.
+    fn close(&mut self) -> Result<(), PluginError> {
+        Ok(())
+    }
 }
 
 /// Consumes records (world `sink`).
@@ -162,8 +167,10 @@ pub trait Sink {
     fn describe(&self) -> PluginInfo;
     /// Called once before `connect`; reject bad parameters here.
     fn configure(&mut self, config: Config) -> Result<(), PluginError>;
-    /// Open the underlying resource.
-    fn connect(&mut self) -> Result<(), PluginError>;
+    /// Open the underlying resource (by default there is none to open).
+    fn connect(&mut self) -> Result<(), PluginError> {
+        Ok(())
+    }
     /// Write one record.
     fn write(&mut self, record: RecordView<'_>) -> Result<(), PluginError>;
     /// Write every record of a batch in order; the records that failed.
@@ -176,8 +183,13 @@ pub trait Sink {
         }
         errors
     }
-    /// Make every accepted record durable.
-    fn flush(&mut self) -> Result<(), PluginError>;
-    /// Flush and release the resource; later calls fail.
-    fn close(&mut self) -> Result<(), PluginError>;
+    /// Make every accepted record durable (by default nothing is buffered).
+    fn flush(&mut self) -> Result<(), PluginError> {
+        Ok(())
+    }
+    /// Flush and release the resource (by default there is none). After a
+    /// close that succeeds the SDK fails every later call but `close`, which succeeds.
+    fn close(&mut self) -> Result<(), PluginError> {
+        Ok(())
+    }
 }
