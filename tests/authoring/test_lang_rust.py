@@ -267,3 +267,31 @@ def test_the_batch_helpers_give_arrow_batches(built: dict[str, Project]) -> None
     """The template plugins export real columnar batches (the SDK's batch helpers)."""
     emitted = _open(built, "aggregate").emit_columns(b'{"a": 2}')
     assert isinstance(emitted, pa.RecordBatch) and emitted.schema.equals(columns.SCHEMA)
+
+
+JCO_ADAPTER = (
+    REPO
+    / "guest-examples/js/node_modules/@bytecodealliance/jco/lib"
+    / "wasi_snapshot_preview1.reactor.wasm"
+)
+
+
+def test_a_wasi_only_std_builds_with_an_adapter_and_names_it_without(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """rustup's wasm32-wasip1 (Debian's wasm32-wasi) when no wasm32-unknown-unknown std is there."""
+    _toolchain_or_missing()
+    monkeypatch.setattr(lang_rust, "TARGETS", ("wasm32-wasip1", "wasm32-wasi"))
+    if lang_rust.find_toolchain() is None:
+        missing("no rustc with a wasm32-wasip1 or wasm32-wasi std")
+    project = _new("filter", tmp_path)
+    monkeypatch.delenv(lang_rust.ADAPTER_ENV, raising=False)
+    with pytest.raises(ToolchainMissingError, match=lang_rust.ADAPTER_ENV):
+        lang_rust.build(project, lambda line: None)
+    assert not project.build_dir.exists()
+    if not JCO_ADAPTER.is_file():
+        missing(f"WASI adapter not found at {JCO_ADAPTER}; npm ci --prefix guest-examples/js")
+    monkeypatch.setenv(lang_rust.ADAPTER_ENV, str(JCO_ADAPTER))
+    plugin = dataflare.open_plugin(lang_rust.build(project, lambda line: None), config={})
+    assert plugin.filter(Record(b'{"amount": 11}')) is True
+    assert plugin.filter(Record(b'{"amount": 9}')) is False

