@@ -253,7 +253,7 @@ def test_a_compile_error_names_the_file_and_leaves_no_component(tmp_path: Path) 
     # a name before "dataflare-guest": cargo checks the lock file's order before compiling
     project = _new("filter", tmp_path, "amount_min")
     source = project.root / lang_rust.SOURCE_FILE
-    source.write_text(source.read_text().replace("Ok(amount", "Ok(amount +"))
+    source.write_text(source.read_text() + "\nfn broken( {\n")  # a syntax error
     with pytest.raises(BuildFailedError) as caught:
         lang_rust.build(project, lambda line: None)
     message = str(caught.value)

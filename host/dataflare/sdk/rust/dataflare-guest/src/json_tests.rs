@@ -115,3 +115,13 @@ fn builders_encode_compactly() {
     assert_eq!(to_vec(obj), "{\"a\":\"é\",\"b\":[1,\"2\"]}".as_bytes());
     assert_eq!(Value::from(vec![Value::Null]).to_json(), "[null]");
 }
+
+#[test]
+fn a_record_view_decodes_its_value_as_an_object() {
+    let record = crate::Record::new(br#"{"amount": 3}"#.to_vec());
+    assert_eq!(record.view().json().unwrap().get("amount"), Some(&Value::Number(3.0)));
+    let not_object = crate::Record::new(b"[3]".to_vec());
+    assert_eq!(not_object.view().json(), Err(crate::PluginError::Serialization(NOT_AN_OBJECT.into())));
+    let invalid = crate::Record::new(b"{".to_vec());
+    assert_eq!(invalid.view().json(), Err(crate::PluginError::Serialization(INVALID_JSON.into())));
+}

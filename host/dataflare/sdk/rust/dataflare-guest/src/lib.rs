@@ -5,30 +5,29 @@
 //! with one macro:
 //!
 //! ```ignore
-//! use dataflare_guest::{json, Config, Filter, PluginError, PluginInfo, RecordView, Value};
+//! use dataflare_guest::{Config, Filter, PluginError, PluginInfo, RecordView, Value};
 //!
 //! #[derive(Default)]
-//! struct AmountMin { min: f64 }
+//! pub struct AmountMin(f64);
 //!
 //! impl Filter for AmountMin {
 //!     fn describe(&self) -> PluginInfo {
 //!         PluginInfo::filter("amount_min").optional("min", "10", "keep amounts above this")
 //!     }
 //!     fn configure(&mut self, config: Config) -> Result<(), PluginError> {
-//!         self.min = config.validate(&self.describe())?.parse("min")?;
-//!         Ok(())
+//!         config.validate(&self.describe())?.parse_into("min", &mut self.0)
 //!     }
 //!     fn filter(&mut self, record: RecordView<'_>) -> Result<bool, PluginError> {
-//!         let amount = json::parse_object(record.value)?.get("amount").and_then(Value::as_f64);
-//!         Ok(amount.map_or(false, |a| a > self.min))
+//!         Ok(record.json()?.get("amount").and_then(Value::as_f64).map_or(false, |a| a > self.0))
 //!     }
 //! }
 //! dataflare_guest::export_filter!(AmountMin);
 //! ```
 //!
 //! `Config::validate` checks the names against `describe` and fills in the
-//! declared defaults; `Config::parse` reads one as a typed value (a bad one is
-//! a configuration error). [`json`] decodes and encodes values with the host's
+//! declared defaults; `Config::parse` (or `parse_into`) reads one as a typed
+//! value (a bad one is a configuration error); `RecordView::json` decodes a
+//! value as a JSON object. [`json`] decodes and encodes values with the host's
 //! rules.
 //!
 //! Batch exports receive a columnar [`Batch`]; the SDK checks its offsets and

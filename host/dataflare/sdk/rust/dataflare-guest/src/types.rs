@@ -343,6 +343,13 @@ impl Config {
         }
     }
 
+    /// Parse `name` into `*target` ([`Config::parse`]), so `configure` can end
+    /// with it: `config.validate(&self.describe())?.parse_into("min", &mut self.min)`.
+    pub fn parse_into<T: FromStr>(&self, name: &str, target: &mut T) -> Result<(), PluginError> {
+        *target = self.parse(name)?;
+        Ok(())
+    }
+
     /// Every pair, in the order the host sent them.
     pub fn pairs(&self) -> &[(String, String)] {
         &self.pairs
@@ -351,7 +358,7 @@ impl Config {
 
 /// `text` as a `T`, or a configuration error saying what `name` must be.
 fn parse_param<T: FromStr>(name: &str, text: &str) -> Result<T, PluginError> {
-    text.trim().parse().map_err(|_| {
+    text.parse().map_err(|_| {
         PluginError::Configuration(format!(
             "parameter '{}' must be {}, got '{}'",
             name,

@@ -35,8 +35,7 @@ impl Aggregate for {{Name}} {
     }
 
     fn configure(&mut self, config: Config) -> Result<(), PluginError> {
-        self.group_by = config.validate(&self.describe())?.require("group_by")?.to_string();
-        Ok(())
+        config.validate(&self.describe())?.parse_into("group_by", &mut self.group_by)
     }
 
     fn init(&mut self) -> Vec<u8> {
@@ -44,7 +43,7 @@ impl Aggregate for {{Name}} {
     }
 
     fn aggregate(&mut self, acc: &[u8], record: RecordView<'_>) -> Result<Vec<u8>, PluginError> {
-        let object = json::parse_object(record.value)?;
+        let object = record.json()?;
         let field = object.get(&self.group_by).ok_or_else(|| {
             PluginError::Processing(format!("missing field \"{}\"", self.group_by))
         })?;

@@ -1,10 +1,9 @@
 //! `{{name}}`: keeps records whose JSON `amount` is above the `min` parameter.
-use dataflare_guest::{json, Config, Filter, PluginError, PluginInfo, RecordView, Value};
+use dataflare_guest::{Config, Filter, PluginError, PluginInfo, RecordView, Value};
 
+/// Holds the `min` parameter.
 #[derive(Default)]
-pub struct {{Name}} {
-    min: f64,
-}
+pub struct {{Name}}(f64);
 
 impl Filter for {{Name}} {
     fn describe(&self) -> PluginInfo {
@@ -12,13 +11,11 @@ impl Filter for {{Name}} {
     }
 
     fn configure(&mut self, config: Config) -> Result<(), PluginError> {
-        self.min = config.validate(&self.describe())?.parse("min")?;
-        Ok(())
+        config.validate(&self.describe())?.parse_into("min", &mut self.0)
     }
 
     fn filter(&mut self, record: RecordView<'_>) -> Result<bool, PluginError> {
-        let amount = json::parse_object(record.value)?.get("amount").and_then(Value::as_f64);
-        Ok(amount.map_or(false, |a| a > self.min))
+        Ok(record.json()?.get("amount").and_then(Value::as_f64).map_or(false, |a| a > self.0))
     }
 }
 

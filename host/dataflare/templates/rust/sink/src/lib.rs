@@ -2,7 +2,7 @@
 //!
 //! `connect`, `flush` and `close` are the SDK's defaults (nothing to open or
 //! flush; calls after close fail).
-use dataflare_guest::{json, log, Config, PluginError, PluginInfo, RecordView, Sink};
+use dataflare_guest::{log, Config, PluginError, PluginInfo, RecordView, Sink};
 
 #[derive(Default)]
 pub struct {{Name}} {
@@ -15,12 +15,11 @@ impl Sink for {{Name}} {
     }
 
     fn configure(&mut self, config: Config) -> Result<(), PluginError> {
-        self.required = config.validate(&self.describe())?.require("required")?.to_string();
-        Ok(())
+        config.validate(&self.describe())?.parse_into("required", &mut self.required)
     }
 
     fn write(&mut self, record: RecordView<'_>) -> Result<(), PluginError> {
-        if !json::parse_object(record.value)?.contains_key(&self.required) {
+        if !record.json()?.contains_key(&self.required) {
             return Err(PluginError::Processing(format!("missing field \"{}\"", self.required)));
         }
         log::info(&format!("{{name}}: {}", String::from_utf8_lossy(record.value)));

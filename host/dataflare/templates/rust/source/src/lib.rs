@@ -17,8 +17,7 @@ impl Source for {{Name}} {
     }
 
     fn configure(&mut self, config: Config) -> Result<(), PluginError> {
-        self.count = config.validate(&self.describe())?.parse("count")?;
-        Ok(())
+        config.validate(&self.describe())?.parse_into("count", &mut self.count)
     }
 
     fn read(&mut self, max: u32) -> Result<ReadOutcome, PluginError> {

@@ -12,12 +12,11 @@ impl Transform for {{Name}} {
     }
 
     fn configure(&mut self, config: Config) -> Result<(), PluginError> {
-        self.tag = config.validate(&self.describe())?.require("tag")?.to_string();
-        Ok(())
+        config.validate(&self.describe())?.parse_into("tag", &mut self.tag)
     }
 
     fn transform(&mut self, record: RecordView<'_>) -> Result<Record, PluginError> {
-        let mut object = json::parse_object(record.value)?;
+        let mut object = record.json()?;
         object.insert("tag".to_string(), Value::from(self.tag.as_str()));
         // Key, timestamp and metadata are kept; only the value changes.
         Ok(record.with_value(json::to_vec(object)))
