@@ -295,3 +295,12 @@ def test_a_wasi_only_std_builds_with_an_adapter_and_names_it_without(
     plugin = dataflare.open_plugin(lang_rust.build(project, lambda line: None), config={})
     assert plugin.filter(Record(b'{"amount": 11}')) is True
     assert plugin.filter(Record(b'{"amount": 9}')) is False
+
+
+def test_a_project_inside_another_cargo_workspace_builds_on_its_own(tmp_path: Path) -> None:
+    """The template's own [workspace]: cargo never "believes it's in a workspace" above it."""
+    _toolchain_or_missing()
+    (tmp_path / "Cargo.toml").write_text('[workspace]\nmembers = ["other"]\n')
+    project = _new("transform", tmp_path)
+    assert lang_rust.build(project, lambda line: None).is_file()
+    assert not (tmp_path / "Cargo.lock").exists()
