@@ -37,7 +37,7 @@ def test_up_to_date_components_are_not_rebuilt(built):
     [
         ("json_filter/src/lib.rs", True, False),
         ("mask_email/Cargo.toml", False, True),
-        ("dataflare-guest/src/abi.rs", True, True),
+        (str(ROOT / "host/dataflare/sdk/rust/dataflare-guest/src/abi.rs"), True, True),
         ("Cargo.lock", True, True),
         (str(ROOT / "wit" / "types.wit"), True, True),
     ],

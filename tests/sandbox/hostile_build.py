@@ -39,7 +39,7 @@ ADAPTER = (
     ROOT / "guest-examples" / "js" / "node_modules" / "@bytecodealliance" / "jco" / "lib"
     / "wasi_snapshot_preview1.reactor.wasm"
 )  # fmt: skip
-SDK = ROOT / "guest-examples" / "rust" / "dataflare-guest"
+SDK = ROOT / "host" / "dataflare" / "sdk" / "rust" / "dataflare-guest"
 RUSTC = "/usr/bin/rustc"
 CARGO = "/usr/bin/cargo"
 

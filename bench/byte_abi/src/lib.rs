@@ -22,7 +22,7 @@
 use std::collections::BTreeMap;
 
 /// The SDK's JSON reader, shared by path so the anchor does the same guest work.
-#[path = "../../../guest-examples/rust/dataflare-guest/src/json.rs"]
+#[path = "../../../host/dataflare/sdk/rust/dataflare-guest/src/json.rs"]
 #[allow(dead_code)]
 mod json;
 

@@ -1,4 +1,5 @@
-//! Broken: a sink that traps when written after `close`. Check: lifecycle.
+//! Broken: a sink that traps when written before `connect` (after `close` the
+//! SDK fails the call before it reaches the plugin). Check: lifecycle.
 use dataflare_guest::{Config, PluginError, PluginInfo, PluginKind, RecordView, Sink};
 
 #[derive(Default)]
@@ -18,7 +19,7 @@ impl Sink for CloseTrap {
         Ok(())
     }
     fn write(&mut self, record: RecordView<'_>) -> Result<(), PluginError> {
-        // The bug: after close (or before connect) there is no buffer, and it unwraps.
+        // The bug: before connect there is no buffer, and it unwraps.
         self.written.as_mut().unwrap().push(record.value.to_vec());
         Ok(())
     }

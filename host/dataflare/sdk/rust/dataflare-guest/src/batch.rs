@@ -478,6 +478,11 @@ impl<'a> RecordView<'a> {
     pub fn metadata_get(&self, name: &str) -> Option<&'a str> {
         self.metadata.get(name)
     }
+    /// The value decoded as a JSON object; otherwise a `serialization` error
+    /// with the host's message ([`crate::json::parse_object`]).
+    pub fn json(&self) -> Result<crate::json::Object, PluginError> {
+        crate::json::parse_object(self.value)
+    }
     /// An owned copy of the record.
     pub fn to_record(&self) -> Record {
         self.with_value(self.value.to_vec())

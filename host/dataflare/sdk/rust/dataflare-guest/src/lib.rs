@@ -5,23 +5,30 @@
 //! with one macro:
 //!
 //! ```ignore
-//! use dataflare_guest::{Config, Filter, PluginError, PluginInfo, PluginKind, RecordView};
+//! use dataflare_guest::{Config, Filter, PluginError, PluginInfo, RecordView, Value};
 //!
 //! #[derive(Default)]
-//! struct NonEmpty;
+//! pub struct AmountMin(f64);
 //!
-//! impl Filter for NonEmpty {
+//! impl Filter for AmountMin {
 //!     fn describe(&self) -> PluginInfo {
-//!         PluginInfo::new("non_empty", "0.1.0", PluginKind::Filter, "Keeps non-empty values")
+//!         PluginInfo::filter("amount_min").optional("min", "10", "keep amounts above this")
 //!     }
-//!     fn configure(&mut self, _config: Config) -> Result<(), PluginError> { Ok(()) }
+//!     fn configure(&mut self, config: Config) -> Result<(), PluginError> {
+//!         config.validate(&self.describe())?.parse_into("min", &mut self.0)
+//!     }
 //!     fn filter(&mut self, record: RecordView<'_>) -> Result<bool, PluginError> {
-//!         Ok(!record.value.is_empty())
+//!         Ok(record.json()?.get("amount").and_then(Value::as_f64).map_or(false, |a| a > self.0))
 //!     }
 //! }
-//!
-//! dataflare_guest::export_filter!(NonEmpty);
+//! dataflare_guest::export_filter!(AmountMin);
 //! ```
+//!
+//! `Config::validate` checks the names against `describe` and fills in the
+//! declared defaults; `Config::parse` (or `parse_into`) reads one as a typed
+//! value (a bad one is a configuration error); `RecordView::json` decodes a
+//! value as a JSON object. [`json`] decodes and encodes values with the host's
+//! rules.
 //!
 //! Batch exports receive a columnar [`Batch`]; the SDK checks its offsets and
 //! hands plugin code one [`RecordView`] at a time (slices of the batch, no
@@ -50,7 +57,8 @@ pub use batch::{
     MetadataIter, ReadOutcome, RecordError, RecordView, Records, StringColumn, Timestamps,
     TransformOutcome,
 };
-pub use types::{Config, ParamInfo, PluginError, PluginInfo, PluginKind, Record};
+pub use json::Value;
+pub use types::{Config, ParamInfo, PluginError, PluginInfo, PluginKind, Record, DEFAULT_VERSION};
 
 /// Keeps or drops each record (world `filter`).
 pub trait Filter {
@@ -133,8 +141,10 @@ pub trait Source {
     fn describe(&self) -> PluginInfo;
     /// Called once before `connect`; reject bad parameters here.
     fn configure(&mut self, config: Config) -> Result<(), PluginError>;
-    /// Open the underlying resource.
-    fn connect(&mut self) -> Result<(), PluginError>;
+    /// Open the underlying resource (by default there is none to open).
+    fn connect(&mut self) -> Result<(), PluginError> {
+        Ok(())
+    }
     /// Up to `max` records ([`ReadOutcome::Records`], at least one),
     /// [`ReadOutcome::Pending`] when none are ready yet, or
     /// [`ReadOutcome::End`] at the end of the stream.
@@ -143,8 +153,11 @@ pub trait Source {
     fn checkpoint(&mut self) -> Result<Vec<u8>, PluginError>;
     /// Resume after a position returned by `checkpoint`.
     fn restore(&mut self, position: &[u8]) -> Result<(), PluginError>;
-    /// Release the resource; later calls fail.
-    fn close(&mut self) -> Result<(), PluginError>;
+    /// Release the resource (by default there is none). After a close that
+    /// succeeds the SDK fails every later call but `close`, which succeeds.
+    fn close(&mut self) -> Result<(), PluginError> {
+        Ok(())
+    }
 }
 
 /// Consumes records (world `sink`).
@@ -153,8 +166,10 @@ pub trait Sink {
     fn describe(&self) -> PluginInfo;
     /// Called once before `connect`; reject bad parameters here.
     fn configure(&mut self, config: Config) -> Result<(), PluginError>;
-    /// Open the underlying resource.
-    fn connect(&mut self) -> Result<(), PluginError>;
+    /// Open the underlying resource (by default there is none to open).
+    fn connect(&mut self) -> Result<(), PluginError> {
+        Ok(())
+    }
     /// Write one record.
     fn write(&mut self, record: RecordView<'_>) -> Result<(), PluginError>;
     /// Write every record of a batch in order; the records that failed.
@@ -167,8 +182,13 @@ pub trait Sink {
         }
         errors
     }
-    /// Make every accepted record durable.
-    fn flush(&mut self) -> Result<(), PluginError>;
-    /// Flush and release the resource; later calls fail.
-    fn close(&mut self) -> Result<(), PluginError>;
+    /// Make every accepted record durable (by default nothing is buffered).
+    fn flush(&mut self) -> Result<(), PluginError> {
+        Ok(())
+    }
+    /// Flush and release the resource (by default there is none). After a
+    /// close that succeeds the SDK fails every later call but `close`, which succeeds.
+    fn close(&mut self) -> Result<(), PluginError> {
+        Ok(())
+    }
 }

@@ -1,6 +1,10 @@
 //! The Rust face of `dataflare:plugin/types` (see `wit/types.wit`).
 
 use std::fmt;
+use std::str::FromStr;
+
+/// The version `PluginInfo::filter(..)` and its siblings start with.
+pub const DEFAULT_VERSION: &str = "0.1.0";
 
 /// One record moving through a pipeline.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -19,6 +23,11 @@ impl Record {
     /// A record with only a value.
     pub fn new(value: Vec<u8>) -> Self {
         Record { value, ..Record::default() }
+    }
+
+    /// A record with a key and a value (no timestamp, no metadata).
+    pub fn keyed(key: impl Into<Vec<u8>>, value: impl Into<Vec<u8>>) -> Self {
+        Record { key: Some(key.into()), value: value.into(), ..Record::default() }
     }
 
     /// The first metadata value named `name`.
@@ -154,6 +163,11 @@ impl ParamInfo {
         }
     }
 
+    /// An optional parameter with a default: the usual case.
+    pub fn with_default(name: &str, default: &str, description: &str) -> Self {
+        ParamInfo::optional(name, description, Some(default))
+    }
+
     /// A parameter with an optional default.
     pub fn optional(name: &str, description: &str, default: Option<&str>) -> Self {
         ParamInfo {
@@ -187,10 +201,57 @@ impl PluginInfo {
         }
     }
 
+    /// A filter named `name`, version [`DEFAULT_VERSION`], no description yet.
+    pub fn filter(name: &str) -> Self {
+        PluginInfo::new(name, DEFAULT_VERSION, PluginKind::Filter, "")
+    }
+
+    /// A transform named `name`, version [`DEFAULT_VERSION`], no description yet.
+    pub fn transform(name: &str) -> Self {
+        PluginInfo::new(name, DEFAULT_VERSION, PluginKind::Transform, "")
+    }
+
+    /// An aggregate named `name`, version [`DEFAULT_VERSION`], no description yet.
+    pub fn aggregate(name: &str) -> Self {
+        PluginInfo::new(name, DEFAULT_VERSION, PluginKind::Aggregate, "")
+    }
+
+    /// A source named `name`, version [`DEFAULT_VERSION`], no description yet.
+    pub fn source(name: &str) -> Self {
+        PluginInfo::new(name, DEFAULT_VERSION, PluginKind::Source, "")
+    }
+
+    /// A sink named `name`, version [`DEFAULT_VERSION`], no description yet.
+    pub fn sink(name: &str) -> Self {
+        PluginInfo::new(name, DEFAULT_VERSION, PluginKind::Sink, "")
+    }
+
+    /// Set the version.
+    pub fn version(mut self, version: &str) -> Self {
+        self.version = version.to_string();
+        self
+    }
+
+    /// Set the one-line description.
+    pub fn description(mut self, description: &str) -> Self {
+        self.description = description.to_string();
+        self
+    }
+
     /// Declare one more parameter.
     pub fn param(mut self, param: ParamInfo) -> Self {
         self.params.push(param);
         self
+    }
+
+    /// Declare an optional parameter with a default ([`ParamInfo::with_default`]).
+    pub fn optional(self, name: &str, default: &str, description: &str) -> Self {
+        self.param(ParamInfo::with_default(name, default, description))
+    }
+
+    /// Declare a parameter the host must give ([`ParamInfo::required`]).
+    pub fn required(self, name: &str, description: &str) -> Self {
+        self.param(ParamInfo::required(name, description))
     }
 }
 
@@ -261,8 +322,63 @@ impl Config {
         Ok(Config::new(resolved))
     }
 
+    /// The value of `name`, or `default` when it is not set.
+    pub fn get_or<'a>(&'a self, name: &str, default: &'a str) -> &'a str {
+        self.get(name).unwrap_or(default)
+    }
+
+    /// The value of `name` parsed as a `T` (e.g. `f64`, `u64`, `bool`); a
+    /// missing or unparsable value is a configuration error naming it.
+    ///
+    /// After [`Config::validate`] a declared default stands in for a missing value.
+    pub fn parse<T: FromStr>(&self, name: &str) -> Result<T, PluginError> {
+        parse_param(name, self.require(name)?)
+    }
+
+    /// Like [`Config::parse`], but `default` when `name` is not set.
+    pub fn parse_or<T: FromStr>(&self, name: &str, default: T) -> Result<T, PluginError> {
+        match self.get(name) {
+            Some(text) => parse_param(name, text),
+            None => Ok(default),
+        }
+    }
+
+    /// Parse `name` into `*target` ([`Config::parse`]), so `configure` can end
+    /// with it: `config.validate(&self.describe())?.parse_into("min", &mut self.min)`.
+    pub fn parse_into<T: FromStr>(&self, name: &str, target: &mut T) -> Result<(), PluginError> {
+        *target = self.parse(name)?;
+        Ok(())
+    }
+
     /// Every pair, in the order the host sent them.
     pub fn pairs(&self) -> &[(String, String)] {
         &self.pairs
     }
 }
+
+/// `text` as a `T`, or a configuration error saying what `name` must be.
+fn parse_param<T: FromStr>(name: &str, text: &str) -> Result<T, PluginError> {
+    text.parse().map_err(|_| {
+        PluginError::Configuration(format!(
+            "parameter '{}' must be {}, got '{}'",
+            name,
+            expected::<T>(),
+            text
+        ))
+    })
+}
+
+/// What a parse into `T` expects, in words for the error message.
+fn expected<T>() -> &'static str {
+    match std::any::type_name::<T>() {
+        "f32" | "f64" => "a number",
+        "u8" | "u16" | "u32" | "u64" | "u128" | "usize" => "a non-negative integer",
+        "i8" | "i16" | "i32" | "i64" | "i128" | "isize" => "an integer",
+        "bool" => "true or false",
+        other => other,
+    }
+}
+
+#[cfg(test)]
+#[path = "types_tests.rs"]
+mod tests;

@@ -9,8 +9,9 @@
 
 use std::cell::UnsafeCell;
 
-/// The plugin instance of one component, created with `Default` on first use.
-pub struct Slot<T>(UnsafeCell<Option<T>>);
+/// The plugin instance of one component, created with `Default` on first use,
+/// and whether a source or sink was closed (after which its calls fail).
+pub struct Slot<T>(UnsafeCell<Option<T>>, UnsafeCell<bool>);
 
 // A component instance is single-threaded: no export runs concurrently.
 unsafe impl<T> Sync for Slot<T> {}
@@ -18,7 +19,7 @@ unsafe impl<T> Sync for Slot<T> {}
 impl<T: Default> Slot<T> {
     /// An empty slot (usable in a `static`).
     pub const fn new() -> Self {
-        Slot(UnsafeCell::new(None))
+        Slot(UnsafeCell::new(None), UnsafeCell::new(false))
     }
 
     /// The instance; callers must not hold two of these at once.
@@ -30,7 +31,35 @@ impl<T: Default> Slot<T> {
         }
         slot.as_mut().unwrap()
     }
+
+    /// The instance of a source or sink (`kind`), or an `io` error once it
+    /// was closed: the SDK keeps that rule so plugins need not.
+    pub unsafe fn open(&self, kind: &str) -> Result<&mut T, crate::PluginError> {
+        if *self.1.get() {
+            Err(crate::PluginError::Io(format!("{} is closed", kind)))
+        } else {
+            Ok(self.get())
+        }
+    }
+
+    /// Run the plugin's `close` once; a later close succeeds without calling it.
+    /// A failed close leaves the instance open, so it may be retried.
+    pub unsafe fn close(
+        &self,
+        close: impl FnOnce(&mut T) -> Result<(), crate::PluginError>,
+    ) -> Result<(), crate::PluginError> {
+        if *self.1.get() {
+            return Ok(());
+        }
+        close(self.get())?;
+        *self.1.get() = true;
+        Ok(())
+    }
 }
+
+#[cfg(test)]
+#[path = "rt_tests.rs"]
+mod tests;
 
 #[cfg(target_arch = "wasm32")]
 pub use self::wasm::*;
@@ -347,40 +376,40 @@ mod wasm {
 
     describe_configure!(Source, source_describe, source_configure);
     pub unsafe fn source_connect<T: Source + Default>(s: &Slot<T>) -> i32 {
-        unit(s.get().connect())
+        unit(s.open("source").and_then(|p| p.connect()))
     }
     pub unsafe fn source_read<T: Source + Default>(s: &Slot<T>, max: i32) -> i32 {
         let ret = ret_area();
-        abi::store_result_read(&mut Wasm, ret, s.get().read(max as u32));
+        abi::store_result_read(&mut Wasm, ret, s.open("source").and_then(|p| p.read(max as u32)));
         ret as i32
     }
     pub unsafe fn source_checkpoint<T: Source + Default>(s: &Slot<T>) -> i32 {
         let ret = ret_area();
-        abi::store_result_bytes(&mut Wasm, ret, s.get().checkpoint());
+        abi::store_result_bytes(&mut Wasm, ret, s.open("source").and_then(|p| p.checkpoint()));
         ret as i32
     }
     pub unsafe fn source_restore<T: Source + Default>(s: &Slot<T>, p: i32, n: i32) -> i32 {
         let position = Wasm.take_bytes(p as u32, n as u32);
-        unit(s.get().restore(&position))
+        unit(s.open("source").and_then(|plugin| plugin.restore(&position)))
     }
     pub unsafe fn source_close<T: Source + Default>(s: &Slot<T>) -> i32 {
-        unit(s.get().close())
+        unit(s.close(|p| p.close()))
     }
 
     // ---- sink ---------------------------------------------------------------
 
     describe_configure!(Sink, sink_describe, sink_configure);
     pub unsafe fn sink_connect<T: Sink + Default>(s: &Slot<T>) -> i32 {
-        unit(s.get().connect())
+        unit(s.open("sink").and_then(|p| p.connect()))
     }
     pub unsafe fn sink_write<T: Sink + Default>(s: &Slot<T>, f: FlatRecord) -> i32 {
         let record = abi::lift_record_flat(&mut Wasm, f);
-        unit(s.get().write(record.view()))
+        unit(s.open("sink").and_then(|p| p.write(record.view())))
     }
     pub unsafe fn sink_write_batch<T: Sink + Default>(s: &Slot<T>, params: i32) -> i32 {
         let (batch, checked) = take_batch(params, abi::BATCH_PARAMS_SIZE, 0);
-        let errors = match checked {
-            Ok(()) => s.get().write_batch(&batch),
+        let errors = match checked.and_then(|()| s.open("sink")) {
+            Ok(plugin) => plugin.write_batch(&batch),
             Err(e) => fail_all(batch.len(), &e),
         };
         drop(batch);
@@ -389,9 +418,9 @@ mod wasm {
         ret as i32
     }
     pub unsafe fn sink_flush<T: Sink + Default>(s: &Slot<T>) -> i32 {
-        unit(s.get().flush())
+        unit(s.open("sink").and_then(|p| p.flush()))
     }
     pub unsafe fn sink_close<T: Sink + Default>(s: &Slot<T>) -> i32 {
-        unit(s.get().close())
+        unit(s.close(|p| p.close()))
     }
 }

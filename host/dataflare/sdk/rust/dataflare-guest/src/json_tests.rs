@@ -87,3 +87,41 @@ fn canonical_form_is_rfc_8785() {
     assert_eq!(canon("{\"\u{ffff}\":1,\"\u{1f600}\":2}"), "{\"\u{1f600}\":2,\"\u{ffff}\":1}");
     assert_eq!(canon("{\"a\":{\"d\":1e21,\"c\":-0}}"), "{\"a\":{\"c\":0,\"d\":1e+21}}");
 }
+
+#[test]
+fn accessors_read_one_kind_each() {
+    let v = ok(r#"{"amount": 12.5, "name": "x", "ok": true, "none": null, "list": [1], "sub": {"a": 1}}"#);
+    assert_eq!(v.get("amount").and_then(Value::as_f64), Some(12.5));
+    assert_eq!(v.get("name").and_then(Value::as_str), Some("x"));
+    assert_eq!(v.get("ok").and_then(Value::as_bool), Some(true));
+    assert!(v.get("none").map_or(false, Value::is_null));
+    assert_eq!(v.get("list").and_then(Value::as_array).map(Vec::len), Some(1));
+    assert_eq!(v.get("sub").and_then(|s| s.get("a")).and_then(Value::as_f64), Some(1.0));
+    // The wrong kind, or a missing member, is `None`, never a coercion.
+    assert_eq!(v.get("name").and_then(Value::as_f64), None);
+    assert_eq!(v.get("amount").and_then(Value::as_str), None);
+    assert_eq!(v.get("missing"), None);
+    assert_eq!(ok("[1]").get("a"), None);
+    assert_eq!(ok("1").as_object(), None);
+}
+
+#[test]
+fn builders_encode_compactly() {
+    let v = object([("n", 1u64.into()), ("tag", "seen".into()), ("ok", false.into()), ("x", 0.5.into())]);
+    assert_eq!(v.to_json(), r#"{"n":1,"ok":false,"tag":"seen","x":0.5}"#);
+    assert_eq!(to_vec(v.clone()), v.to_json().into_bytes());
+    let mut obj = parse_object(br#"{"b": [1, "2"]}"#).unwrap();
+    obj.insert("a".into(), Value::from(String::from("é")));
+    assert_eq!(to_vec(obj), "{\"a\":\"é\",\"b\":[1,\"2\"]}".as_bytes());
+    assert_eq!(Value::from(vec![Value::Null]).to_json(), "[null]");
+}
+
+#[test]
+fn a_record_view_decodes_its_value_as_an_object() {
+    let record = crate::Record::new(br#"{"amount": 3}"#.to_vec());
+    assert_eq!(record.view().json().unwrap().get("amount"), Some(&Value::Number(3.0)));
+    let not_object = crate::Record::new(b"[3]".to_vec());
+    assert_eq!(not_object.view().json(), Err(crate::PluginError::Serialization(NOT_AN_OBJECT.into())));
+    let invalid = crate::Record::new(b"{".to_vec());
+    assert_eq!(invalid.view().json(), Err(crate::PluginError::Serialization(INVALID_JSON.into())));
+}
