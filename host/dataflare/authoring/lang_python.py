@@ -138,13 +138,16 @@ _NOISE = (
 
 
 def _failure(output: str, source: Path) -> str:
-    """componentize-py's output trimmed to the Python error, led by the plugin's file and line.
+    """componentize-py's output trimmed to the Python traceback, led by the plugin's file and line.
 
-    The error's cause follows "Caused by:"; the Rust stack after it and the
-    tool's own frames before it only hide it. Frames of the plugin's module
-    are shown under its real path.
+    The tool wraps the guest's traceback in its own (before it) and a Rust
+    stack (after "Caused by:"); only the guest's says what is wrong. Inside
+    the build the folders are mounted as /0, /1, ...: frames of the plugin's
+    module are shown under its real path.
     """
-    text = output.split("Caused by:", 1)[-1].split("Stack backtrace:", 1)[0]
+    text = output.split("Caused by:", 1)[0].split("Stack backtrace:", 1)[0]
+    if "AssertionError: " in text:
+        text = text.split("AssertionError: ", 1)[1]
     lines = [line.rstrip() for line in text.splitlines()]
     lines = [line for line in lines if line.strip() and not line.startswith(_NOISE)]
     where = None

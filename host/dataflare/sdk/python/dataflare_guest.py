@@ -262,7 +262,10 @@ class Param:
             self.default = "true" if default else "false"
         else:
             self.default = str(default)
-        self._value = _UNSET if self.default is None else self.parse(self.default)
+        try:
+            self._value = _UNSET if self.default is None else self.parse(self.default)
+        except ValueError as exc:
+            raise ValueError(f"parameter {name!r}: the default {self.default!r} {exc}") from None
 
     @property
     def value(self):
