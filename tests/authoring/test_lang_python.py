@@ -29,7 +29,6 @@ from dataflare.bindgen.parse import wasm_tools
 from dataflare.errors import (
     BuildFailedError,
     ConfigurationError,
-    PluginError,
     ProcessingError,
     SerializationError,
     ToolchainMissingError,
@@ -185,10 +184,7 @@ def test_sink_logs_records_with_the_required_field(
         plugin.write(Record(b'{"msg": "no id"}'))
     with pytest.raises(SerializationError):
         plugin.write(Record(b'"not an object"'))
-    plugin.flush()
-    plugin.close()
-    with pytest.raises(PluginError, match="closed"):
-        plugin.write(Record(b'{"id": 2}'))
+    plugin.flush()  # use after close: `dataflare check` (lifecycle) and the SDK tests below
 
 
 @pytest.mark.guests
