@@ -29,7 +29,7 @@ from wasmtime.component import Linker
 
 ROOT = Path(__file__).resolve().parents[1]
 SOURCE = ROOT / "bench" / "python_guest_sdk"
-COMMON = ROOT / "guest-examples" / "python" / "common"
+COMMON = ROOT / "host" / "dataflare" / "sdk" / "python"
 OUT = ROOT / "build" / "bench" / "python_guest_sdk"
 MODES = ("sdk", "plain", "example")
 WORLDS = {"filter": "Filter", "transform": "Transform"}

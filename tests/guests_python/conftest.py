@@ -48,7 +48,7 @@ def open_guest(guest_path: Callable[[str], Path]) -> Iterator[Callable[[str], An
 
 @pytest.fixture(scope="session")
 def guest_import(tmp_path_factory: pytest.TempPathFactory) -> Callable[[str], ModuleType]:
-    """`guest_import(module)`: a guest module (common/ or an example's app) run on the host.
+    """`guest_import(module)`: a guest module (the shipped SDK or an example's app) run on the host.
 
     The guest-side bindings componentize-py generates for the aggregate world
     (`wit_world`, whose `types` holds every WIT type) are put on `sys.path`,
@@ -63,6 +63,7 @@ def guest_import(tmp_path_factory: pytest.TempPathFactory) -> Callable[[str], Mo
         capture_output=True,
     )
     guests = ROOT / "guest-examples" / "python"
-    sys.path[:0] = [str(out), str(guests / "common"), str(guests)]
+    sdk = ROOT / "host" / "dataflare" / "sdk" / "python"
+    sys.path[:0] = [str(out), str(sdk), str(guests)]
     importlib.invalidate_caches()
     return importlib.import_module

@@ -1,4 +1,4 @@
-"""The Python guest SDK's columnar module (common/dfbatch.py), run on the host.
+"""The Python guest SDK's columnar module (host/dataflare/sdk/python/dfbatch.py), run on the host.
 
 It runs here against the guest-side bindings componentize-py generates for
 `wit/`, so every batch shape can be tried in microseconds; the built

@@ -1,4 +1,4 @@
-"""The Python guests' JSON module (guest-examples/python/common/dfjson.py), run on the host.
+"""The Python guests' JSON module (host/dataflare/sdk/python/dfjson.py), run on the host.
 
 Its fast paths (the C string encoder, integral numbers, code point key order,
 skipping the rules walk) must give exactly what its by-hand reference and
@@ -18,7 +18,7 @@ from dataflare.errors import SerializationError
 from hypothesis import given
 from hypothesis import strategies as st
 
-_PATH = Path(__file__).parents[2] / "guest-examples" / "python" / "common" / "dfjson.py"
+_PATH = Path(__file__).parents[2] / "host" / "dataflare" / "sdk" / "python" / "dfjson.py"
 _spec = importlib.util.spec_from_file_location("dfjson_under_test", _PATH)
 assert _spec is not None and _spec.loader is not None
 dfjson = importlib.util.module_from_spec(_spec)

@@ -10,6 +10,7 @@ import pytest
 from support.guests import ROOT
 
 GUESTS_DIR = ROOT / "guest-examples" / "python"
+SDK = ROOT / "host" / "dataflare" / "sdk" / "python"
 
 
 def make(*args: str) -> subprocess.CompletedProcess[str]:
@@ -24,8 +25,8 @@ def make(*args: str) -> subprocess.CompletedProcess[str]:
         (None, False),
         (str(ROOT / "wit" / "types.wit"), True),
         ("json_filter/app.py", True),
-        ("common/dfjson.py", True),
-        ("common/guestkit.py", True),
+        (str(SDK / "dfjson.py"), True),
+        (str(SDK / "guestkit.py"), True),
         ("mask_email/app.py", False),
     ],
 )

@@ -1,6 +1,6 @@
 """Each Python guest, built from source and called through its adapter, against its native twin.
 
-The guests re-implement the JSON rules on their own (guest-examples/python/common),
+The guests re-implement the JSON rules on their own (host/dataflare/sdk/python),
 so agreement here checks the written semantics, not shared code.
 """
 

@@ -68,7 +68,7 @@ def _check_ends(data, ends, what):
 class _Column:
     """A checked `bytes-column`: its text as bytes, start and end per record."""
 
-    __slots__ = ("data", "starts", "ends", "binary", "absent")
+    __slots__ = ("absent", "binary", "data", "ends", "starts")
 
     def __init__(self, column, n, what, may_be_absent):
         text, ends = column.text, column.ends
@@ -194,7 +194,7 @@ class Batch:
     Raises `BadBatch` when the columns break the WIT's rules.
     """
 
-    __slots__ = ("wit", "n", "_values", "_keys", "_times", "_meta")
+    __slots__ = ("_keys", "_meta", "_times", "_values", "n", "wit")
 
     def __init__(self, batch):
         self.wit = batch
@@ -316,7 +316,7 @@ class Edited:
 class OneRecord:
     """A single WIT record, with `with_value` like a `RecordView` (for the per-record exports)."""
 
-    __slots__ = ("value", "key", "timestamp", "metadata")
+    __slots__ = ("key", "metadata", "timestamp", "value")
 
     def __init__(self, record):
         self.value = record.value
@@ -333,9 +333,7 @@ def as_wit_record(record):
     """Any record-like object (view, edit, WIT record) as a WIT `Record`."""
     if isinstance(record, types.Record):
         return record
-    return types.Record(
-        record.key, bytes(record.value), record.timestamp, list(record.metadata)
-    )
+    return types.Record(record.key, bytes(record.value), record.timestamp, list(record.metadata))
 
 
 # ---- building columns ------------------------------------------------------

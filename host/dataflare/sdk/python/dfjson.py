@@ -35,9 +35,7 @@ def _reject_constant(text):
 
 
 # Built once: json.loads with hooks builds a decoder (and its scanner) per call.
-_DECODER = json.JSONDecoder(
-    parse_int=_number, parse_float=_number, parse_constant=_reject_constant
-)
+_DECODER = json.JSONDecoder(parse_int=_number, parse_float=_number, parse_constant=_reject_constant)
 
 
 def _opens_too_deep(text):
