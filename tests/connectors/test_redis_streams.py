@@ -264,3 +264,19 @@ def test_a_failed_run_leaves_the_uncommitted_entries_pending_for_the_rerun(
         rows = [n for (n,) in conn.execute("SELECT n FROM t ORDER BY n")]
     assert rows == list(range(200))
     assert _pending(redis_server, stream) == 0
+
+
+def test_pending_entries_deleted_from_the_stream_do_not_end_it(redis_server, stream):
+    _xadd(redis_server, stream, 3)
+    first = _source(redis_server, stream)
+    first.read_columns(2)
+    first.close()
+    client = redis.Redis.from_url(redis_server)
+    for entry_id, _ in client.xrange(stream, count=2):
+        client.xdel(stream, entry_id)
+    again = _source(redis_server, stream)
+    assert again.read_columns(2) is PENDING  # both pending entries are gone: nothing yet
+    assert [json.loads(r.value)["n"] for r in _read_all(again)] == [2]
+    again.committed(again.checkpoint())
+    assert _pending(redis_server, stream) == 0
+    again.close()

@@ -376,7 +376,9 @@ class RedisStreamSource(SourceBase):
         with self._lock:
             self._listed = deque(kept)
 
-    def _hand_on(self, client: redis.Redis, entries: list[_Entry], marked: bool) -> pa.RecordBatch:
+    def _hand_on(
+        self, client: redis.Redis, entries: list[_Entry], marked: bool
+    ) -> pa.RecordBatch | Pending:
         """Record where the batch ends (unless that is recorded), then make its records."""
         end = entries[-1][0]
         if not marked:
@@ -391,7 +393,9 @@ class RedisStreamSource(SourceBase):
             self._delivered.append(_Delivered(end, [entry_id for entry_id, _ in entries]))
         self._last = end
         # entries deleted from the stream (XDEL, trimming) come back without fields
-        return from_records([entry_record(i, fields) for i, fields in entries if fields])
+        records = [entry_record(i, fields) for i, fields in entries if fields]
+        # an empty batch would end the stream: ask again (they are acked with the next batch)
+        return from_records(records) if records else PENDING
 
     def _acknowledge(self, client: redis.Redis, ids: Sequence[bytes], listed: int) -> None:
         """XACK `ids` and drop the first `listed` recorded batch ends, in one transaction."""
