@@ -67,7 +67,7 @@ _records = st.builds(
     Record,
     value=st.binary(max_size=40),
     key=st.none() | st.binary(max_size=10),
-    timestamp=st.integers(0, 2**62),
+    timestamp=st.integers(-(2**63), 2**63 - 1),
     metadata=st.dictionaries(_names, st.text(st.characters(codec="utf-8"), max_size=8), max_size=3),
 )
 
@@ -280,3 +280,9 @@ def test_pending_entries_deleted_from_the_stream_do_not_end_it(redis_server, str
     again.committed(again.checkpoint())
     assert _pending(redis_server, stream) == 0
     again.close()
+
+
+@pytest.mark.parametrize("text", [b"soon", b"99999999999999999999", b"1e3", b""])
+def test_a_timestamp_field_that_is_no_64_bit_integer_gives_way_to_the_id(text):
+    record = entry_record(b"5-0", {b"value": b"1", b"timestamp": text})
+    assert record.timestamp == 5

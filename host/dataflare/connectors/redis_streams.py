@@ -37,6 +37,7 @@ across crashes: a replayed batch is added again.
 from __future__ import annotations
 
 import json
+import re
 import threading
 from collections import deque
 from collections.abc import Mapping, Sequence
@@ -76,6 +77,8 @@ _URL = ParamInfo(
 )
 _STREAM = ParamInfo("stream", "the stream's key", required=True)
 _RESERVED = frozenset({"value", "key", "timestamp"})
+_RESERVED_FIELDS = frozenset(name.encode() for name in _RESERVED)
+_INTEGER = re.compile(rb"-?[0-9]{1,19}")
 _CONNECT_TIMEOUT = 10.0
 _SOCKET_TIMEOUT = 60.0
 """Seconds a command may take; above any ``block_ms`` allowed, so a blocked read never times out."""
@@ -90,8 +93,13 @@ def boundaries_key(stream: str, group: str, consumer: str) -> str:
 def _where(url: str) -> str:
     """The server `url` names, without its password, for messages."""
     parts = urlsplit(url)
-    database = parts.path.lstrip("/") or "0"
-    return f"{parts.hostname or 'localhost'} port {parts.port or 6379} database {database}"
+    if parts.scheme == "unix":
+        return f"socket {parts.path}"
+    try:
+        port = parts.port or 6379
+    except ValueError:
+        return f"host {parts.hostname or 'localhost'} (the url's port is not a number)"
+    return f"{parts.hostname or 'localhost'} port {port} database {parts.path.lstrip('/') or '0'}"
 
 
 def _client(plugin: str, url: str) -> redis.Redis:
@@ -132,19 +140,26 @@ def _text(raw: bytes) -> str:
     return raw.decode("utf-8", "surrogateescape")
 
 
+def _integer(raw: bytes | None) -> int | None:
+    """`raw` as a 64-bit integer if it is one (ASCII digits, an optional minus), else None."""
+    if raw is None or not _INTEGER.fullmatch(raw):
+        return None
+    value = int(raw)
+    return value if -(2**63) <= value < 2**63 else None
+
+
 def entry_record(entry_id: bytes, fields: Mapping[bytes, bytes]) -> Record:
     """The record one stream entry stands for (see the module docstring)."""
+    stamp = _id(entry_id)[0]
     if b"value" not in fields:
         document = {_text(k): v.decode("utf-8", "replace") for k, v in fields.items()}
-        return Record(value=json.dumps(document).encode("utf-8"), timestamp=_id(entry_id)[0])
-    timestamp = fields.get(b"timestamp")
+        return Record(value=json.dumps(document).encode("utf-8"), timestamp=stamp)
+    timestamp = _integer(fields.get(b"timestamp"))
     return Record(
         value=fields[b"value"],
         key=fields.get(b"key"),
-        timestamp=int(timestamp)
-        if timestamp is not None and timestamp.isdigit()
-        else _id(entry_id)[0],
-        metadata={_text(k): _text(v) for k, v in fields.items() if _text(k) not in _RESERVED},
+        timestamp=stamp if timestamp is None else timestamp,
+        metadata={_text(k): _text(v) for k, v in fields.items() if k not in _RESERVED_FIELDS},
     )
 
 
