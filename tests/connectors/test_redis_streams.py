@@ -286,3 +286,23 @@ def test_pending_entries_deleted_from_the_stream_do_not_end_it(redis_server, str
 def test_a_timestamp_field_that_is_no_64_bit_integer_gives_way_to_the_id(text):
     record = entry_record(b"5-0", {b"value": b"1", b"timestamp": text})
     assert record.timestamp == 5
+
+
+def test_the_redis_example_runs_with_only_its_url_and_follow_changed(
+    redis_server, stream, tmp_path
+):
+    examples = Path(__file__).resolve().parents[2] / "examples"
+    path = tmp_path / "examples" / "redis_events.yaml"
+    path.parent.mkdir()
+    text = (examples / "redis_events.yaml").read_text()
+    text = text.replace("redis://localhost:6379/0", redis_server).replace(
+        "stream: events", f"stream: {stream}"
+    )
+    path.write_text(text.replace("follow: true", "follow: false"))
+    client = redis.Redis.from_url(redis_server)
+    for user, status in [("ada", "active"), ("alan", "gone"), ("grace", "active")]:
+        client.xadd(stream, {"value": json.dumps({"user": user, "status": status})})
+    assert Executor(load_plan(path)).run().stages["active"].records_out == 2
+    with sqlite3.connect(tmp_path / "build" / "examples" / "redis_events.db") as db:
+        assert [u for (u,) in db.execute("SELECT user FROM users")] == ["ada", "grace"]
+    assert _pending(redis_server, stream) == 0
