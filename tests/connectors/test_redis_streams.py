@@ -14,6 +14,7 @@ from dataflare.connectors.redis_streams import (
     RedisStreamSink,
     RedisStreamSource,
     boundaries_key,
+    entries_batch,
     entry_record,
 )
 from dataflare.errors import ConfigurationError, PluginError, ProcessingError, StageFailed
@@ -86,6 +87,22 @@ def test_records_go_through_a_stream_unchanged(redis_server, records):
         assert _read_all(source, 7) == records
     finally:
         source.close()
+
+
+_field_names = st.sampled_from([b"value", b"key", b"timestamp", b"region", b"\xff"])
+_field_values = st.binary(max_size=6) | st.integers(-(2**64), 2**64).map(lambda n: b"%d" % n)
+_entry_lists = st.lists(
+    st.tuples(
+        st.integers(0, 2**40).map(lambda ms: b"%d-0" % ms),
+        st.dictionaries(_field_names, _field_values, min_size=1, max_size=4),
+    ),
+    max_size=6,
+)
+
+
+@given(entries=_entry_lists)
+def test_a_batch_of_entries_holds_what_each_entry_maps_to(entries):
+    assert to_records(entries_batch(entries)) == [entry_record(i, f) for i, f in entries]
 
 
 def test_an_entry_without_a_value_field_becomes_a_json_object_stamped_with_its_id():

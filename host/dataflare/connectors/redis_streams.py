@@ -51,10 +51,12 @@ import redis
 from dataflare.columns import (
     END,
     PENDING,
+    SCHEMA,
     EndOfStream,
     Pending,
     RecordError,
     from_records,
+    from_values,
     to_records,
 )
 from dataflare.errors import (
@@ -68,7 +70,13 @@ from dataflare.model import ParamInfo, Record
 from dataflare.plugins.base import SinkBase, SourceBase
 from dataflare.plugins.registry import register
 
-__all__ = ["RedisStreamSink", "RedisStreamSource", "boundaries_key", "entry_record"]
+__all__ = [
+    "RedisStreamSink",
+    "RedisStreamSource",
+    "boundaries_key",
+    "entries_batch",
+    "entry_record",
+]
 
 _URL = ParamInfo(
     "url",
@@ -165,6 +173,35 @@ def entry_record(entry_id: bytes, fields: Mapping[bytes, bytes]) -> Record:
 
 _Entry = tuple[bytes, dict[bytes, bytes]]
 """An entry as XREADGROUP gives it: ID and fields."""
+
+
+def entries_batch(entries: Sequence[_Entry]) -> pa.RecordBatch:
+    """The records of `entries` as a batch, as `entry_record` maps each one.
+
+    Entries holding nothing but ``value``, ``key`` and ``timestamp`` (what the
+    sink writes for records without metadata) become columns directly, with no
+    `Record` per entry.
+    """
+    values: list[bytes] = []
+    keys: list[bytes | None] = []
+    stamps: list[int] = []
+    for entry_id, fields in entries:
+        if b"value" not in fields or not fields.keys() <= _RESERVED_FIELDS:
+            return from_records([entry_record(i, f) for i, f in entries])
+        values.append(fields[b"value"])
+        keys.append(fields.get(b"key"))
+        stamp = _integer(fields.get(b"timestamp"))
+        stamps.append(int(entry_id.partition(b"-")[0]) if stamp is None else stamp)
+    plain = from_values(pa.array(values, pa.binary()))
+    return pa.RecordBatch.from_arrays(
+        [
+            pa.array(keys, pa.binary()),
+            plain.column(1),
+            pa.array(stamps, pa.int64()),
+            plain.column(3),
+        ],
+        schema=SCHEMA,
+    )
 
 
 def _entries(found: Any) -> list[_Entry]:
@@ -408,9 +445,9 @@ class RedisStreamSource(SourceBase):
             self._delivered.append(_Delivered(end, [entry_id for entry_id, _ in entries]))
         self._last = end
         # entries deleted from the stream (XDEL, trimming) come back without fields
-        records = [entry_record(i, fields) for i, fields in entries if fields]
+        batch = entries_batch([entry for entry in entries if entry[1]])
         # an empty batch would end the stream: ask again (they are acked with the next batch)
-        return from_records(records) if records else PENDING
+        return batch if batch.num_rows else PENDING
 
     def _acknowledge(self, client: redis.Redis, ids: Sequence[bytes], listed: int) -> None:
         """XACK `ids` and drop the first `listed` recorded batch ends, in one transaction."""
