@@ -323,3 +323,51 @@ def test_the_redis_example_runs_with_only_its_url_and_follow_changed(
     with sqlite3.connect(tmp_path / "build" / "examples" / "redis_events.db") as db:
         assert [u for (u,) in db.execute("SELECT user FROM users")] == ["ada", "grace"]
     assert _pending(redis_server, stream) == 0
+
+
+class _Crash(BaseException):
+    """Ends a run the way SIGKILL would, between the sink's commit and the state file's."""
+
+
+def test_a_crash_between_the_sql_commit_and_the_state_file_repeats_nothing(
+    redis_server, stream, tmp_path, monkeypatch
+):
+    from dataflare.pipeline import executor
+    from dataflare.pipeline.prefetch import ReadAhead
+    from dataflare.pipeline.state import StateFile
+
+    # read ahead as with a WASM stage: the PEL then holds batches after the one in flight,
+    # and `committed` runs on the main thread while the source reads on its own
+    monkeypatch.setattr(executor, "ReadInline", ReadAhead)
+    real_save, saves = StateFile.save, []
+
+    def save_then_crash(self, *args, **kwargs):
+        saves.append(1)
+        if len(saves) == 6:
+            raise _Crash
+        real_save(self, *args, **kwargs)
+
+    monkeypatch.setattr(StateFile, "save", save_then_crash)
+    producer = produce(redis_server, stream, 1500, rate=3000.0, chunk=7)
+
+    def pipeline(follow: str) -> Path:
+        path = tmp_path / f"{follow}.yaml"
+        path.write_text(
+            "batch_size: 64\nstate: state.json\n"
+            f"sources:\n  - {{id: src, type: redis, config: {{url: '{redis_server}', "
+            f"stream: {stream}, follow: {follow}, block_ms: 5}}}}\n"
+            "sinks:\n  - {id: db, type: sqlite, config: {path: out.db, table: t}}\n"
+        )
+        return path
+
+    with pytest.raises(_Crash):
+        Executor(load_plan(pipeline("true"))).run()
+    monkeypatch.setattr(StateFile, "save", real_save)
+    producer.join()
+    with sqlite3.connect(tmp_path / "out.db") as db:
+        ahead = db.execute("SELECT count(*) FROM t").fetchone()[0]
+    assert 0 < ahead < 1500  # the sink holds the batch the state file lacks
+    Executor(load_plan(pipeline("false"))).run()
+    with sqlite3.connect(tmp_path / "out.db") as db:
+        assert [n for (n,) in db.execute("SELECT n FROM t ORDER BY n")] == list(range(1500))
+    assert _pending(redis_server, stream) == 0

@@ -314,12 +314,13 @@ class RedisStreamSource(SourceBase):
 
     def checkpoint(self) -> bytes:
         """The last entry ID handed on, with the stream, group and consumer it belongs to."""
+        # the ID first: messages quote a position's first 80 bytes
         return json.dumps(
             {
+                "id": self._last.decode("ascii"),
                 "stream": self.param("stream"),
                 "group": self.param("group"),
                 "consumer": self.param("consumer"),
-                "id": self._last.decode("ascii"),
             }
         ).encode("utf-8")
 
