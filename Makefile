@@ -34,8 +34,8 @@ lint:  ## ruff and mypy --strict on the host
 test: lint  ## every test (lint first: it is the cheapest failure)
 	$(PYTHON) -m pytest
 
-test-fast:  ## the quick loop: no guest builds, no PostgreSQL, nothing slow (no toolchain needed)
-	$(PYTHON) -m pytest -m "not guests and not postgres and not slow"
+test-fast:  ## the quick loop: no guest builds, no database servers, nothing slow (no toolchain needed)
+	$(PYTHON) -m pytest -m "not guests and not postgres and not redis and not slow"
 
 bindings:  ## regenerate the checked-in WIT bindings for our worlds (0.2.0, and 0.1.0 still loaded)
 	$(PYTHON) -m dataflare bindgen wit -o host/dataflare/_wit

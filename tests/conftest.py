@@ -10,6 +10,8 @@ import pytest
 from hypothesis import HealthCheck, settings
 from support import markers
 from support.postgres import postgres_dsn, stop_owned_server
+from support.redis import redis_url
+from support.redis import stop_owned_server as stop_owned_redis
 
 TESTS = Path(__file__).resolve().parent
 
@@ -41,7 +43,7 @@ settings.load_profile("ci" if os.environ.get("CI") else "dataflare")
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """Mark `guests` by folder or fixture, `postgres` by the `pg_dsn` fixture."""
+    """Mark `guests` by folder or fixture, `postgres` and `redis` by their server fixtures."""
     for item in items:
         used = set(getattr(item, "fixturenames", ()))  # with the fixtures they depend on
         folder = item.path.relative_to(TESTS).parts[0]
@@ -49,6 +51,8 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
             item.add_marker(pytest.mark.guests)
         if "pg_dsn" in used:
             item.add_marker(pytest.mark.postgres)
+        if "redis_server" in used:
+            item.add_marker(pytest.mark.redis)
 
 
 @pytest.hookimpl(wrapper=True)
@@ -68,3 +72,12 @@ def pg_dsn() -> Iterator[str]:
         yield postgres_dsn()
     finally:
         stop_owned_server()
+
+
+@pytest.fixture(scope="session")
+def redis_server() -> Iterator[str]:
+    """The URL of a real redis-server; one this session started is stopped at its end."""
+    try:
+        yield redis_url()
+    finally:
+        stop_owned_redis()

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 from support.guests import built_guest
 from support.postgres import postgres_dsn
+from support.redis import redis_url
 
 
 def test_building_a_guest_in_an_unmarked_test_fails_naming_the_test():
@@ -16,6 +17,11 @@ def test_building_a_guest_in_an_unmarked_test_fails_naming_the_test():
 def test_reaching_postgres_in_an_unmarked_test_fails_naming_the_test():
     with pytest.raises(AssertionError, match="uses PostgreSQL but is not marked 'postgres'"):
         postgres_dsn()
+
+
+def test_reaching_redis_in_an_unmarked_test_fails_naming_the_test():
+    with pytest.raises(AssertionError, match="uses redis-server but is not marked 'redis'"):
+        redis_url()
 
 
 @pytest.mark.guests

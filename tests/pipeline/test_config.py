@@ -195,7 +195,7 @@ def test_unknown_direct_type_lists_connectors(write_yaml):
     assert message.startswith(
         f"{path}:2:19: sources entry 'a': unknown `type` 'jsnl': expected 'plugin' or a built-in connector: "
     )
-    assert "csv, jsonl, postgres, sqlite, stdin" in message
+    assert "csv, jsonl, postgres, redis, sqlite, stdin" in message
     assert "(did you mean 'jsonl'?)" in message
 
 

@@ -40,5 +40,5 @@ def test_connectors_are_registered():
 
     importlib.import_module("dataflare.connectors")
     sources, sinks = set(registry.available("source")), set(registry.available("sink"))
-    assert {"jsonl", "csv", "stdin", "sqlite", "postgres"} <= sources
-    assert {"jsonl", "csv", "stdout", "sqlite", "postgres"} <= sinks
+    assert {"jsonl", "csv", "stdin", "sqlite", "postgres", "redis"} <= sources
+    assert {"jsonl", "csv", "stdout", "sqlite", "postgres", "redis"} <= sinks

@@ -9,11 +9,13 @@ stdin      JSON Lines on standard input            -
 stdout     -                                       JSON Lines on standard output
 sqlite     SQLite table or query (incremental)     SQLite table, insert/upsert
 postgres   PostgreSQL table or query (incremental) PostgreSQL table, insert/upsert
+redis      Redis stream, as a consumer group       Redis stream (XADD)
 =========  ======================================  ==========================
 
 `PLUGINS` declares them to `dataflare.plugins.registry`, which imports a
-connector's module (and its dependencies: psycopg for ``postgres``) only
-when a pipeline looks that connector up. The classes load on first use too.
+connector's module (and its dependencies: psycopg for ``postgres``, redis-py
+for ``redis``) only when a pipeline looks that connector up. The classes
+load on first use too.
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ if TYPE_CHECKING:
     from dataflare.connectors.csvfile import CsvSink, CsvSource
     from dataflare.connectors.jsonl import JsonlSink, JsonlSource, StdinSource, StdoutSink
     from dataflare.connectors.postgres import PostgresSink, PostgresSource
+    from dataflare.connectors.redis_streams import RedisStreamSink, RedisStreamSource
     from dataflare.connectors.sqlite import SqliteSink, SqliteSource
 
 __all__ = [
@@ -36,6 +39,8 @@ __all__ = [
     "JsonlSource",
     "PostgresSink",
     "PostgresSource",
+    "RedisStreamSink",
+    "RedisStreamSource",
     "SqliteSink",
     "SqliteSource",
     "StdinSource",
@@ -53,6 +58,8 @@ PLUGINS: dict[str, str] = {
     "sink.sqlite": "dataflare.connectors.sqlite:SqliteSink",
     "source.postgres": "dataflare.connectors.postgres:PostgresSource",
     "sink.postgres": "dataflare.connectors.postgres:PostgresSink",
+    "source.redis": "dataflare.connectors.redis_streams:RedisStreamSource",
+    "sink.redis": "dataflare.connectors.redis_streams:RedisStreamSink",
 }
 """Each connector as ``"<kind>.<name>"`` -> ``"module:Class"``, like an entry point."""
 

@@ -9,7 +9,14 @@ committed before the next is read:
 3. every other sink is flushed (made durable), and each file sink
    (`ResumableFileSink`: ``jsonl``, ``csv``) reports its size;
 4. the positions of all sources and the sizes of the file sinks are saved to
-   the state file together (atomic replace).
+   the state file together (atomic replace);
+5. the batch's source, if it has ``committed(position: bytes) -> None``
+   (`CommittedSource`), is told the position the state file now holds. A
+   source that must acknowledge its input upstream (Redis Streams: ``XACK``)
+   does it there, so nothing is acknowledged that a crash could still lose.
+   A crash before the call leaves the input unacknowledged: the source gets
+   it again on restart and must skip what is at or before the restored
+   position.
 
 A crash anywhere leaves the state file at the batch before or this batch,
 and a transactional sink at most one batch ahead of it. A rerun restores the
@@ -30,7 +37,9 @@ checkpoint counts as written are missing.
 
 Aggregating pipelines keep whole-run semantics (positions and sizes saved at
 the end), because a crash would lose the accumulator anyway; a rerun cuts
-the file sinks back to the end of the last complete run.
+the file sinks back to the end of the last complete run. Their sources are
+told `committed` once, after that final save (an interrupted run saves
+nothing and tells nothing).
 
 `Commits` does all of this for one run; the executor only says when (`load`,
 `restore`, `start`, `begin` and `end` of each batch, `save`) and asks
@@ -58,6 +67,7 @@ from dataflare.plugins.kinds import Plugin
 __all__ = [
     "BatchCommit",
     "Commits",
+    "CommittedSource",
     "Committer",
     "Guard",
     "ResumableFileSink",
@@ -100,6 +110,15 @@ class ResumableFileSink(Protocol):
         None appends to the file as it is. A file shorter than `size` must
         fail `connect` with a `PluginError` that says so.
         """
+        ...
+
+
+@runtime_checkable
+class CommittedSource(Protocol):
+    """A source that wants to know when a position is durable (to acknowledge its input)."""
+
+    def committed(self, position: bytes) -> None:
+        """`position` (from `checkpoint`) is saved: input up to it never needs reading again."""
         ...
 
 
@@ -192,6 +211,8 @@ class Commits:
         self._saved: dict[str, bytes] = {}
         self._positions: dict[str, tuple[str, bytes]] = {}
         self._transactional: dict[str, TransactionalSink] = {}
+        self._told: dict[str, bytes] = {}
+        """Source id -> the position its `committed` was last called with."""
         # sinks (dead-letter ones too) whose committed size is saved with the positions
         self._files = [
             (stage, stage.plugin)
@@ -316,6 +337,7 @@ class Commits:
                                                     source.id, batch.position))  # fmt: skip
         self._positions[source.id] = (source.config.plugin.label, batch.position)
         self._state.save(dict(self._positions), self._sizes())
+        self._tell(source, batch.position)
 
     def save(self) -> None:
         """After a complete run, sinks flushed: save where every source ended."""
@@ -325,6 +347,19 @@ class Commits:
             positions[stage.id] = (stage.config.plugin.label, position)
         if any(pos for _, pos in positions.values()) or self._state.path.exists():
             self._state.save(positions, self._sizes())
+            for stage in self._plan.sources:
+                self._tell(stage, positions[stage.id][1])
+
+    def _tell(self, stage: SourceStage, position: bytes) -> None:
+        """After a save: tell the source that `position` is committed, if it asks to know.
+
+        Once per position: the final save repeats the last batch's.
+        """
+        if not position or self._told.get(stage.id) == position:
+            return
+        if isinstance(stage.plugin, CommittedSource):
+            self._guard(stage, "committed", partial(stage.plugin.committed, position))
+            self._told[stage.id] = position
 
     def _sizes(self) -> dict[str, tuple[str, int]]:
         """Stage id -> (plugin label, size) of every file sink; call right after flushing."""
