@@ -351,6 +351,10 @@ class RedisStreamSource(SourceBase):
             return PENDING if self.param("follow") == "true" else END
         return self._hand_on(client, entries, False)
 
+    def unbounded(self) -> bool:
+        """With ``follow: true`` the stream never ends: the run goes on until stopped."""
+        return self.param("follow") == "true"
+
     def committed(self, position: bytes) -> None:
         """Acknowledge every entry handed on up to `position`: the sinks hold them."""
         end = _id(str(json.loads(position)["id"]).encode("ascii"))
