@@ -16,7 +16,7 @@ from support.tools import missing, require_tool
 
 ROOT = Path(__file__).resolve().parents[2]
 CRATE = ROOT / "tests" / "fixtures" / "hotplug_tagger"
-SDK = ROOT / "guest-examples" / "rust" / "dataflare-guest"
+SDK = ROOT / "host" / "dataflare" / "sdk" / "rust" / "dataflare-guest"
 WIT = ROOT / "wit"
 BUILD = ROOT / "build" / "test-components"
 RUSTC = "/usr/bin/rustc"
