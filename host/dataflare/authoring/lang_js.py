@@ -1,0 +1,105 @@
+"""JavaScript plugin projects: the SDK vendored into ``dataflare/``, built with componentize-js.
+
+The project pins componentize-js in its own ``package.json`` and
+``package-lock.json``; `build` installs it into the project's
+``node_modules`` on the first build (``npm ci``, fast from npm's own cache
+after the first project) and runs the project's ``build.mjs``.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import subprocess
+from collections.abc import Callable
+from importlib import resources
+from importlib.resources.abc import Traversable
+from pathlib import Path
+
+from dataflare.authoring.project import Project
+from dataflare.errors import BuildFailedError, ToolchainMissingError
+
+__all__ = ["BUILD_TOOLS", "SDK_DIR", "SOURCE_FILE", "build", "vendor"]
+
+SOURCE_FILE = "plugin.js"
+BUILD_TOOLS = "node and npm (apt-get install nodejs npm); componentize-js is pinned in package.json"
+SDK_DIR = "dataflare"
+"""Where `vendor` puts the SDK in a project; the plugin imports ``./dataflare/index.js``."""
+
+NODE_HINT = "node not found; install it with: apt-get install nodejs npm"
+NPM_HINT = "npm not found; install it with: apt-get install npm"
+COMPONENTIZE_JS = Path("node_modules", "@bytecodealliance", "componentize-js", "package.json")
+_TAIL = 40
+"""Lines of a failed tool's output kept in the error: the end says what went wrong."""
+
+
+def vendor(root: Path) -> None:
+    """Copy the SDK shipped in the package into ``root/dataflare``."""
+    target = root / SDK_DIR
+    target.mkdir(parents=True, exist_ok=True)
+    for entry in (resources.files("dataflare") / "sdk" / "js").iterdir():
+        if entry.is_file() and entry.name.endswith(".js"):
+            _copy(entry, target / entry.name)
+
+
+def _copy(entry: Traversable, target: Path) -> None:
+    target.write_bytes(entry.read_bytes())
+
+
+def build(project: Project, say: Callable[[str], None]) -> Path:
+    """Build ``project.component`` with the project's pinned componentize-js."""
+    node = _tool("node", NODE_HINT)
+    root = project.root
+    if not (root / COMPONENTIZE_JS).is_file():
+        npm = _tool("npm", NPM_HINT)
+        say("installing componentize-js into node_modules (first build only, about 15-30 s)")
+        # `npm ci` installs exactly the lock file; without one, npm resolves package.json.
+        verb = "ci" if (root / "package-lock.json").is_file() else "install"
+        _run([npm, verb, "--no-audit", "--no-fund", "--include=dev"], root, "npm " + verb)
+        if not (root / COMPONENTIZE_JS).is_file():
+            raise BuildFailedError(f"npm {verb} did not install componentize-js in {root}")
+    project.build_dir.mkdir(parents=True, exist_ok=True)
+    say(f"building {project.name} with componentize-js")
+    _run(
+        [
+            node,
+            str(root / "build.mjs"),
+            str(root / SOURCE_FILE),
+            str(project.wit_dir),
+            project.world,
+            str(project.component),
+        ],
+        root,
+        "componentize-js",
+    )
+    if not project.component.is_file():
+        raise BuildFailedError(f"componentize-js wrote no {project.component}")
+    return project.component
+
+
+def _tool(name: str, hint: str) -> str:
+    path = shutil.which(name)
+    if path is None:
+        raise ToolchainMissingError(hint)
+    return path
+
+
+def _run(argv: list[str], cwd: Path, what: str) -> None:
+    """Run `argv` in `cwd`; a failure raises BuildFailedError with the end of its output."""
+    env = {**os.environ, "NO_COLOR": "1", "NODE_DISABLE_COLORS": "1"}
+    proc = subprocess.run(argv, cwd=cwd, env=env, capture_output=True, text=True, check=False)
+    if proc.returncode != 0:
+        raise BuildFailedError(_failure(what, proc.stdout, proc.stderr))
+
+
+def _failure(what: str, stdout: str, stderr: str) -> str:
+    # Node prints a stack of the build script itself after the message; the
+    # user needs the message, so frames inside node_modules and node: go.
+    lines = [
+        line
+        for line in (stderr.strip() or stdout.strip()).splitlines()
+        if not re.match(r"\s+at .*(node_modules|node:|build\.mjs)", line)
+    ]
+    text = "\n".join(lines[-_TAIL:]).strip()
+    return f"{what} failed:\n{text}" if text else f"{what} failed with no output"
