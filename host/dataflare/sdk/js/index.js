@@ -208,20 +208,45 @@ export function transform(name, apply, options = {}) {
 const noop = () => {};
 
 /**
+ * Connect and close for a source or sink: the WIT says calls after close
+ * fail, so `guard(f)` makes `f` throw an io PluginError once closed. Closing
+ * twice is harmless (`hooks.close` runs once).
+ */
+function lifecycle(name, hooks) {
+  let closed = false;
+  const guard = (f) => (...args) => {
+    if (closed) throw new PluginError('io', `plugin '${name}' is closed`);
+    return f(...args);
+  };
+  return {
+    guard,
+    connect: guard(hooks.connect ?? noop),
+    close() {
+      if (closed) return;
+      closed = true;
+      (hooks.close ?? noop)();
+    },
+  };
+}
+
+/**
  * A sink from `write(record)`; `options` may add `connect()`, `flush()` and `close()`.
+ * After close, write, writeBatch, flush and connect fail (an io error).
  * Exports: describe, configure, connect, write, writeBatch, flush, close.
  */
 export function sink(name, write, options = {}) {
-  const one = (record) => {
+  const state = lifecycle(name, options);
+  const one = state.guard((record) => {
     write(record);
-  };
+  });
   return {
     ...common('sink', name, options),
-    connect: options.connect ?? noop,
+    connect: state.connect,
     write: one,
+    // After close every record fails: `one` throws the closed error for each.
     writeBatch: writeEach(one),
-    flush: options.flush ?? noop,
-    close: options.close ?? noop,
+    flush: state.guard(options.flush ?? noop),
+    close: state.close,
   };
 }
 
@@ -275,25 +300,27 @@ export function aggregate(name, logic, options = {}) {
  * are UTF-8 text), `df.PENDING` when none is ready yet, or `df.END` (an
  * empty list also ends the stream); `checkpoint()` returns the position
  * (string or bytes) and `restore(position)` (bytes) continues from one.
- * `connect()` and `close()` are optional.
+ * `connect()` and `close()` are optional; after close, the other calls fail
+ * (an io error).
  * Exports: describe, configure, connect, read, checkpoint, restore, close.
  */
 export function source(name, logic, options = {}) {
+  const state = lifecycle(name, logic);
   return {
     ...common('source', name, options),
-    connect: logic.connect ?? noop,
-    read(max) {
+    connect: state.connect,
+    read: state.guard((max) => {
       const got = logic.read(max);
       if (got === PENDING || got === END) return got;
       return got.length === 0 ? END : records(got.map(output));
-    },
-    checkpoint() {
+    }),
+    checkpoint: state.guard(() => {
       const position = logic.checkpoint();
       return isBytes(position) ? position : bytes(String(position));
-    },
-    restore: (position) => {
+    }),
+    restore: state.guard((position) => {
       logic.restore(position);
-    },
-    close: logic.close ?? noop,
+    }),
+    close: state.close,
   };
 }
