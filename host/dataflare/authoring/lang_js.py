@@ -14,7 +14,6 @@ import shutil
 import subprocess
 from collections.abc import Callable
 from importlib import resources
-from importlib.resources.abc import Traversable
 from pathlib import Path
 
 from dataflare.authoring.project import Project
@@ -40,11 +39,7 @@ def vendor(root: Path) -> None:
     target.mkdir(parents=True, exist_ok=True)
     for entry in (resources.files("dataflare") / "sdk" / "js").iterdir():
         if entry.is_file() and entry.name.endswith(".js"):
-            _copy(entry, target / entry.name)
-
-
-def _copy(entry: Traversable, target: Path) -> None:
-    target.write_bytes(entry.read_bytes())
+            (target / entry.name).write_bytes(entry.read_bytes())
 
 
 def build(project: Project, say: Callable[[str], None]) -> Path:
@@ -97,12 +92,21 @@ def _run(argv: list[str], cwd: Path, what: str) -> None:
 
 
 def _failure(what: str, stdout: str, stderr: str) -> str:
-    # Node prints a stack of the build script itself after the message; the
-    # user needs the message, so frames inside node_modules and node: go.
-    lines = [
-        line
-        for line in (stderr.strip() or stdout.strip()).splitlines()
-        if not re.match(r"\s+at .*(node_modules|node:|build\.mjs)", line)
-    ]
-    text = "\n".join(lines[-_TAIL:]).strip()
+    """The part of a failed tool's output that says what went wrong."""
+    lines = (stderr.strip() or stdout.strip()).splitlines()
+    kept: list[str] = []
+    skipping = False
+    for line in lines:
+        # Node shows where an exception was thrown (a file:line inside
+        # node_modules, its source line and a caret, up to a blank line),
+        # then a stack and its version: about the tools, not the plugin.
+        if re.match(r"(file://)?\S*node_modules\S*:\d+$", line):
+            skipping = True
+        if skipping:
+            skipping = line.strip() != ""
+            continue
+        if re.match(r"\s+at |Node\.js v\d", line):
+            continue
+        kept.append(line)
+    text = "\n".join(kept[-_TAIL:]).strip()
     return f"{what} failed:\n{text}" if text else f"{what} failed with no output"

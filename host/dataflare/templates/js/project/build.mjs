@@ -5,7 +5,7 @@
 import { componentize } from '@bytecodealliance/componentize-js';
 import { spawnSync } from 'node:child_process';
 import { readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
-import { dirname, join, relative, resolve } from 'node:path';
+import { basename, dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = dirname(fileURLToPath(import.meta.url));
@@ -44,6 +44,8 @@ const sourcePath = resolve(source);
 process.chdir(root);
 const { component } = await componentize({
   sourcePath,
+  // Its messages name the source by this ("source.js" otherwise).
+  sourceName: basename(sourcePath),
   witPath,
   worldName: world,
   // A pure plugin: no stdio, clocks, randomness or HTTP, so no WASI imports
