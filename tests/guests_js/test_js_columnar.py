@@ -1,4 +1,4 @@
-"""The JS SDK's columnar batches (guest-examples/js/common/batch.js), through real components.
+"""The JS SDK's columnar batches (host/dataflare/sdk/js/batch.js), through real components.
 
 What the twin checks in test_js_examples.py do not reach: malformed batches
 (every record fails with a plugin-error, the guest never traps), keys,

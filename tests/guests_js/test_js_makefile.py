@@ -32,7 +32,7 @@ def _stale(target: str, *changed: str) -> bool:
         (None, False, False),
         ("json_filter/app.js", True, False),
         ("mask_email/app.js", False, True),
-        ("common/json.js", True, True),
+        (str(ROOT / "host" / "dataflare" / "sdk" / "js" / "json.js"), True, True),
         ("package-lock.json", True, True),
         (str(ROOT / "wit" / "filter.wit"), True, True),
     ],

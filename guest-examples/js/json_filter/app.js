@@ -3,9 +3,9 @@
 // value must be a JSON object; a missing `field` drops; a string field
 // matches `value` as raw text; any other field matches `value` as JSON.
 import { log } from 'dataflare:plugin/log@0.2.0';
-import { jsonEqual, parseObject, parseText } from '../common/json.js';
-import { filterEach } from '../common/batch.js';
-import { PluginError, validate } from '../common/plugin.js';
+import { jsonEqual, parseObject, parseText } from '../../../host/dataflare/sdk/js/json.js';
+import { filterEach } from '../../../host/dataflare/sdk/js/batch.js';
+import { PluginError, validate } from '../../../host/dataflare/sdk/js/plugin.js';
 
 const INFO = {
   name: 'json_filter',

@@ -2,9 +2,9 @@
 // The same plugin as the host's native dataflare.builtin.mask_email: the
 // local part (before the LAST @) becomes its first code point plus ***, and
 // the value is re-encoded canonically (RFC 8785).
-import { canonical, parseObject } from '../common/json.js';
-import { transformEach } from '../common/batch.js';
-import { PluginError, validate } from '../common/plugin.js';
+import { canonical, parseObject } from '../../../host/dataflare/sdk/js/json.js';
+import { transformEach } from '../../../host/dataflare/sdk/js/batch.js';
+import { PluginError, validate } from '../../../host/dataflare/sdk/js/plugin.js';
 
 const INFO = {
   name: 'mask_email',

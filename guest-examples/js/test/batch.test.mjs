@@ -1,4 +1,4 @@
-// Unit tests of common/batch.js, run by node's own test runner
+// Unit tests of host/dataflare/sdk/js/batch.js, run by node's own test runner
 // (`node --test guest-examples/js/test/`; tests/guests_js/test_js_sdk.py runs them).
 // End-to-end checks through real components are in tests/guests_js/.
 import assert from 'node:assert/strict';
@@ -15,8 +15,8 @@ import {
   toBatch,
   transformEach,
   writeEach,
-} from '../common/batch.js';
-import { PluginError } from '../common/plugin.js';
+} from '../../../host/dataflare/sdk/js/batch.js';
+import { PluginError } from '../../../host/dataflare/sdk/js/plugin.js';
 
 const enc = (s) => new TextEncoder().encode(s);
 const bytes = (...b) => Uint8Array.from(b);

@@ -12,8 +12,8 @@ export class PluginError extends Error {
   }
 }
 
-// Python's sorted() order on str: by code point, not UTF-16 unit.
-function byCodePoint(a, b) {
+/** Compare strings by code point (Python's str order), not by UTF-16 unit. */
+export function byCodePoint(a, b) {
   const x = Array.from(a, (c) => c.codePointAt(0));
   const y = Array.from(b, (c) => c.codePointAt(0));
   for (let i = 0; i < Math.min(x.length, y.length); i++) {

@@ -113,6 +113,11 @@ function encode(value) {
   return '{' + keys.map((k) => JSON.stringify(k) + ':' + encode(value[k])).join(',') + '}';
 }
 
+/** The RFC 8785 encoding of a decoded value, as a string. */
+export function canonicalText(value) {
+  return encode(value);
+}
+
 /** The RFC 8785 encoding of a decoded value, as UTF-8 bytes. */
 export function canonical(value) {
   return new TextEncoder().encode(encode(value));
