@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import glob
 import io
+import itertools
 import os
 import re
 
@@ -20,7 +21,7 @@ from dataflare.errors import ConfigurationError
 
 __all__ = ["RangeFile", "file_partitions", "line_ranges", "parse_byte_range", "parse_split_bytes"]
 
-_RANGE = re.compile(r"([0-9]{1,20})-([0-9]{1,20})")
+_RANGE = re.compile(r"([0-9]{1,20})-([0-9]{1,20})(?::([0-9]{1,20}))?")
 _DIGITS = re.compile(r"[0-9]{1,20}")
 
 
@@ -34,24 +35,34 @@ def parse_split_bytes(plugin: str, text: str) -> int:
     return int(text)
 
 
-def parse_byte_range(plugin: str, text: str) -> tuple[int, int] | None:
-    """``byte_range`` (``START-END``, END excluded) as a pair; None when empty."""
+def parse_byte_range(plugin: str, text: str) -> tuple[int, int, int] | None:
+    """``byte_range`` (``START-END[:LINES]``, END excluded) as (start, end, lines before start).
+
+    None when empty. LINES numbers the range's lines as the file does, for
+    messages (``file:line``) and positions; without it they count from 1.
+    """
     if not text:
         return None
     found = _RANGE.fullmatch(text)
     if found is None or int(found[1]) > int(found[2]):
         raise ConfigurationError(
-            f"plugin {plugin!r}: byte_range must be START-END with START <= END; got {text!r}",
+            f"plugin {plugin!r}: byte_range must be START-END[:LINES] with START <= END; "
+            f"got {text!r}",
             param="byte_range",
         )
-    return int(found[1]), int(found[2])
+    return int(found[1]), int(found[2]), int(found[3] or 0)
 
 
-def line_ranges(path: str, split_bytes: int) -> list[tuple[int, int]]:
-    """`path` cut into ranges of about `split_bytes`, each starting after a newline."""
+def line_ranges(path: str, split_bytes: int) -> list[tuple[int, int, int]]:
+    """`path` cut into ranges of about `split_bytes`, each starting after a newline.
+
+    Each range is (start, end, lines before start). Counting those lines
+    reads the file once, in big chunks (about 1 GB/s): the one pass over
+    the data the coordinator makes.
+    """
     size = os.path.getsize(path)
     if split_bytes <= 0 or size <= split_bytes:
-        return [(0, size)]
+        return [(0, size, 0)]
     starts = [0]
     with open(path, "rb") as file:
         target = split_bytes
@@ -64,7 +75,19 @@ def line_ranges(path: str, split_bytes: int) -> list[tuple[int, int]]:
             if start > starts[-1]:
                 starts.append(start)
             target = start + split_bytes
-    return [(start, end) for start, end in zip(starts, [*starts[1:], size], strict=True)]
+        before = [0]
+        for previous, start in itertools.pairwise(starts):
+            before.append(before[-1] + _newlines(file, previous, start))
+    ends = [*starts[1:], size]
+    return list(zip(starts, ends, before, strict=True))
+
+
+def _newlines(file: io.BufferedReader, start: int, end: int) -> int:
+    """Newlines in bytes `start` to `end` of `file`."""
+    count, chunk = 0, 1 << 20
+    for at in range(start, end, chunk):
+        count += os.pread(file.fileno(), min(chunk, end - at), at).count(b"\n")
+    return count
 
 
 def file_partitions(pattern: str, split_bytes: int, *, ranges: bool) -> list[dict[str, str]]:
@@ -75,11 +98,11 @@ def file_partitions(pattern: str, split_bytes: int, *, ranges: bool) -> list[dic
     """
     parts: list[dict[str, str]] = []
     for path in FileSeries(pattern, follow=False).matches():
-        cuts = line_ranges(path, split_bytes) if ranges else [(0, 0)]
-        for start, end in cuts:
+        cuts = line_ranges(path, split_bytes) if ranges else [(0, 0, 0)]
+        for start, end, lines in cuts:
             part = {"path": glob.escape(path)}
             if len(cuts) > 1:
-                part["byte_range"] = f"{start}-{end}"
+                part["byte_range"] = f"{start}-{end}:{lines}"
             parts.append(part)
     return parts
 

@@ -120,7 +120,9 @@ _SPLIT = ParamInfo(
     default="0",
 )
 _BYTE_RANGE = ParamInfo(
-    "byte_range", "START-END: read only these bytes of the file (set by the Dask engine)"
+    "byte_range",
+    "START-END[:LINES]: read only these bytes of the file, LINES lines into it (set by the "
+    "Dask engine)",
 )
 
 
@@ -364,7 +366,7 @@ class JsonlSource(_LineSource):
         self._id: FileId | None = None
         self._follow = False
         self._resumes = False
-        self._range: tuple[int, int] | None = None
+        self._range: tuple[int, int, int] | None = None
         """With ``byte_range``: the only bytes of the file read."""
 
     def _input(self) -> str:
@@ -489,16 +491,16 @@ class JsonlSource(_LineSource):
             raise PluginIoError(f"plugin 'jsonl': cannot open {path}: it vanished") from None
         except OSError as exc:
             raise PluginIoError(f"plugin 'jsonl': cannot open {path}: {exc.strerror}") from exc
-        start = 0
+        start = line = 0
         if self._range is not None:
-            start, end = self._range
+            start, end, line = self._range
             stream = RangeFile(stream, start, end)
         old, self._stream = self._stream, stream
         if old is not None:
             old.close()
         self._file, self._id = path, FileId.of(os.fstat(stream.fileno()))
         self._final = not self._follow
-        self._offset, self._line = start, 0
+        self._offset, self._line = start, line
         self._restart()
         return True
 
