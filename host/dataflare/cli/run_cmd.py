@@ -156,7 +156,7 @@ def _run_dask(args: argparse.Namespace) -> int:
             text = plan.describe() + "\n" + plan_for_dask(plan).describe()
         finally:
             plan.close()
-        console.print(text, markup=False, highlight=False)
+        Console().print(text, markup=False, highlight=False)  # stdout, as a local dry run
         return 0
     with dask_client(args.dask_workers, args.scheduler) as client:
         summary = run_on_dask(args.pipeline, client)

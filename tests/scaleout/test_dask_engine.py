@@ -1,0 +1,274 @@
+"""`--engine dask` on a LocalCluster of two processes gives what `--engine local` gives."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import sqlite3
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+from dataflare.cli import main as cli_main
+from dataflare.scaleout import run_on_dask
+from support.guests import built_guest
+
+ROOT = Path(__file__).resolve().parents[2]
+
+pytestmark = pytest.mark.slow
+
+
+def _users(path: Path, count: int, *, bad: bool = True) -> None:
+    """Users as examples/data has them; with `bad`, a line that is not JSON now and then."""
+    with path.open("w", encoding="utf-8") as out:
+        for n in range(count):
+            if bad and n % 997 == 5:
+                out.write("not json\n")
+                continue
+            status = "active" if n % 3 else "gone"
+            user = {"id": n, "name": f"u{n}", "email": f"u{n}@example.org", "status": status}
+            out.write(json.dumps({**user, "country": "ABCD"[n % 4]}) + "\n")
+
+
+def _local(pipeline: Path) -> None:
+    assert cli_main(["run", str(pipeline), "-q"]) == 0
+
+
+def _rows(db: Path, table: str) -> list[tuple[Any, ...]]:
+    with sqlite3.connect(db) as conn:
+        return sorted(conn.execute(f"SELECT * FROM {table}").fetchall())
+
+
+def _parts(folder: Path, stem: str, suffix: str) -> list[Path]:
+    return sorted(folder.glob(f"{stem}.part-*{suffix}"))
+
+
+def test_the_files_example_split_by_bytes_gives_the_local_outputs(
+    tmp_path: Path, dask_client: Any
+) -> None:
+    (tmp_path / "data").mkdir()
+    _users(tmp_path / "data" / "users.jsonl", 6000)
+    raw = yaml.safe_load((ROOT / "examples" / "files.yaml").read_text())
+    raw["sources"][0]["config"]["split_bytes"] = 70_000
+    for sink in raw["sinks"]:
+        sink["config"]["path"] = "out/" + Path(sink["config"]["path"]).name
+    pipeline = tmp_path / "files.yaml"
+    pipeline.write_text(yaml.safe_dump(raw), encoding="utf-8")
+    _local(pipeline)
+    local = tmp_path / "local"
+    (tmp_path / "out").rename(local)
+    (tmp_path / "out").mkdir()
+
+    summary = run_on_dask(pipeline, dask_client)
+
+    out = tmp_path / "out"
+    assert len(summary.results) > 3
+    for stem in ("active_users", "rejects"):
+        parts = _parts(out, stem, ".jsonl")
+        assert len(parts) == len(summary.results)
+        joined = b"".join(p.read_bytes() for p in parts)
+        assert joined == (local / f"{stem}.jsonl").read_bytes()
+    rows = [p.read_text().splitlines() for p in _parts(out, "active_users", ".csv")]
+    header = rows[0][0]
+    assert all(r[0] == header for r in rows)  # each part file is a whole CSV file
+    assert [header, *(line for r in rows for line in r[1:])] == (
+        (local / "active_users.csv").read_text().splitlines()
+    )
+    # the workers ran the partitions, not this process
+    assert {r.worker_pid for r in summary.results} - {os.getpid()}
+
+
+AGGREGATE = """
+name: totals
+batch_size: 50
+sources:
+  - id: events
+    type: jsonl
+    config: {path: "in/*.jsonl"}
+processors:
+  - id: active
+    type: plugin
+    config: {plugin_type: filter, plugin_name: json_filter, params: {field: status, value: active}}
+  - id: per_country
+    type: plugin
+    config: {plugin_type: aggregate, %s}
+sinks:
+  - id: db
+    type: sqlite
+    config: {path: out.db, table: totals, mode: upsert, upsert_key: group}
+  - id: file
+    type: jsonl
+    config: {path: totals.jsonl}
+"""
+
+COUNT_SUM = "plugin_name: count_sum, params: {group_by: country, sum_field: id}"
+NO_MERGE = "plugin_name: total_no_merge, plugin_module: plugins.py"
+
+PLUGINS = '''
+import json
+import dataflare
+from dataflare.model import Record
+from dataflare.plugins.base import AggregateBase
+
+@dataflare.register("aggregate", "total_no_merge")
+class TotalNoMerge(AggregateBase):
+    """Sums ids per country; no merge, as a 0.1 component: the engine must not split it."""
+
+    def init(self):
+        return b"{}"
+
+    def aggregate(self, acc, record):
+        totals = json.loads(acc)
+        doc = json.loads(record.value)
+        totals[doc["country"]] = totals.get(doc["country"], 0) + doc["id"]
+        return json.dumps(totals).encode()
+
+    def emit(self, acc):
+        return [
+            Record(value=json.dumps({"group": k, "sum": v}).encode())
+            for k, v in sorted(json.loads(acc).items())
+        ]
+'''
+
+
+def _aggregate_case(tmp_path: Path, aggregate: str) -> Path:
+    (tmp_path / "in").mkdir()
+    for n in range(3):
+        _users(tmp_path / "in" / f"part{n}.jsonl", 700 + 300 * n, bad=False)
+    (tmp_path / "plugins.py").write_text(PLUGINS, encoding="utf-8")
+    pipeline = tmp_path / "p.yaml"
+    pipeline.write_text(AGGREGATE % aggregate, encoding="utf-8")
+    return pipeline
+
+
+@pytest.mark.parametrize("aggregate", [COUNT_SUM, NO_MERGE], ids=["merge", "no-merge"])
+def test_an_aggregate_over_partitions_equals_the_local_run(
+    tmp_path: Path, dask_client: Any, aggregate: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    pipeline = _aggregate_case(tmp_path, aggregate)
+    _local(pipeline)
+    local_rows = _rows(tmp_path / "out.db", "totals")
+    local_file = (tmp_path / "totals.jsonl").read_bytes()
+    (tmp_path / "out.db").unlink()
+    (tmp_path / "totals.jsonl").unlink()
+
+    assert cli_main(["run", str(pipeline), "--engine", "dask", "--dry-run"]) == 0
+    described = capsys.readouterr().out
+    summary = run_on_dask(pipeline, dask_client)
+
+    assert len(summary.results) == 3
+    assert _rows(tmp_path / "out.db", "totals") == local_rows
+    assert (tmp_path / "totals.jsonl").read_bytes() == local_file  # one file: written once
+    if aggregate == COUNT_SUM:
+        assert "accumulators merged (tree)" in described
+        assert all(r.accumulator for r in summary.results)
+    else:
+        assert "folded in one final task" in described
+        assert not any(r.accumulator for r in summary.results)
+    assert not list(tmp_path.glob(".dataflare/*.dask-*"))  # the run's scratch is removed
+
+
+@pytest.mark.guests
+def test_the_demo_pipeline_split_by_bytes_equals_the_local_run(
+    tmp_path: Path, dask_client: Any
+) -> None:
+    from dataflare.demo.dataset import generate_events
+
+    raw = yaml.safe_load((ROOT / "host" / "dataflare" / "demo" / "pipeline.yaml").read_text())
+    raw["sources"][0]["config"]["split_bytes"] = 60_000
+    for stage in raw["processors"]:
+        if stage["config"].get("plugin_source") == "wasm":
+            name = Path(stage["config"]["plugin_path"]).stem
+            stage["config"]["plugin_path"] = str(built_guest("python", name))
+    generate_events(tmp_path / "events.jsonl", 3000, 7)
+    pipeline = tmp_path / "pipeline.yaml"
+    pipeline.write_text(yaml.safe_dump(raw), encoding="utf-8")
+    _local(pipeline)
+    local_rows = _rows(tmp_path / "demo.db", "revenue_by_country")
+    (tmp_path / "demo.db").unlink()
+
+    summary = run_on_dask(pipeline, dask_client)
+
+    assert len(summary.results) > 2
+    assert _rows(tmp_path / "demo.db", "revenue_by_country") == local_rows
+
+
+SLOW = '''
+import time
+import dataflare
+from dataflare.plugins.base import TransformBase
+
+@dataflare.register("transform", "slowly")
+class Slowly(TransformBase):
+    """Passes records on, a little slowly, so a worker can be killed mid-run."""
+
+    def transform(self, record):
+        time.sleep(0.0004)
+        return record
+'''
+
+KILL = """
+name: killed
+batch_size: 100
+sources:
+  - id: events
+    type: jsonl
+    config: {path: "in/*.jsonl"}
+processors:
+  - id: slow
+    type: plugin
+    config: {plugin_type: transform, plugin_name: slowly, plugin_module: slow.py}
+sinks:
+  - id: db
+    type: sqlite
+    config: {path: out.db, table: events}
+"""
+
+
+def test_a_worker_killed_mid_run_leaves_every_record_once_in_the_sql_sink(
+    tmp_path: Path, dask_client: Any
+) -> None:
+    (tmp_path / "in").mkdir()
+    total = 0
+    for n in range(4):
+        path = tmp_path / "in" / f"f{n}.jsonl"
+        path.write_text("".join(json.dumps({"id": total + i}) + "\n" for i in range(2500)))
+        total += 2500
+    (tmp_path / "slow.py").write_text(SLOW, encoding="utf-8")
+    pipeline = tmp_path / "p.yaml"
+    pipeline.write_text(KILL, encoding="utf-8")
+    outcome: dict[str, Any] = {}
+
+    def run() -> None:
+        try:
+            outcome["summary"] = run_on_dask(pipeline, dask_client)
+        except BaseException as exc:  # reported by the test below
+            outcome["error"] = exc
+
+    runner = threading.Thread(target=run)
+    runner.start()
+    db = tmp_path / "out.db"
+    killed = None
+    deadline = time.monotonic() + 120
+    while killed is None and runner.is_alive() and time.monotonic() < deadline:
+        time.sleep(0.05)
+        try:
+            with sqlite3.connect(db) as conn:
+                written = conn.execute("SELECT count(*) FROM events").fetchone()[0]
+        except sqlite3.Error:
+            continue
+        if written > 1000:
+            pids = dask_client.run(os.getpid)
+            killed = next(iter(pids.values()))
+            os.kill(killed, signal.SIGKILL)
+    runner.join(300)
+    assert killed is not None, "the run ended before a worker could be killed"
+    assert "error" not in outcome, outcome.get("error")
+    ids = [row[0] for row in _rows(db, "events")]
+    assert ids == list(range(total))  # every record, none twice
+    # a killed worker's partitions ran again on a living (or restarted) one
+    assert killed not in {r.worker_pid for r in outcome["summary"].results}
