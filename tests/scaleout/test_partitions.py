@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import json
 from pathlib import Path
 
@@ -47,7 +48,7 @@ def test_line_ranges_cover_the_file_and_start_after_newlines(
     path.write_bytes(data)
     ranges = line_ranges(str(path), split)
     assert ranges[0][0] == 0 and ranges[-1][1] == len(data)
-    for (_, end_a, _), (start_b, _, lines_b) in zip(ranges, ranges[1:], strict=False):
+    for (_, end_a, _), (start_b, _, lines_b) in itertools.pairwise(ranges):
         assert end_a == start_b
         assert data[start_b - 1 : start_b] == b"\n"
         assert lines_b == data[:start_b].count(b"\n")
