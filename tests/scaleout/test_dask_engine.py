@@ -272,3 +272,43 @@ def test_a_worker_killed_mid_run_leaves_every_record_once_in_the_sql_sink(
     assert ids == list(range(total))  # every record, none twice
     # a killed worker's partitions ran again on a living (or restarted) one
     assert killed not in {r.worker_pid for r in outcome["summary"].results}
+
+
+SQL = """
+name: copy
+batch_size: 40
+sources:
+  - id: rows
+    type: sqlite
+    config: {path: in.db, table: t, incremental_column: id, partitions: 3}
+sinks:
+  - id: db
+    type: sqlite
+    config: {path: out.db, table: copied}
+  - id: file
+    type: jsonl
+    config: {path: out.jsonl}
+"""
+
+
+def test_a_sqlite_source_in_key_ranges_through_the_cli_equals_the_local_run(
+    tmp_path: Path, dask_client: Any, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with sqlite3.connect(tmp_path / "in.db") as conn:
+        conn.execute("CREATE TABLE t (id INTEGER, name TEXT)")
+        conn.executemany("INSERT INTO t VALUES (?, ?)", [(n, f"n{n}") for n in range(1000)])
+    pipeline = tmp_path / "p.yaml"
+    pipeline.write_text(SQL, encoding="utf-8")
+    _local(pipeline)
+    local_rows = _rows(tmp_path / "out.db", "copied")
+    local_file = (tmp_path / "out.jsonl").read_bytes()
+    (tmp_path / "out.db").unlink()
+
+    address = dask_client.scheduler.address
+    assert cli_main(["run", str(pipeline), "--engine", "dask", "--scheduler", address]) == 0
+
+    assert "3 partition(s) on Dask" in capsys.readouterr().err
+    assert _rows(tmp_path / "out.db", "copied") == local_rows
+    parts = _parts(tmp_path, "out", ".jsonl")
+    assert len(parts) == 3
+    assert b"".join(p.read_bytes() for p in parts) == local_file  # key ranges in order

@@ -227,3 +227,53 @@ def test_the_plan_says_when_a_source_cannot_be_split(tmp_path: Path) -> None:
     assert not split.split
     assert "source in: one partition: this source cannot be split" in described
     assert "aggregate total: folded per partition, accumulators merged" in described
+
+
+def _sqlite_rows(path: Path, count: int) -> None:
+    import sqlite3
+
+    with sqlite3.connect(path) as conn:
+        conn.execute("CREATE TABLE t (id INTEGER, name TEXT)")
+        conn.executemany("INSERT INTO t VALUES (?, ?)", [(n, f"n{n}") for n in range(count)])
+        conn.execute("INSERT INTO t VALUES (NULL, 'no id')")
+
+
+def _read_sql(params: dict[str, str]) -> list[bytes]:
+    from dataflare.connectors.sqlite import SqliteSource
+
+    source = SqliteSource()
+    source.configure(params)
+    source.connect()
+    out: list[bytes] = []
+    try:
+        while records := source.read(13):
+            out.extend(r.value for r in records)
+    finally:
+        source.close()
+    return out
+
+
+@given(count=st.integers(0, 120), parts=st.integers(2, 9))
+def test_sql_key_ranges_read_every_row_once(
+    tmp_path_factory: pytest.TempPathFactory, count: int, parts: int
+) -> None:
+    from dataflare.connectors.sqlite import SqliteSource
+
+    db = tmp_path_factory.mktemp("sql") / "in.db"
+    _sqlite_rows(db, count)
+    params = {"path": str(db), "table": "t", "incremental_column": "id"}
+    source = SqliteSource()
+    source.configure({**params, "partitions": str(parts)})
+    ranges = source.partitions()
+    assert 1 <= len(ranges) <= parts
+    got = [value for r in ranges for value in _read_sql({**params, **r})]
+    assert sorted(got) == sorted(_read_sql(params))
+    assert len(got) == count + 1  # the NULL row too, once (in the first range)
+
+
+def test_sql_partitions_need_an_incremental_column(tmp_path: Path) -> None:
+    from dataflare.connectors.sqlite import SqliteSource
+
+    _sqlite_rows(tmp_path / "in.db", 3)
+    with pytest.raises(ConfigurationError, match="incremental_column"):
+        SqliteSource().configure({"path": str(tmp_path / "in.db"), "table": "t", "partitions": "2"})
