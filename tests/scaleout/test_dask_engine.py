@@ -312,3 +312,52 @@ def test_a_sqlite_source_in_key_ranges_through_the_cli_equals_the_local_run(
     parts = _parts(tmp_path, "out", ".jsonl")
     assert len(parts) == 3
     assert b"".join(p.read_bytes() for p in parts) == local_file  # key ranges in order
+
+
+WASM_SOURCE = """
+name: generated
+batch_size: 200
+sources:
+  - id: gen
+    type: plugin
+    config:
+      plugin_type: source
+      plugin_source: wasm
+      plugin_path: {source}
+      params: {{count: 3000, seed: 5, partitions: 3}}
+processors:
+  - id: active
+    type: plugin
+    config:
+      plugin_type: filter
+      plugin_source: wasm
+      plugin_path: {filter}
+      params: {{field: status, value: active}}
+sinks:
+  - id: out
+    type: jsonl
+    config: {{path: out.jsonl, format: record}}
+"""
+
+
+@pytest.mark.guests
+def test_a_wasm_source_gets_its_partition_in_its_config_map(
+    tmp_path: Path, dask_client: Any, capsys: pytest.CaptureFixture[str]
+) -> None:
+    pipeline = tmp_path / "p.yaml"
+    pipeline.write_text(
+        WASM_SOURCE.format(
+            source=built_guest("rust", "gen_source"), filter=built_guest("rust", "json_filter")
+        ),
+        encoding="utf-8",
+    )
+    _local(pipeline)  # `partitions` alone: the guest generates every record
+    local = (tmp_path / "out.jsonl").read_bytes()
+    assert local.count(b"\n") > 500
+
+    assert cli_main(["run", str(pipeline), "--engine", "dask", "--dry-run"]) == 0
+    assert "source gen: 3 partitions (WASM config map)" in capsys.readouterr().out
+    summary = run_on_dask(pipeline, dask_client)
+
+    assert len(summary.results) == 3
+    assert b"".join(p.read_bytes() for p in _parts(tmp_path, "out", ".jsonl")) == local
