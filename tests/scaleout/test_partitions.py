@@ -146,7 +146,10 @@ def test_a_partition_pipeline_changes_only_what_a_partition_needs(tmp_path: Path
         raw, source="a", overrides={"path": "/d/in-1.jsonl"}, index=2, state=tmp_path / "s"
     )
     assert [s["id"] for s in derived["sources"]] == ["a"]
-    assert derived["sources"][0]["config"] == {"path": "/d/in-1.jsonl", "resume": "true"}
+    assert derived["sources"][0]["config"] == {"path": "/d/in-1.jsonl"}
+    exact = partition_pipeline(raw, source="a", overrides={}, index=2, state=tmp_path / "s",
+                               positions=True)  # fmt: skip
+    assert exact["sources"][0]["config"] == {"path": "in-*.jsonl", "resume": "true"}
     assert derived["sinks"][0]["config"] == {"path": "out.part-00002.jsonl", "mode": "overwrite"}
     assert derived["sinks"][1] == raw["sinks"][1]  # a SQL sink is shared by every partition
     assert derived["processors"] == raw["processors"]

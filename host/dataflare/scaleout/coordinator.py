@@ -35,6 +35,7 @@ from typing import Any
 import yaml
 
 from dataflare.errors import PipelineError
+from dataflare.pipeline.checkpoints import TransactionalSink
 from dataflare.pipeline.executor import Executor
 from dataflare.pipeline.partitions import SourcePartitions, source_partitions
 from dataflare.pipeline.planner import AggregateStage, Plan, load_plan
@@ -159,6 +160,8 @@ def run_on_dask(path: str | Path, client: Any) -> DaskSummary:
         scratch.mkdir(parents=True, exist_ok=True)
         digests, blobs = _ship(plan, client)
         dead = set(plan.config.dead_letter_ids)
+        # exactly once in a SQL sink needs a commit per batch; file sinks are rewritten whole
+        positions = any(isinstance(s.plugin, TransactionalSink) for s in plan.sinks)
         futures = []
         for part in dask_plan.partitions:
             name = f"part-{part.index:05d}"
@@ -173,6 +176,7 @@ def run_on_dask(path: str | Path, client: Any) -> DaskSummary:
                 overrides=part.overrides,
                 index=part.index,
                 state=part_state,
+                positions=positions,
             )
             fold = None
             if dask_plan.aggregate is not None:

@@ -4,9 +4,11 @@ A task gets the pipeline as the mapping ``yaml.safe_load`` gives, rebuilt
 from the original with:
 
 * one source, its parameters overridden by its partition's
-  (`dataflare.pipeline.partitions`), and a file source told to keep
-  positions (``resume: true``), so a retried task continues where the
-  killed one committed;
+  (`dataflare.pipeline.partitions`); when the pipeline writes to a SQL sink,
+  a file source is told to keep positions (``resume: true``), so a retried
+  task continues where the killed one committed and the sink gets every
+  row once (otherwise a retry starts its partition over: nothing it wrote
+  is kept, as file sinks are rewritten whole);
 * file sinks (``jsonl``, ``csv``, dead-letter ones too) writing
   ``NAME.part-00000.EXT``, one file per partition;
 * its own state file, so SQL sinks keep one position per partition (their
@@ -75,15 +77,21 @@ def partition_pipeline(
     overrides: Mapping[str, str],
     index: int,
     state: Path,
+    positions: bool = False,
 ) -> Raw:
-    """The pipeline of partition `index`: source `source` alone with `overrides`."""
+    """The pipeline of partition `index`: source `source` alone with `overrides`.
+
+    `positions`: a file source keeps positions (``resume: true``), which
+    costs a commit per batch; wanted where a SQL sink must not get a
+    retried batch twice.
+    """
     derived = copy.deepcopy(raw)
     derived["state"] = str(state)
     derived["sources"] = [e for e in _entries(derived, "sources") if e.get("id") == source]
     for entry in derived["sources"]:
         params = entry_params(entry)
         params.update(overrides)
-        if entry_type(entry) in FILE_TYPES:
+        if positions and entry_type(entry) in FILE_TYPES:
             params["resume"] = "true"
     for entry in _entries(derived, "sinks"):
         if entry_type(entry) in FILE_TYPES:
