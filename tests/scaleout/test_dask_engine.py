@@ -361,3 +361,50 @@ def test_a_wasm_source_gets_its_partition_in_its_config_map(
 
     assert len(summary.results) == 3
     assert b"".join(p.read_bytes() for p in _parts(tmp_path, "out", ".jsonl")) == local
+
+
+def test_postgres_key_ranges_through_dask_write_every_row_once(
+    tmp_path: Path, dask_client: Any, pg_dsn: str
+) -> None:
+    import uuid
+
+    import psycopg
+
+    source, sink = (f"t_{uuid.uuid4().hex[:12]}" for _ in range(2))
+    with psycopg.connect(pg_dsn, autocommit=True) as conn:
+        conn.execute(f"CREATE TABLE {source} (id integer, name text)")
+        with conn.cursor() as cursor:
+            cursor.executemany(
+                f"INSERT INTO {source} VALUES (%s, %s)",
+                [(n, f"n{n}") for n in range(1500)] + [(None, "no id")],
+            )
+    pipeline = tmp_path / "p.yaml"
+    pipeline.write_text(
+        f"""
+name: pg_copy
+batch_size: 100
+sources:
+  - id: rows
+    type: postgres
+    config: {{dsn: "{pg_dsn}", table: {source}, incremental_column: id, partitions: 4}}
+sinks:
+  - id: db
+    type: postgres
+    config: {{dsn: "{pg_dsn}", table: {sink}}}
+""",
+        encoding="utf-8",
+    )
+    summary = run_on_dask(pipeline, dask_client)
+
+    assert len(summary.results) == 4
+    with psycopg.connect(pg_dsn) as conn:
+        got = conn.execute(f"SELECT id, name FROM {sink}").fetchall()
+        scopes = conn.execute(
+            "SELECT count(DISTINCT scope) FROM dataflare_positions WHERE scope LIKE %s",
+            (f"%{tmp_path.name}%",),
+        ).fetchone()
+    assert sorted(got, key=lambda row: (row[0] is not None, row[0] or 0)) == [
+        (None, "no id"),
+        *((n, f"n{n}") for n in range(1500)),
+    ]
+    assert scopes == (4,)  # one position per partition

@@ -112,6 +112,14 @@ class Dialect:
     def _begin(self, conn: Any) -> None:
         """Start a transaction explicitly when the driver does not."""
 
+    def _lock_ddl(self, cursor: Any, table: str) -> None:
+        """Before ``CREATE TABLE IF NOT EXISTS``: wait for another writer creating it too.
+
+        Several processes (Dask partitions) may create one table at once; a
+        database whose ``IF NOT EXISTS`` is not safe against that (PostgreSQL)
+        takes a lock held until the transaction ends.
+        """
+
     def _table_columns(self, conn: Any, table: str) -> list[str] | None:
         """The table's columns in order, or None when it does not exist."""
         raise NotImplementedError

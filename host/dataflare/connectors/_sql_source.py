@@ -91,16 +91,14 @@ class SqlSource(Dialect, SourceBase):
         conn = self._guard(self._open)
         try:
             count_sql = f"SELECT count(*) FROM ({base}) AS dataflare_c"
-            cursor = self._guard(lambda: self._rows_cursor(conn, count_sql, []))
-            total = int(self._guard(cursor.fetchone)[0])
+            total = int(self._first_row(conn, count_sql)[0])
             cuts: list[object] = []
             for n in range(1, wanted):
                 sql = (
                     f"SELECT {quote(column)} FROM ({base}) AS dataflare_c WHERE {quote(column)} "
                     f"IS NOT NULL ORDER BY {quote(column)} LIMIT 1 OFFSET {total * n // wanted}"
                 )
-                cursor = self._guard(partial(self._rows_cursor, conn, sql, []))
-                row = self._guard(cursor.fetchone)
+                row = self._first_row(conn, sql)
                 if row is not None and (not cuts or row[0] != cuts[-1]):
                     cuts.append(_json_value(row[0]))
         finally:
@@ -110,6 +108,14 @@ class SqlSource(Dialect, SourceBase):
             {"key_range": json.dumps({"from": low, "to": high})}
             for low, high in itertools.pairwise(bounds)
         ]
+
+    def _first_row(self, conn: Any, sql: str) -> Any:
+        """The first row of `sql` (None if none), its cursor closed (PostgreSQL's is named)."""
+        cursor = self._guard(partial(self._rows_cursor, conn, sql, []))
+        try:
+            return self._guard(cursor.fetchone)
+        finally:
+            self._guard(cursor.close)
 
     def unbounded(self) -> bool:
         """With ``poll_interval_ms`` the stream never ends: the run goes on until stopped."""
@@ -199,6 +205,9 @@ class SqlSource(Dialect, SourceBase):
     def checkpoint(self) -> bytes:
         """The last incremental value read, as JSON; empty without an incremental column."""
         column = self.config.get("incremental_column")
+        if column and self._last is None and self._range is not None:
+            # a partition commits from its first batch (a fresh source has no position yet)
+            return json.dumps({"column": column, "after": None}).encode("utf-8")
         if not column or self._last is None:
             return b""
         last = self._last

@@ -16,8 +16,10 @@
 Dask retries the tasks of a worker that dies (``distributed``'s
 ``allowed-failures``); a retried task resumes from its partition's state
 file and its SQL sinks' positions, so it neither loses nor repeats a
-committed batch. Partition state files of a run whose sources do not
-``resume`` are named after the run and removed when it succeeds.
+committed batch. Each partition has its own state file,
+``STATE.part-00000``, kept across runs as the local engine keeps its one;
+only a file source told to keep positions for this run's sake (a SQL sink)
+keeps them under ``STATE.dask-RUNID/``, removed when the run succeeds.
 """
 
 from __future__ import annotations
@@ -41,6 +43,7 @@ from dataflare.pipeline.partitions import SourcePartitions, source_partitions
 from dataflare.pipeline.planner import AggregateStage, Plan, load_plan
 from dataflare.plugins.base import AggregateBase
 from dataflare.scaleout.derive import (
+    FILE_TYPES,
     Raw,
     after_aggregate,
     aggregate_input,
@@ -154,7 +157,6 @@ def run_on_dask(path: str | Path, client: Any) -> DaskSummary:
     try:
         dask_plan = plan_for_dask(plan)
         state = plan.config.state_path
-        resumes = {s.id: s.config.params.get("resume") == "true" for s in plan.sources}
         run = uuid.uuid4().hex[:12]
         scratch = state.parent / f"{state.name}.dask-{run}"
         scratch.mkdir(parents=True, exist_ok=True)
@@ -162,13 +164,23 @@ def run_on_dask(path: str | Path, client: Any) -> DaskSummary:
         dead = set(plan.config.dead_letter_ids)
         # exactly once in a SQL sink needs a commit per batch; file sinks are rewritten whole
         positions = any(isinstance(s.plugin, TransactionalSink) for s in plan.sinks)
+        # A partition keeps its state across runs (`STATE.part-00000`), as the local engine
+        # keeps a source's, unless positions are only kept for this run's retries: then its
+        # state is the run's, and a rerun reads the source again as a local rerun would.
+        for_this_run = {
+            s.id
+            for s in plan.sources
+            if positions
+            and s.config.plugin.name in FILE_TYPES
+            and s.config.params.get("resume") != "true"
+        }
         futures = []
         for part in dask_plan.partitions:
             name = f"part-{part.index:05d}"
             part_state = (
-                state.with_name(f"{state.name}.{name}")
-                if resumes.get(part.source)
-                else scratch / f"{name}.state.json"
+                scratch / f"{name}.state.json"
+                if part.source in for_this_run
+                else state.with_name(f"{state.name}.{name}")
             )
             derived = partition_pipeline(
                 raw,
