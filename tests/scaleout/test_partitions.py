@@ -10,7 +10,7 @@ import pytest
 from dataflare.connectors._file_partitions import file_partitions, line_ranges
 from dataflare.connectors.csvfile import CsvSource
 from dataflare.connectors.jsonl import JsonlSource
-from dataflare.errors import ConfigurationError
+from dataflare.errors import ConfigurationError, PipelineError
 from dataflare.pipeline import Executor, load_plan
 from dataflare.pipeline.partitions import source_partitions
 from dataflare.scaleout.coordinator import plan_for_dask
@@ -219,16 +219,51 @@ def test_the_plan_says_when_a_source_cannot_be_split(tmp_path: Path) -> None:
     _events(tmp_path / "in.jsonl", 10)
     pipeline = tmp_path / "p.yaml"
     text = AGGREGATE.format(path="in.jsonl", split=0)
-    text = text.replace("type: jsonl\n    config: {path: in.jsonl, split_bytes: 0}", "type: stdin")
+    text = text.replace("in.jsonl, split_bytes: 0}", "in.jsonl, follow: true}")
     pipeline.write_text(text, encoding="utf-8")
     plan = load_plan(pipeline)
     try:
         split = source_partitions(plan.sources[0])
-        described = plan_for_dask(plan).describe()
     finally:
         plan.close()
     assert not split.split
-    assert "source in: one partition: this source cannot be split" in described
+    assert split.note == "one partition: nothing to split it by"
+
+
+@pytest.mark.parametrize(
+    ("change", "refusal"),
+    [
+        (("type: jsonl\n    config: {path: in.jsonl, split_bytes: 0}", "type: stdin"), "standard"),
+        (("type: jsonl\n    config: {path: out.jsonl}", "type: stdout"), "standard"),
+        (("split_bytes: 0}", "follow: true}"), "never ends"),
+    ],
+)
+def test_what_a_worker_cannot_do_is_refused_before_any_task(
+    tmp_path: Path, change: tuple[str, str], refusal: str
+) -> None:
+    _events(tmp_path / "in.jsonl", 10)
+    pipeline = tmp_path / "p.yaml"
+    text = AGGREGATE.format(path="in.jsonl", split=0)
+    assert change[0] in text
+    pipeline.write_text(text.replace(*change), encoding="utf-8")
+    plan = load_plan(pipeline)
+    try:
+        with pytest.raises(PipelineError, match=refusal):
+            plan_for_dask(plan)
+    finally:
+        plan.close()
+
+
+def test_the_plan_says_which_aggregate_is_merged(tmp_path: Path) -> None:
+    _events(tmp_path / "in.jsonl", 10)
+    pipeline = tmp_path / "p.yaml"
+    pipeline.write_text(AGGREGATE.format(path="in.jsonl", split=0), encoding="utf-8")
+    plan = load_plan(pipeline)
+    try:
+        described = plan_for_dask(plan).describe()
+    finally:
+        plan.close()
+    assert "source in: one partition: nothing to split it by" in described
     assert "aggregate total: folded per partition, accumulators merged" in described
 
 
@@ -280,3 +315,31 @@ def test_sql_partitions_need_an_incremental_column(tmp_path: Path) -> None:
     _sqlite_rows(tmp_path / "in.db", 3)
     with pytest.raises(ConfigurationError, match="incremental_column"):
         SqliteSource().configure({"path": str(tmp_path / "in.db"), "table": "t", "partitions": "2"})
+
+
+ONE_SOURCE = """
+import dataflare
+from dataflare.plugins.base import SourceBase
+
+@dataflare.register("source", "nothing")
+class Nothing(SourceBase):
+    def read(self, max_records):
+        return []
+"""
+
+
+def test_the_plan_says_when_a_source_has_no_way_to_split(tmp_path: Path) -> None:
+    (tmp_path / "one.py").write_text(ONE_SOURCE, encoding="utf-8")
+    pipeline = tmp_path / "p.yaml"
+    text = AGGREGATE.format(path="in.jsonl", split=0).replace(
+        "type: jsonl\n    config: {path: in.jsonl, split_bytes: 0}",
+        "type: plugin\n    config: {plugin_type: source, plugin_name: nothing, "
+        "plugin_module: one.py}",
+    )
+    pipeline.write_text(text, encoding="utf-8")
+    plan = load_plan(pipeline)
+    try:
+        described = plan_for_dask(plan).describe()
+    finally:
+        plan.close()
+    assert "source in: one partition: this source cannot be split" in described

@@ -42,6 +42,7 @@ from dataflare.pipeline.executor import Executor
 from dataflare.pipeline.partitions import SourcePartitions, source_partitions
 from dataflare.pipeline.planner import AggregateStage, Plan, load_plan
 from dataflare.plugins.base import AggregateBase
+from dataflare.plugins.kinds import is_unbounded
 from dataflare.scaleout.derive import (
     FILE_TYPES,
     Raw,
@@ -111,8 +112,31 @@ class DaskSummary:
             self.counts[stage] = (old[0] + got, old[1] + out, old[2] + errors)
 
 
+_LOCAL_ONLY = {
+    "stdin": "reads this process's standard input",
+    "stdout": "writes to this process's standard output",
+}
+
+
 def plan_for_dask(plan: Plan) -> DaskPlan:
-    """Ask each source of `plan` for its partitions; find the first aggregate."""
+    """Ask each source of `plan` for its partitions; find the first aggregate.
+
+    Raises `PipelineError` for what a task on a worker cannot do: read or
+    write this process's standard streams, or run until stopped (a stop
+    request reaches this process, not the workers).
+    """
+    for stage in [*plan.sources, *plan.sinks, *plan.dead_letters.values()]:
+        why = _LOCAL_ONLY.get(stage.config.plugin.name or "")
+        if why is not None and stage.config.plugin.wasm_path is None:
+            raise PipelineError(
+                f"stage {stage.id!r} {why}, which a Dask worker cannot: use --engine local"
+            )
+    for stage in plan.sources:
+        if is_unbounded(stage.plugin):
+            raise PipelineError(
+                f"source {stage.id!r} never ends (follow or poll_interval_ms): a Dask run is "
+                "bounded; use --engine local"
+            )
     splits = [source_partitions(stage) for stage in plan.sources]
     partitions = [Partition(0, split.stage, part) for split in splits for part in split.parts]
     for index, part in enumerate(partitions):
