@@ -408,3 +408,21 @@ sinks:
         *((n, f"n{n}") for n in range(1500)),
     ]
     assert scopes == (4,)  # one position per partition
+
+
+def test_the_cli_starts_its_own_local_cluster(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (tmp_path / "in").mkdir()
+    for n in range(2):
+        _users(tmp_path / "in" / f"u{n}.jsonl", 50, bad=False)
+    pipeline = tmp_path / "p.yaml"
+    pipeline.write_text(
+        'sources: [{id: u, type: jsonl, config: {path: "in/*.jsonl"}}]\n'
+        "sinks: [{id: out, type: jsonl, config: {path: out.jsonl}}]\n",
+        encoding="utf-8",
+    )
+    argv = ["run", str(pipeline), "--engine", "dask", "--dask-workers", "1"]
+    assert cli_main(argv) == 0
+    assert "2 partition(s) on Dask" in capsys.readouterr().err
+    assert [p.read_text().count("\n") for p in _parts(tmp_path, "out", ".jsonl")] == [50, 50]
