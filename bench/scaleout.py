@@ -73,7 +73,7 @@ def _cluster(workers: int) -> tuple[Any, Any]:
     from distributed import Client, LocalCluster
 
     cluster = LocalCluster(
-        n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=None
+        n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=":0"
     )
     return cluster, Client(cluster)
 

@@ -19,7 +19,7 @@ def dask_client() -> Iterator[Any]:
         raise AssertionError("unreachable") from None
     with (
         LocalCluster(
-            n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None
+            n_workers=2, threads_per_worker=1, processes=True, dashboard_address=":0"
         ) as cluster,
         Client(cluster) as client,
     ):

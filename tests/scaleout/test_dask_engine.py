@@ -426,3 +426,47 @@ def test_the_cli_starts_its_own_local_cluster(
     assert cli_main(argv) == 0
     assert "2 partition(s) on Dask" in capsys.readouterr().err
     assert [p.read_text().count("\n") for p in _parts(tmp_path, "out", ".jsonl")] == [50, 50]
+
+
+def _worker_cache() -> tuple[int, int, int, int, list[str]]:
+    from dataflare.runtime.cache import default_cache
+    from dataflare.scaleout.tasks import component_dir
+
+    stats = default_cache().stats
+    names = sorted(p.name for p in component_dir().iterdir())
+    return os.getpid(), stats.misses, stats.hits, stats.kept, names
+
+
+@pytest.mark.guests
+def test_a_worker_gets_a_component_once_and_loads_it_once(tmp_path: Path, dask_client: Any) -> None:
+    import hashlib
+
+    wasm = built_guest("rust", "json_filter")
+    digest = hashlib.sha256(wasm.read_bytes()).hexdigest()
+    dask_client.restart()  # fresh worker processes: nothing in memory yet
+    (tmp_path / "in").mkdir()
+    for n in range(6):
+        _users(tmp_path / "in" / f"u{n}.jsonl", 30, bad=False)
+    pipeline = tmp_path / "p.yaml"
+    pipeline.write_text(
+        'sources: [{id: u, type: jsonl, config: {path: "in/*.jsonl"}}]\n'
+        "processors:\n"
+        "  - id: f\n"
+        "    type: plugin\n"
+        f"    config: {{plugin_type: filter, plugin_source: wasm, plugin_path: {wasm},\n"
+        "              params: {field: status, value: active}}\n"
+        "sinks: [{id: out, type: jsonl, config: {path: out.jsonl}}]\n",
+        encoding="utf-8",
+    )
+    summary = run_on_dask(pipeline, dask_client)
+
+    assert len(summary.results) == 6
+    tasks = {pid: 0 for pid in (r.worker_pid for r in summary.results)}
+    for result in summary.results:
+        tasks[result.worker_pid] += 1
+    for pid, misses, hits, kept, files in dask_client.run(_worker_cache).values():
+        if pid not in tasks:
+            continue
+        assert misses + hits == 1  # compiled, or read from the disk cache, once
+        assert kept == tasks[pid] - 1  # every later task of that worker found it in memory
+        assert f"{digest}.wasm" in files  # the worker's copy, named by its sha256

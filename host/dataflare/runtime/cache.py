@@ -78,6 +78,8 @@ class CacheStats:
 
     hits: int = 0
     misses: int = 0
+    kept: int = 0
+    """Components found in memory (`CompileCache.remember`): neither compiled nor read."""
     discarded: int = 0
     write_failures: int = 0
 
@@ -122,7 +124,7 @@ class CompileCache:
         key = hashlib.sha256(wasm).hexdigest()
         kept = self._memory.get((folder.name, key))
         if kept is not None:
-            self._count("hits")
+            self._count("kept")
             return kept
         component = self._load_or_compile(engine, folder, key, wasm, name)
         if self.remember:

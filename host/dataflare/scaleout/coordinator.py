@@ -162,9 +162,10 @@ def dask_client(workers: int | None, scheduler: str | None) -> Iterator[Any]:
             yield client
         return
     count = workers or os.cpu_count() or 1
+    # ":0": the scheduler's HTTP server on a free port; a taken 8787 would only warn
     with (
         LocalCluster(
-            n_workers=count, threads_per_worker=1, processes=True, dashboard_address=None
+            n_workers=count, threads_per_worker=1, processes=True, dashboard_address=":0"
         ) as cluster,
         Client(cluster) as client,
     ):
