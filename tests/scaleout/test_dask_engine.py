@@ -428,17 +428,20 @@ def test_the_cli_starts_its_own_local_cluster(
     assert [p.read_text().count("\n") for p in _parts(tmp_path, "out", ".jsonl")] == [50, 50]
 
 
-def _worker_cache() -> tuple[int, int, int, int, list[str]]:
+def _worker_cache() -> tuple[int, int, int, int, list[str], int]:
     from dataflare.runtime.cache import default_cache
+    from dataflare.scaleout.kept import idle_count
     from dataflare.scaleout.tasks import component_dir
 
     stats = default_cache().stats
     names = sorted(p.name for p in component_dir().iterdir())
-    return os.getpid(), stats.misses, stats.hits, stats.kept, names
+    return os.getpid(), stats.misses, stats.hits, stats.kept, names, idle_count()
 
 
 @pytest.mark.guests
-def test_a_worker_gets_a_component_once_and_loads_it_once(tmp_path: Path, dask_client: Any) -> None:
+def test_a_worker_gets_a_component_once_loads_it_once_and_reuses_its_instance(
+    tmp_path: Path, dask_client: Any
+) -> None:
     import hashlib
 
     wasm = built_guest("rust", "json_filter")
@@ -464,9 +467,9 @@ def test_a_worker_gets_a_component_once_and_loads_it_once(tmp_path: Path, dask_c
     tasks = {pid: 0 for pid in (r.worker_pid for r in summary.results)}
     for result in summary.results:
         tasks[result.worker_pid] += 1
-    for pid, misses, hits, kept, files in dask_client.run(_worker_cache).values():
+    for pid, misses, hits, kept, files, idle in dask_client.run(_worker_cache).values():
         if pid not in tasks:
             continue
-        assert misses + hits == 1  # compiled, or read from the disk cache, once
-        assert kept == tasks[pid] - 1  # every later task of that worker found it in memory
+        assert (misses + hits, kept) == (1, 0)  # compiled or read from disk once, then lent
+        assert idle == 1  # one instance served every task of that worker
         assert f"{digest}.wasm" in files  # the worker's copy, named by its sha256

@@ -7,7 +7,8 @@ bytes arrive once per worker (scattered by the coordinator, keyed by their
 sha256) and are written to a worker-local file named by that digest; the
 process-wide compile cache keeps compiled components in memory
 (`CompileCache.remember`), so a worker compiles or loads each component
-once, whatever number of tasks it runs.
+once, whatever number of tasks it runs; its WASM processor instances are
+lent from one task to the next (`kept`).
 
 A failure comes back as text in `PartResult.failure` rather than as an
 exception: the host's errors carry arguments that do not survive pickling,
@@ -27,10 +28,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from dataflare.errors import DataFlareError
+from dataflare.pipeline.config import parse_config
 from dataflare.pipeline.executor import Executor
-from dataflare.pipeline.planner import AggregateStage, load_plan
+from dataflare.pipeline.planner import AggregateStage, build_plan
+from dataflare.plugins import registry
 from dataflare.runtime.cache import default_cache
 from dataflare.scaleout.derive import Raw, with_components
+from dataflare.scaleout.kept import drop_all, kept_loader
 
 __all__ = ["PartResult", "component_dir", "local_component", "run_partition"]
 
@@ -92,7 +96,12 @@ def run_partition(
     text = json.dumps(with_components(derived, paths), indent=1)
     result = PartResult(index, worker_pid=os.getpid())
     try:
-        plan = load_plan(pipeline, text=text, display=f"{pipeline} (partition {index})")
+        config, problems = parse_config(
+            pipeline, direct_types=registry.available, text=text, display=f"{pipeline} ({index})"
+        )
+        problems.raise_if_any()
+        stages = {s.id: s for s in config.stages}
+        plan = build_plan(config, wasm_loader=kept_loader(stages))
         if fold is not None:
             cut = next(n for n, s in enumerate(plan.processors) if s.id == fold)
             dropped = [*plan.processors[cut + 1 :], *plan.sinks]
@@ -105,6 +114,7 @@ def run_partition(
             result.accumulator = executor.accumulators[fold]
             assert isinstance(plan.processors[-1], AggregateStage)
     except DataFlareError as exc:
+        drop_all()  # an instance may be left mid-call: none is lent again
         result.failure = str(exc)
         return result
     result.counts = {
