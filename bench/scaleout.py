@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import tempfile
 import time
 from collections.abc import Callable
@@ -79,12 +80,22 @@ def _cluster(workers: int) -> tuple[Any, Any]:
 
 
 def _scaling(guest: Callable[[str, str], Path], count: int, rounds: int) -> list[str]:
-    from dataflare.scaleout import run_on_dask
 
     folder = Path(tempfile.mkdtemp(prefix="dataflare-bench-k-"))
     (folder / "out").mkdir()
     _data(folder / "in", count)
     _data(folder / "warm", FILES * 64)
+    try:
+        return _scaling_rows(folder, guest, count, rounds)
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+def _scaling_rows(
+    folder: Path, guest: Callable[[str, str], Path], count: int, rounds: int
+) -> list[str]:
+    from dataflare.scaleout import run_on_dask
+
     cases = [
         ("Rust filter", "filter", guest("rust", "json_filter"), "{field: status, value: active}"),
         ("Python transform", "transform", guest("python", "mask_email"), "{field: email}"),
@@ -170,6 +181,7 @@ def _startup(guest: Callable[[str, str], Path]) -> list[str]:
         ("rust", "json_filter", "filter", {"field": "status", "value": "active"}),
         ("python", "mask_email", "transform", {"field": "email"}),
     )
+    scratch: list[str] = []
     for lang, name, kind, params in cases:
         wasm = guest(lang, name).read_bytes()
         cluster, client = _cluster(2)
@@ -178,6 +190,7 @@ def _startup(guest: Callable[[str, str], Path]) -> list[str]:
             shipped = client.scatter(wasm, broadcast=True, hash=False)
             transfer = time.perf_counter() - started
             cache = tempfile.mkdtemp(prefix="dataflare-bench-cache-")
+            scratch.append(cache)
             worker = [next(iter(client.scheduler_info()["workers"]))]
             cold = client.submit(_compile_on_worker, shipped, cache, False, workers=worker)
             warm = client.submit(_compile_on_worker, shipped, cache, True, workers=worker)
@@ -186,6 +199,8 @@ def _startup(guest: Callable[[str, str], Path]) -> list[str]:
         finally:
             client.close()
             cluster.close()
+            for folder in scratch:
+                shutil.rmtree(folder, ignore_errors=True)
         rows.append(
             f"| {lang} {name} | {len(wasm) / 1e6:.1f} MB | {transfer * 1000:.0f} ms | "
             f"{cold * 1000:.0f} ms | {warm * 1000:.0f} ms | {task * 1000:.0f} ms |"
