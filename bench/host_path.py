@@ -69,12 +69,8 @@ def make_input(path: Path, n: int, size: int) -> None:
     rng = random.Random(7)
     with path.open("w") as f:
         for i in range(n):
-            doc = {
-                "id": i,
-                "country": rng.choice(["JP", "US", "FR", "DE"]),
-                "amount": round(rng.random() * 100, 2),
-                "email": f"user{i}@example.com",
-            }
+            doc = {"id": i, "country": rng.choice(["JP", "US", "FR", "DE"]),
+                   "amount": round(rng.random() * 100, 2), "email": f"user{i}@example.com"}
             pad = max(0, size - len(json.dumps(doc)) - 9)
             doc["pad"] = "x" * pad
             f.write(json.dumps(doc) + "\n")
@@ -96,21 +92,9 @@ def main() -> None:
         for host in args.host:
             print(f"== {host}  ({args.n:,} records of ~{args.size} B, batch {args.batch})")
             env = {**os.environ, "PYTHONPATH": str(Path(host).resolve())}
-            subprocess.run(
-                [
-                    sys.executable,
-                    "-c",
-                    CHILD,
-                    str(src),
-                    str(Path(tmp) / "out.jsonl"),
-                    str(args.n),
-                    str(args.batch),
-                    wasm,
-                    args.only,
-                ],
-                env=env,
-                check=True,
-            )
+            subprocess.run([sys.executable, "-c", CHILD, str(src), str(Path(tmp) / "out.jsonl"),
+                            str(args.n), str(args.batch), wasm, args.only],
+                           env=env, check=True)
 
 
 if __name__ == "__main__":
