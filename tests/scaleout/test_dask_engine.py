@@ -473,3 +473,29 @@ def test_a_worker_gets_a_component_once_loads_it_once_and_reuses_its_instance(
         assert (misses + hits, kept) == (1, 0)  # compiled or read from disk once, then lent
         assert idle == 1  # one instance served every task of that worker
         assert f"{digest}.wasm" in files  # the worker's copy, named by its sha256
+
+
+@pytest.mark.guests
+def test_the_mixed_example_split_by_bytes_merges_a_wasm_aggregate_as_the_local_run(
+    tmp_path: Path, dask_client: Any, capsys: pytest.CaptureFixture[str]
+) -> None:
+    raw = yaml.safe_load((ROOT / "examples" / "wasm_mixed.yaml").read_text())
+    raw["sources"][0]["config"]["path"] = str(ROOT / "examples" / "data" / "users.jsonl")
+    raw["sources"][0]["config"]["split_bytes"] = 200
+    for stage in raw["processors"]:
+        if stage["config"].get("plugin_source") == "wasm":
+            name = Path(stage["config"]["plugin_path"]).stem
+            stage["config"]["plugin_path"] = str(built_guest("python", name))
+    raw["sinks"][0]["config"]["path"] = "users.db"
+    pipeline = tmp_path / "mixed.yaml"
+    pipeline.write_text(yaml.safe_dump(raw), encoding="utf-8")
+    _local(pipeline)
+    local_rows = _rows(tmp_path / "users.db", "users_per_country")
+    (tmp_path / "users.db").unlink()
+
+    assert cli_main(["run", str(pipeline), "--engine", "dask", "--dry-run"]) == 0
+    assert "accumulators merged (tree)" in capsys.readouterr().out  # a 0.2 component merges
+    summary = run_on_dask(pipeline, dask_client)
+
+    assert len(summary.results) > 2
+    assert _rows(tmp_path / "users.db", "users_per_country") == local_rows
