@@ -499,3 +499,41 @@ def test_the_mixed_example_split_by_bytes_merges_a_wasm_aggregate_as_the_local_r
 
     assert len(summary.results) > 2
     assert _rows(tmp_path / "users.db", "users_per_country") == local_rows
+
+
+def test_poison_records_are_isolated_and_dead_lettered_in_each_partition_as_locally(
+    tmp_path: Path, dask_client: Any
+) -> None:
+    (tmp_path / "in").mkdir()
+    for f in range(3):
+        lines = [json.dumps({"n": f * 10 + i}) + "\n" for i in range(10)]
+        (tmp_path / "in" / f"f{f}.jsonl").write_text("".join(lines))
+    module = ROOT / "tests" / "pipeline" / "dfpipe_plugins.py"
+    pipeline = tmp_path / "p.yaml"
+    pipeline.write_text(
+        f"""
+batch_size: 4
+sources:
+  - {{id: in, type: jsonl, config: {{path: "in/*.jsonl"}}}}
+processors:
+  - id: trap
+    type: plugin
+    on_error: dead_letter
+    dead_letter: rejects
+    config: {{plugin_type: transform, plugin_name: test_trap, plugin_module: {module},
+             params: {{at: 15}}}}
+sinks:
+  - {{id: out, type: jsonl, config: {{path: out.jsonl}}}}
+  - {{id: rejects, type: jsonl, config: {{path: rejects.jsonl, format: record}}}}
+""",
+        encoding="utf-8",
+    )
+    _local(pipeline)
+    local = {name: (tmp_path / f"{name}.jsonl").read_bytes() for name in ("out", "rejects")}
+    assert b'"dataflare.error.kind": "trap"' in local["rejects"]
+    assert local["rejects"].count(b"\n") == 1 and local["out"].count(b"\n") == 29
+
+    run_on_dask(pipeline, dask_client)
+
+    for name, expected in local.items():
+        assert b"".join(p.read_bytes() for p in _parts(tmp_path, name, ".jsonl")) == expected
