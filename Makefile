@@ -17,7 +17,7 @@ setup:  ## create .venv (once) and install the host and the dev tools into it
 	@# A failed venv (no ensurepip) still has bin/python: remove it so targets don't pick it.
 	@test -x $(VENV)/bin/python || $(BASE_PYTHON) -m venv $(VENV) \
 		|| { rm -rf $(VENV); echo "$(VENV_HINT)" >&2; exit 1; }
-	$(VENV)/bin/python -m pip install -e '.[dev]'
+	$(VENV)/bin/python -m pip install -e '.[dev,dask]'
 
 guests:  ## build every guest example into build/guests/<lang>/
 	@for lang in $(GUEST_LANGS); do $(MAKE) -C guest-examples/$$lang all || exit 1; done

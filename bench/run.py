@@ -29,6 +29,9 @@ bench-record`) to the tracked bench/RESULTS.md. Guests are built with `make` fir
     one batch (0.1 refused it).
 (j) a followed JSON Lines pipeline in steady state vs the bounded run of the
     same pipeline, same process (`bench/follow_throughput.py`; target 0.8x).
+(k) the Dask engine: 1 vs 2 worker processes on the Rust filter and Python
+    transform pipelines, and a worker's start-up (transfer, cold compile, warm
+    load) (`bench/scaleout.py`; target: 2 workers at least 1.7x 1 worker).
 (s) hot-plug swap pause of a cached Rust and a cached Python component, p50 and
     p99 over 20 swaps in a running pipeline (`bench/swap_pause.py`).
 
@@ -60,6 +63,7 @@ import guest_cost  # noqa: E402
 import load_times  # noqa: E402
 import memory  # noqa: E402
 import old_release  # noqa: E402
+import scaleout  # noqa: E402
 import startup  # noqa: E402
 import swap_pause  # noqa: E402
 import time_split  # noqa: E402
@@ -788,7 +792,7 @@ NOTES = [
 """The closing notes of RESULTS.md (issue 13: a missed target shows what bounds it)."""
 
 
-SECTIONS = "acdefghijs"
+SECTIONS = "acdefghijks"
 """Section letters in run order; (b) is measured with (a)."""
 
 
@@ -829,6 +833,7 @@ def main() -> None:
         "h": ("(h) byte-pointer ABI anchor", lambda: byte_abi(3 * reps)),
         "i": ("(i) large records", lambda: large_records(reps)),
         "j": ("(j) followed JSONL", lambda: follow_throughput.rows(args.quick)),
+        "k": ("(k) Dask scale-out", lambda: scaleout.rows(guest, args.quick)),
         "s": ("(s) hot-plug swap pause", lambda: swap_pause.rows(guest)),
     }
     if args.only is None:
@@ -848,7 +853,7 @@ def main() -> None:
         for letter, lines in rows.items():
             print("\n".join([f"## {runners[letter][0]}", "", *lines, ""]))
         return
-    ab, c, d, e, f, g, h, i, j, swaps = (rows[letter] for letter in SECTIONS)
+    ab, c, d, e, f, g, h, i, j, k, swaps = (rows[letter] for letter in SECTIONS)
     cpu = platform.processor() or platform.machine()
     out = [
         "# `make bench` results",
@@ -969,6 +974,18 @@ def main() -> None:
         "the commit rows measure fsync latency, which moves by several times between runs.",
         "",
         *j,
+        "",
+        "## (k) Dask scale-out: 1 vs 2 worker processes; a worker's start-up",
+        "",
+        "`run_on_dask` on a `LocalCluster` of 1 or 2 processes (one thread each), the input",
+        "in 8 JSON Lines files (8 partitions), part files out; each cluster started and warmed",
+        "up (components shipped and compiled) outside the timing; best of 3 runs. Start-up:",
+        "the component's bytes scattered to 2 workers; compiling it on a worker with an empty",
+        "cache; loading it from that worker's disk cache; a task's instantiate + configure",
+        "(a worker's later tasks borrow its instance: `scaleout/kept.py`).",
+        "Target (issue 16): 2 workers at least 1.7x 1 worker on 2 cores.",
+        "",
+        *k,
         "",
         "## (s) hot-plug swap pause (20 reloads of a cached component in a running pipeline)",
         "",

@@ -53,14 +53,14 @@ def make_venv(folder: Path) -> None:
 def test_setup_creates_the_venv_and_installs_into_it(tmp_path: Path) -> None:
     lines = dry_run(tmp_path, "setup").splitlines()
     assert any("python3 -m venv .venv" in line for line in lines), lines
-    assert ".venv/bin/python -m pip install -e '.[dev]'" in lines
+    assert ".venv/bin/python -m pip install -e '.[dev,dask]'" in lines
 
 
 def test_setup_keeps_an_existing_venv(tmp_path: Path) -> None:
     make_venv(tmp_path)
     out = dry_run(tmp_path, "setup")
     assert "test -x .venv/bin/python ||" in out  # venv creation is skipped when this holds
-    assert ".venv/bin/python -m pip install -e '.[dev]'" in out
+    assert ".venv/bin/python -m pip install -e '.[dev,dask]'" in out
 
 
 def test_a_venv_that_cannot_be_made_is_removed_with_a_hint(tmp_path: Path) -> None:

@@ -21,6 +21,8 @@ PACKAGE = ROOT / "host" / "dataflare"
 
 # Loaded only by pytest itself, through the pytest11 entry point.
 PYTEST_ONLY = {PACKAGE / "conformance" / "pytest_plugin.py"}
+# Imported only by `run --engine dask`, which says to install the extra when it is missing.
+EXTRA_ONLY = {(PACKAGE / "scaleout" / "coordinator.py", "distributed"): "dask"}
 
 
 def _canonical(name: str) -> str:
@@ -54,9 +56,22 @@ def test_every_third_party_import_is_a_runtime_dependency() -> None:
         for name in _top_level_imports(path):
             if name in sys.stdlib_module_names or name in {"dataflare", "__future__"}:
                 continue
+            if (path, name) in EXTRA_ONLY:
+                continue
             dists = {_canonical(dist) for dist in owners.get(name, [])}
             if not dists:
                 pytest.fail(f"{path.relative_to(ROOT)} imports {name!r}, which is not installed")
             if not dists & runtime:
                 wrong.append(f"{path.relative_to(ROOT)}: {name} (from {', '.join(sorted(dists))})")
     assert not wrong, "imports not covered by [project] dependencies:\n" + "\n".join(wrong)
+
+
+def test_extra_only_imports_are_in_their_extra() -> None:
+    extras = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"][
+        "optional-dependencies"
+    ]
+    for (_, name), extra in EXTRA_ONLY.items():
+        listed = {_canonical(re.match(r"[A-Za-z0-9._-]+", text)[0]) for text in extras[extra]}
+        owners = {_canonical(d) for d in packages_distributions().get(name, [])}
+        # dask[distributed] pulls in the `distributed` distribution
+        assert owners & (listed | {"distributed"}), (name, extra)

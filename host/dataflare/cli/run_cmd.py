@@ -56,6 +56,24 @@ def register(subparsers: Any) -> None:
         help="the bearer token every POST to the admin API needs (default: "
         "$DATAFLARE_ADMIN_TOKEN); required to listen beyond loopback",
     )
+    parser.add_argument(
+        "--engine",
+        choices=("local", "dask"),
+        default="local",
+        help="local (default): this process; dask: one task per source partition on Dask "
+        "distributed (needs dataflare[dask])",
+    )
+    parser.add_argument(
+        "--dask-workers",
+        type=int,
+        metavar="N",
+        help="with --engine dask: worker processes of the local cluster (default: one per core)",
+    )
+    parser.add_argument(
+        "--scheduler",
+        metavar="tcp://HOST:PORT",
+        help="with --engine dask: use this existing cluster instead of a local one",
+    )
     parser.set_defaults(func=run)
 
 
@@ -89,6 +107,8 @@ def _run(args: argparse.Namespace) -> int:
     address = parse_address(args.admin) if args.admin else None
     if address is not None:
         check_bind(address[0], args.admin_token)
+    if args.engine == "dask":
+        return _run_dask(args)
     plan = load_plan(args.pipeline)
     # A pipeline writing records to stdout keeps stdout for them alone.
     data_on_stdout = any(
@@ -117,6 +137,36 @@ def _run(args: argparse.Namespace) -> int:
     # A stop is how an unbounded run ends (drained: 0); a bounded one stopped early is cut short.
     stats = executor.stats
     return 130 if stats.interrupted and not stats.unbounded else 0
+
+
+def _run_dask(args: argparse.Namespace) -> int:
+    """``--engine dask``: plan here, run the partitions on the cluster, print the totals."""
+    from rich.console import Console
+
+    from dataflare.pipeline import load_plan
+    from dataflare.scaleout import dask_client, plan_for_dask, run_on_dask
+
+    console = Console(stderr=True)
+    if args.admin:
+        print("dataflare: error: --admin is not available with --engine dask", file=sys.stderr)
+        return 2
+    if args.dry_run:
+        plan = load_plan(args.pipeline)
+        try:
+            text = plan.describe() + "\n" + plan_for_dask(plan).describe()
+        finally:
+            plan.close()
+        Console().print(text, markup=False, highlight=False)  # stdout, as a local dry run
+        return 0
+    with dask_client(args.dask_workers, args.scheduler) as client:
+        summary = run_on_dask(args.pipeline, client)
+    if not args.quiet:
+        console.print(f"{len(summary.results)} partition(s) on Dask", highlight=False)
+        for stage, (got, out, errors) in summary.counts.items():
+            console.print(
+                f"  {stage}: in {got}, out {out}, errors {errors}", markup=False, highlight=False
+            )
+    return 0
 
 
 @contextmanager

@@ -11,7 +11,9 @@ value. Use a column that only grows, such as a serial id: rows added later
 with an equal value, and rows where it is NULL, are not read again. With
 ``poll_interval_ms`` the source never ends: after the last row it runs the
 query again (rows past the last value) every that many milliseconds, and has
-nothing (`PENDING`) in between, until the run is stopped.
+nothing (`PENDING`) in between, until the run is stopped. On the Dask engine,
+``partitions: N`` splits the rows into N ranges of the incremental column,
+cut where each holds about as many rows (`SqlSource.partitions`).
 
 Sink: ``mode: insert`` or ``upsert`` (``INSERT ... ON CONFLICT (upsert_key)
 DO UPDATE``). A missing table is created from the first batch when
@@ -46,6 +48,16 @@ SOURCE_PARAMS = (
     ParamInfo(
         "poll_interval_ms",
         "with incremental_column: after the last row, ask again every N ms until stopped",
+    ),
+    ParamInfo(
+        "partitions",
+        "on the Dask engine: split into N key ranges of incremental_column (about equal rows)",
+        default="1",
+    ),
+    ParamInfo(
+        "key_range",
+        'JSON {"from": V, "to": V}: read only rows with from <= incremental_column < to '
+        "(set by the Dask engine; null: unbounded, and the first range holds NULLs)",
     ),
 )
 SINK_PARAMS = (
@@ -99,6 +111,14 @@ class Dialect:
 
     def _begin(self, conn: Any) -> None:
         """Start a transaction explicitly when the driver does not."""
+
+    def _lock_ddl(self, cursor: Any, table: str) -> None:
+        """Before ``CREATE TABLE IF NOT EXISTS``: wait for another writer creating it too.
+
+        Several processes (Dask partitions) may create one table at once; a
+        database whose ``IF NOT EXISTS`` is not safe against that (PostgreSQL)
+        takes a lock held until the transaction ends.
+        """
 
     def _table_columns(self, conn: Any, table: str) -> list[str] | None:
         """The table's columns in order, or None when it does not exist."""

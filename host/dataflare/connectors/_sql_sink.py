@@ -83,6 +83,7 @@ class SqlSink(Dialect, SinkBase):
             cursor = conn.cursor()
             try:
                 blob = self.record_types["key"]
+                self._lock_ddl(cursor, POSITIONS_TABLE)
                 cursor.execute(
                     f"CREATE TABLE IF NOT EXISTS {quote(POSITIONS_TABLE)} (scope TEXT NOT NULL, "
                     f"source TEXT NOT NULL, position {blob} NOT NULL, PRIMARY KEY (scope, source))"
@@ -239,6 +240,7 @@ class SqlSink(Dialect, SinkBase):
             parts.append(f"PRIMARY KEY ({', '.join(quote(k) for k in self._keys)})")
         cursor = self._conn.cursor()
         try:
+            self._lock_ddl(cursor, self.param("table"))
             cursor.execute(
                 f"CREATE TABLE IF NOT EXISTS {quote(self.param('table'))} ({', '.join(parts)})"
             )

@@ -9,9 +9,11 @@ it again for the rows past the last value; reads before then answer
 
 from __future__ import annotations
 
+import itertools
 import json
 import time
 from collections.abc import Callable, Mapping
+from functools import partial
 from typing import Any
 
 from dataflare.columns import PENDING, Pending, from_records
@@ -37,6 +39,8 @@ class SqlSource(Dialect, SourceBase):
         self._poll: float | None = None
         """Seconds between polls; None: read once and end."""
         self._next_poll = 0.0
+        self._range: dict[str, object] | None = None
+        """With ``key_range``: the bounds of the incremental column this source reads."""
 
     def configure(self, config: Mapping[str, str]) -> None:
         """Check the parameters: exactly one of table and query."""
@@ -56,6 +60,62 @@ class SqlSource(Dialect, SourceBase):
                 "tells new rows from those already read)",
                 param="poll_interval_ms",
             )
+        count = self.param("partitions")
+        if not count.isascii() or not count.isdigit() or not 0 < int(count) <= 100_000:
+            raise ConfigurationError(
+                f"plugin {name!r}: partitions must be a whole number from 1 to 100000; "
+                f"got {count!r}",
+                param="partitions",
+            )
+        if (int(count) > 1 or self.config.get("key_range")) and not self.config.get(
+            "incremental_column"
+        ):
+            raise ConfigurationError(
+                f"plugin {name!r}: partitions and key_range split on incremental_column: give it",
+                param="partitions",
+            )
+        self._range = _key_range(name, self.config.get("key_range", ""))
+
+    def partitions(self) -> list[dict[str, str]]:
+        """Dask partitions: ``partitions: N`` key ranges holding about equal numbers of rows.
+
+        Cut at the values found at every N-th of the rows in the column's
+        order (one query per cut, on the coordinator). A polled source never
+        ends, so it is not split.
+        """
+        wanted = int(self.param("partitions"))
+        column = self.config.get("incremental_column")
+        if wanted < 2 or not column or self._poll is not None or self._range is not None:
+            return []
+        base = self._base()
+        conn = self._guard(self._open)
+        try:
+            count_sql = f"SELECT count(*) FROM ({base}) AS dataflare_c"
+            total = int(self._first_row(conn, count_sql)[0])
+            cuts: list[object] = []
+            for n in range(1, wanted):
+                sql = (
+                    f"SELECT {quote(column)} FROM ({base}) AS dataflare_c WHERE {quote(column)} "
+                    f"IS NOT NULL ORDER BY {quote(column)} LIMIT 1 OFFSET {total * n // wanted}"
+                )
+                row = self._first_row(conn, sql)
+                if row is not None and (not cuts or row[0] != cuts[-1]):
+                    cuts.append(_json_value(row[0]))
+        finally:
+            self._guard(conn.close)
+        bounds: list[object] = [None, *cuts, None]
+        return [
+            {"key_range": json.dumps({"from": low, "to": high})}
+            for low, high in itertools.pairwise(bounds)
+        ]
+
+    def _first_row(self, conn: Any, sql: str) -> Any:
+        """The first row of `sql` (None if none), its cursor closed (PostgreSQL's is named)."""
+        cursor = self._guard(partial(self._rows_cursor, conn, sql, []))
+        try:
+            return self._guard(cursor.fetchone)
+        finally:
+            self._guard(cursor.close)
 
     def unbounded(self) -> bool:
         """With ``poll_interval_ms`` the stream never ends: the run goes on until stopped."""
@@ -86,21 +146,36 @@ class SqlSource(Dialect, SourceBase):
         """Open the connection (the query runs on the first read, after any restore)."""
         self._conn = self._guard(self._open)
 
-    def _sql(self) -> tuple[str, list[object]]:
+    def _base(self) -> str:
         table = self.config.get("table")
-        base = (
+        return (
             f"SELECT * FROM {quote(table)}"
             if table
             else f"SELECT * FROM ({self.param('query')}) AS dataflare_q"
         )
+
+    def _sql(self) -> tuple[str, list[object]]:
+        base = self._base()
         column = self.config.get("incremental_column")
         if not column:
             return base, []
-        if self._last is None:
-            return f"{base} ORDER BY {quote(column)}", []
-        return f"{base} WHERE {quote(column)} > {self.placeholder} ORDER BY {quote(column)}", [
-            self._last
-        ]
+        where: list[str] = []
+        params: list[object] = []
+        if self._range is not None:
+            low, high = self._range.get("from"), self._range.get("to")
+            if low is not None:
+                where.append(f"{quote(column)} >= {self.placeholder}")
+                params.append(low)
+            if high is not None:
+                # NULLs sort nowhere: the first range (no lower bound) reads them
+                below = f"{quote(column)} < {self.placeholder}"
+                where.append(below if low is not None else f"({below} OR {quote(column)} IS NULL)")
+                params.append(high)
+        if self._last is not None:
+            where.append(f"{quote(column)} > {self.placeholder}")
+            params.append(self._last)
+        condition = f" WHERE {' AND '.join(where)}" if where else ""
+        return f"{base}{condition} ORDER BY {quote(column)}", params
 
     def read(self, max_records: int) -> list[Record]:
         """Up to `max_records` rows as records; remembers the last incremental value."""
@@ -130,6 +205,9 @@ class SqlSource(Dialect, SourceBase):
     def checkpoint(self) -> bytes:
         """The last incremental value read, as JSON; empty without an incremental column."""
         column = self.config.get("incremental_column")
+        if column and self._last is None and self._range is not None:
+            # a partition commits from its first batch (a fresh source has no position yet)
+            return json.dumps({"column": column, "after": None}).encode("utf-8")
         if not column or self._last is None:
             return b""
         last = self._last
@@ -178,6 +256,29 @@ class SqlSource(Dialect, SourceBase):
             return call()
         except self._io_errors() as exc:
             raise PluginIoError(f"plugin {self._plugin_name()!r}: {exc}".strip()) from exc
+
+
+def _json_value(value: object) -> object:
+    """A column value as the JSON of a position or key range holds it (as `checkpoint` does)."""
+    if isinstance(value, int | float | str) and not isinstance(value, bool):
+        return value
+    return str(value)
+
+
+def _key_range(plugin: str, text: str) -> dict[str, object] | None:
+    """``key_range`` parsed: {"from": V or null, "to": V or null}; None when not given."""
+    if not text:
+        return None
+    try:
+        found = json.loads(text)
+    except ValueError:
+        found = None
+    if not isinstance(found, dict) or set(found) - {"from", "to"}:
+        raise ConfigurationError(
+            f'plugin {plugin!r}: key_range must be JSON {{"from": V, "to": V}}; got {text[:80]!r}',
+            param="key_range",
+        )
+    return found
 
 
 def _interval(plugin: str, text: str) -> float:

@@ -35,6 +35,7 @@ from collections.abc import Iterator, Mapping, Sequence
 from typing import IO, Any
 
 from dataflare import jsonio
+from dataflare.connectors._file_partitions import file_partitions
 from dataflare.connectors._file_series import (
     FileId,
     FilePosition,
@@ -111,6 +112,14 @@ class CsvSource(SourceBase):
         if not FileSeries(path, follow=False).matches():
             what = "no file matches" if is_glob(path) else "input file not found:"
             raise ConfigurationError(f"plugin 'csv': {what} {path}", param="path")
+
+    def partitions(self) -> list[dict[str, str]]:
+        """Dask partitions: one per matching file.
+
+        A file is never cut by bytes: a quoted cell may hold newlines, so a
+        cut after a newline may fall inside a row.
+        """
+        return file_partitions(self.param("path"), 0, ranges=False)
 
     def connect(self) -> None:
         """Open the first file and read its header."""

@@ -56,6 +56,12 @@ import pyarrow.compute as pc
 from dataflare import jsonio
 from dataflare.columns import PENDING, Pending, RecordError, from_records, from_values, to_records
 from dataflare.connectors._chunked_lines import ChunkedLines, LineTooLong
+from dataflare.connectors._file_partitions import (
+    RangeFile,
+    file_partitions,
+    parse_byte_range,
+    parse_split_bytes,
+)
 from dataflare.connectors._file_series import (
     FileId,
     FilePosition,
@@ -107,6 +113,16 @@ _FOLLOW = ParamInfo(
 )
 _MAX_LINE = ParamInfo(
     "max_line_bytes", "longest line accepted, in bytes", default=str(MAX_LINE_BYTES)
+)
+_SPLIT = ParamInfo(
+    "split_bytes",
+    "on the Dask engine: cut a file bigger than this into line-aligned partitions (0: never)",
+    default="0",
+)
+_BYTE_RANGE = ParamInfo(
+    "byte_range",
+    "START-END[:LINES]: read only these bytes of the file, LINES lines into it (set by the "
+    "Dask engine)",
 )
 
 
@@ -340,7 +356,7 @@ class _LineSource(SourceBase):
 class JsonlSource(_LineSource):
     """Reads JSON Lines files (a path or a glob, followed or not): one record per non-blank line."""
 
-    params = (_PATH_GLOB, _FORMAT, _KEY, _TS, _MAX_LINE, _RESUME, _FOLLOW)
+    params = (_PATH_GLOB, _FORMAT, _KEY, _TS, _MAX_LINE, _RESUME, _FOLLOW, _SPLIT, _BYTE_RANGE)
 
     def __init__(self) -> None:
         super().__init__()
@@ -350,6 +366,8 @@ class JsonlSource(_LineSource):
         self._id: FileId | None = None
         self._follow = False
         self._resumes = False
+        self._range: tuple[int, int, int] | None = None
+        """With ``byte_range``: the only bytes of the file read."""
 
     def _input(self) -> str:
         return self._file or self.param("path")
@@ -361,7 +379,16 @@ class JsonlSource(_LineSource):
         resume = _choice("jsonl", "resume", self.param("resume"), _BOOL)
         # a followed file is read for weeks: reading it again from the start is never wanted
         self._resumes = resume == "true" or (self._follow and "resume" not in config)
+        parse_split_bytes("jsonl", self.param("split_bytes"))
+        self._range = parse_byte_range("jsonl", self.config.get("byte_range", ""))
         path = self.param("path")
+        if self._range is not None and (
+            self._follow or len(FileSeries(path, follow=False).matches()) > 1
+        ):
+            raise ConfigurationError(
+                "plugin 'jsonl': byte_range reads part of one file: not with follow or a glob",
+                param="byte_range",
+            )
         if is_glob(path):
             if not self._follow and not FileSeries(path, follow=False).matches():
                 raise ConfigurationError(
@@ -387,6 +414,16 @@ class JsonlSource(_LineSource):
     def unbounded(self) -> bool:
         """With ``follow: true`` the stream never ends: the run goes on until stopped."""
         return self._follow
+
+    def partitions(self) -> list[dict[str, str]]:
+        """Dask partitions: one per matching file, big files cut by ``split_bytes``.
+
+        A followed source never ends, so it is not split (one partition).
+        """
+        if self._follow or self._range is not None:
+            return []
+        split = parse_split_bytes("jsonl", self.param("split_bytes"))
+        return file_partitions(self.param("path"), split, ranges=True)
 
     def read_columns_batch(self, max_records: int) -> SourceColumns | Pending:
         """The next lines, from the next file when one is read to its end.
@@ -454,12 +491,16 @@ class JsonlSource(_LineSource):
             raise PluginIoError(f"plugin 'jsonl': cannot open {path}: it vanished") from None
         except OSError as exc:
             raise PluginIoError(f"plugin 'jsonl': cannot open {path}: {exc.strerror}") from exc
+        start = line = 0
+        if self._range is not None:
+            start, end, line = self._range
+            stream = RangeFile(stream, start, end)
         old, self._stream = self._stream, stream
         if old is not None:
             old.close()
         self._file, self._id = path, FileId.of(os.fstat(stream.fileno()))
         self._final = not self._follow
-        self._offset = self._line = 0
+        self._offset, self._line = start, line
         self._restart()
         return True
 

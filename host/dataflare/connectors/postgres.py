@@ -103,6 +103,12 @@ class _Postgres:
     record_types: ClassVar[Mapping[str, str]] = _RECORD_TYPES
     config: dict[str, str]
 
+    def _lock_ddl(self, cursor: Any, table: str) -> None:
+        """Two sessions running CREATE TABLE IF NOT EXISTS at once may both try to create it
+        (a unique violation in pg_type): take a transaction lock named after the table first.
+        """
+        cursor.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", (f"dataflare:{table}",))
+
     def _open(self) -> Any:
         try:
             dsn = connection_string(self.config)

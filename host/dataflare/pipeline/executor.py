@@ -230,7 +230,12 @@ def _error_parts(exc: PluginError | GuestTrap) -> tuple[str, str]:
 
 
 class Executor:
-    """Runs one plan once; `stats` stays readable during and after the run."""
+    """Runs one plan once; `stats` stays readable during and after the run.
+
+    The Dask engine (`dataflare.scaleout`) runs one per partition with
+    ``emit=False`` (aggregates fold, their `accumulators` are returned), and
+    one more without sources, seeded with the merged ``accumulators``, to emit.
+    """
 
     def __init__(
         self,
@@ -239,8 +244,13 @@ class Executor:
         stop: threading.Event | None = None,
         on_batch: Callable[[RunStats], None] | None = None,
         hotplug_loader: StageLoader | None = None,
+        emit: bool = True,
+        accumulators: Mapping[str, bytes] | None = None,
     ) -> None:
         self.plan = plan
+        self.emit = emit
+        """False: aggregates fold but never emit (a Dask partition returns `accumulators`)."""
+        self._seed = dict(accumulators or {})
         self.stop = stop or threading.Event()
         self.on_batch = on_batch
         self.stats = RunStats()
@@ -289,6 +299,11 @@ class Executor:
             raise PipelineError("the run finished but closing failed: " + "; ".join(failures))
         return self.stats
 
+    @property
+    def accumulators(self) -> dict[str, bytes]:
+        """Each aggregate's accumulator now (after a run with ``emit=False``: the folded ones)."""
+        return dict(self._accs)
+
     def _run(self) -> None:
         plan = self.plan
         commits = self._commits
@@ -300,7 +315,12 @@ class Executor:
             commits.restore(source)
         for processor in plan.processors:
             if isinstance(processor, AggregateStage):
-                self._accs[processor.id] = self._call(processor, "init", processor.plugin.init)
+                seed = self._seed.get(processor.id)
+                self._accs[processor.id] = (
+                    seed
+                    if seed is not None
+                    else self._call(processor, "init", processor.plugin.init)
+                )
         commits.start()
         self.state = "running"
         self._read_all()
@@ -312,7 +332,7 @@ class Executor:
                 _log.warning(
                     "stopped on request; aggregates not emitted, last batch positions kept"
                 )
-        else:
+        elif self.emit:
             self._emit_aggregates()
         for sink in [*plan.sinks, *plan.dead_letters.values()]:
             self._call(sink, "flush", sink.plugin.flush)

@@ -78,6 +78,8 @@ class CacheStats:
 
     hits: int = 0
     misses: int = 0
+    kept: int = 0
+    """Components found in memory (`CompileCache.remember`): neither compiled nor read."""
     discarded: int = 0
     write_failures: int = 0
 
@@ -90,6 +92,9 @@ class CompileCache:
         self._max_bytes = max_bytes
         self.stats = CacheStats()
         self._lock = threading.Lock()
+        self.remember = False
+        """True: keep compiled components in memory too (a Dask worker loads them per task)."""
+        self._memory: dict[tuple[str, str], Component] = {}
 
     @property
     def directory(self) -> Path:
@@ -117,6 +122,18 @@ class CompileCache:
         engine = get_engine(config)
         folder = self.directory / fingerprint(config)
         key = hashlib.sha256(wasm).hexdigest()
+        kept = self._memory.get((folder.name, key))
+        if kept is not None:
+            self._count("kept")
+            return kept
+        component = self._load_or_compile(engine, folder, key, wasm, name)
+        if self.remember:
+            self._memory[(folder.name, key)] = component
+        return component
+
+    def _load_or_compile(
+        self, engine: wasmtime.Engine, folder: Path, key: str, wasm: bytes, name: str
+    ) -> Component:
         for entry in self._candidates(folder, key):
             component = self._load_entry(engine, entry)
             if component is not None:

@@ -11,7 +11,9 @@
 //! for tests and benchmarks that need big records. `pending_every` (default
 //! `0`, never) makes `read` answer `pending` once after every that many
 //! batches of records, so hosts can be tested on a source that must wait;
-//! after the last record `read` answers `end`.
+//! after the last record `read` answers `end`. `partition` and `partitions`
+//! (defaults `0` and `1`; the Dask engine sets them) make it generate only
+//! its share: records `count*p/N` up to `count*(p+1)/N`.
 #![forbid(unsafe_code)]
 
 use std::collections::BTreeMap;
@@ -32,6 +34,8 @@ pub struct GenSource {
     /// Batches of records returned since the last `pending`.
     since_pending: u64,
     next: u64,
+    /// One past the last record of this partition.
+    end: u64,
     connected: bool,
     closed: bool,
 }
@@ -103,6 +107,8 @@ impl Source for GenSource {
             "answer pending once after every this many batches (0: never)",
             Some("0"),
         ))
+        .param(ParamInfo::optional("partition", "which share to generate (from 0)", None))
+        .param(ParamInfo::optional("partitions", "how many shares there are", Some("1")))
     }
 
     fn configure(&mut self, config: Config) -> Result<(), PluginError> {
@@ -111,8 +117,20 @@ impl Source for GenSource {
         self.seed = number(&config, "seed")?;
         self.pad = number(&config, "pad")?;
         self.pending_every = number(&config, "pending_every")?;
+        let (part, parts) = match config.get("partition") {
+            Some(_) => (number(&config, "partition")?, number(&config, "partitions")?),
+            None => (0, 1),
+        };
+        if parts == 0 || part >= parts {
+            return Err(PluginError::Configuration(format!(
+                "plugin 'gen_source': partition must be below partitions; got {} of {}",
+                part, parts
+            )));
+        }
+        let share = |p: u64| ((self.count as u128 * p as u128) / parts as u128) as u64;
         self.since_pending = 0;
-        self.next = 0;
+        self.next = share(part);
+        self.end = share(part + 1);
         Ok(())
     }
 
@@ -126,14 +144,14 @@ impl Source for GenSource {
 
     fn read(&mut self, max: u32) -> Result<ReadOutcome, PluginError> {
         self.ready()?;
-        if self.next >= self.count {
+        if self.next >= self.end {
             return Ok(ReadOutcome::End);
         }
         if max == 0 || (self.pending_every > 0 && self.since_pending >= self.pending_every) {
             self.since_pending = 0;
             return Ok(ReadOutcome::Pending);
         }
-        let end = self.count.min(self.next.saturating_add(max as u64));
+        let end = self.end.min(self.next.saturating_add(max as u64));
         let mut out = BatchBuilder::new();
         for i in self.next..end {
             out.push(&record(self.seed, i, self.pad));
@@ -156,7 +174,7 @@ impl Source for GenSource {
                 position.len()
             ))
         })?;
-        self.next = u64::from_le_bytes(bytes).min(self.count);
+        self.next = u64::from_le_bytes(bytes).min(self.end);
         Ok(())
     }
 
@@ -201,6 +219,20 @@ mod tests {
         assert_ne!(record(7, 1, 0), record(8, 1, 0));
         assert!(json::parse(a.record(0).value).is_ok());
         assert_eq!(source(&[("count", "0")]).read(3).unwrap(), ReadOutcome::End);
+    }
+
+    #[test]
+    fn a_partition_generates_only_its_share() {
+        let whole = records(source(&[("count", "10"), ("partitions", "3")]).read(100).unwrap());
+        assert_eq!(whole.len(), 10);
+        let mut s = source(&[("count", "10"), ("partition", "1"), ("partitions", "3")]);
+        let a = records(s.read(100).unwrap());
+        assert_eq!(a.len(), 3);
+        assert_eq!(a.record(0).to_record(), record(0, 3, 0));
+        assert_eq!(s.read(1).unwrap(), ReadOutcome::End);
+        let mut bad = GenSource::default();
+        let pairs = vec![("partition".to_string(), "3".to_string()), ("partitions".to_string(), "3".to_string())];
+        assert!(bad.configure(Config::new(pairs)).is_err());
     }
 
     #[test]
