@@ -11,7 +11,9 @@ The templates live in ``dataflare/templates``:
 
 Text files are rendered by replacing the ``{{placeholder}}`` names below, in
 their contents and their paths; a trailing ``.tmpl`` is dropped (it keeps
-template Python out of the package's own lint and type checks). The WIT
+template Python out of the package's own lint and type checks), and a leading
+``dot-`` becomes ``.`` (``dot-gitignore``: packaging tools may leave dotfiles
+out of a wheel). The WIT
 the host supports best is copied into ``wit/``, pinned to the project.
 """
 
@@ -67,7 +69,7 @@ def new_project(kind: str, name: str, lang: str, dest: Path) -> Project:
     dest.mkdir(parents=True, exist_ok=True)
     for layer in layers:
         for relative, source in _walk(layer):
-            target = dest / _render(relative, values).removesuffix(".tmpl")
+            target = dest / _target_name(_render(relative, values))
             target.parent.mkdir(parents=True, exist_ok=True)
             target.write_bytes(_render_bytes(source.read_bytes(), values))
     _copy_wit(dest / "wit")
@@ -88,6 +90,14 @@ def _walk(folder: Traversable, prefix: str = "") -> Iterator[tuple[str, Traversa
             yield from _walk(entry, f"{relative}/")
         else:
             yield relative, entry
+
+
+def _target_name(relative: str) -> str:
+    folder, _, name = relative.rpartition("/")
+    if name.startswith("dot-"):
+        name = "." + name.removeprefix("dot-")
+    name = name.removesuffix(".tmpl")
+    return f"{folder}/{name}" if folder else name
 
 
 def _render(text: str, values: Mapping[str, str]) -> str:
