@@ -32,7 +32,7 @@ lint:  ## ruff and mypy --strict on the host
 	$(PYTHON) -m mypy
 
 test: lint  ## every test (lint first: it is the cheapest failure)
-	$(PYTHON) -m pytest
+	$(PYTHON) -m pytest --durations=25
 
 test-fast:  ## the quick loop: no guest builds, no database servers, nothing slow (no toolchain needed)
 	$(PYTHON) -m pytest -m "not guests and not postgres and not redis and not slow"
