@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import ClassVar
 
 from dataflare.model import ParamInfo, Record
+from dataflare.pipeline import checkpoints
 from dataflare.pipeline.executor import Executor
 from dataflare.pipeline.planner import load_plan
 from dataflare.plugins.base import SourceBase
@@ -60,7 +61,8 @@ def _pipeline(tmp_path: Path, processors: str = "") -> Path:
     return path
 
 
-def test_each_batch_position_is_told_after_the_state_file_saved_it(tmp_path):
+def test_each_batch_position_is_told_after_the_state_file_saved_it(tmp_path, monkeypatch):
+    monkeypatch.setattr(checkpoints, "GROUP_COMMIT_SECONDS", 0.0)  # a commit per batch
     CommittedProbe.TOLD.clear()
     Executor(load_plan(_pipeline(tmp_path))).run()
     told = [position for position, _ in CommittedProbe.TOLD]
@@ -69,6 +71,18 @@ def test_each_batch_position_is_told_after_the_state_file_saved_it(tmp_path):
     assert saved["sources"]["src"]["position"]
     for position, in_file in CommittedProbe.TOLD:
         assert in_file == position  # told once the state file holds it, not before
+
+
+def test_batches_written_within_the_group_interval_are_committed_together(
+    tmp_path, monkeypatch
+):
+    monkeypatch.setattr(checkpoints, "GROUP_COMMIT_SECONDS", 3600.0)
+    CommittedProbe.TOLD.clear()
+    Executor(load_plan(_pipeline(tmp_path))).run()
+    # Three batches within the interval: one commit, when the run ends; the output
+    # holds every record and the state file the last position.
+    assert CommittedProbe.TOLD == [(b"5", b"5")]
+    assert (tmp_path / "out.jsonl").read_text().count("\n") == 5
 
 
 def test_an_aggregating_run_is_told_its_final_position_only(tmp_path):

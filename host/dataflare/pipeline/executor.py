@@ -334,6 +334,7 @@ class Executor:
                 )
         elif self.emit:
             self._emit_aggregates()
+        commits.settle()  # batches a stopped run wrote are committed like the rest
         for sink in [*plan.sinks, *plan.dead_letters.values()]:
             self._call(sink, "flush", sink.plugin.flush)
         if not self.stats.interrupted:
@@ -384,6 +385,7 @@ class Executor:
                 if busy:
                     idle_wait = PENDING_FIRST_WAIT
                 else:  # every source had nothing yet: pause as one source would
+                    self._commits.settle()  # a quiet stream's last batches become durable now
                     self._swap()  # a swap asked for while the stream is quiet need not wait
                     self.stop.wait(idle_wait)
                     idle_wait = min(idle_wait * 2, PENDING_MAX_WAIT)
@@ -396,22 +398,19 @@ class Executor:
     def _read_batch(self, stage: SourceStage, read: SourceRead) -> _Batch:
         """One batch (`read` of it) and, when batches are committed, the position after it.
 
-        A source with nothing yet (`PENDING`) is asked again after a pause
-        that doubles up to `PENDING_MAX_WAIT`; a stop request ends its stream
-        instead. With several sources it answers `_NOTHING_YET` at once, so an
-        idle source does not hold up the others (`_read_all` pauses when they
-        all are idle). Runs on the source's `ReadAhead` thread, if it has one.
+        A source with nothing yet (`PENDING`) answers `_NOTHING_YET` at once,
+        so an idle source does not hold up the others; `_read_all` pauses when
+        they all are idle (doubling up to `PENDING_MAX_WAIT`), and meanwhile
+        commits what was written and puts swaps in place. A stop request ends
+        an idle source's stream. Runs on the source's `ReadAhead` thread, if
+        it has one.
         """
         size = self.plan.config.batch_size
         outcome = self._call(stage, "read", partial(read, size))
-        wait = PENDING_FIRST_WAIT
-        while outcome is PENDING:
-            if len(self.plan.sources) > 1:
-                return SourceColumns(_EMPTY), _NOTHING_YET
-            if self.stop.wait(wait) or self._abandoned.is_set():
+        if outcome is PENDING:
+            if self.stop.is_set() or self._abandoned.is_set():
                 return SourceColumns(_EMPTY), None
-            wait = min(wait * 2, PENDING_MAX_WAIT)
-            outcome = self._call(stage, "read", partial(read, size))
+            return SourceColumns(_EMPTY), _NOTHING_YET
         assert isinstance(outcome, SourceColumns)
         if outcome.empty or not self._commits.per_batch:
             return outcome, None
