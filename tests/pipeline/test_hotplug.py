@@ -8,6 +8,7 @@ the WASM ones load committed 0.1 components (no guest build).
 from __future__ import annotations
 
 import json
+import threading
 import time
 from collections.abc import Callable
 from concurrent.futures import Future
@@ -261,3 +262,36 @@ def test_a_later_request_supersedes_one_not_applied_yet(tmp_path, write_yaml):
     assert not first.ok and "superseded by a later request" in first.reason
     assert second.ok and second.plugin == "tagger 3.0.0"
     assert set(versions(LogSink.RECEIVED)) == {"1.0.0", "3.0.0"}
+
+
+def test_a_swap_asked_for_while_the_stream_is_quiet_applies_without_a_batch(tmp_path, write_yaml):
+    (tmp_path / "in.jsonl").write_text("".join(f'{{"n": {n}}}\n' for n in range(30)))
+    path = write_yaml(
+        "batch_size: 20\n"
+        f"sources:\n  - {{id: src, type: jsonl, config: {{path: '{tmp_path / 'in.jsonl'}', "
+        "follow: true}}\n"
+        "processors:\n  - {id: tag, type: plugin, config: {plugin_type: transform, "
+        "plugin_name: test_tagger}}\n"
+        "sinks:\n  - {id: out, type: plugin, config: {plugin_type: sink, plugin_name: test_log}}\n"
+    )
+    executor = Executor(load_plan(path), hotplug_loader=hotplug_plugins.loader)
+    runner = threading.Thread(target=executor.run)
+    runner.start()
+    try:
+        deadline = time.monotonic() + 60
+        while len(LogSink.RECEIVED) < 30 and time.monotonic() < deadline:
+            time.sleep(0.01)
+        time.sleep(0.3)  # the stream is quiet: no batch will come to carry the swap
+        got = executor.hotplug.request("tag", plug(tmp_path, "tag-2.0.0.plug")).result(60)
+        assert got.ok, got.reason
+        # Measured from the moment the executor was last free, not from the last batch.
+        assert got.pause_ms is not None and got.pause_ms < 300
+        with open(tmp_path / "in.jsonl", "a") as file:
+            file.write('{"n": 30}\n')
+        while len(LogSink.RECEIVED) < 31 and time.monotonic() < deadline:
+            time.sleep(0.01)
+    finally:
+        executor.stop.set()
+        runner.join(60)
+    assert numbers(LogSink.RECEIVED) == list(range(31))
+    assert versions(LogSink.RECEIVED) == ["1.0.0"] * 30 + ["2.0.0"]

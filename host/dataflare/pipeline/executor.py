@@ -386,6 +386,7 @@ class Executor:
                     idle_wait = PENDING_FIRST_WAIT
                 else:  # every source had nothing yet: pause as one source would
                     self._commits.settle()  # a quiet stream's last batches become durable now
+                    self.hotplug.batch_done()  # a quiet stream waits on no swap: no pause
                     self._swap()  # a swap asked for while the stream is quiet need not wait
                     self.stop.wait(idle_wait)
                     idle_wait = min(idle_wait * 2, PENDING_MAX_WAIT)

@@ -248,7 +248,8 @@ class HotPlug:
         self._seen[stage_id] = batch
 
     def batch_done(self) -> None:
-        """Note that a batch went all the way through (the start of any swap pause)."""
+        """Note that nothing is in flight now: a batch went all the way through, or every
+        source is idle. A swap pause is measured from the last such moment."""
         self._batch_end = time.perf_counter()
 
     def apply(self) -> list[str]:
