@@ -1,7 +1,7 @@
 """A plugin author's whole path, for every language and kind, outside the repo.
 
 In a temporary folder: `dataflare new` -> `dataflare build` -> `dataflare check`
-with no arguments -> the generated project's own pytest run. Each step runs as
+with no arguments -> the generated project's own pytest run -> its pipeline. Each step runs as
 a user would type it (a subprocess in the project folder); any failure shows
 that step's output.
 """
@@ -19,6 +19,15 @@ from support.tools import missing
 REPO = Path(__file__).resolve().parents[2]
 LANGS = ("python", "rust", "js")
 KINDS = ("filter", "transform", "aggregate", "source", "sink")
+# What the project's pipeline.yaml writes from its records.jsonl: lines in build/output.jsonl
+# and in build/rejects.jsonl (records the plugin failed, as dead letters).
+PIPELINE_LINES = {
+    "filter": (1, 2),
+    "transform": (3, 2),
+    "aggregate": (3, 2),
+    "source": (5, 0),
+    "sink": (0, 2),
+}
 
 
 def dataflare(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
@@ -68,3 +77,10 @@ def test_new_build_check_and_the_projects_own_tests_pass(
     )
     ok(tests, "the project's pytest")
     assert "2 passed" in tests.stdout, tests.stdout
+
+    ok(dataflare("run", "pipeline.yaml", "--quiet", cwd=project), "dataflare run pipeline.yaml")
+    lines = tuple(
+        len(path.read_text().splitlines()) if path.exists() else 0
+        for path in (project / "build" / "output.jsonl", project / "build" / "rejects.jsonl")
+    )
+    assert lines == PIPELINE_LINES[kind]
