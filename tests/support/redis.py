@@ -1,85 +1,28 @@
-"""A real redis-server for the tests that need one, owned by the test session.
-
-With `DATAFLARE_REDIS_URL` set, the tests use that server and leave it alone
-(each test uses stream names no other test uses). Otherwise the first test
-that asks starts a throwaway server with `.ci/start-redis.sh` in a fresh
-temporary folder, and the session stops it and deletes the folder at the end
-(`stop_owned_server`). redis-server itself must be installed (`.ci/run` does
-it); when it is not, the tests that need it skip on a laptop with the install
-command and fail in CI.
+"""The session's redis-server (see `support.servers`), and a steady-rate stream producer.
 
 `produce` is the steady-rate producer the streaming tests share.
 """
 
 from __future__ import annotations
 
-import os
-import re
-import subprocess
-import tempfile
 import threading
 import time
 from collections.abc import Callable
-from pathlib import Path
 
-from support.markers import require
-from support.tools import missing
-
-ROOT = Path(__file__).resolve().parents[2]
-_SCRIPTS = ROOT / ".ci"
-
-_owned_dir: str | None = None
+from support.servers import ThrowawayServer
 
 
-def redis_url() -> str:
-    """The URL in DATAFLARE_REDIS_URL, else of a server this session starts (and stops)."""
-    global _owned_dir
-    require("redis", "uses redis-server")
-    url = os.environ.get("DATAFLARE_REDIS_URL")
-    if not url:
-        folder = tempfile.mkdtemp(prefix="dataflare-redis-")
-        proc = subprocess.run(
-            ["bash", str(_SCRIPTS / "start-redis.sh")],
-            capture_output=True,
-            text=True,
-            check=False,
-            env={**os.environ, "DATAFLARE_REDIS_DIR": folder},
-        )
-        found = re.search(r"DATAFLARE_REDIS_URL='([^']+)'", proc.stdout)
-        if proc.returncode != 0 or not found:
-            _stop(folder)
-            missing(f"redis-server could not be started: {proc.stderr.strip()[-300:]}")
-            raise AssertionError("unreachable")
-        _owned_dir = folder
-        url = found.group(1)
-        # Subprocesses the tests start (dataflare run) find the server the same way.
-        os.environ["DATAFLARE_REDIS_URL"] = url
+def _reach(url: str) -> None:
     import redis
 
-    try:
-        redis.Redis.from_url(url, socket_connect_timeout=5).ping()
-    except redis.RedisError as exc:
-        missing(f"redis-server at {url} is not reachable ({exc}); run .ci/start-redis.sh")
-    return url
+    redis.Redis.from_url(url, socket_connect_timeout=5).ping()
 
 
-def stop_owned_server() -> None:
-    """Stop the server `redis_url` started, if it started one."""
-    global _owned_dir
-    if _owned_dir is None:
-        return
-    folder, _owned_dir = _owned_dir, None
-    os.environ.pop("DATAFLARE_REDIS_URL", None)
-    _stop(folder)
-
-
-def _stop(folder: str) -> None:
-    subprocess.run(
-        ["bash", str(_SCRIPTS / "stop-redis.sh")],
-        capture_output=True,
-        check=False,
-        env={**os.environ, "DATAFLARE_REDIS_DIR": folder},
-    )
+SERVER = ThrowawayServer(
+    "redis-server", "redis", "DATAFLARE_REDIS_URL", "DATAFLARE_REDIS_DIR", "redis", _reach
+)
+redis_url = SERVER.address
+stop_owned_server = SERVER.stop
 
 
 def value_of(i: int) -> bytes:
