@@ -8,6 +8,7 @@ that step's output.
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -65,6 +66,10 @@ def test_new_build_check_and_the_projects_own_tests_pass(
     assert (project / "build" / f"{name}.wasm").is_file()
 
     ok(dataflare("check", cwd=project), "dataflare check")
+    inspected = dataflare("inspect", "--json", cwd=project)
+    ok(inspected, "dataflare inspect")
+    facts = json.loads(inspected.stdout)
+    assert (facts["name"], facts["kind"], facts["world_version"]) == (name, kind, "0.2.0")
 
     env = {k: v for k, v in os.environ.items() if not k.startswith("PYTEST_")}
     tests = subprocess.run(

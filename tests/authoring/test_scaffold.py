@@ -108,11 +108,14 @@ def test_the_cli_names_what_is_missing_outside_a_project(
     assert f"no {MANIFEST} in {tmp_path}" in capsys.readouterr().err
     assert main(["check"]) == 2
     assert "no PLUGIN given" in capsys.readouterr().err
+    assert main(["inspect"]) == 2
+    assert "no PLUGIN given" in capsys.readouterr().err
     assert main(["new", "filter", "amount_min", "--lang", "python"]) == 0
     out = capsys.readouterr().out
     assert "created filter plugin 'amount_min' (python) in amount_min/" in out
     monkeypatch.chdir(tmp_path / "amount_min")
-    assert main(["check"]) == 2  # not built yet: says how
-    assert "not built yet; run `dataflare build" in capsys.readouterr().err
+    for command in ("check", "test", "inspect"):
+        assert main([command]) == 2  # not built yet: says how
+        assert "not built yet; run `dataflare build" in capsys.readouterr().err
     assert main(["new", "filter", "amount_min", "--dir", "."]) == 2
     assert "already exists" in capsys.readouterr().err

@@ -25,7 +25,13 @@ def register(subparsers: Any) -> None:
             "component or a native plugin as KIND/NAME (e.g. filter/json_filter)."
         ),
     )
-    parser.add_argument("plugin", metavar="PLUGIN", help="a .wasm file or KIND/NAME")
+    parser.add_argument(
+        "plugin",
+        metavar="PLUGIN",
+        nargs="?",
+        help="a .wasm file or KIND/NAME, or a plugin project folder (default: the project "
+        "of the current folder, its build/NAME.wasm)",
+    )
     parser.add_argument(
         "--world", choices=_KINDS, help="the kind the plugin must be (default: tell from it)"
     )
@@ -35,8 +41,10 @@ def register(subparsers: Any) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Open the plugin, print its description, close it."""
+    from dataflare.cli.plugin_options import resolve_project_plugin
     from dataflare.plugins.resolve import open_plugin  # imported when run: keeps --help fast
 
+    resolve_project_plugin(args)
     plugin = open_plugin(args.plugin, args.world, stage="inspect")
     try:
         facts = describe_plugin(plugin)
