@@ -6,12 +6,12 @@ import argparse
 import json
 from typing import TYPE_CHECKING, Any
 
+from dataflare.cli.plugin_options import KINDS
+
 if TYPE_CHECKING:
     from dataflare.plugins.kinds import AnyPlugin
 
 __all__ = ["describe_plugin", "register"]
-
-_KINDS = ("filter", "transform", "aggregate", "source", "sink")
 
 
 def register(subparsers: Any) -> None:
@@ -33,7 +33,7 @@ def register(subparsers: Any) -> None:
         "of the current folder, its build/NAME.wasm)",
     )
     parser.add_argument(
-        "--world", choices=_KINDS, help="the kind the plugin must be (default: tell from it)"
+        "--world", choices=KINDS, help="the kind the plugin must be (default: tell from it)"
     )
     parser.add_argument("--json", action="store_true", help="print one JSON object instead")
     parser.set_defaults(func=run)

@@ -7,11 +7,9 @@ import os
 from pathlib import Path
 from typing import Any
 
-from dataflare.cli.plugin_options import KINDS
+from dataflare.authoring.project import KINDS, LANGS
 
 __all__ = ["register"]
-
-_LANGS = ("python", "rust", "js")
 
 
 def register(subparsers: Any) -> None:
@@ -29,7 +27,7 @@ def register(subparsers: Any) -> None:
     parser.add_argument("kind", metavar="KIND", choices=KINDS, help=" | ".join(KINDS))
     parser.add_argument("name", metavar="NAME", help="plugin name: lowercase, digits and _")
     parser.add_argument(
-        "--lang", choices=_LANGS, default="python", help="guest language (default: python)"
+        "--lang", choices=LANGS, default="python", help="guest language (default: python)"
     )
     parser.add_argument(
         "--dir", type=Path, help="the project folder, new or empty (default: ./NAME)"

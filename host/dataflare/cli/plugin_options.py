@@ -5,10 +5,9 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-__all__ = ["KINDS", "add_plugin_options", "parse_param", "resolve_project_plugin"]
+from dataflare.authoring.project import KINDS  # the plugin kinds, in the order help lists them
 
-KINDS = ("filter", "transform", "aggregate", "source", "sink")
-"""The plugin kinds, in the order help texts list them."""
+__all__ = ["KINDS", "add_plugin_options", "parse_param", "resolve_project_plugin"]
 
 
 def parse_param(text: str) -> tuple[str, str]:
