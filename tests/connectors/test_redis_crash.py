@@ -11,12 +11,10 @@ and nothing may stay pending in the group.
 from __future__ import annotations
 
 import json
-import os
 import random
 import signal
 import sqlite3
 import subprocess
-import sys
 import time
 import uuid
 from collections import Counter
@@ -27,6 +25,7 @@ from pathlib import Path
 import pytest
 import redis
 from support.redis import produce
+from support.runs import start_run, state_stamp, wait_for_commit
 
 RECORDS = 4000
 RATE = 400.0
@@ -45,20 +44,10 @@ def _pipeline(tmp_path: Path, url: str, stream: str, follow: bool) -> Path:
     return path
 
 
-def _start(path: Path) -> subprocess.Popen[bytes]:
-    return subprocess.Popen(
-        [sys.executable, "-m", "dataflare", "run", str(path)],
-        cwd=path.parent,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-        env={**os.environ, "PYTHONUNBUFFERED": "1"},
-    )
-
-
 @contextmanager
 def _running(path: Path) -> Iterator[subprocess.Popen[bytes]]:
-    """`_start`; a following run the test did not end (it failed) is killed, not waited for."""
-    with _start(path) as proc:
+    """`start_run`; a following run the test did not end (it failed) is killed, not waited for."""
+    with start_run(path) as proc:
         try:
             yield proc
         finally:
@@ -82,13 +71,9 @@ def test_sigkill_mid_stream_then_restart_gives_exactly_once_in_sqlite(redis_serv
     state = tmp_path / "crash.state.json"
     producer = produce(redis_server, stream, RECORDS, rate=RATE)
     for _ in range(KILLS):
-        before = state.stat().st_mtime_ns if state.exists() else 0
+        before = state_stamp(state)
         with _running(following) as proc:
-            deadline = time.monotonic() + 60
-            while proc.poll() is None and time.monotonic() < deadline:
-                if state.exists() and state.stat().st_mtime_ns != before:
-                    break  # this run committed a batch: the kill lands mid-stream
-                time.sleep(0.005)
+            wait_for_commit(proc, state, before)
             time.sleep(rng.uniform(0.0, 0.6))
             assert proc.poll() is None, proc.stderr.read().decode()[-2000:] if proc.stderr else ""
             proc.send_signal(signal.SIGKILL)
@@ -96,7 +81,7 @@ def test_sigkill_mid_stream_then_restart_gives_exactly_once_in_sqlite(redis_serv
     assert producer.sent < RECORDS, "the producer finished before the last kill; slow it down"
     assert producer.join() == RECORDS
 
-    final = _start(_pipeline(tmp_path, redis_server, stream, follow=False))
+    final = start_run(_pipeline(tmp_path, redis_server, stream, follow=False))
     _, err = final.communicate(timeout=300)
     assert final.returncode == 0, err.decode()[-2000:]
     assert _rows(tmp_path) == Counter(range(RECORDS))

@@ -19,12 +19,9 @@ from __future__ import annotations
 import base64
 import csv
 import json
-import os
 import random
 import signal
 import sqlite3
-import subprocess
-import sys
 import time
 import uuid
 from collections import Counter
@@ -32,6 +29,7 @@ from pathlib import Path
 
 import pytest
 from support.guests import built_guest
+from support.runs import start_run, state_stamp, wait_for_commit
 
 RECORDS = 10_000
 BATCH = 20
@@ -55,16 +53,6 @@ def _pipeline(tmp: Path, dsn: str, table: str) -> Path:
     return path
 
 
-def _start(path: Path) -> subprocess.Popen[bytes]:
-    return subprocess.Popen(
-        [sys.executable, "-m", "dataflare", "run", str(path)],
-        cwd=path.parent,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-        env={**os.environ, "PYTHONUNBUFFERED": "1"},
-    )
-
-
 @pytest.mark.slow
 @pytest.mark.parametrize("seed", [1, 2, 3])
 def test_sigkill_at_random_points_loses_and_duplicates_nothing_in_sql_sinks(tmp_path, pg_dsn, seed):
@@ -76,22 +64,17 @@ def test_sigkill_at_random_points_loses_and_duplicates_nothing_in_sql_sinks(tmp_
     kills = 0
     state = tmp_path / ".dataflare" / "crash.state.json"
     for _ in range(KILLS):
-        before = state.stat().st_mtime_ns if state.exists() else 0
-        with _start(path) as proc:  # closes its stderr pipe however the run ends
-            # Kill at a random point after this run committed its first batch, so
-            # every kill lands mid-run, not during interpreter start-up.
-            deadline = time.monotonic() + 60
-            while proc.poll() is None and time.monotonic() < deadline:
-                if state.exists() and state.stat().st_mtime_ns != before:
-                    break
-                time.sleep(0.005)
+        before = state_stamp(state)
+        with start_run(path) as proc:  # closes its stderr pipe however the run ends
+            # Kill at a random point after this run committed its first batch.
+            wait_for_commit(proc, state, before)
             time.sleep(rng.uniform(0.0, 1.0))
             if proc.poll() is not None:
                 break  # it finished before the kill: nothing left to interrupt
             proc.send_signal(signal.SIGKILL)
             proc.wait()
         kills += 1
-    final = _start(path)
+    final = start_run(path)
     _, err = final.communicate(timeout=300)
     assert final.returncode == 0, err.decode()[-2000:]
     assert kills >= 1, "the pipeline finished before any kill; make it longer"
@@ -170,7 +153,7 @@ def test_sigkill_at_random_points_leaves_file_sinks_exactly_once(tmp_path, kind,
     state = tmp_path / ".dataflare" / "crash.state.json"
     kills = 0
     for fraction in sorted(rng.uniform(0.05, 0.85) for _ in range(FILE_KILLS)):
-        with _start(path) as proc:  # closes its stderr pipe however the run ends
+        with start_run(path) as proc:  # closes its stderr pipe however the run ends
             deadline = time.monotonic() + 60
             while proc.poll() is None and time.monotonic() < deadline:
                 if _committed_offset(state) >= fraction * size:
@@ -182,7 +165,7 @@ def test_sigkill_at_random_points_leaves_file_sinks_exactly_once(tmp_path, kind,
             proc.send_signal(signal.SIGKILL)
             proc.wait()
         kills += 1
-    final = _start(path)
+    final = start_run(path)
     _, err = final.communicate(timeout=120)
     assert final.returncode == 0, err.decode()[-2000:]
     assert kills == FILE_KILLS, "the pipeline finished before every kill; make it longer"
