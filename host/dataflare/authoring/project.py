@@ -18,6 +18,7 @@ __all__ = [
     "check_name",
     "find_project",
     "load_project",
+    "project_here",
 ]
 
 MANIFEST = "dataflare.toml"
@@ -121,3 +122,15 @@ def find_project(start: Path) -> Project | None:
         if (folder / MANIFEST).is_file():
             return load_project(folder)
     return None
+
+
+def project_here(advice: str, *, lead: str = "") -> Project:
+    """The project of the current folder or one above it.
+
+    Outside any project, a `ProjectError`: `lead`, then where no manifest was
+    found, then `advice` (what to do instead).
+    """
+    project = find_project(Path.cwd())
+    if project is None:
+        raise ProjectError(f"{lead}no {MANIFEST} in {Path.cwd()} or above it: {advice}")
+    return project

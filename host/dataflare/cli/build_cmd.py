@@ -32,19 +32,14 @@ def register(subparsers: Any) -> None:
 def run(args: argparse.Namespace) -> int:
     """Build the project; 0 when ``build/NAME.wasm`` was written."""
     from dataflare.authoring.languages import language
-    from dataflare.authoring.project import MANIFEST, find_project, load_project
-    from dataflare.errors import ProjectError
+    from dataflare.authoring.project import load_project, project_here
 
     if args.dir is not None:
         project = load_project(args.dir)
     else:
-        found = find_project(Path.cwd())
-        if found is None:
-            raise ProjectError(
-                f"no {MANIFEST} in {Path.cwd()} or above it: run this in a plugin project, "
-                "or give its folder (`dataflare new KIND NAME` makes one)"
-            )
-        project = found
+        project = project_here(
+            "run this in a plugin project, or give its folder (`dataflare new KIND NAME` makes one)"
+        )
 
     def say(line: str) -> None:
         print(f"  {line}", file=sys.stderr, flush=True)

@@ -49,17 +49,15 @@ def resolve_project_plugin(args: argparse.Namespace) -> None:
     `dataflare check` with no PLUGIN checks ``build/NAME.wasm``, and `--world`
     defaults to the project's kind.
     """
-    from dataflare.authoring.project import MANIFEST, find_project, load_project
+    from dataflare.authoring.project import MANIFEST, load_project, project_here
     from dataflare.errors import ProjectError
 
     if args.plugin is None:
-        project = find_project(Path.cwd())
-        if project is None:
-            raise ProjectError(
-                f"no PLUGIN given, and no {MANIFEST} in {Path.cwd()} or above it: name a "
-                ".wasm component, a native KIND/NAME or a .py file, or run this in a plugin "
-                "project (`dataflare new`)"
-            )
+        project = project_here(
+            "name a .wasm component, a native KIND/NAME or a .py file, or run this in a "
+            "plugin project (`dataflare new`)",
+            lead="no PLUGIN given, and ",
+        )
     elif Path(args.plugin, MANIFEST).is_file():
         project = load_project(Path(args.plugin))
     else:
