@@ -127,11 +127,8 @@ class _Refused(Exception):
 
 def file_sha256(path: Path) -> str:
     """The hex sha256 of the file at `path`."""
-    digest = hashlib.sha256()
     with path.open("rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
+        return hashlib.file_digest(f, "sha256").hexdigest()
 
 
 def _default_loader(cfg: StageConfig, path: Path) -> Plugin:
