@@ -210,13 +210,7 @@ class SqlSource(Dialect, SourceBase):
             return json.dumps({"column": column, "after": None}).encode("utf-8")
         if not column or self._last is None:
             return b""
-        last = self._last
-        value = (
-            last
-            if isinstance(last, int | float | str) and not isinstance(last, bool)
-            else str(last)
-        )
-        return json.dumps({"column": column, "after": value}).encode("utf-8")
+        return json.dumps({"column": column, "after": _json_value(self._last)}).encode("utf-8")
 
     def restore(self, position: bytes) -> None:
         """Start after a position from `checkpoint` (of the same incremental column)."""
@@ -259,7 +253,7 @@ class SqlSource(Dialect, SourceBase):
 
 
 def _json_value(value: object) -> object:
-    """A column value as the JSON of a position or key range holds it (as `checkpoint` does)."""
+    """A column value as the JSON of a position or a key range holds it (others as text)."""
     if isinstance(value, int | float | str) and not isinstance(value, bool):
         return value
     return str(value)

@@ -141,9 +141,7 @@ class CsvSource(SourceBase):
         self.close()
         self._file, self._path, self._line_base = file, path, 0
         self._id = FileId.of(os.fstat(file.fileno()))
-        self._reader = csv.reader(
-            _bounded_lines(file, path, self._lines), delimiter=self.param("delimiter")
-        )
+        self._reader = self._rows(file, path)
         try:
             self._header = next(self._reader, [])
         except csv.Error as exc:
@@ -257,10 +255,14 @@ class CsvSource(SourceBase):
                 f"{found} ({size} bytes): was the file replaced?"
             )
         self._file.seek(saved.offset)
-        self._reader = csv.reader(
-            _bounded_lines(self._file, found, self._lines), delimiter=self.param("delimiter")
-        )
+        self._reader = self._rows(self._file, found)
         self._line_base = saved.line
+
+    def _rows(self, file: IO[str], path: str) -> Any:
+        """A CSV reader of `file` from where it stands, its lines bounded and kept for errors."""
+        return csv.reader(
+            _bounded_lines(file, path, self._lines), delimiter=self.param("delimiter")
+        )
 
     def close(self) -> None:
         """Close the file (safe twice)."""

@@ -54,7 +54,15 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from dataflare import jsonio
-from dataflare.columns import PENDING, Pending, RecordError, from_records, from_values, to_records
+from dataflare.columns import (
+    PENDING,
+    Pending,
+    RecordError,
+    empty_batch,
+    from_records,
+    from_values,
+    to_records,
+)
 from dataflare.connectors._chunked_lines import ChunkedLines, LineTooLong
 from dataflare.connectors._file_partitions import (
     RangeFile,
@@ -438,11 +446,6 @@ class JsonlSource(_LineSource):
             if nothing is not None:
                 return nothing
 
-    def _read_current(self, max_records: int) -> SourceColumns:
-        if self._stream is None:
-            return SourceColumns(from_values(pa.array([], pa.binary())))
-        return super()._read_current(max_records)
-
     def _next_file(self) -> SourceColumns | Pending | None:
         """At the end of the file being read: move on (None), wait (`PENDING`) or end."""
         assert self._series is not None
@@ -451,7 +454,7 @@ class JsonlSource(_LineSource):
         )
         if following is None:
             if not self._follow:
-                return SourceColumns(from_values(pa.array([], pa.binary())))
+                return SourceColumns(empty_batch())
             return None if self._truncated() else PENDING
         if not self._final:
             # another file took over: this one is complete, its unfinished last line too

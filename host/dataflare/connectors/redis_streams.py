@@ -472,10 +472,12 @@ class RedisStreamSource(SourceBase):
         return self._client
 
     def _error(self, exc: redis.RedisError) -> PluginIoError:
-        return PluginIoError(
-            f"plugin {self._plugin_name()!r}: stream {self.param('stream')!r} on "
-            f"{_where(self.param('url'))}: {exc}"
-        )
+        return _io_error(self._plugin_name(), self.param("stream"), self.param("url"), exc)
+
+
+def _io_error(plugin: str, stream: str, url: str, exc: redis.RedisError) -> PluginIoError:
+    """`exc` as the error of `plugin` on `stream` at `url` (its password masked)."""
+    return PluginIoError(f"plugin {plugin!r}: stream {stream!r} on {_where(url)}: {exc}")
 
 
 def _fields(record: Record) -> dict[str, bytes]:
@@ -559,10 +561,7 @@ class RedisStreamSink(SinkBase):
         try:
             replies = pipe.execute(raise_on_error=False)
         except redis.RedisError as exc:
-            raise PluginIoError(
-                f"plugin {self._plugin_name()!r}: stream {stream!r} on "
-                f"{_where(self.param('url'))}: {exc}"
-            ) from exc
+            raise _io_error(self._plugin_name(), stream, self.param("url"), exc) from exc
         for i, reply in zip(sent, replies, strict=True):
             if isinstance(reply, Exception):
                 outcomes[i] = ProcessingError(f"plugin {self._plugin_name()!r}: XADD: {reply}")
