@@ -35,6 +35,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from dataflare.errors import (
+    AdminRefused,
     BatchContractError,
     BindgenError,
     BuildFailedError,
@@ -81,6 +82,7 @@ if TYPE_CHECKING:
     __version__: str
 
 __all__ = [
+    "AdminRefused",
     "AggregateBase",
     "BatchContractError",
     "BindgenError",

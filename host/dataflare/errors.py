@@ -27,6 +27,7 @@
     │   ├── SerializationError
     │   └── RecordTooLarge              the host refused a record over a size limit
     ├── PipelineError                   a pipeline could not be built or run
+    │   ├── AdminRefused                the admin API cannot listen where `--admin` asks
     │   ├── ConfigFileError             a YAML file is invalid (lists every problem)
     │   ├── StageFailed                 a stage failed and its `on_error` stops the run
     │   ├── PluginStopped               a plugin trapped on too many records in a row
@@ -54,6 +55,7 @@ from __future__ import annotations
 from typing import ClassVar, Literal
 
 __all__ = [
+    "AdminRefused",
     "BatchContractError",
     "BindgenError",
     "BuildFailedError",
@@ -225,6 +227,10 @@ def plugin_error(kind: str, message: str) -> PluginError:
 
 class PipelineError(DataFlareError):
     """A pipeline could not be built or run."""
+
+
+class AdminRefused(PipelineError):
+    """The admin API cannot listen where it was asked to (a usage error: the CLI exits 2)."""
 
 
 class ConfigFileError(PipelineError):

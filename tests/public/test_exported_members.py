@@ -9,6 +9,7 @@ import dataflare
 import dataflare.errors
 
 EXPECTED = [
+    "AdminRefused",
     "AggregateBase",
     "BatchContractError",
     "BindgenError",

@@ -84,14 +84,8 @@ def run(args: argparse.Namespace) -> int:
     committed, plugins closed); a second one aborts it. A drained unbounded run
     exits 0; a bounded run stopped early exits 130.
     """
-    from dataflare.pipeline.admin import AdminRefused
-
     with _stage_logging(args.verbose):
-        try:
-            return _run(args)
-        except AdminRefused as exc:
-            print(f"dataflare: error: {exc}", file=sys.stderr)
-            return 2
+        return _run(args)
 
 
 def _run(args: argparse.Namespace) -> int:
@@ -143,13 +137,13 @@ def _run_dask(args: argparse.Namespace) -> int:
     """``--engine dask``: plan here, run the partitions on the cluster, print the totals."""
     from rich.console import Console
 
+    from dataflare.errors import AdminRefused
     from dataflare.pipeline import load_plan
     from dataflare.scaleout import dask_client, plan_for_dask, run_on_dask
 
     console = Console(stderr=True)
     if args.admin:
-        print("dataflare: error: --admin is not available with --engine dask", file=sys.stderr)
-        return 2
+        raise AdminRefused("--admin is not available with --engine dask")
     if args.dry_run:
         plan = load_plan(args.pipeline)
         try:

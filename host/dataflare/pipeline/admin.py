@@ -32,6 +32,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from dataflare.errors import AdminRefused
 from dataflare.pipeline.metrics import CONTENT_TYPE, metrics_text
 
 if TYPE_CHECKING:
@@ -54,10 +55,6 @@ MAX_BODY = 64 * 1024
 
 _log = logging.getLogger("dataflare.admin")
 _STAGE_POST = re.compile(r"^/stages/([^/]+)/(reload|plugin)$")
-
-
-class AdminRefused(ValueError):
-    """The admin API cannot listen where it was asked to (a usage error: the CLI exits 2)."""
 
 
 def parse_address(text: str) -> tuple[str, int]:
