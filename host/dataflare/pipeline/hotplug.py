@@ -175,11 +175,6 @@ class HotPlug:
 
     # -- asked from any thread ------------------------------------------------
 
-    def swappable(self, stage_id: str) -> bool:
-        """True if `stage_id` names a stage that can hot plug (a filter, transform or aggregate)."""
-        stage = self._stages.get(stage_id)
-        return stage is not None and stage.kind in _SWAPPABLE
-
     def request(self, stage_id: str, path: Path | None = None) -> Future[SwapOutcome]:
         """Swap `stage_id`'s plugin for the one at `path` (None: its current file, reloaded).
 

@@ -22,7 +22,7 @@ from types import FrameType
 
 from dataflare.runtime.guestcall import abort_guest_calls, allow_guest_calls
 
-__all__ = ["STOP_SIGNALS", "stop_on_sigint", "stop_on_signals"]
+__all__ = ["STOP_SIGNALS", "stop_on_signals"]
 
 STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
 """The signals that ask a run to stop."""
@@ -62,7 +62,3 @@ def stop_on_signals(stop: threading.Event) -> Iterator[threading.Event]:
         for signum, before in previous.items():
             signal.signal(signum, before)
         allow_guest_calls()
-
-
-stop_on_sigint = stop_on_signals
-"""The name this had before SIGTERM counted too."""

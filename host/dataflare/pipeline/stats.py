@@ -53,13 +53,11 @@ class BatchTimes:
 
     counts: list[int] = field(default_factory=lambda: [0] * (len(BATCH_BUCKETS) + 1))
     total: float = 0.0
-    count: int = 0
 
     def observe(self, seconds: float) -> None:
         """Count one batch that took `seconds`."""
         self.counts[bisect.bisect_left(BATCH_BUCKETS, seconds)] += 1
         self.total += seconds
-        self.count += 1
 
 
 @dataclass(slots=True)
