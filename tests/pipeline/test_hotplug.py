@@ -246,12 +246,14 @@ def test_a_later_request_supersedes_one_not_applied_yet(tmp_path, write_yaml):
     plan = load_plan(write_yaml(PIPELINE.format(count=200)))
     executor = Executor(plan, hotplug_loader=hotplug_plugins.loader)
     futures: list[Future[SwapOutcome]] = []
+    between: list[float] = []  # wall-clock time between the two requests
 
     def on_batch(_stats: object) -> None:
         if futures:
             return
         hotplug = executor.hotplug
         futures.append(hotplug.request("tag", plug(tmp_path, "tag-2.0.0.plug")))
+        between.append(time.time())
         futures.append(hotplug.request("tag", plug(tmp_path, "tag-3.0.0.plug")))
         while not (futures[0].done() and hotplug.ready("tag")):
             time.sleep(0.001)  # no batch runs meanwhile: neither can apply yet
@@ -260,6 +262,7 @@ def test_a_later_request_supersedes_one_not_applied_yet(tmp_path, write_yaml):
     executor.run()
     first, second = (f.result(timeout=10) for f in futures)
     assert not first.ok and "superseded by a later request" in first.reason
+    assert first.requested <= between[0] <= second.requested  # each keeps its own request time
     assert second.ok and second.plugin == "tagger 3.0.0"
     assert set(versions(LogSink.RECEIVED)) == {"1.0.0", "3.0.0"}
 

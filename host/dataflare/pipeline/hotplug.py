@@ -341,7 +341,9 @@ class HotPlug:
         elif superseded is not None:
             _close_quietly(superseded.plugin, stage.id)
             reason = "superseded by a later request before it was applied"
-            self._refuse(superseded.future, stage.id, reason, str(superseded.path), requested)
+            self._refuse(
+                superseded.future, stage.id, reason, str(superseded.path), superseded.requested
+            )
 
     def _opened(self, stage: Stage[Plugin], path: Path | None) -> tuple[Plugin, PluginInfo, str]:
         """The new plugin at `path`, checked, configured and probed; else `_Refused` (closed)."""
