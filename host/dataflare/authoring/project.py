@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -50,11 +49,6 @@ class Project:
     wit_version: str
 
     @property
-    def manifest(self) -> Path:
-        """The project's ``dataflare.toml``."""
-        return self.root / MANIFEST
-
-    @property
     def wit_dir(self) -> Path:
         """The WIT the project targets, copied and pinned by `dataflare new`."""
         return self.root / "wit"
@@ -77,6 +71,8 @@ class Project:
 
 def load_project(root: Path) -> Project:
     """Read ``root/dataflare.toml``; errors name the file and the field."""
+    import tomllib  # on use: the CLI imports this module at start-up, for KINDS and LANGS
+
     path = root / MANIFEST
     try:
         text = path.read_text(encoding="utf-8")

@@ -6,7 +6,7 @@ import argparse
 import json
 from typing import TYPE_CHECKING, Any
 
-from dataflare.cli.plugin_options import KINDS
+from dataflare.cli.plugin_options import KINDS, resolve_project_plugin
 
 if TYPE_CHECKING:
     from dataflare.plugins.kinds import AnyPlugin
@@ -41,7 +41,6 @@ def register(subparsers: Any) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Open the plugin, print its description, close it."""
-    from dataflare.cli.plugin_options import resolve_project_plugin
     from dataflare.plugins.resolve import open_plugin  # imported when run: keeps --help fast
 
     resolve_project_plugin(args)

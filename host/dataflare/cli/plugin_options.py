@@ -5,7 +5,13 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from dataflare.authoring.project import KINDS  # the plugin kinds, in the order help lists them
+from dataflare.authoring.project import (
+    KINDS,  # the plugin kinds, in the order help lists them
+    MANIFEST,
+    load_project,
+    project_here,
+)
+from dataflare.errors import ProjectError
 
 __all__ = ["KINDS", "add_plugin_options", "parse_param", "resolve_project_plugin"]
 
@@ -49,9 +55,6 @@ def resolve_project_plugin(args: argparse.Namespace) -> None:
     `dataflare check` with no PLUGIN checks ``build/NAME.wasm``, and `--world`
     defaults to the project's kind.
     """
-    from dataflare.authoring.project import MANIFEST, load_project, project_here
-    from dataflare.errors import ProjectError
-
     if args.plugin is None:
         project = project_here(
             "name a .wasm component, a native KIND/NAME or a .py file, or run this in a "
