@@ -50,7 +50,7 @@ from dataflare.scaleout.derive import (
     aggregate_input,
     partition_pipeline,
 )
-from dataflare.scaleout.tasks import Counts, PartResult, run_partition
+from dataflare.scaleout.tasks import Counts, PartResult, run_partition, stage_counts
 
 __all__ = ["DaskPlan", "DaskSummary", "dask_client", "plan_for_dask", "run_on_dask"]
 
@@ -138,9 +138,8 @@ def plan_for_dask(plan: Plan) -> DaskPlan:
                 "bounded; use --engine local"
             )
     splits = [source_partitions(stage) for stage in plan.sources]
-    partitions = [Partition(0, split.stage, part) for split in splits for part in split.parts]
-    for index, part in enumerate(partitions):
-        part.index = index
+    shares = ((split.stage, part) for split in splits for part in split.parts)
+    partitions = [Partition(index, stage, part) for index, (stage, part) in enumerate(shares)]
     found = next((s for s in plan.processors if isinstance(s, AggregateStage)), None)
     if found is None:
         return DaskPlan(splits, partitions)
@@ -319,7 +318,7 @@ def _finish(plan: Plan, aggregate: str, merged: bytes, state: Path) -> Counts:
     plan.sources, plan.processors = [], plan.processors[cut:]
     plan.config = replace(plan.config, state_path=state)
     stats = Executor(plan, accumulators={aggregate: merged}).run()
-    return {sid: (s.records_in, s.records_out, s.errors) for sid, s in stats.stages.items()}
+    return stage_counts(stats)
 
 
 def _remove(scratch: Path) -> None:

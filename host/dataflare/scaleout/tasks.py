@@ -31,15 +31,28 @@ from dataflare.errors import DataFlareError
 from dataflare.pipeline.config import parse_config
 from dataflare.pipeline.executor import Executor
 from dataflare.pipeline.planner import AggregateStage, build_plan
+from dataflare.pipeline.stats import RunStats
 from dataflare.plugins import registry
 from dataflare.runtime.cache import default_cache
 from dataflare.scaleout.derive import Raw, with_components
 from dataflare.scaleout.kept import drop_all, kept_loader
 
-__all__ = ["PartResult", "component_dir", "local_component", "run_partition"]
+__all__ = [
+    "Counts",
+    "PartResult",
+    "component_dir",
+    "local_component",
+    "run_partition",
+    "stage_counts",
+]
 
 Counts = dict[str, tuple[int, int, int]]
 """Stage id -> (records in, records out, errors)."""
+
+
+def stage_counts(stats: RunStats) -> Counts:
+    """The `Counts` of a finished run."""
+    return {sid: (s.records_in, s.records_out, s.errors) for sid, s in stats.stages.items()}
 
 
 @dataclass(slots=True)
@@ -117,8 +130,6 @@ def run_partition(
         drop_all()  # an instance may be left mid-call: none is lent again
         result.failure = str(exc)
         return result
-    result.counts = {
-        sid: (s.records_in, s.records_out, s.errors) for sid, s in stats.stages.items()
-    }
+    result.counts = stage_counts(stats)
     result.seconds = time.perf_counter() - started
     return result
