@@ -13,10 +13,10 @@ import re
 import shutil
 import subprocess
 from collections.abc import Callable
-from importlib import resources
 from pathlib import Path
 
 from dataflare.authoring.project import Project
+from dataflare.authoring.shipped import copy_shipped
 from dataflare.errors import BuildFailedError, ToolchainMissingError
 
 __all__ = ["BUILD_TOOLS", "SDK_DIR", "SOURCE_FILE", "build", "vendor"]
@@ -35,11 +35,7 @@ _TAIL = 40
 
 def vendor(root: Path) -> None:
     """Copy the SDK shipped in the package into ``root/dataflare``."""
-    target = root / SDK_DIR
-    target.mkdir(parents=True, exist_ok=True)
-    for entry in (resources.files("dataflare") / "sdk" / "js").iterdir():
-        if entry.is_file() and entry.name.endswith(".js"):
-            (target / entry.name).write_bytes(entry.read_bytes())
+    copy_shipped("sdk/js", ".js", root / SDK_DIR)
 
 
 def build(project: Project, say: Callable[[str], None]) -> Path:

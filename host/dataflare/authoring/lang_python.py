@@ -22,11 +22,11 @@ import subprocess
 import sys
 import tempfile
 from collections.abc import Callable
-from importlib import resources
 from pathlib import Path
 
 from dataflare.authoring.export_names import rename_exports
 from dataflare.authoring.project import Project
+from dataflare.authoring.shipped import copy_shipped
 from dataflare.errors import BuildFailedError, ProjectError, ToolchainMissingError
 
 __all__ = ["BUILD_TOOLS", "INSTALL_HINT", "SOURCE_FILE", "build", "componentize_py", "vendor"]
@@ -80,7 +80,7 @@ def build(project: Project, say: Callable[[str], None]) -> Path:
     try:
         with tempfile.TemporaryDirectory(prefix="dataflare-build-") as temp:
             folder = Path(temp)
-            _copy_sdk(folder / "sdk")
+            copy_shipped("sdk/python", ".py", folder / "sdk")
             renamed = _copy_wit(project, folder / "wit")
             (folder / "entry").mkdir()
             entry = _ENTRY_SOURCE.format(module=source.stem, kind=project.kind)
@@ -100,14 +100,6 @@ def build(project: Project, say: Callable[[str], None]) -> Path:
         if not had_cache:  # the build imports plugin.py, which leaves bytecode behind
             shutil.rmtree(project.root / "__pycache__", ignore_errors=True)
     return project.component
-
-
-def _copy_sdk(target: Path) -> None:
-    """The SDK's modules from the installed package (a folder, or inside a zip)."""
-    target.mkdir()
-    for entry in (resources.files("dataflare") / "sdk" / "python").iterdir():
-        if entry.name.endswith(".py") and entry.is_file():
-            (target / entry.name).write_bytes(entry.read_bytes())
 
 
 def _copy_wit(project: Project, target: Path) -> list[str]:

@@ -19,7 +19,6 @@ the host supports best is copied into ``wit/``, pinned to the project.
 
 from __future__ import annotations
 
-import shutil
 from collections.abc import Iterator, Mapping
 from importlib import resources
 from importlib.resources.abc import Traversable
@@ -27,6 +26,7 @@ from pathlib import Path
 
 from dataflare.authoring.languages import language
 from dataflare.authoring.project import KINDS, LANGS, MANIFEST, Project, check_name
+from dataflare.authoring.shipped import copy_shipped
 from dataflare.errors import ProjectError
 
 __all__ = ["WIT_VERSION", "new_project", "placeholders"]
@@ -72,7 +72,7 @@ def new_project(kind: str, name: str, lang: str, dest: Path) -> Project:
             target = dest / _target_name(_render(relative, values))
             target.parent.mkdir(parents=True, exist_ok=True)
             target.write_bytes(_render_bytes(source.read_bytes(), values))
-    _copy_wit(dest / "wit")
+    copy_shipped("wit", ".wit", dest / "wit")  # the newest WIT, not the versions below it
     (dest / MANIFEST).write_text(_manifest(values), encoding="utf-8")
     language(lang).vendor(dest)
     return Project(root=dest.resolve(), name=name, kind=kind, lang=lang, wit_version=WIT_VERSION)
@@ -112,15 +112,6 @@ def _render_bytes(data: bytes, values: Mapping[str, str]) -> bytes:
     except UnicodeDecodeError:
         return data  # binary files are copied as they are
     return _render(text, values).encode("utf-8")
-
-
-def _copy_wit(target: Path) -> None:
-    """The package's newest WIT files (not the older versions beside them)."""
-    target.mkdir(parents=True, exist_ok=True)
-    for entry in (resources.files("dataflare") / "wit").iterdir():
-        if entry.name.endswith(".wit") and entry.is_file():
-            with resources.as_file(entry) as path:
-                shutil.copyfile(path, target / entry.name)
 
 
 def _manifest(values: Mapping[str, str]) -> str:
